@@ -1,0 +1,154 @@
+import fs from 'node:fs';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import cookie from '@fastify/cookie';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { jsonSchemaTransform } from 'fastify-type-provider-zod';
+import { Redis } from 'ioredis';
+import type { Config } from './config.ts';
+import { loadKeys } from './platform/auth/keys.ts';
+import { createTokenService } from './platform/auth/tokens.ts';
+import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
+import type { Database } from './platform/db/client.ts';
+import { errorToProblem, sendProblem, setupApi, type ApiInstance } from './platform/http/api.ts';
+import { problem } from './platform/http/errors.ts';
+import { loggerOptions } from './platform/logging/logger.ts';
+import { registerMetrics } from './platform/metrics/metrics.ts';
+import { createIdentityModule, type IdentityModule } from './modules/identity/index.ts';
+
+export interface BuildOptions {
+  config: Config;
+  database: Database;
+  logger?: FastifyServerOptions['logger'];
+}
+
+export interface Platform {
+  config: Config;
+  database: Database;
+  bus: Bus;
+  redis: Redis | null;
+  identity: IdentityModule;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    platform: Platform;
+  }
+}
+
+const WEB_ROOT = new URL('../../web/', import.meta.url);
+
+/** Builds the Fastify app: platform plugins, then modules. Never listens. */
+export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
+  const { config, database } = opts;
+  const app = Fastify({
+    logger: opts.logger ?? loggerOptions(config.LOG_LEVEL),
+    trustProxy: config.TRUST_PROXY,
+    bodyLimit: 1024 * 1024,
+    requestTimeout: 30_000,
+    genReqId: () => crypto.randomUUID(),
+    ajv: { customOptions: { removeAdditional: false } },
+  });
+
+  const redis = config.REDIS_URL
+    ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
+    : null;
+  redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'));
+  const bus = config.REDIS_URL ? redisBus(config.REDIS_URL, (err) => app.log.warn({ err: err.message }, 'redis bus error')) : localBus();
+  const keys = await loadKeys(database.db, config.IMSOP_JWT_SECRET);
+  const tokens = createTokenService(keys.jwt, config.ACCESS_TOKEN_TTL);
+  const identity = createIdentityModule({
+    db: database.db,
+    config,
+    tokens,
+    bus,
+    mfaKey: keys.mfa,
+    refreshKey: keys.refresh,
+    log: app.log,
+  });
+  app.decorate('platform', { config, database, bus, redis, identity });
+  app.addHook('onClose', async () => {
+    await bus.close();
+    redis?.disconnect();
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'", "'unsafe-inline'"],
+        imgSrc: ["'self'", 'data:'],
+        connectSrc: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
+  await app.register(cors, { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false, credentials: true });
+  await app.register(cookie);
+  await app.register(rateLimit, {
+    global: false,
+    ...(redis ? { redis, skipOnError: true, nameSpace: 'imsop-rl:' } : {}),
+    errorResponseBuilder: (_req, ctx) =>
+      Object.assign(new Error(`Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s.`), { statusCode: 429 }),
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'IMSOP API', version: '0.1.0', description: 'The IMSOP operations platform API.' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+      },
+      security: [{ bearer: [] }, { apiKey: [] }],
+    },
+    transform: jsonSchemaTransform,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  registerMetrics(app);
+
+  app.setErrorHandler((err, req, reply) => errorToProblem(err as Error, req, reply));
+  app.setNotFoundHandler((req, reply) =>
+    sendProblem(reply, problem(404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`)),
+  );
+
+  app.get('/api/health', { schema: { tags: ['platform'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
+  app.get('/api/ready', { schema: { tags: ['platform'], summary: 'Readiness: database reachable, migrations applied' } }, async (_req, reply) => {
+    const checks: Record<string, string> = {};
+    let ok = true;
+    try {
+      await database.ping();
+      const pending = await database.pendingMigrations();
+      checks.database = 'ok';
+      checks.migrations = pending === 0 ? 'ok' : `${pending} pending`;
+      ok = pending === 0;
+    } catch {
+      checks.database = 'unreachable';
+      ok = false;
+    }
+    checks.cache = redis ? (redis.status === 'ready' ? 'redis' : 'in-process fallback (redis unreachable)') : 'in-process';
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+  });
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+
+  await app.register(
+    async (api) => {
+      setupApi(api, identity.authenticator);
+      identity.routes(api as unknown as ApiInstance);
+    },
+    { prefix: '/api' },
+  );
+
+  const index = new URL('index.html', WEB_ROOT);
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => {
+    reply.type('text/html; charset=utf-8');
+    return fs.promises.readFile(index, 'utf8');
+  });
+
+  return app;
+}

@@ -1,0 +1,63 @@
+import type { FastifyInstance } from 'fastify';
+import { buildApp } from './app.ts';
+import type { Config } from './config.ts';
+import { verifyAuditChain } from './platform/audit/audit.ts';
+import { openDatabase, type Database } from './platform/db/client.ts';
+import { ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
+
+export async function openConfiguredDatabase(config: Config): Promise<Database> {
+  return openDatabase({ url: config.DATABASE_URL, dataDir: config.IMSOP_DATA_DIR });
+}
+
+/** Migrations, the permission catalogue, then org `default` and its admin on an empty database. */
+export async function prepareDatabase(database: Database, config: Config, print: (line: string) => void) {
+  await database.migrate();
+  await syncCatalogue(database.db);
+  const boot = await ensureDefaultOrg(database.db, { email: config.IMSOP_ADMIN_EMAIL, password: config.IMSOP_ADMIN_PASSWORD });
+  if (boot.created) {
+    print(`Created organization "default" with administrator ${boot.email}.`);
+    if (boot.generated) {
+      print(`Generated admin password (shown once, store it now): ${boot.password}`);
+    }
+  }
+}
+
+/** Starts the server and shuts down gracefully on SIGINT/SIGTERM: in-flight requests finish, the database closes. */
+export async function start(config: Config): Promise<FastifyInstance> {
+  const database = await openConfiguredDatabase(config);
+  await prepareDatabase(database, config, (line) => process.stdout.write(`${line}\n`));
+  const app = await buildApp({ config, database });
+  app.addHook('onClose', async () => database.close());
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    app.log.info({ signal }, 'shutting down');
+    const force = setTimeout(() => process.exit(1), 15_000);
+    force.unref();
+    app.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        app.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    await database.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
+    throw err;
+  }
+  process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind})\n`);
+  return app;
+}
+
+export async function auditVerify(database: Database) {
+  const orgs = await database.db.select({ id: organizations.id }).from(organizations);
+  return verifyAuditChain(database.db, orgs.map((o) => o.id));
+}

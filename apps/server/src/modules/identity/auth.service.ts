@@ -1,0 +1,508 @@
+import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import * as OTPAuth from 'otpauth';
+import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
+import { auditContextOf } from '../../platform/access/actor.ts';
+import { recordAudit, type AuditContext } from '../../platform/audit/audit.ts';
+import { hmac, open, randomToken, seal, sha256 } from '../../platform/auth/crypto.ts';
+import { hashPassword, passwordProblem, verifyPassword } from '../../platform/auth/password.ts';
+import type { Executor, Tx } from '../../platform/db/client.ts';
+import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/http/errors.ts';
+import {
+  accountDisabled,
+  invalidCredentials,
+  invalidMfa,
+  invalidRefresh,
+  refreshReused,
+  weakPassword,
+} from './identity.errors.ts';
+import type { IdentityContext } from './identity.context.ts';
+import { findOrg, findUser, revokeUserSessions, roleNamesOf, type UserRow } from './identity.repository.ts';
+import { activityLogs, mfaRecoveryCodes, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  tokenType: 'Bearer';
+}
+
+export type LoginResult =
+  | (TokenPair & { mfaRequired?: false; user: PublicUser })
+  | { mfaRequired: true; mfaToken: string };
+
+export interface PublicUser {
+  id: string;
+  orgId: string;
+  email: string;
+  name: string;
+  department: string | null;
+  phone: string | null;
+  isActive: boolean;
+  twoFactorEnabled: boolean;
+  lastLogin: string | null;
+  createdAt: string;
+  updatedAt: string;
+  deletedAt: string | null;
+  metadata: Record<string, unknown>;
+  roles: { id: string; name: string }[];
+}
+
+export function toPublicUser(u: UserRow, roleList: { id: string; name: string }[] = []): PublicUser {
+  return {
+    id: u.id,
+    orgId: u.orgId,
+    email: u.email,
+    name: u.name,
+    department: u.department,
+    phone: u.phone,
+    isActive: u.isActive,
+    twoFactorEnabled: u.twoFactorEnabled,
+    lastLogin: u.lastLogin?.toISOString() ?? null,
+    createdAt: u.createdAt.toISOString(),
+    updatedAt: u.updatedAt.toISOString(),
+    deletedAt: u.deletedAt?.toISOString() ?? null,
+    metadata: u.metadata,
+    roles: roleList,
+  };
+}
+
+const systemAudit = (orgId: string, userId: string | null, meta: RequestMeta): AuditContext => ({
+  orgId,
+  actorType: userId ? 'user' : 'anonymous',
+  actorId: userId,
+  ip: meta.ip,
+  userAgent: meta.userAgent,
+  requestId: meta.requestId,
+});
+
+export async function logActivity(
+  tx: Executor,
+  orgId: string,
+  userId: string | null,
+  action: string,
+  meta: RequestMeta,
+  details: Record<string, unknown> = {},
+) {
+  await tx.insert(activityLogs).values({ orgId, userId, action, ip: meta.ip, userAgent: meta.userAgent, details });
+}
+
+/** Growing back-off after repeated failures: 30 s, 60 s, 2 min … capped at 15 min; never permanent. */
+export function lockoutSeconds(failures: number, threshold: number): number {
+  if (failures < threshold) return 0;
+  return Math.min(30 * 2 ** (failures - threshold), 900);
+}
+
+const RECOVERY_CODES = 10;
+const recoveryCode = () => {
+  const raw = randomToken(8).replace(/[^a-zA-Z0-9]/g, '').toLowerCase().padEnd(10, '0').slice(0, 10);
+  return `${raw.slice(0, 5)}-${raw.slice(5)}`;
+};
+const normaliseRecovery = (code: string) => code.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
+
+export function createAuthService(ctx: IdentityContext) {
+  const { db, config, tokens } = ctx.deps;
+
+  function totpFor(secretBase32: string, label: string) {
+    return new OTPAuth.TOTP({
+      issuer: 'IMSOP',
+      label,
+      algorithm: 'SHA1',
+      digits: 6,
+      period: 30,
+      secret: OTPAuth.Secret.fromBase32(secretBase32),
+    });
+  }
+
+  async function recordFailure(u: UserRow, meta: RequestMeta, action: string) {
+    await inOrg(db, u.orgId, async (tx) => {
+      const [row] = await tx
+        .update(users)
+        .set({ failedLogins: sql`${users.failedLogins} + 1` })
+        .where(eq(users.id, u.id))
+        .returning({ failedLogins: users.failedLogins });
+      const wait = lockoutSeconds(row!.failedLogins, config.LOCKOUT_THRESHOLD);
+      if (wait > 0) {
+        await tx
+          .update(users)
+          .set({ lockedUntil: new Date(Date.now() + wait * 1000) })
+          .where(eq(users.id, u.id));
+      }
+      await logActivity(tx, u.orgId, u.id, action, meta, { failures: row!.failedLogins, lockedSeconds: wait });
+    });
+  }
+
+  function assertNotLocked(u: UserRow) {
+    const until = u.lockedUntil?.getTime() ?? 0;
+    if (until > Date.now()) {
+      throw tooManyRequests(
+        Math.ceil((until - Date.now()) / 1000),
+        'Too many failed attempts on this account; try again later.',
+        'account_locked',
+      );
+    }
+  }
+
+  async function startSession(tx: Tx, u: UserRow, meta: RequestMeta): Promise<TokenPair> {
+    const now = Date.now();
+    const [session] = await tx
+      .insert(userSessions)
+      .values({
+        orgId: u.orgId,
+        userId: u.id,
+        ip: meta.ip,
+        userAgent: meta.userAgent?.slice(0, 512) ?? null,
+        expiresAt: new Date(now + config.REFRESH_TOKEN_TTL * 1000),
+      })
+      .returning();
+    const refreshToken = randomToken(32);
+    await tx.insert(refreshTokens).values({
+      orgId: u.orgId,
+      sessionId: session!.id,
+      tokenHash: sha256(refreshToken),
+      expiresAt: new Date(now + config.REFRESH_TOKEN_TTL * 1000),
+    });
+    await tx
+      .update(users)
+      .set({ lastLogin: new Date(now), failedLogins: 0, lockedUntil: null })
+      .where(eq(users.id, u.id));
+    await logActivity(tx, u.orgId, u.id, 'login', meta, { sessionId: session!.id });
+    const accessToken = await tokens.signAccess({ sub: u.id, org: u.orgId, sid: session!.id });
+    return { accessToken, refreshToken, expiresIn: tokens.accessTtlSeconds, tokenType: 'Bearer' };
+  }
+
+  async function userWithRoles(tx: Executor, u: UserRow): Promise<PublicUser> {
+    const roleMap = await roleNamesOf(tx, u.orgId, [u.id]);
+    return toPublicUser(u, roleMap.get(u.id) ?? []);
+  }
+
+  async function completeLogin(u: UserRow, meta: RequestMeta): Promise<TokenPair & { user: PublicUser }> {
+    return inOrg(db, u.orgId, async (tx) => {
+      const pair = await startSession(tx, u, meta);
+      const fresh = (await findUser(tx, u.orgId, u.id))!;
+      return { ...pair, user: await userWithRoles(tx, fresh) };
+    });
+  }
+
+  return {
+    async login(input: { email: string; password: string; org?: string | undefined }, meta: RequestMeta): Promise<LoginResult> {
+      const candidates = await inSystem(db, (tx) =>
+        tx
+          .select({ user: users })
+          .from(users)
+          .innerJoin(organizations, eq(organizations.id, users.orgId))
+          .where(
+            and(
+              sql`lower(${users.email}) = lower(${input.email})`,
+              isNull(users.deletedAt),
+              input.org ? eq(organizations.slug, input.org) : undefined,
+            ),
+          )
+          .limit(5),
+      );
+      if (candidates.length === 0) {
+        await verifyPassword(null, input.password);
+        throw invalidCredentials();
+      }
+      for (const { user } of candidates) assertNotLocked(user);
+      const matches: UserRow[] = [];
+      for (const { user } of candidates) {
+        if (await verifyPassword(user.passwordHash, input.password)) matches.push(user);
+      }
+      if (matches.length === 0) {
+        for (const { user } of candidates) await recordFailure(user, meta, 'login_failed');
+        throw invalidCredentials();
+      }
+      if (matches.length > 1) {
+        throw badRequest('org_required', 'This email belongs to several organizations; say which one with "org".', {
+          errors: [{ path: 'org', message: 'Required: the organization slug.' }],
+        });
+      }
+      const u = matches[0]!;
+      if (!u.isActive) throw accountDisabled();
+      if (u.twoFactorEnabled) {
+        return { mfaRequired: true, mfaToken: await tokens.signMfa({ sub: u.id, org: u.orgId }) };
+      }
+      return completeLogin(u, meta);
+    },
+
+    async verifyMfa(input: { mfaToken: string; code: string }, meta: RequestMeta) {
+      const claims = await tokens.verifyMfa(input.mfaToken);
+      if (!claims) throw invalidMfa();
+      const u = await inOrg(db, claims.org, (tx) => findUser(tx, claims.org, claims.sub));
+      if (!u || u.deletedAt || !u.twoFactorEnabled || !u.mfaSecret) throw invalidMfa();
+      assertNotLocked(u);
+      if (!u.isActive) throw accountDisabled();
+      const ok = await this.checkSecondFactor(u, input.code, meta);
+      if (!ok) {
+        await recordFailure(u, meta, 'mfa_failed');
+        throw invalidMfa();
+      }
+      return completeLogin(u, meta);
+    },
+
+    /** A TOTP code (±1 step) or an unused recovery code, which is spent. */
+    async checkSecondFactor(u: UserRow, code: string, meta: RequestMeta): Promise<boolean> {
+      const trimmed = code.replace(/\s/g, '');
+      if (/^\d{6}$/.test(trimmed) && u.mfaSecret) {
+        const secret = open(ctx.deps.mfaKey, u.mfaSecret);
+        return totpFor(secret, u.email).validate({ token: trimmed, window: 1 }) !== null;
+      }
+      const hash = sha256(normaliseRecovery(code));
+      return inOrg(db, u.orgId, async (tx) => {
+        const spent = await tx
+          .update(mfaRecoveryCodes)
+          .set({ usedAt: new Date() })
+          .where(and(eq(mfaRecoveryCodes.userId, u.id), eq(mfaRecoveryCodes.codeHash, hash), isNull(mfaRecoveryCodes.usedAt)))
+          .returning({ id: mfaRecoveryCodes.id });
+        if (spent.length) await logActivity(tx, u.orgId, u.id, 'mfa_recovery_code_used', meta);
+        return spent.length > 0;
+      });
+    },
+
+    async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
+      const hash = sha256(token);
+      const [row] = await inSystem(db, (tx) =>
+        tx
+          .select({ rt: refreshTokens, session: userSessions })
+          .from(refreshTokens)
+          .innerJoin(userSessions, eq(userSessions.id, refreshTokens.sessionId))
+          .where(eq(refreshTokens.tokenHash, hash)),
+      );
+      if (!row) throw invalidRefresh();
+      const { rt, session } = row;
+      const now = Date.now();
+      if (session.revokedAt || rt.expiresAt.getTime() <= now || session.expiresAt.getTime() <= now) throw invalidRefresh();
+      if (now - session.lastActivityAt.getTime() > config.SESSION_IDLE_TIMEOUT * 1000) {
+        await inOrg(db, session.orgId, (tx) =>
+          tx.update(userSessions).set({ revokedAt: new Date(), revokedReason: 'idle_timeout' }).where(eq(userSessions.id, session.id)),
+        );
+        ctx.sessionsRevoked([session.id]);
+        throw invalidRefresh();
+      }
+      const successor = hmac(ctx.deps.refreshKey, token);
+      const result = await inOrg(db, session.orgId, async (tx) => {
+        const spent = await tx
+          .update(refreshTokens)
+          .set({ usedAt: new Date(now) })
+          .where(and(eq(refreshTokens.id, rt.id), isNull(refreshTokens.usedAt)))
+          .returning({ id: refreshTokens.id });
+        if (spent.length === 1) {
+          await tx.insert(refreshTokens).values({
+            orgId: session.orgId,
+            sessionId: session.id,
+            tokenHash: sha256(successor),
+            expiresAt: new Date(now + config.REFRESH_TOKEN_TTL * 1000),
+          });
+          await tx
+            .update(userSessions)
+            .set({ lastActivityAt: new Date(now), expiresAt: new Date(now + config.REFRESH_TOKEN_TTL * 1000) })
+            .where(eq(userSessions.id, session.id));
+          return 'rotated' as const;
+        }
+        // Already spent: the same successor inside the grace window (parallel tabs), otherwise theft.
+        const [used] = await tx.select({ usedAt: refreshTokens.usedAt }).from(refreshTokens).where(eq(refreshTokens.id, rt.id));
+        const usedAt = used?.usedAt?.getTime() ?? 0;
+        if (now - usedAt <= config.REFRESH_GRACE_SECONDS * 1000) return 'grace' as const;
+        await tx
+          .update(userSessions)
+          .set({ revokedAt: new Date(now), revokedReason: 'refresh_token_reuse' })
+          .where(eq(userSessions.id, session.id));
+        await recordAudit(tx, systemAudit(session.orgId, session.userId, meta), {
+          action: 'security.refresh_token_reuse',
+          entityType: 'session',
+          entityId: session.id,
+          details: { reason: 'A rotated refresh token was presented again; the session was revoked.' },
+        });
+        await logActivity(tx, session.orgId, session.userId, 'refresh_token_reuse', meta, { sessionId: session.id });
+        return 'reused' as const;
+      });
+      if (result === 'reused') {
+        ctx.sessionsRevoked([session.id]);
+        throw refreshReused();
+      }
+      const accessToken = await tokens.signAccess({ sub: session.userId, org: session.orgId, sid: session.id });
+      return { accessToken, refreshToken: successor, expiresIn: tokens.accessTtlSeconds, tokenType: 'Bearer' };
+    },
+
+    async logout(actor: Actor) {
+      if (!actor.sessionId) return;
+      const sid = actor.sessionId;
+      await inOrg(db, actor.orgId, async (tx) => {
+        await tx
+          .update(userSessions)
+          .set({ revokedAt: new Date(), revokedReason: 'logout' })
+          .where(and(eq(userSessions.id, sid), isNull(userSessions.revokedAt)));
+        await logActivity(tx, actor.orgId, actor.userId, 'logout', actor.meta, { sessionId: sid });
+      });
+      ctx.sessionsRevoked([sid]);
+    },
+
+    async me(actor: Actor) {
+      if (!actor.userId) {
+        return { type: 'api_key' as const, id: actor.id, orgId: actor.orgId, permissions: [...actor.ability.keys()] };
+      }
+      const userId = actor.userId;
+      return inOrg(db, actor.orgId, async (tx) => {
+        const u = await findUser(tx, actor.orgId, userId);
+        if (!u) throw notFound('User');
+        const org = await findOrg(tx, actor.orgId);
+        return {
+          ...(await userWithRoles(tx, u)),
+          org: { id: org!.id, name: org!.name, slug: org!.slug },
+          permissions: Object.fromEntries(actor.ability),
+          isPlatformAdmin: actor.isPlatformAdmin,
+        };
+      });
+    },
+
+    async listSessions(actor: Actor) {
+      const userId = requireUser(actor);
+      const rows = await inOrg(db, actor.orgId, (tx) =>
+        tx
+          .select()
+          .from(userSessions)
+          .where(and(eq(userSessions.userId, userId), isNull(userSessions.revokedAt), gt(userSessions.expiresAt, new Date())))
+          .orderBy(desc(userSessions.lastActivityAt)),
+      );
+      return rows.map((s) => ({
+        id: s.id,
+        ip: s.ip,
+        userAgent: s.userAgent,
+        createdAt: s.createdAt.toISOString(),
+        lastActivityAt: s.lastActivityAt.toISOString(),
+        expiresAt: s.expiresAt.toISOString(),
+        current: s.id === actor.sessionId,
+      }));
+    },
+
+    async revokeSession(actor: Actor, sessionId: string) {
+      const userId = requireUser(actor);
+      const revoked = await inOrg(db, actor.orgId, async (tx) => {
+        const rows = await tx
+          .update(userSessions)
+          .set({ revokedAt: new Date(), revokedReason: 'revoked_by_user' })
+          .where(and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId), isNull(userSessions.revokedAt)))
+          .returning({ id: userSessions.id });
+        if (rows.length) {
+          await recordAudit(tx, auditContextOf(actor), { action: 'session.revoke', entityType: 'session', entityId: sessionId });
+        }
+        return rows.length > 0;
+      });
+      if (!revoked) throw notFound('Session');
+      ctx.sessionsRevoked([sessionId]);
+    },
+
+    async revokeOtherSessions(actor: Actor) {
+      const userId = requireUser(actor);
+      const ids = await inOrg(db, actor.orgId, async (tx) => {
+        const ids = await revokeUserSessions(tx, actor.orgId, userId, 'revoked_by_user', actor.sessionId);
+        if (ids.length) {
+          await recordAudit(tx, auditContextOf(actor), {
+            action: 'session.revoke_others',
+            entityType: 'user',
+            entityId: userId,
+            details: { sessions: ids.length },
+          });
+        }
+        return ids;
+      });
+      ctx.sessionsRevoked(ids);
+      return { revoked: ids.length };
+    },
+
+    async changePassword(actor: Actor, input: { currentPassword: string; newPassword: string }) {
+      const userId = requireUser(actor);
+      const u = await inOrg(db, actor.orgId, (tx) => findUser(tx, actor.orgId, userId));
+      if (!u) throw notFound('User');
+      if (!(await verifyPassword(u.passwordHash, input.currentPassword))) {
+        throw badRequest('invalid_current_password', 'The current password is incorrect.', {
+          errors: [{ path: 'currentPassword', message: 'Incorrect password.' }],
+        });
+      }
+      const problem = passwordProblem(input.newPassword, { email: u.email });
+      if (problem) throw weakPassword(problem);
+      const passwordHash = await hashPassword(input.newPassword);
+      const ids = await inOrg(db, actor.orgId, async (tx) => {
+        await tx.update(users).set({ passwordHash, passwordChangedAt: new Date() }).where(eq(users.id, userId));
+        const ids = await revokeUserSessions(tx, actor.orgId, userId, 'password_changed', actor.sessionId);
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.password_change',
+          entityType: 'user',
+          entityId: userId,
+          details: { otherSessionsRevoked: ids.length },
+        });
+        return ids;
+      });
+      ctx.sessionsRevoked(ids);
+      return { otherSessionsRevoked: ids.length };
+    },
+
+    async mfaSetup(actor: Actor) {
+      const userId = requireUser(actor);
+      const u = await inOrg(db, actor.orgId, (tx) => findUser(tx, actor.orgId, userId));
+      if (!u) throw notFound('User');
+      if (u.twoFactorEnabled) throw badRequest('mfa_already_enabled', 'Two-factor authentication is already on; disable it first.');
+      const secret = new OTPAuth.Secret({ size: 20 }).base32;
+      await inOrg(db, actor.orgId, (tx) =>
+        tx.update(users).set({ mfaPendingSecret: seal(ctx.deps.mfaKey, secret) }).where(eq(users.id, userId)),
+      );
+      return { secret, otpauthUri: totpFor(secret, u.email).toString() };
+    },
+
+    async mfaEnable(actor: Actor, code: string) {
+      const userId = requireUser(actor);
+      return inOrg(db, actor.orgId, async (tx) => {
+        const u = await findUser(tx, actor.orgId, userId);
+        if (!u?.mfaPendingSecret) throw badRequest('mfa_not_started', 'Start enrolment first: POST /api/auth/mfa/setup.');
+        const secret = open(ctx.deps.mfaKey, u.mfaPendingSecret);
+        if (totpFor(secret, u.email).validate({ token: code.replace(/\s/g, ''), window: 1 }) === null) throw invalidMfa();
+        const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
+        await tx
+          .update(users)
+          .set({ twoFactorEnabled: true, mfaSecret: u.mfaPendingSecret, mfaPendingSecret: null })
+          .where(eq(users.id, userId));
+        await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
+        await tx
+          .insert(mfaRecoveryCodes)
+          .values(codes.map((c) => ({ orgId: actor.orgId, userId, codeHash: sha256(normaliseRecovery(c)) })));
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.mfa_enable',
+          entityType: 'user',
+          entityId: userId,
+          before: { twoFactorEnabled: false },
+          after: { twoFactorEnabled: true },
+        });
+        return { enabled: true as const, recoveryCodes: codes };
+      });
+    },
+
+    async mfaDisable(actor: Actor, input: { password: string; code: string }) {
+      const userId = requireUser(actor);
+      const u = await inOrg(db, actor.orgId, (tx) => findUser(tx, actor.orgId, userId));
+      if (!u?.twoFactorEnabled) throw badRequest('mfa_not_enabled', 'Two-factor authentication is not on.');
+      if (!(await verifyPassword(u.passwordHash, input.password)) || !(await this.checkSecondFactor(u, input.code, actor.meta))) {
+        throw invalidMfa();
+      }
+      await inOrg(db, actor.orgId, async (tx) => {
+        await tx.update(users).set({ twoFactorEnabled: false, mfaSecret: null }).where(eq(users.id, userId));
+        await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.mfa_disable',
+          entityType: 'user',
+          entityId: userId,
+          before: { twoFactorEnabled: true },
+          after: { twoFactorEnabled: false },
+        });
+      });
+      return { enabled: false as const };
+    },
+  };
+}
+
+export function requireUser(actor: Actor): string {
+  if (!actor.userId) throw forbidden('This action needs a signed-in user, not an API key.', 'user_required');
+  return actor.userId;
+}
+
+export type AuthService = ReturnType<typeof createAuthService>;

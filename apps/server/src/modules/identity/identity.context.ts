@@ -1,0 +1,230 @@
+import { and, eq, isNull } from 'drizzle-orm';
+import { LRUCache } from 'lru-cache';
+import type { Config } from '../../config.ts';
+import { buildAbility, type Ability } from '../../platform/access/ability.ts';
+import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
+import { sha256, safeEqual } from '../../platform/auth/crypto.ts';
+import type { TokenService } from '../../platform/auth/tokens.ts';
+import type { Bus } from '../../platform/bus/bus.ts';
+import type { AppDb } from '../../platform/db/client.ts';
+import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import { grantsOf } from './identity.repository.ts';
+import { apiKeys, users, userSessions } from './identity.schema.ts';
+
+export interface IdentityDeps {
+  db: AppDb;
+  config: Config;
+  tokens: TokenService;
+  bus: Bus;
+  /** Encrypts TOTP seeds at rest. */
+  mfaKey: Buffer;
+  /** Derives a refresh token's successor, so a retry inside the grace window gets the same one. */
+  refreshKey: Buffer;
+  log: { warn(obj: unknown, msg?: string): void };
+}
+
+interface CachedSession {
+  userId: string;
+  orgId: string;
+  expiresAt: number;
+  lastActivityAt: number;
+  lastPersistedAt: number;
+}
+
+interface CachedUser {
+  id: string;
+  orgId: string;
+  department: string | null;
+  isActive: boolean;
+  isPlatformAdmin: boolean;
+  ability: Ability;
+}
+
+interface CachedKey {
+  id: string;
+  orgId: string;
+  createdBy: string | null;
+  keyHash: string;
+  permissions: string[];
+  expiresAt: number | null;
+  lastPersistedAt: number;
+}
+
+const TOUCH_EVERY_MS = 60_000;
+export const CHANNEL_SESSIONS = 'identity.sessions.revoked';
+export const CHANNEL_AUTHZ = 'identity.authz.changed';
+export const CHANNEL_KEYS = 'identity.api_keys.revoked';
+
+/**
+ * Resolves credentials to an Actor. Sessions, users' abilities and API keys are cached in memory;
+ * every change that matters (revoke, role change, deactivation) publishes an invalidation on the
+ * bus, which reaches every instance when Redis is configured.
+ */
+export function createIdentityContext(deps: IdentityDeps) {
+  const sessions = new LRUCache<string, CachedSession>({ max: 50_000, ttl: 60_000 });
+  const abilities = new LRUCache<string, CachedUser>({ max: 50_000, ttl: 300_000 });
+  const keys = new LRUCache<string, CachedKey>({ max: 10_000, ttl: 60_000 });
+  const idleMs = deps.config.SESSION_IDLE_TIMEOUT * 1000;
+
+  deps.bus.subscribe(CHANNEL_SESSIONS, (m) => {
+    for (const sid of (m.sessionIds as string[] | undefined) ?? []) sessions.delete(sid);
+  });
+  deps.bus.subscribe(CHANNEL_AUTHZ, (m) => {
+    const orgId = m.orgId as string;
+    const userId = m.userId as string | undefined;
+    if (userId) abilities.delete(`${orgId}:${userId}`);
+    else for (const k of abilities.keys()) if (k.startsWith(`${orgId}:`)) abilities.delete(k);
+  });
+  deps.bus.subscribe(CHANNEL_KEYS, (m) => {
+    const id = m.id as string;
+    for (const [k, v] of keys.entries()) if (v.id === id) keys.delete(k);
+  });
+
+  async function loadUser(orgId: string, userId: string): Promise<CachedUser | null> {
+    const key = `${orgId}:${userId}`;
+    const hit = abilities.get(key);
+    if (hit) return hit;
+    const loaded = await inOrg(deps.db, orgId, async (tx) => {
+      const [u] = await tx
+        .select()
+        .from(users)
+        .where(and(eq(users.id, userId), isNull(users.deletedAt)));
+      if (!u) return null;
+      const grants = await grantsOf(tx, orgId, userId);
+      return {
+        id: u.id,
+        orgId: u.orgId,
+        department: u.department,
+        isActive: u.isActive,
+        isPlatformAdmin: u.isPlatformAdmin,
+        ability: buildAbility(grants),
+      } satisfies CachedUser;
+    });
+    if (loaded) abilities.set(key, loaded);
+    return loaded;
+  }
+
+  async function loadSession(sid: string): Promise<CachedSession | null> {
+    const hit = sessions.get(sid);
+    if (hit) return hit;
+    const [s] = await inSystem(deps.db, (tx) =>
+      tx
+        .select()
+        .from(userSessions)
+        .where(and(eq(userSessions.id, sid), isNull(userSessions.revokedAt))),
+    );
+    if (!s) return null;
+    const entry: CachedSession = {
+      userId: s.userId,
+      orgId: s.orgId,
+      expiresAt: s.expiresAt.getTime(),
+      lastActivityAt: s.lastActivityAt.getTime(),
+      lastPersistedAt: s.lastActivityAt.getTime(),
+    };
+    sessions.set(sid, entry);
+    return entry;
+  }
+
+  function touchSession(sid: string, s: CachedSession, now: number) {
+    s.lastActivityAt = now;
+    if (now - s.lastPersistedAt < TOUCH_EVERY_MS) return;
+    s.lastPersistedAt = now;
+    inOrg(deps.db, s.orgId, (tx) =>
+      tx.update(userSessions).set({ lastActivityAt: new Date(now) }).where(eq(userSessions.id, sid)),
+    ).catch((err: unknown) => deps.log.warn({ err }, 'could not record session activity'));
+  }
+
+  function userActor(u: CachedUser, sid: string | null, meta: RequestMeta): Actor {
+    return {
+      type: 'user',
+      id: u.id,
+      orgId: u.orgId,
+      userId: u.id,
+      department: u.department,
+      ability: u.ability,
+      isPlatformAdmin: u.isPlatformAdmin,
+      sessionId: sid,
+      meta,
+    };
+  }
+
+  return {
+    deps,
+    async fromAccessToken(token: string, meta: RequestMeta): Promise<Actor | null> {
+      const claims = await deps.tokens.verifyAccess(token);
+      if (!claims) return null;
+      const s = await loadSession(claims.sid);
+      const now = Date.now();
+      if (!s || s.userId !== claims.sub || s.orgId !== claims.org) return null;
+      if (s.expiresAt <= now || now - s.lastActivityAt > idleMs) return null;
+      const u = await loadUser(s.orgId, s.userId);
+      if (!u || !u.isActive) return null;
+      touchSession(claims.sid, s, now);
+      return userActor(u, claims.sid, meta);
+    },
+
+    async fromApiKey(key: string, meta: RequestMeta): Promise<Actor | null> {
+      const m = /^imsop_([a-z0-9]{12})_([A-Za-z0-9_-]{20,})$/.exec(key);
+      if (!m) return null;
+      const hash = sha256(key);
+      let k = keys.get(hash);
+      if (!k) {
+        const [row] = await inSystem(deps.db, (tx) =>
+          tx
+            .select()
+            .from(apiKeys)
+            .where(and(eq(apiKeys.prefix, m[1]!), isNull(apiKeys.revokedAt))),
+        );
+        if (!row || !safeEqual(row.keyHash, hash)) return null;
+        k = {
+          id: row.id,
+          orgId: row.orgId,
+          createdBy: row.createdBy,
+          keyHash: row.keyHash,
+          permissions: row.permissions,
+          expiresAt: row.expiresAt?.getTime() ?? null,
+          lastPersistedAt: row.lastUsedAt?.getTime() ?? 0,
+        };
+        keys.set(hash, k);
+      }
+      const now = Date.now();
+      if (k.expiresAt !== null && k.expiresAt <= now) return null;
+      // A key never does more than its creator may still do today.
+      const creator = k.createdBy ? await loadUser(k.orgId, k.createdBy) : null;
+      if (!creator || !creator.isActive) return null;
+      const ability = buildAbility(
+        k.permissions.filter((p) => creator.ability.has(p)).map((p) => ({ permission: p, condition: creator.ability.get(p)! })),
+      );
+      if (now - k.lastPersistedAt >= TOUCH_EVERY_MS) {
+        k.lastPersistedAt = now;
+        const id = k.id;
+        inOrg(deps.db, k.orgId, (tx) => tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id))).catch(
+          (err: unknown) => deps.log.warn({ err }, 'could not record API key use'),
+        );
+      }
+      return {
+        type: 'api_key',
+        id: k.id,
+        orgId: k.orgId,
+        userId: null,
+        department: null,
+        ability,
+        isPlatformAdmin: false,
+        sessionId: null,
+        meta,
+      };
+    },
+
+    sessionsRevoked(sessionIds: string[]) {
+      if (sessionIds.length) deps.bus.publish(CHANNEL_SESSIONS, { sessionIds });
+    },
+    authzChanged(orgId: string, userId?: string) {
+      deps.bus.publish(CHANNEL_AUTHZ, userId ? { orgId, userId } : { orgId });
+    },
+    apiKeyRevoked(id: string) {
+      deps.bus.publish(CHANNEL_KEYS, { id });
+    },
+  };
+}
+
+export type IdentityContext = ReturnType<typeof createIdentityContext>;

@@ -1,0 +1,94 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import type { Executor } from '../../platform/db/client.ts';
+import {
+  organizations,
+  permissions,
+  rolePermissions,
+  roles,
+  userPermissions,
+  userRoles,
+  users,
+  userSessions,
+} from './identity.schema.ts';
+
+export type UserRow = typeof users.$inferSelect;
+export type OrgRow = typeof organizations.$inferSelect;
+export type RoleRow = typeof roles.$inferSelect;
+export type SessionRow = typeof userSessions.$inferSelect;
+
+export async function findUser(tx: Executor, orgId: string, id: string): Promise<UserRow | undefined> {
+  const [u] = await tx
+    .select()
+    .from(users)
+    .where(and(eq(users.orgId, orgId), eq(users.id, id)));
+  return u;
+}
+
+export async function findOrg(tx: Executor, id: string): Promise<OrgRow | undefined> {
+  const [o] = await tx.select().from(organizations).where(eq(organizations.id, id));
+  return o;
+}
+
+/** Permissions from all roles plus direct grants. */
+export async function grantsOf(tx: Executor, orgId: string, userId: string) {
+  const viaRoles = await tx
+    .select({ permission: rolePermissions.permission, condition: rolePermissions.condition, role: roles.name })
+    .from(userRoles)
+    .innerJoin(rolePermissions, eq(rolePermissions.roleId, userRoles.roleId))
+    .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .where(and(eq(userRoles.orgId, orgId), eq(userRoles.userId, userId)));
+  const direct = await tx
+    .select({ permission: userPermissions.permission, condition: userPermissions.condition })
+    .from(userPermissions)
+    .where(and(eq(userPermissions.orgId, orgId), eq(userPermissions.userId, userId)));
+  return [...viaRoles, ...direct];
+}
+
+export async function roleNamesOf(tx: Executor, orgId: string, userIds: string[]) {
+  if (userIds.length === 0) return new Map<string, { id: string; name: string }[]>();
+  const rows = await tx
+    .select({ userId: userRoles.userId, id: roles.id, name: roles.name })
+    .from(userRoles)
+    .innerJoin(roles, eq(roles.id, userRoles.roleId))
+    .where(and(eq(userRoles.orgId, orgId), sql`${userRoles.userId} in ${userIds}`));
+  const out = new Map<string, { id: string; name: string }[]>();
+  for (const r of rows) {
+    const list = out.get(r.userId) ?? [];
+    list.push({ id: r.id, name: r.name });
+    out.set(r.userId, list);
+  }
+  return out;
+}
+
+export async function revokeUserSessions(
+  tx: Executor,
+  orgId: string,
+  userId: string,
+  reason: string,
+  exceptSessionId?: string | null,
+): Promise<string[]> {
+  const rows = await tx
+    .update(userSessions)
+    .set({ revokedAt: new Date(), revokedReason: reason })
+    .where(
+      and(
+        eq(userSessions.orgId, orgId),
+        eq(userSessions.userId, userId),
+        isNull(userSessions.revokedAt),
+        exceptSessionId ? sql`${userSessions.id} <> ${exceptSessionId}` : undefined,
+      ),
+    )
+    .returning({ id: userSessions.id });
+  return rows.map((r) => r.id);
+}
+
+export async function syncPermissionCatalogue(tx: Executor, catalogue: Record<string, string>) {
+  const rows = Object.entries(catalogue).map(([key, description]) => {
+    const [resource, action] = key.split(':') as [string, string];
+    return { key, resource, action, description };
+  });
+  await tx
+    .insert(permissions)
+    .values(rows)
+    .onConflictDoUpdate({ target: permissions.key, set: { description: sql`excluded.description` } });
+}

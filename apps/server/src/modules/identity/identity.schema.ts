@@ -1,0 +1,216 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgPolicy,
+  pgTable,
+  primaryKey,
+  text,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+import { appRole, createdAt, currentOrgSql, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
+
+export const organizations = pgTable(
+  'organizations',
+  {
+    id: id(),
+    name: text('name').notNull(),
+    slug: text('slug').notNull(),
+    settings: jsonb('settings').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('organizations_slug').on(t.slug), orgIsolation(sql`id`)],
+).enableRLS();
+
+export const users = pgTable(
+  'users',
+  {
+    id: id(),
+    orgId: orgId().references(() => organizations.id),
+    email: text('email').notNull(),
+    name: text('name').notNull(),
+    passwordHash: text('password_hash'),
+    department: text('department'),
+    phone: text('phone'),
+    isActive: boolean('is_active').notNull().default(true),
+    isPlatformAdmin: boolean('is_platform_admin').notNull().default(false),
+    twoFactorEnabled: boolean('two_factor_enabled').notNull().default(false),
+    mfaSecret: text('mfa_secret'),
+    mfaPendingSecret: text('mfa_pending_secret'),
+    failedLogins: integer('failed_logins').notNull().default(0),
+    lockedUntil: ts('locked_until'),
+    lastLogin: ts('last_login'),
+    passwordChangedAt: ts('password_changed_at'),
+    deletedAt: ts('deleted_at'),
+    metadata: jsonb('metadata').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('users_org_email').on(t.orgId, sql`lower(${t.email})`),
+    index('users_email').on(sql`lower(${t.email})`),
+    orgIsolation(),
+  ],
+).enableRLS();
+
+export const mfaRecoveryCodes = pgTable(
+  'mfa_recovery_codes',
+  {
+    id: id(),
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    codeHash: text('code_hash').notNull(),
+    usedAt: ts('used_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('mfa_recovery_codes_user').on(t.userId), orgIsolation()],
+).enableRLS();
+
+export const roles = pgTable(
+  'roles',
+  {
+    id: id(),
+    orgId: orgId().references(() => organizations.id),
+    name: text('name').notNull(),
+    displayName: text('display_name').notNull(),
+    description: text('description').notNull().default(''),
+    isSystem: boolean('is_system').notNull().default(false),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('roles_org_name').on(t.orgId, t.name), orgIsolation()],
+).enableRLS();
+
+/** The permission catalogue: global, read-only for the app role. */
+export const permissions = pgTable(
+  'permissions',
+  {
+    key: text('key').primaryKey(),
+    resource: text('resource').notNull(),
+    action: text('action').notNull(),
+    description: text('description').notNull(),
+  },
+  () => [pgPolicy('catalogue_read', { as: 'permissive', for: 'select', to: appRole, using: sql`true` })],
+).enableRLS();
+
+export const rolePermissions = pgTable(
+  'role_permissions',
+  {
+    orgId: orgId(),
+    roleId: uuid('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    permission: text('permission')
+      .notNull()
+      .references(() => permissions.key),
+    condition: text('condition').notNull().default('any'),
+  },
+  (t) => [primaryKey({ columns: [t.roleId, t.permission] }), orgIsolation()],
+).enableRLS();
+
+export const userRoles = pgTable(
+  'user_roles',
+  {
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    roleId: uuid('role_id')
+      .notNull()
+      .references(() => roles.id, { onDelete: 'cascade' }),
+    assignedBy: uuid('assigned_by'),
+    assignedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.roleId] }), index('user_roles_role').on(t.roleId), orgIsolation()],
+).enableRLS();
+
+export const userPermissions = pgTable(
+  'user_permissions',
+  {
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    permission: text('permission')
+      .notNull()
+      .references(() => permissions.key),
+    condition: text('condition').notNull().default('any'),
+    grantedBy: uuid('granted_by'),
+    grantedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.userId, t.permission] }), orgIsolation()],
+).enableRLS();
+
+export const userSessions = pgTable(
+  'user_sessions',
+  {
+    id: id(),
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    createdAt: createdAt(),
+    lastActivityAt: ts('last_activity_at').notNull().defaultNow(),
+    expiresAt: ts('expires_at').notNull(),
+    revokedAt: ts('revoked_at'),
+    revokedReason: text('revoked_reason'),
+  },
+  (t) => [index('user_sessions_user').on(t.userId), orgIsolation()],
+).enableRLS();
+
+export const refreshTokens = pgTable(
+  'refresh_tokens',
+  {
+    id: id(),
+    orgId: orgId(),
+    sessionId: uuid('session_id')
+      .notNull()
+      .references(() => userSessions.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [uniqueIndex('refresh_tokens_hash').on(t.tokenHash), index('refresh_tokens_session').on(t.sessionId), orgIsolation()],
+).enableRLS();
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: id(),
+    orgId: orgId(),
+    name: text('name').notNull(),
+    prefix: text('prefix').notNull(),
+    keyHash: text('key_hash').notNull(),
+    permissions: text('permissions').array().notNull(),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    lastUsedAt: ts('last_used_at'),
+    expiresAt: ts('expires_at'),
+    revokedAt: ts('revoked_at'),
+  },
+  (t) => [uniqueIndex('api_keys_prefix').on(t.prefix), index('api_keys_org').on(t.orgId), orgIsolation()],
+).enableRLS();
+
+export const activityLogs = pgTable(
+  'activity_logs',
+  {
+    id: id(),
+    orgId: orgId(),
+    userId: uuid('user_id'),
+    action: text('action').notNull(),
+    ip: text('ip'),
+    userAgent: text('user_agent'),
+    details: jsonb('details').$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: createdAt(),
+  },
+  (t) => [index('activity_logs_org_created').on(t.orgId, t.createdAt), index('activity_logs_user').on(t.userId), orgIsolation()],
+).enableRLS();

@@ -1,0 +1,52 @@
+import type { ApiInstance } from '../../platform/http/api.ts';
+import type { AppDb } from '../../platform/db/client.ts';
+import { inSystem } from '../../platform/db/scope.ts';
+import { PERMISSIONS } from '../../platform/access/catalogue.ts';
+import { createApiKeysService } from './api-keys.service.ts';
+import { apiKeysRoutes } from './api-keys.routes.ts';
+import { createAuthService } from './auth.service.ts';
+import { authRoutes } from './auth.routes.ts';
+import { createIdentityContext, type IdentityDeps } from './identity.context.ts';
+import { syncPermissionCatalogue } from './identity.repository.ts';
+import { createLogsService } from './logs.service.ts';
+import { logsRoutes } from './logs.routes.ts';
+import { createOrgsService } from './orgs.service.ts';
+import { orgsRoutes } from './orgs.routes.ts';
+import { createRolesService } from './roles.service.ts';
+import { rolesRoutes } from './roles.routes.ts';
+import { createUsersService } from './users.service.ts';
+import { usersRoutes } from './users.routes.ts';
+
+export { createAdminUser, createOrgWithAdmin, ensureDefaultOrg } from './orgs.service.ts';
+export { organizations } from './identity.schema.ts';
+export type { IdentityDeps } from './identity.context.ts';
+
+/** Identity & access: the authenticator every route uses, and the admin API. */
+export function createIdentityModule(deps: IdentityDeps) {
+  const ctx = createIdentityContext(deps);
+  const services = {
+    auth: createAuthService(ctx),
+    users: createUsersService(ctx),
+    roles: createRolesService(ctx),
+    orgs: createOrgsService(ctx),
+    apiKeys: createApiKeysService(ctx),
+    logs: createLogsService(ctx),
+  };
+  return {
+    authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
+    services,
+    routes(api: ApiInstance) {
+      authRoutes(api, services.auth, deps.config);
+      usersRoutes(api, services.users);
+      rolesRoutes(api, services.roles);
+      orgsRoutes(api, services.orgs);
+      apiKeysRoutes(api, services.apiKeys);
+      logsRoutes(api, services.logs);
+    },
+  };
+}
+
+export type IdentityModule = ReturnType<typeof createIdentityModule>;
+
+/** Keeps the permissions table equal to the catalogue in code (run at every start, after migrations). */
+export const syncCatalogue = (db: AppDb) => inSystem(db, (tx) => syncPermissionCatalogue(tx, PERMISSIONS));

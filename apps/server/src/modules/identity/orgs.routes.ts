@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
+import { emailField, errorResponses, jsonObject } from '../../platform/http/schemas.ts';
+import type { OrgsService } from './orgs.service.ts';
+
+const orgSchema = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  slug: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
+  const tags = ['organizations'];
+  api.get(
+    '/organizations/current',
+    { config: { auth: 'org:read' }, schema: { tags, summary: 'The current organization and its settings', response: { 200: orgSchema, ...errorResponses } } },
+    async (req) => orgs.current(actorOf(req)),
+  );
+  api.patch(
+    '/organizations/current',
+    {
+      config: { auth: 'org:update' },
+      schema: {
+        tags,
+        summary: 'Rename the organization or change settings (merged into the existing settings)',
+        body: z
+          .strictObject({ name: z.string().trim().min(1).max(200).optional(), settings: jsonObject.optional() })
+          .refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
+        response: { 200: orgSchema, ...errorResponses },
+      },
+    },
+    async (req) => orgs.update(actorOf(req), req.body),
+  );
+  api.get(
+    '/organizations',
+    {
+      config: { auth: 'platform_admin' },
+      schema: { tags, summary: 'All organizations (platform administrators)', response: { 200: z.object({ data: z.array(orgSchema) }), ...errorResponses } },
+    },
+    async (req) => ({ data: await orgs.list(actorOf(req)) }),
+  );
+  api.post(
+    '/organizations',
+    {
+      config: { auth: 'platform_admin' },
+      schema: {
+        tags,
+        summary: 'Create an organization with its first administrator (platform administrators)',
+        body: z.strictObject({
+          name: z.string().trim().min(1).max(200),
+          slug: z.string().trim().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, 'Lowercase letters, digits and -; 2 to 63 characters'),
+          settings: jsonObject.optional(),
+          admin: z.strictObject({ email: emailField, name: z.string().trim().min(1).max(200), password: z.string().min(1).max(1024) }),
+        }),
+        response: { 201: z.object({ org: orgSchema, adminId: z.uuid() }), ...errorResponses },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await orgs.create(actorOf(req), req.body)),
+  );
+}

@@ -1,0 +1,513 @@
+import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { can, holdsAtLeast, reach } from '../../platform/access/ability.ts';
+import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import { isPermission, type Condition, type Permission } from '../../platform/access/catalogue.ts';
+import { recordAudit } from '../../platform/audit/audit.ts';
+import { auditLogs } from '../../platform/audit/audit.schema.ts';
+import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
+import type { Tx } from '../../platform/db/client.ts';
+import { inOrg } from '../../platform/db/scope.ts';
+import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
+import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../platform/http/pagination.ts';
+import { toPublicUser, type PublicUser } from './auth.service.ts';
+import { cannotGrant, emailTaken, weakPassword } from './identity.errors.ts';
+import type { IdentityContext } from './identity.context.ts';
+import { findUser, revokeUserSessions, roleNamesOf, type UserRow } from './identity.repository.ts';
+import {
+  activityLogs,
+  apiKeys,
+  rolePermissions,
+  roles,
+  userPermissions,
+  userRoles,
+  users,
+  userSessions,
+} from './identity.schema.ts';
+
+export interface CreateUserInput {
+  email: string;
+  name: string;
+  password: string;
+  department?: string | null | undefined;
+  phone?: string | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  roles?: string[] | undefined;
+}
+
+export interface UpdateUserInput {
+  name?: string | undefined;
+  email?: string | undefined;
+  department?: string | null | undefined;
+  phone?: string | null | undefined;
+  metadata?: Record<string, unknown> | undefined;
+  isActive?: boolean | undefined;
+}
+
+export interface ListUsersQuery {
+  limit: number;
+  cursor?: string | undefined;
+  sort?: string | undefined;
+  q?: string | undefined;
+  department?: string | undefined;
+  isActive?: boolean | undefined;
+  role?: string | undefined;
+  deleted?: 'exclude' | 'include' | 'only' | undefined;
+}
+
+const SORTABLE = ['createdAt', 'name', 'email', 'lastLogin'] as const;
+const sortColumn = { createdAt: users.createdAt, name: users.name, email: users.email, lastLogin: users.lastLogin };
+
+const subjectOf = (u: { id: string; department: string | null }) => ({ ownerId: u.id, department: u.department });
+const isUniqueViolation = (err: unknown) =>
+  typeof err === 'object' && err !== null && ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505');
+
+export class EscalationDenied extends Error {
+  constructor(
+    readonly entityType: string,
+    readonly entityId: string,
+    readonly what: string,
+    readonly reason: string,
+  ) {
+    super(`escalation denied: ${what}`);
+  }
+}
+
+export function createUsersService(ctx: IdentityContext) {
+  const { db } = ctx.deps;
+
+  /** Loads a visible user or answers 404 (another org's id, or out of the actor's reach). */
+  async function visibleUser(tx: Tx, actor: Actor, id: string, permission: Permission = 'users:read'): Promise<UserRow> {
+    const u = await findUser(tx, actor.orgId, id);
+    if (!u || !can(actor, 'users:read', subjectOf(u))) throw notFound('User');
+    if (!can(actor, permission, subjectOf(u))) throw forbidden();
+    return u;
+  }
+
+  /** Resolves role names or ids in this org; every role's permissions must be held by the actor. */
+  async function resolveRoles(tx: Tx, actor: Actor, refs: string[]) {
+    if (refs.length === 0) return [];
+    const uuidRefs = refs.filter((r) => /^[0-9a-f-]{36}$/i.test(r));
+    const found = await tx
+      .select()
+      .from(roles)
+      .where(
+        and(
+          eq(roles.orgId, actor.orgId),
+          or(inArray(roles.name, refs), uuidRefs.length ? inArray(roles.id, uuidRefs) : undefined),
+        ),
+      );
+    const missing = refs.filter((r) => !found.some((f) => f.name === r || f.id === r));
+    if (missing.length) {
+      throw badRequest('unknown_role', `Unknown role: ${missing.join(', ')}.`, {
+        errors: missing.map((m) => ({ path: 'roles', message: `Unknown role "${m}"` })),
+      });
+    }
+    const perms = await tx
+      .select()
+      .from(rolePermissions)
+      .where(inArray(rolePermissions.roleId, found.map((f) => f.id)));
+    for (const p of perms) {
+      if (!holdsAtLeast(actor, p.permission, p.condition as Condition)) {
+        const role = found.find((f) => f.id === p.roleId)!;
+        throw new EscalationDenied('role', role.id, `the role "${role.name}"`, `needs ${p.permission} (${p.condition})`);
+      }
+    }
+    return found;
+  }
+
+  /**
+   * Runs a use case; a refused grant rolls it back, then records a security event in a transaction
+   * of its own (so the event survives the refusal) and answers 403.
+   */
+  async function guarded<T>(actor: Actor, fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof EscalationDenied)) throw err;
+      await inOrg(db, actor.orgId, (tx) =>
+        recordAudit(tx, auditContextOf(actor), {
+          action: 'security.privilege_escalation_denied',
+          entityType: err.entityType,
+          entityId: err.entityId,
+          details: { attempted: err.what, reason: err.reason },
+        }),
+      );
+      throw cannotGrant(err.what);
+    }
+  }
+
+  async function withRoles(tx: Tx, orgId: string, list: UserRow[]): Promise<PublicUser[]> {
+    const map = await roleNamesOf(tx, orgId, list.map((u) => u.id));
+    return list.map((u) => toPublicUser(u, map.get(u.id) ?? []));
+  }
+
+  const auditable = (u: UserRow) => ({
+    email: u.email,
+    name: u.name,
+    department: u.department,
+    phone: u.phone,
+    isActive: u.isActive,
+    metadata: u.metadata,
+    deletedAt: u.deletedAt,
+  });
+
+  /** Writes with a security event when the audit needs one, then republishes caches after commit. */
+  async function afterCommit(orgId: string, userId: string, revokedSessions: string[] = []) {
+    ctx.authzChanged(orgId, userId);
+    ctx.sessionsRevoked(revokedSessions);
+  }
+
+  return {
+    async list(actor: Actor, q: ListUsersQuery): Promise<Page<PublicUser>> {
+      const scope = reach(actor, 'users:read');
+      if (!scope) throw forbidden();
+      const { field, desc: descending } = parseSort(q.sort, SORTABLE, 'createdAt');
+      const cursor = decodeCursor(q.cursor);
+      const col = sortColumn[field];
+      const conds: (SQL | undefined)[] = [eq(users.orgId, actor.orgId)];
+      if (scope === 'own') conds.push(eq(users.id, actor.userId ?? '00000000-0000-0000-0000-000000000000'));
+      if (scope === 'department') {
+        conds.push(
+          or(
+            actor.department ? eq(users.department, actor.department) : undefined,
+            actor.userId ? eq(users.id, actor.userId) : undefined,
+          ) ?? sql`false`,
+        );
+      }
+      if (q.deleted === 'only') conds.push(isNotNull(users.deletedAt));
+      else if (q.deleted !== 'include') conds.push(isNull(users.deletedAt));
+      if (q.q) {
+        const like = `%${q.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+        conds.push(or(ilike(users.name, like), ilike(users.email, like), ilike(users.department, like)));
+      }
+      if (q.department) conds.push(eq(users.department, q.department));
+      if (q.isActive !== undefined) conds.push(eq(users.isActive, q.isActive));
+      if (q.role) {
+        conds.push(
+          sql`exists (select 1 from ${userRoles} ur join ${roles} r on r.id = ur.role_id where ur.user_id = ${users.id} and r.name = ${q.role})`,
+        );
+      }
+      if (cursor) {
+        const v = cursor.value;
+        const cmp = descending ? sql`<` : sql`>`;
+        // NULLs sort last in both directions: rows after a NULL value are only NULLs with a later id.
+        conds.push(
+          v === null
+            ? sql`(${col} is null and ${users.id} ${cmp} ${cursor.id})`
+            : sql`((${col}, ${users.id}) ${cmp} (${field === 'createdAt' || field === 'lastLogin' ? sql`${v}::timestamptz` : v}, ${cursor.id}::uuid) or ${col} is null)`,
+        );
+      }
+      return inOrg(db, actor.orgId, async (tx) => {
+        const rows = await tx
+          .select()
+          .from(users)
+          .where(and(...conds))
+          .orderBy(
+            descending ? sql`${col} desc nulls last` : sql`${col} asc nulls last`,
+            descending ? desc(users.id) : asc(users.id),
+          )
+          .limit(q.limit + 1);
+        const page = pageOf(rows, q.limit, (u) => {
+          const v = u[field];
+          return encodeCursor(v instanceof Date ? v.toISOString() : (v ?? null), u.id);
+        });
+        return { data: await withRoles(tx, actor.orgId, page.data), nextCursor: page.nextCursor };
+      });
+    },
+
+    async get(actor: Actor, id: string): Promise<PublicUser> {
+      return inOrg(db, actor.orgId, async (tx) => (await withRoles(tx, actor.orgId, [await visibleUser(tx, actor, id)]))[0]!);
+    },
+
+    async create(actor: Actor, input: CreateUserInput): Promise<PublicUser> {
+      if (!can(actor, 'users:create', { ownerId: null, department: input.department ?? null })) {
+        throw forbidden('You may not create users in this department.');
+      }
+      const problem = passwordProblem(input.password, { email: input.email });
+      if (problem) throw weakPassword(problem);
+      if (input.roles?.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
+      const passwordHash = await hashPassword(input.password);
+      try {
+        return await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+          const roleRows = await resolveRoles(tx, actor, input.roles ?? []);
+          const [u] = await tx
+            .insert(users)
+            .values({
+              orgId: actor.orgId,
+              email: input.email,
+              name: input.name,
+              passwordHash,
+              department: input.department ?? null,
+              phone: input.phone ?? null,
+              metadata: input.metadata ?? {},
+            })
+            .returning();
+          if (roleRows.length) {
+            await tx
+              .insert(userRoles)
+              .values(roleRows.map((r) => ({ orgId: actor.orgId, userId: u!.id, roleId: r.id, assignedBy: actor.userId })));
+          }
+          await recordAudit(tx, auditContextOf(actor), {
+            action: 'user.create',
+            entityType: 'user',
+            entityId: u!.id,
+            after: { ...auditable(u!), roles: roleRows.map((r) => r.name) },
+          });
+          return (await withRoles(tx, actor.orgId, [u!]))[0]!;
+        }));
+      } catch (err) {
+        if (isUniqueViolation(err)) throw emailTaken();
+        throw err;
+      }
+    },
+
+    async update(actor: Actor, id: string, patch: UpdateUserInput): Promise<PublicUser> {
+      try {
+        const out = await inOrg(db, actor.orgId, async (tx) => {
+          const before = await visibleUser(tx, actor, id, 'users:update');
+          if (patch.department !== undefined && !can(actor, 'users:update', { department: patch.department })) {
+            throw forbidden('You may not move users into that department.');
+          }
+          if (patch.isActive === false && id === actor.userId) {
+            throw badRequest('cannot_deactivate_self', 'You cannot deactivate your own account.');
+          }
+          const [after] = await tx.update(users).set(patch).where(eq(users.id, id)).returning();
+          let revoked: string[] = [];
+          if (patch.isActive === false && before.isActive) {
+            revoked = await revokeUserSessions(tx, actor.orgId, id, 'deactivated');
+          }
+          await recordAudit(tx, auditContextOf(actor), {
+            action: patch.isActive === false ? 'user.deactivate' : patch.isActive === true && !before.isActive ? 'user.activate' : 'user.update',
+            entityType: 'user',
+            entityId: id,
+            before: auditable(before),
+            after: auditable(after!),
+          });
+          return { user: (await withRoles(tx, actor.orgId, [after!]))[0]!, revoked };
+        });
+        await afterCommit(actor.orgId, id, out.revoked);
+        return out.user;
+      } catch (err) {
+        if (isUniqueViolation(err)) throw emailTaken();
+        throw err;
+      }
+    },
+
+    async softDelete(actor: Actor, id: string) {
+      if (id === actor.userId) throw badRequest('cannot_delete_self', 'You cannot delete your own account.');
+      const revoked = await inOrg(db, actor.orgId, async (tx) => {
+        const before = await visibleUser(tx, actor, id, 'users:delete');
+        if (before.deletedAt) return [];
+        const [after] = await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, id)).returning();
+        const ids = await revokeUserSessions(tx, actor.orgId, id, 'deleted');
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.delete',
+          entityType: 'user',
+          entityId: id,
+          before: auditable(before),
+          after: auditable(after!),
+        });
+        return ids;
+      });
+      await afterCommit(actor.orgId, id, revoked);
+    },
+
+    async restore(actor: Actor, id: string): Promise<PublicUser> {
+      const u = await inOrg(db, actor.orgId, async (tx) => {
+        const before = await visibleUser(tx, actor, id, 'users:delete');
+        if (!before.deletedAt) return before;
+        const [after] = await tx.update(users).set({ deletedAt: null }).where(eq(users.id, id)).returning();
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.restore',
+          entityType: 'user',
+          entityId: id,
+          before: auditable(before),
+          after: auditable(after!),
+        });
+        return after!;
+      });
+      await afterCommit(actor.orgId, id);
+      return this.get(actor, u.id);
+    },
+
+    async getRoles(actor: Actor, id: string) {
+      return inOrg(db, actor.orgId, async (tx) => {
+        await visibleUser(tx, actor, id);
+        return (await roleNamesOf(tx, actor.orgId, [id])).get(id) ?? [];
+      });
+    },
+
+    /** Replaces the user's roles with the given set. */
+    async setRoles(actor: Actor, id: string, refs: string[]) {
+      if (!can(actor, 'roles:assign')) throw forbidden();
+      const result = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        await visibleUser(tx, actor, id, 'users:update');
+        const before = (await roleNamesOf(tx, actor.orgId, [id])).get(id) ?? [];
+        const next = await resolveRoles(tx, actor, refs);
+        // Taking a role away also needs its permissions: nobody strips what they could not give.
+        const removed = before.filter((b) => !next.some((n) => n.id === b.id));
+        if (removed.length) await resolveRoles(tx, actor, removed.map((r) => r.id));
+        await tx.delete(userRoles).where(and(eq(userRoles.orgId, actor.orgId), eq(userRoles.userId, id)));
+        if (next.length) {
+          await tx
+            .insert(userRoles)
+            .values(next.map((r) => ({ orgId: actor.orgId, userId: id, roleId: r.id, assignedBy: actor.userId })));
+        }
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.roles_set',
+          entityType: 'user',
+          entityId: id,
+          before: { roles: before.map((r) => r.name).sort() },
+          after: { roles: next.map((r) => r.name).sort() },
+        });
+        return next.map((r) => ({ id: r.id, name: r.name }));
+      }));
+      await afterCommit(actor.orgId, id);
+      return result;
+    },
+
+    async getPermissions(actor: Actor, id: string) {
+      return inOrg(db, actor.orgId, async (tx) => {
+        await visibleUser(tx, actor, id);
+        const direct = await tx
+          .select()
+          .from(userPermissions)
+          .where(and(eq(userPermissions.orgId, actor.orgId), eq(userPermissions.userId, id)));
+        const viaRoles = await tx
+          .select({ permission: rolePermissions.permission, condition: rolePermissions.condition, role: roles.name })
+          .from(userRoles)
+          .innerJoin(rolePermissions, eq(rolePermissions.roleId, userRoles.roleId))
+          .innerJoin(roles, eq(roles.id, userRoles.roleId))
+          .where(eq(userRoles.userId, id));
+        return {
+          direct: direct.map((d) => ({
+            permission: d.permission,
+            condition: d.condition as Condition,
+            grantedBy: d.grantedBy,
+            grantedAt: d.grantedAt.toISOString(),
+          })),
+          viaRoles: viaRoles.map((r) => ({ ...r, condition: r.condition as Condition })),
+        };
+      });
+    },
+
+    async grantPermission(actor: Actor, id: string, permission: string, condition: Condition) {
+      if (!can(actor, 'permissions:grant')) throw forbidden();
+      if (!isPermission(permission)) {
+        throw badRequest('unknown_permission', `Unknown permission "${permission}".`, {
+          errors: [{ path: 'permission', message: 'Not in the catalogue (GET /api/permissions).' }],
+        });
+      }
+      await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        await visibleUser(tx, actor, id, 'users:update');
+        if (!holdsAtLeast(actor, permission, condition)) {
+          throw new EscalationDenied('user', id, `"${permission}" (${condition})`, 'not held by the granter');
+        }
+        await tx
+          .insert(userPermissions)
+          .values({ orgId: actor.orgId, userId: id, permission, condition, grantedBy: actor.userId })
+          .onConflictDoUpdate({
+            target: [userPermissions.userId, userPermissions.permission],
+            set: { condition, grantedBy: actor.userId, grantedAt: new Date() },
+          });
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.permission_grant',
+          entityType: 'user',
+          entityId: id,
+          after: { permission, condition },
+        });
+      }));
+      await afterCommit(actor.orgId, id);
+      return this.getPermissions(actor, id);
+    },
+
+    async revokePermission(actor: Actor, id: string, permission: string) {
+      if (!can(actor, 'permissions:grant')) throw forbidden();
+      await inOrg(db, actor.orgId, async (tx) => {
+        await visibleUser(tx, actor, id, 'users:update');
+        const rows = await tx
+          .delete(userPermissions)
+          .where(and(eq(userPermissions.orgId, actor.orgId), eq(userPermissions.userId, id), eq(userPermissions.permission, permission)))
+          .returning();
+        if (!rows.length) throw notFound('Permission grant');
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.permission_revoke',
+          entityType: 'user',
+          entityId: id,
+          before: { permission, condition: rows[0]!.condition },
+        });
+      });
+      await afterCommit(actor.orgId, id);
+    },
+
+    /** GDPR access: everything we hold about the person, as JSON. */
+    async exportData(actor: Actor, id: string) {
+      return inOrg(db, actor.orgId, async (tx) => {
+        const u = await visibleUser(tx, actor, id, 'users:export');
+        const sessions = await tx.select().from(userSessions).where(eq(userSessions.userId, id));
+        const activity = await tx.select().from(activityLogs).where(eq(activityLogs.userId, id)).orderBy(desc(activityLogs.createdAt)).limit(10_000);
+        const keys = await tx.select().from(apiKeys).where(eq(apiKeys.createdBy, id));
+        const audit = await tx
+          .select({ action: auditLogs.action, entityType: auditLogs.entityType, entityId: auditLogs.entityId, createdAt: auditLogs.createdAt })
+          .from(auditLogs)
+          .where(or(eq(auditLogs.actorId, id), and(eq(auditLogs.entityType, 'user'), eq(auditLogs.entityId, id))))
+          .limit(10_000);
+        await recordAudit(tx, auditContextOf(actor), { action: 'user.export', entityType: 'user', entityId: id });
+        const { passwordHash: _p, mfaSecret: _m, mfaPendingSecret: _mp, ...profile } = u;
+        return {
+          exportedAt: new Date().toISOString(),
+          profile,
+          roles: (await roleNamesOf(tx, actor.orgId, [id])).get(id) ?? [],
+          sessions: sessions.map(({ ...s }) => s),
+          activity,
+          apiKeys: keys.map(({ keyHash: _k, ...k }) => k),
+          auditTrail: audit,
+        };
+      });
+    },
+
+    /**
+     * GDPR erasure: personal fields are anonymised, sessions and keys end, activity is cleared.
+     * The audit chain never held personal data in the clear, so it stays verifiable.
+     */
+    async erase(actor: Actor, id: string) {
+      if (id === actor.userId) throw badRequest('cannot_erase_self', 'Ask another administrator to erase your account.');
+      const revoked = await inOrg(db, actor.orgId, async (tx) => {
+        const before = await visibleUser(tx, actor, id, 'users:erase');
+        await tx
+          .update(users)
+          .set({
+            email: `erased-${id}@erased.invalid`,
+            name: 'Erased user',
+            phone: null,
+            department: null,
+            passwordHash: null,
+            mfaSecret: null,
+            mfaPendingSecret: null,
+            twoFactorEnabled: false,
+            isActive: false,
+            metadata: {},
+            deletedAt: before.deletedAt ?? new Date(),
+          })
+          .where(eq(users.id, id));
+        const ids = await revokeUserSessions(tx, actor.orgId, id, 'erased');
+        await tx.update(userSessions).set({ ip: null, userAgent: null }).where(eq(userSessions.userId, id));
+        await tx.delete(activityLogs).where(eq(activityLogs.userId, id));
+        // Outside the hash, so clearing them keeps the chain verifiable (column-level grant).
+        await tx.update(auditLogs).set({ ip: null, userAgent: null }).where(eq(auditLogs.actorId, id));
+        await tx.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.createdBy, id), isNull(apiKeys.revokedAt)));
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'user.erase',
+          entityType: 'user',
+          entityId: id,
+          before: auditable(before),
+        });
+        return ids;
+      });
+      await afterCommit(actor.orgId, id, revoked);
+      return { erased: true as const };
+    },
+  };
+}
+
+export type UsersService = ReturnType<typeof createUsersService>;

@@ -1,0 +1,30 @@
+import type { Ability, AbilityHolder } from './ability.ts';
+
+export interface RequestMeta {
+  ip: string | null;
+  userAgent: string | null;
+  requestId: string | null;
+}
+
+/** Who is acting: a signed-in user or an API key, always inside one org. Services take this, never a request. */
+export interface Actor extends AbilityHolder {
+  type: 'user' | 'api_key';
+  /** The user's id, or the API key's id. */
+  id: string;
+  orgId: string;
+  userId: string | null;
+  department: string | null;
+  ability: Ability;
+  isPlatformAdmin: boolean;
+  sessionId: string | null;
+  meta: RequestMeta;
+}
+
+export const auditContextOf = (actor: Actor) => ({
+  orgId: actor.orgId,
+  actorType: actor.type,
+  actorId: actor.id,
+  ip: actor.meta.ip,
+  userAgent: actor.meta.userAgent,
+  requestId: actor.meta.requestId,
+});

@@ -1,0 +1,84 @@
+/**
+ * The one permission catalogue: `resource:action` strings. Modules add theirs here as they land,
+ * and the catalogue is synced into the `permissions` table at start.
+ */
+export const PERMISSIONS = {
+  'users:read': 'List and view users',
+  'users:create': 'Create users',
+  'users:update': 'Edit users, deactivate and reactivate them',
+  'users:delete': 'Soft-delete and restore users',
+  'users:export': 'Export a user’s personal data (GDPR access)',
+  'users:erase': 'Erase a user’s personal data (GDPR erasure)',
+  'roles:read': 'View roles and their permissions',
+  'roles:manage': 'Create, edit and delete custom roles',
+  'roles:assign': 'Assign roles to users and remove them',
+  'permissions:read': 'View the permission catalogue',
+  'permissions:grant': 'Grant and revoke direct permissions',
+  'api_keys:read': 'List API keys',
+  'api_keys:manage': 'Create and revoke API keys',
+  'audit:read': 'Read the audit log',
+  'activity:read': 'Read the activity log',
+  'org:read': 'View the organization’s settings',
+  'org:update': 'Change the organization’s settings',
+} as const satisfies Record<string, string>;
+
+export type Permission = keyof typeof PERMISSIONS;
+export const PERMISSION_KEYS = Object.keys(PERMISSIONS) as Permission[];
+export const isPermission = (p: string): p is Permission => Object.hasOwn(PERMISSIONS, p);
+
+/** How far a grant reaches: every record, records of the holder's department, or the holder's own. */
+export const CONDITIONS = ['any', 'department', 'own'] as const;
+export type Condition = (typeof CONDITIONS)[number];
+export const conditionRank: Record<Condition, number> = { any: 3, department: 2, own: 1 };
+
+export interface SystemRole {
+  name: string;
+  displayName: string;
+  description: string;
+  grants: [Permission, Condition][];
+}
+
+const all = (c: Condition = 'any'): [Permission, Condition][] => PERMISSION_KEYS.map((p) => [p, c]);
+
+/** Seeded into every org; documented in docs/roles.md. */
+export const SYSTEM_ROLES: SystemRole[] = [
+  { name: 'admin', displayName: 'Administrator', description: 'Everything in the organization.', grants: all() },
+  {
+    name: 'manager',
+    displayName: 'Manager',
+    description: 'Runs a department: sees all users, manages those of their department, reads the logs.',
+    grants: [
+      ['users:read', 'any'],
+      ['users:create', 'department'],
+      ['users:update', 'department'],
+      ['roles:read', 'any'],
+      ['permissions:read', 'any'],
+      ['api_keys:read', 'any'],
+      ['audit:read', 'any'],
+      ['activity:read', 'any'],
+      ['org:read', 'any'],
+    ],
+  },
+  {
+    name: 'agent',
+    displayName: 'Agent',
+    description: 'Works a queue: sees colleagues of their department and their own activity.',
+    grants: [
+      ['users:read', 'department'],
+      ['roles:read', 'any'],
+      ['permissions:read', 'any'],
+      ['activity:read', 'own'],
+      ['org:read', 'any'],
+    ],
+  },
+  {
+    name: 'viewer',
+    displayName: 'Viewer',
+    description: 'Read-only: their own profile and the organization’s settings.',
+    grants: [
+      ['users:read', 'own'],
+      ['permissions:read', 'any'],
+      ['org:read', 'any'],
+    ],
+  },
+];

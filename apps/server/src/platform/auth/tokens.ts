@@ -1,0 +1,55 @@
+import { SignJWT, jwtVerify, errors } from 'jose';
+
+export interface AccessClaims {
+  sub: string;
+  org: string;
+  sid: string;
+}
+
+export interface MfaClaims {
+  sub: string;
+  org: string;
+}
+
+const ISSUER = 'imsop';
+
+/** Signs and verifies the platform's JWTs (HS256 with a key from config or the database). */
+export function createTokenService(key: Uint8Array, accessTtlSeconds: number) {
+  async function sign(claims: Record<string, unknown>, typ: string, ttl: number, subject: string) {
+    return new SignJWT({ ...claims, typ })
+      .setProtectedHeader({ alg: 'HS256' })
+      .setIssuer(ISSUER)
+      .setSubject(subject)
+      .setIssuedAt()
+      .setExpirationTime(Math.floor(Date.now() / 1000) + ttl)
+      .sign(key);
+  }
+
+  async function verify(token: string, typ: string) {
+    try {
+      const { payload } = await jwtVerify(token, key, { issuer: ISSUER, algorithms: ['HS256'] });
+      if (payload.typ !== typ || typeof payload.sub !== 'string' || typeof payload.org !== 'string') return null;
+      return payload;
+    } catch (err) {
+      if (err instanceof errors.JOSEError) return null;
+      throw err;
+    }
+  }
+
+  return {
+    accessTtlSeconds,
+    signAccess: (c: AccessClaims) => sign({ org: c.org, sid: c.sid }, 'access', accessTtlSeconds, c.sub),
+    async verifyAccess(token: string): Promise<AccessClaims | null> {
+      const p = await verify(token, 'access');
+      if (!p || typeof p.sid !== 'string') return null;
+      return { sub: p.sub!, org: p.org as string, sid: p.sid };
+    },
+    signMfa: (c: MfaClaims) => sign({ org: c.org }, 'mfa', 300, c.sub),
+    async verifyMfa(token: string): Promise<MfaClaims | null> {
+      const p = await verify(token, 'mfa');
+      return p ? { sub: p.sub!, org: p.org as string } : null;
+    },
+  };
+}
+
+export type TokenService = ReturnType<typeof createTokenService>;

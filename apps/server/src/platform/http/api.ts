@@ -1,0 +1,161 @@
+import type {
+  FastifyBaseLogger,
+  FastifyError,
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  RawReplyDefaultExpression,
+  RawRequestDefaultExpression,
+  RawServerDefault,
+} from 'fastify';
+import {
+  hasZodFastifySchemaValidationErrors,
+  isResponseSerializationError,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import { can } from '../access/ability.ts';
+import type { Actor, RequestMeta } from '../access/actor.ts';
+import type { Permission } from '../access/catalogue.ts';
+import { AppError, problem, type Problem } from './errors.ts';
+
+/**
+ * What a route requires, declared on every route (`config.auth`):
+ * - `public`: anyone;
+ * - `authenticated`: any signed-in user or API key;
+ * - a permission: the actor must hold it (conditions are checked by the service);
+ * - `platform_admin`: org-less administration.
+ */
+export type RouteAuth = 'public' | 'authenticated' | 'platform_admin' | Permission;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    actor: Actor | null;
+  }
+  interface FastifyContextConfig {
+    auth?: RouteAuth;
+  }
+}
+
+export type ApiInstance = FastifyInstance<
+  RawServerDefault,
+  RawRequestDefaultExpression,
+  RawReplyDefaultExpression,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface Authenticator {
+  fromAccessToken(token: string, meta: RequestMeta): Promise<Actor | null>;
+  fromApiKey(key: string, meta: RequestMeta): Promise<Actor | null>;
+}
+
+export const metaOf = (req: FastifyRequest): RequestMeta => ({
+  ip: req.ip ?? null,
+  userAgent: (req.headers['user-agent'] ?? '').slice(0, 512) || null,
+  requestId: String(req.id),
+});
+
+export function sendProblem(reply: FastifyReply, p: Problem, headers: Record<string, string> = {}) {
+  return reply.code(p.status).headers(headers).type('application/problem+json').send(p);
+}
+
+/** The actor of an authenticated route (the hook has already refused anonymous requests). */
+export function actorOf(req: FastifyRequest): Actor {
+  if (!req.actor) throw new AppError(401, 'unauthorized', 'Authentication is required.');
+  return req.actor;
+}
+
+async function authenticate(req: FastifyRequest, auth: Authenticator): Promise<Actor | null> {
+  const header = req.headers.authorization;
+  const apiKey = req.headers['x-api-key'];
+  if (typeof apiKey === 'string' && apiKey) return auth.fromApiKey(apiKey, metaOf(req));
+  if (!header) return null;
+  const m = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!m) return null;
+  const token = m[1]!;
+  return token.startsWith('imsop_') ? auth.fromApiKey(token, metaOf(req)) : auth.fromAccessToken(token, metaOf(req));
+}
+
+/**
+ * The API scope: Zod compilers (encapsulated here so other plugins such as GraphQL keep theirs),
+ * authentication and route-level authorization before validation, and problem+json errors.
+ */
+export function setupApi(api: FastifyInstance, auth: Authenticator) {
+  api.setValidatorCompiler(validatorCompiler);
+  api.setSerializerCompiler(serializerCompiler);
+  api.decorateRequest('actor', null);
+
+  api.addHook('onRoute', (route) => {
+    if (!route.config?.auth) throw new Error(`Route ${route.method} ${route.url} does not declare config.auth`);
+  });
+
+  api.addHook('onRequest', async (req) => {
+    const required = req.routeOptions.config.auth;
+    if (!required || required === 'public') {
+      // Public routes still learn who is calling, when a credential is sent.
+      if (req.headers.authorization || req.headers['x-api-key']) req.actor = await authenticate(req, auth);
+      return;
+    }
+    const actor = await authenticate(req, auth);
+    if (!actor) throw new AppError(401, 'unauthorized', 'Authentication is required: send a Bearer token or an API key.');
+    req.actor = actor;
+    if (required === 'authenticated') return;
+    if (required === 'platform_admin') {
+      if (!actor.isPlatformAdmin) throw new AppError(403, 'forbidden', 'Only platform administrators can do this.');
+      return;
+    }
+    if (!can(actor, required)) {
+      throw new AppError(403, 'forbidden', `You need the "${required}" permission to do this.`, { permission: required });
+    }
+  });
+
+  api.setErrorHandler((err: FastifyError, req, reply) => errorToProblem(err, req, reply));
+}
+
+export function errorToProblem(err: FastifyError | Error, req: FastifyRequest, reply: FastifyReply) {
+  if (err instanceof AppError) {
+    return sendProblem(reply, problem(err.status, err.code, err.message, err.extra), err.headers);
+  }
+  if (hasZodFastifySchemaValidationErrors(err)) {
+    const where = (err as FastifyError).validationContext ?? 'body';
+    const errors = err.validation.map((v) => ({
+      path: [where, ...v.instancePath.split('/').filter(Boolean)].join('.'),
+      message: v.message ?? 'Invalid value',
+    }));
+    const detail = `Invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`.slice(0, 1000);
+    return sendProblem(reply, problem(400, 'validation_failed', detail, { errors }));
+  }
+  if (isResponseSerializationError(err)) {
+    req.log.error({ err: err.cause.issues, url: req.routeOptions.url }, 'response does not match its schema');
+    return sendProblem(reply, problem(500, 'internal_error', 'An unexpected error occurred.', { requestId: req.id }));
+  }
+  const fe = err as FastifyError;
+  const status = fe.statusCode ?? 500;
+  if (status === 429) {
+    const retry = String(reply.getHeader('retry-after') ?? 60);
+    return sendProblem(reply, problem(429, 'rate_limited', 'Too many requests; slow down.', { retryAfter: Number(retry) }), {
+      'retry-after': retry,
+    });
+  }
+  if (status >= 400 && status < 500) {
+    const code =
+      status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'bad_request' : 'client_error';
+    return sendProblem(reply, problem(status, code, fe.message || 'Bad request.'));
+  }
+  if (isUnavailable(err)) {
+    req.log.warn({ err }, 'database unavailable');
+    return sendProblem(reply, problem(503, 'unavailable', 'The service is temporarily unavailable; retry shortly.'), {
+      'retry-after': '5',
+    });
+  }
+  req.log.error({ err }, 'unhandled error');
+  return sendProblem(reply, problem(500, 'internal_error', 'An unexpected error occurred.', { requestId: req.id }));
+}
+
+function isUnavailable(err: unknown): boolean {
+  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003'].includes(code ?? '') ||
+    /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error).message ?? '');
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+
+export const idParams = z.object({ id: z.uuid() });
+export const isoDate = z.iso.datetime({ offset: true });
+export const emailField = z.email().max(254).transform((v) => v.trim());
+export const jsonObject = z
+  .record(z.string().max(100), z.unknown())
+  .refine((o) => Object.keys(o).length <= 100, 'At most 100 keys')
+  .refine((o) => JSON.stringify(o).length <= 16_384, 'At most 16 KiB of JSON');
+export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
+
+export const problemSchema = z.looseObject({
+  type: z.string(),
+  title: z.string(),
+  status: z.number(),
+  detail: z.string(),
+  code: z.string(),
+  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+
+export const pageOfSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
+
+/** Common error answers, documented on every route. */
+export const errorResponses = {
+  400: problemSchema,
+  401: problemSchema,
+  403: problemSchema,
+  404: problemSchema,
+  409: problemSchema,
+  429: problemSchema,
+};
