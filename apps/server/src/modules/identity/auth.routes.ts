@@ -87,7 +87,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       schema: {
         tags,
         summary: 'Rotate a refresh token (body or cookie) for a new token pair',
-        body: z.strictObject({ refreshToken: z.string().min(1).max(512).optional() }).optional(),
+        body: z.strictObject({ refreshToken: z.string().min(1).max(512).optional() }).nullish(),
         response: { 200: tokenPair, ...errorResponses },
       },
     },

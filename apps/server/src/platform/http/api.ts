@@ -86,6 +86,8 @@ export function setupApi(api: FastifyInstance, auth: Authenticator) {
   api.setValidatorCompiler(validatorCompiler);
   api.setSerializerCompiler(serializerCompiler);
   api.decorateRequest('actor', null);
+  // JSON only: any other media type answers 415 rather than reaching a handler as a string.
+  api.removeContentTypeParser('text/plain');
 
   api.addHook('onRoute', (route) => {
     if (!route.config?.auth) throw new Error(`Route ${route.method} ${route.url} does not declare config.auth`);

@@ -9,14 +9,16 @@ export const jsonObject = z
   .refine((o) => JSON.stringify(o).length <= 16_384, 'At most 16 KiB of JSON');
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');
 
-export const problemSchema = z.looseObject({
-  type: z.string(),
-  title: z.string(),
-  status: z.number(),
-  detail: z.string(),
-  code: z.string(),
-  errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-});
+export const problemSchema = z
+  .looseObject({
+    type: z.string(),
+    title: z.string(),
+    status: z.number(),
+    detail: z.string(),
+    code: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .meta({ id: 'Problem', description: 'An RFC 9457 problem (application/problem+json)' });
 
 export const pageOfSchema = <T extends z.ZodType>(item: T) => z.object({ data: z.array(item), nextCursor: z.string().nullable() });
 
