@@ -1,0 +1,45 @@
+/** Module boundaries (docs/architecture.md): platform never imports modules; modules import each other only through index.ts; no cycles. */
+module.exports = {
+  forbidden: [
+    {
+      name: 'no-circular',
+      severity: 'error',
+      comment: 'Cycles make modules impossible to reason about in isolation.',
+      from: {},
+      to: { circular: true, viaOnly: { pathNot: '\\.routes\\.ts$' } },
+    },
+    {
+      name: 'platform-not-to-modules',
+      severity: 'error',
+      comment: 'platform/ is the mechanism layer: it never depends on a domain module.',
+      from: { path: '^apps/server/src/platform/' },
+      to: { path: '^apps/server/src/modules/' },
+    },
+    {
+      name: 'modules-only-through-index',
+      severity: 'error',
+      comment: 'A module may use another module only through its index.ts.',
+      from: { path: '^apps/server/src/modules/([^/]+)/' },
+      to: { path: '^apps/server/src/modules/([^/]+)/', pathNot: ['^apps/server/src/modules/$1/', '^apps/server/src/modules/[^/]+/index\\.ts$'] },
+    },
+    {
+      name: 'no-app-from-inside',
+      severity: 'error',
+      comment: 'Modules and platform do not reach back into the process entry points.',
+      from: { path: '^apps/server/src/(platform|modules)/' },
+      to: { path: '^apps/server/src/(app|main|cli)\\.ts$' },
+    },
+    {
+      name: 'not-to-unresolvable',
+      severity: 'error',
+      from: {},
+      to: { couldNotResolve: true },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '\\.test\\.ts$' },
+    tsPreCompilationDeps: true,
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+  },
+};
