@@ -1,0 +1,128 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const BIN = fileURLToPath(new URL('../bin/imsop.js', import.meta.url));
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-'));
+const children: ChildProcess[] = [];
+afterAll(() => {
+  for (const c of children) c.kill('SIGKILL');
+  fs.rmSync(dataDir, { recursive: true, force: true });
+});
+
+const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMSOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+
+function run(args: string[], env: Record<string, string> = {}) {
+  return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+    const p = spawn(process.execPath, [BIN, ...args], { env: { ...baseEnv, ...env } });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Starts the server on a free port and resolves once it prints its address. */
+function startServer(env: Record<string, string> = {}) {
+  const p = spawn(process.execPath, [BIN, 'start'], { env: { ...baseEnv, PORT: '0', ...env } });
+  children.push(p);
+  let stdout = '';
+  let stderr = '';
+  p.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => p.on('exit', (code) => resolve(code)));
+  const ready = new Promise<string>((resolve, reject) => {
+    p.stdout.on('data', (d) => {
+      stdout += d;
+      const m = /running at (http:\/\/[^ ]+)/.exec(stdout);
+      if (m) resolve(m[1]!);
+    });
+    p.on('exit', (code) => reject(new Error(`server exited ${code}: ${stderr}${stdout}`)));
+  });
+  return { p, ready, exited, output: () => stdout, errors: () => stderr };
+}
+
+async function login(base: string, password: string) {
+  return fetch(`${base}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: 'admin@imsop.local', password }),
+  });
+}
+
+describe('imsop CLI', () => {
+  it('--help lists the commands', async () => {
+    const r = await run(['--help']);
+    expect(r.code).toBe(0);
+    for (const cmd of ['start', 'migrate', 'create-admin', 'audit verify']) expect(r.stdout).toContain(cmd);
+  });
+
+  it('a bad configuration value stops with one line naming the variable', async () => {
+    const r = await run(['start'], { PORT: 'eighty' });
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^Invalid configuration: PORT:/);
+  });
+
+  it('first start creates the admin with a generated password printed once; Ctrl-C finishes in-flight requests and exits cleanly; a second start reuses the data', async () => {
+    const first = startServer();
+    const base = await first.ready;
+    const password = /Generated admin password[^:]*: (\S+)/.exec(first.output())?.[1];
+    expect(password).toBeTruthy();
+    expect((await fetch(`${base}/api/ready`)).status).toBe(200);
+    // A login is in flight (headers sent, body still arriving) when SIGINT arrives: it must complete.
+    const body = JSON.stringify({ email: 'admin@imsop.local', password });
+    const url = new URL(`${base}/api/auth/login`);
+    const inflight = new Promise<number>((resolve, reject) => {
+      const req = http.request(
+        { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+        (res) => {
+          res.resume();
+          res.on('end', () => resolve(res.statusCode ?? 0));
+        },
+      );
+      req.on('error', reject);
+      req.write(body.slice(0, 10));
+      setTimeout(() => {
+        first.p.kill('SIGINT');
+        setTimeout(() => req.end(body.slice(10)), 300);
+      }, 300);
+    });
+    expect(await inflight).toBe(200);
+    expect(await first.exited).toBe(0);
+    expect((await fetch(`${base}/api/health`).catch(() => null))?.status).toBeUndefined();
+
+    const second = startServer();
+    const base2 = await second.ready;
+    expect(second.output()).not.toMatch(/Generated admin password/);
+    expect((await login(base2, password!)).status).toBe(200);
+
+    // The port is taken now: a clear error, not a stack trace.
+    const port = new URL(base2).port;
+    const clash = await run(['start'], { PORT: port, IMSOP_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli2-')) });
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain(`Port ${port} on 127.0.0.1 is already in use`);
+
+    second.p.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+
+    const verify = await run(['audit', 'verify']);
+    expect(verify.code).toBe(0);
+    expect(verify.stdout).toMatch(/^OK: \d+ audit records in 1 organization/);
+  }, 90_000);
+
+  it('create-admin adds an administrator to an existing org', async () => {
+    const r = await run(['create-admin', '--email', 'second@imsop.local', '--name', 'Second', '--password', 'Another-Sturdy-Pass-7']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('Created administrator second@imsop.local in organization "default"');
+    const dupe = await run(['create-admin', '--email', 'second@imsop.local', '--name', 'Second', '--password', 'Another-Sturdy-Pass-7']);
+    expect(dupe.code).toBe(1);
+    expect(dupe.stderr).toMatch(/already exists/);
+  }, 60_000);
+});
+
