@@ -355,7 +355,7 @@ export interface paths {
                 content: {
                     "application/json": {
                         refreshToken?: string;
-                    };
+                    } | null;
                 };
             };
             responses: {
