@@ -137,7 +137,7 @@ export function errorToProblem(err: FastifyError | Error, req: FastifyRequest, r
   const status = fe.statusCode ?? 500;
   if (status === 429) {
     const retry = String(reply.getHeader('retry-after') ?? 60);
-    return sendProblem(reply, problem(429, 'rate_limited', 'Too many requests; slow down.', { retryAfter: Number(retry) }), {
+    return sendProblem(reply, problem(429, 'rate_limited', fe.message || 'Too many requests; slow down.', { retryAfter: Number(retry) }), {
       'retry-after': retry,
     });
   }
