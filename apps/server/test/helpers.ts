@@ -93,8 +93,15 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
   const client = (auth: { token?: string; apiKey?: string } = {}) =>
     createImsopClient({ baseUrl: 'http://imsop.test', fetch: injectFetch, ...auth });
 
+  const clientIp = `10.${crypto.randomInt(250)}.${crypto.randomInt(250)}.${crypto.randomInt(250)}`;
   async function login(email: string, password: string, org?: string) {
-    const res = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password, ...(org ? { org } : {}) } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      // Each test app signs in from its own address, so rate limits kept in a shared Redis don't collide.
+      remoteAddress: clientIp,
+      payload: { email, password, ...(org ? { org } : {}) },
+    });
     if (res.statusCode !== 200) throw new Error(`login failed: ${res.statusCode} ${res.body}`);
     const body = res.json() as { accessToken: string; refreshToken: string; user: { id: string } };
     return { accessToken: body.accessToken, refreshToken: body.refreshToken, userId: body.user.id };
