@@ -2,7 +2,6 @@ import fs from 'node:fs';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -15,6 +14,7 @@ import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
 import type { Database } from './platform/db/client.ts';
 import { errorToProblem, sendProblem, setupApi, type ApiInstance } from './platform/http/api.ts';
 import { problem } from './platform/http/errors.ts';
+import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logging/logger.ts';
 import { registerMetrics } from './platform/metrics/metrics.ts';
 import { createIdentityModule, type IdentityModule } from './modules/identity/index.ts';
@@ -75,7 +75,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     redis?.disconnect();
   });
 
-  await app.register(helmet, {
+  registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
         defaultSrc: ["'self'"],

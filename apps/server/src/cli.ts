@@ -69,7 +69,9 @@ export async function runCli(argv: string[]): Promise<void> {
         return;
       }
       case 'openapi': {
-        const db = await main.openConfiguredDatabase({ ...config, DATABASE_URL: undefined });
+        // A throwaway in-memory database: generating the document never touches real data.
+        const { openDatabase } = await import('./platform/db/client.ts');
+        const db = await openDatabase({ dataDir: null });
         const { openapiDocument } = await import('./openapi.ts');
         process.stdout.write(`${JSON.stringify(await openapiDocument(config, db), null, 2)}\n`);
         await db.close();

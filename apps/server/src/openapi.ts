@@ -1,11 +1,10 @@
 import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import type { Database } from './platform/db/client.ts';
-import { prepareDatabase } from './main.ts';
 
 /** The OpenAPI document, built from the route schemas of an app on a throwaway database. */
 export async function openapiDocument(config: Config, database: Database) {
-  await prepareDatabase(database, { ...config, IMSOP_ADMIN_PASSWORD: 'openapi-only-not-a-login-x' }, () => undefined);
+  await database.migrate();
   const app = await buildApp({ config: { ...config, REDIS_URL: undefined }, database, logger: false });
   await app.ready();
   const doc = app.swagger();

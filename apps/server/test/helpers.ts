@@ -87,7 +87,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     for (const [k, v] of Object.entries(res.headers)) {
       if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : String(v));
     }
-    return new Response(res.statusCode === 204 ? null : res.rawPayload, { status: res.statusCode, headers });
+    return new Response(res.statusCode === 204 ? null : new Uint8Array(res.rawPayload), { status: res.statusCode, headers });
   };
 
   const client = (auth: { token?: string; apiKey?: string } = {}) =>

@@ -12,3 +12,6 @@ GRANT USAGE ON SCHEMA public TO imsop_app;
 -- Future tables created by the migrating role are readable and writable by the app role;
 -- append-only tables take their UPDATE/DELETE back in a later migration.
 ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO imsop_app;
+--> statement-breakpoint
+-- The connecting role must be able to SET ROLE imsop_app (needed when it is not a superuser).
+GRANT imsop_app TO CURRENT_USER;

@@ -117,7 +117,7 @@ CREATE TABLE "user_permissions" (
 	"permission" text NOT NULL,
 	"condition" text DEFAULT 'any' NOT NULL,
 	"granted_by" uuid,
-	"created_at" timestamp with time zone DEFAULT now() NOT NULL,
+	"granted_at" timestamp with time zone DEFAULT now() NOT NULL,
 	CONSTRAINT "user_permissions_user_id_permission_pk" PRIMARY KEY("user_id","permission")
 );
 --> statement-breakpoint

@@ -1,6 +1,8 @@
 import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
+import type { Ability } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
+import type { Condition } from '../../platform/access/catalogue.ts';
 import { auditContextOf } from '../../platform/access/actor.ts';
 import { recordAudit, type AuditContext } from '../../platform/audit/audit.ts';
 import { hmac, open, randomToken, seal, sha256 } from '../../platform/auth/crypto.ts';
@@ -8,6 +10,7 @@ import { hashPassword, passwordProblem, verifyPassword } from '../../platform/au
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/http/errors.ts';
+import { reusableBody } from '../../platform/http/serializer.ts';
 import {
   accountDisabled,
   invalidCredentials,
@@ -100,6 +103,21 @@ const recoveryCode = () => {
 };
 const normaliseRecovery = (code: string) => code.trim().toLowerCase().replace(/[^a-z0-9]/g, '');
 
+type MeBody<P> = P & { permissions: Record<string, Condition>; isPlatformAdmin: boolean };
+const meBodies = new WeakMap<object, { ability: Ability; isPlatformAdmin: boolean; body: object }>();
+/**
+ * The body of GET /api/auth/me for a cached profile and ability, built once per pair and marked
+ * reusable (frozen; serialized once). A profile or ability that changes is a new object (the
+ * caches replace entries, never mutate them), hence a new body.
+ */
+function meBody<P extends object>(profile: P, ability: Ability, isPlatformAdmin: boolean): MeBody<P> {
+  const hit = meBodies.get(profile);
+  if (hit && hit.ability === ability && hit.isPlatformAdmin === isPlatformAdmin) return hit.body as MeBody<P>;
+  const body = reusableBody({ ...profile, permissions: Object.fromEntries(ability) as Record<string, Condition>, isPlatformAdmin });
+  meBodies.set(profile, { ability, isPlatformAdmin, body });
+  return body;
+}
+
 export function createAuthService(ctx: IdentityContext) {
   const { db, config, tokens } = ctx.deps;
 
@@ -130,6 +148,7 @@ export function createAuthService(ctx: IdentityContext) {
       }
       await logActivity(tx, u.orgId, u.id, action, meta, { failures: row!.failedLogins, lockedSeconds: wait });
     });
+    ctx.profileChanged(u.orgId, u.id);
   }
 
   function assertNotLocked(u: UserRow) {
@@ -177,11 +196,13 @@ export function createAuthService(ctx: IdentityContext) {
   }
 
   async function completeLogin(u: UserRow, meta: RequestMeta): Promise<TokenPair & { user: PublicUser }> {
-    return inOrg(db, u.orgId, async (tx) => {
+    const out = await inOrg(db, u.orgId, async (tx) => {
       const pair = await startSession(tx, u, meta);
       const fresh = (await findUser(tx, u.orgId, u.id))!;
       return { ...pair, user: await userWithRoles(tx, fresh) };
     });
+    ctx.profileChanged(u.orgId, u.id); // lastLogin
+    return out;
   }
 
   return {
@@ -343,17 +364,17 @@ export function createAuthService(ctx: IdentityContext) {
         return { type: 'api_key' as const, id: actor.id, orgId: actor.orgId, permissions: [...actor.ability.keys()] };
       }
       const userId = actor.userId;
-      return inOrg(db, actor.orgId, async (tx) => {
-        const u = await findUser(tx, actor.orgId, userId);
-        if (!u) throw notFound('User');
-        const org = await findOrg(tx, actor.orgId);
-        return {
-          ...(await userWithRoles(tx, u)),
-          org: { id: org!.id, name: org!.name, slug: org!.slug },
-          permissions: Object.fromEntries(actor.ability),
-          isPlatformAdmin: actor.isPlatformAdmin,
-        };
-      });
+      // Served from memory in the common case: every change to the user's row, roles or org
+      // publishes an invalidation (profileChanged / authzChanged) after it commits.
+      const profile = await ctx.profile(actor.orgId, userId, () =>
+        inOrg(db, actor.orgId, async (tx) => {
+          const u = await findUser(tx, actor.orgId, userId);
+          if (!u) throw notFound('User');
+          const org = await findOrg(tx, actor.orgId);
+          return { ...(await userWithRoles(tx, u)), org: { id: org!.id, name: org!.name, slug: org!.slug } };
+        }),
+      );
+      return meBody(profile, actor.ability, actor.isPlatformAdmin);
     },
 
     async listSessions(actor: Actor) {
@@ -421,7 +442,7 @@ export function createAuthService(ctx: IdentityContext) {
         });
       }
       const problem = passwordProblem(input.newPassword, { email: u.email });
-      if (problem) throw weakPassword(problem);
+      if (problem) throw weakPassword(problem, 'newPassword');
       const passwordHash = await hashPassword(input.newPassword);
       const ids = await inOrg(db, actor.orgId, async (tx) => {
         await tx.update(users).set({ passwordHash, passwordChangedAt: new Date() }).where(eq(users.id, userId));
@@ -434,6 +455,7 @@ export function createAuthService(ctx: IdentityContext) {
         });
         return ids;
       });
+      ctx.profileChanged(actor.orgId, userId);
       ctx.sessionsRevoked(ids);
       return { otherSessionsRevoked: ids.length };
     },
@@ -447,12 +469,13 @@ export function createAuthService(ctx: IdentityContext) {
       await inOrg(db, actor.orgId, (tx) =>
         tx.update(users).set({ mfaPendingSecret: seal(ctx.deps.mfaKey, secret) }).where(eq(users.id, userId)),
       );
+      ctx.profileChanged(actor.orgId, userId);
       return { secret, otpauthUri: totpFor(secret, u.email).toString() };
     },
 
     async mfaEnable(actor: Actor, code: string) {
       const userId = requireUser(actor);
-      return inOrg(db, actor.orgId, async (tx) => {
+      const out = await inOrg(db, actor.orgId, async (tx) => {
         const u = await findUser(tx, actor.orgId, userId);
         if (!u?.mfaPendingSecret) throw badRequest('mfa_not_started', 'Start enrolment first: POST /api/auth/mfa/setup.');
         const secret = open(ctx.deps.mfaKey, u.mfaPendingSecret);
@@ -475,6 +498,8 @@ export function createAuthService(ctx: IdentityContext) {
         });
         return { enabled: true as const, recoveryCodes: codes };
       });
+      ctx.profileChanged(actor.orgId, userId);
+      return out;
     },
 
     async mfaDisable(actor: Actor, input: { password: string; code: string }) {
@@ -495,6 +520,7 @@ export function createAuthService(ctx: IdentityContext) {
           after: { twoFactorEnabled: false },
         });
       });
+      ctx.profileChanged(actor.orgId, userId);
       return { enabled: false as const };
     },
   };

@@ -54,28 +54,54 @@ const TOUCH_EVERY_MS = 60_000;
 export const CHANNEL_SESSIONS = 'identity.sessions.revoked';
 export const CHANNEL_AUTHZ = 'identity.authz.changed';
 export const CHANNEL_KEYS = 'identity.api_keys.revoked';
+/** A user's row (or, without userId, the org's row) changed: cached profiles are dropped. */
+export const CHANNEL_PROFILE = 'identity.profile.changed';
 
 /**
  * Resolves credentials to an Actor. Sessions, users' abilities and API keys are cached in memory;
  * every change that matters (revoke, role change, deactivation) publishes an invalidation on the
- * bus, which reaches every instance when Redis is configured.
+ * bus, which reaches every instance when Redis is configured. Signed-in users' profiles (the body
+ * of GET /api/auth/me, less the permissions) are cached the same way and dropped on every change
+ * to the user's row, roles or org.
  */
 export function createIdentityContext(deps: IdentityDeps) {
   const sessions = new LRUCache<string, CachedSession>({ max: 50_000, ttl: 60_000 });
   const abilities = new LRUCache<string, CachedUser>({ max: 50_000, ttl: 300_000 });
   const keys = new LRUCache<string, CachedKey>({ max: 10_000, ttl: 60_000 });
+  const profiles = new LRUCache<string, object>({ max: 50_000, ttl: 60_000 });
   const idleMs = deps.config.SESSION_IDLE_TIMEOUT * 1000;
+  /**
+   * Bumped by every invalidation. A load that started before an invalidation may have read the
+   * rows as they were before the change, so it is returned but not cached.
+   */
+  let generation = 0;
 
+  const dropOrgEntries = (cache: LRUCache<string, object>, orgId: string) => {
+    for (const k of cache.keys()) if (k.startsWith(`${orgId}:`)) cache.delete(k);
+  };
   deps.bus.subscribe(CHANNEL_SESSIONS, (m) => {
+    generation++;
     for (const sid of (m.sessionIds as string[] | undefined) ?? []) sessions.delete(sid);
   });
   deps.bus.subscribe(CHANNEL_AUTHZ, (m) => {
+    generation++;
     const orgId = m.orgId as string;
     const userId = m.userId as string | undefined;
-    if (userId) abilities.delete(`${orgId}:${userId}`);
-    else for (const k of abilities.keys()) if (k.startsWith(`${orgId}:`)) abilities.delete(k);
+    // Profiles list the user's roles, so they go with the abilities.
+    for (const cache of [abilities, profiles] as LRUCache<string, object>[]) {
+      if (userId) cache.delete(`${orgId}:${userId}`);
+      else dropOrgEntries(cache, orgId);
+    }
+  });
+  deps.bus.subscribe(CHANNEL_PROFILE, (m) => {
+    generation++;
+    const orgId = m.orgId as string;
+    const userId = m.userId as string | undefined;
+    if (userId) profiles.delete(`${orgId}:${userId}`);
+    else dropOrgEntries(profiles, orgId);
   });
   deps.bus.subscribe(CHANNEL_KEYS, (m) => {
+    generation++;
     const id = m.id as string;
     for (const [k, v] of keys.entries()) if (v.id === id) keys.delete(k);
   });
@@ -84,6 +110,7 @@ export function createIdentityContext(deps: IdentityDeps) {
     const key = `${orgId}:${userId}`;
     const hit = abilities.get(key);
     if (hit) return hit;
+    const startedAt = generation;
     const loaded = await inOrg(deps.db, orgId, async (tx) => {
       const [u] = await tx
         .select()
@@ -100,13 +127,14 @@ export function createIdentityContext(deps: IdentityDeps) {
         ability: buildAbility(grants),
       } satisfies CachedUser;
     });
-    if (loaded) abilities.set(key, loaded);
+    if (loaded && generation === startedAt) abilities.set(key, loaded);
     return loaded;
   }
 
   async function loadSession(sid: string): Promise<CachedSession | null> {
     const hit = sessions.get(sid);
     if (hit) return hit;
+    const startedAt = generation;
     const [s] = await inSystem(deps.db, (tx) =>
       tx
         .select()
@@ -121,7 +149,7 @@ export function createIdentityContext(deps: IdentityDeps) {
       lastActivityAt: s.lastActivityAt.getTime(),
       lastPersistedAt: s.lastActivityAt.getTime(),
     };
-    sessions.set(sid, entry);
+    if (generation === startedAt) sessions.set(sid, entry);
     return entry;
   }
 
@@ -169,6 +197,7 @@ export function createIdentityContext(deps: IdentityDeps) {
       const hash = sha256(key);
       let k = keys.get(hash);
       if (!k) {
+        const startedAt = generation;
         const [row] = await inSystem(deps.db, (tx) =>
           tx
             .select()
@@ -185,7 +214,7 @@ export function createIdentityContext(deps: IdentityDeps) {
           expiresAt: row.expiresAt?.getTime() ?? null,
           lastPersistedAt: row.lastUsedAt?.getTime() ?? 0,
         };
-        keys.set(hash, k);
+        if (generation === startedAt) keys.set(hash, k);
       }
       const now = Date.now();
       if (k.expiresAt !== null && k.expiresAt <= now) return null;
@@ -215,6 +244,25 @@ export function createIdentityContext(deps: IdentityDeps) {
       };
     },
 
+    /**
+     * A signed-in user's profile from the cache, or from `load` (whose result is cached unless an
+     * invalidation arrived while it ran). Callers publish `profileChanged` after committing any
+     * change to a users row, and `authzChanged` after any change to roles.
+     */
+    async profile<T extends object>(orgId: string, userId: string, load: () => Promise<T>): Promise<T> {
+      const key = `${orgId}:${userId}`;
+      const hit = profiles.get(key);
+      if (hit) return hit as T;
+      const startedAt = generation;
+      const loaded = await load();
+      if (generation === startedAt) profiles.set(key, loaded);
+      return loaded;
+    },
+
+    /** After commit: a users row changed (any column), or without userId the org's row changed. */
+    profileChanged(orgId: string, userId?: string) {
+      deps.bus.publish(CHANNEL_PROFILE, userId ? { orgId, userId } : { orgId });
+    },
     sessionsRevoked(sessionIds: string[]) {
       if (sessionIds.length) deps.bus.publish(CHANNEL_SESSIONS, { sessionIds });
     },

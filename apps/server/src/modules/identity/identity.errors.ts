@@ -6,9 +6,10 @@ export const refreshReused = () =>
   unauthorized('This refresh token was already used; the session has been revoked for safety.', 'refresh_token_reused');
 export const invalidMfa = () => unauthorized('The verification code is incorrect or expired.', 'invalid_mfa_code');
 export const accountDisabled = () => new AppError(403, 'account_disabled', 'This account is deactivated.');
-export const weakPassword = (reason: string) =>
+/** `field` is where the password sits in the request body (for the client's form). */
+export const weakPassword = (reason: string, field = 'password') =>
   new AppError(400, 'weak_password', `The password ${reason}.`, {
-    errors: [{ path: 'password', message: `The password ${reason}.` }],
+    errors: [{ path: field, message: `The password ${reason}.` }],
   });
 export const cannotGrant = (what: string) =>
   forbidden(`You cannot grant ${what} because you do not hold it yourself.`, 'privilege_escalation');

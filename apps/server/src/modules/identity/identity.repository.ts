@@ -92,3 +92,16 @@ export async function syncPermissionCatalogue(tx: Executor, catalogue: Record<st
     .values(rows)
     .onConflictDoUpdate({ target: permissions.key, set: { description: sql`excluded.description` } });
 }
+
+/** System roles are defined in code: every org's copy is brought in line with the catalogue at start. */
+export async function syncSystemRoleGrants(tx: Executor, systemRoles: { name: string; grants: [string, string][] }[]) {
+  const rows = await tx.select({ id: roles.id, orgId: roles.orgId, name: roles.name }).from(roles).where(eq(roles.isSystem, true));
+  for (const role of rows) {
+    const def = systemRoles.find((r) => r.name === role.name);
+    if (!def) continue;
+    await tx.delete(rolePermissions).where(eq(rolePermissions.roleId, role.id));
+    await tx
+      .insert(rolePermissions)
+      .values(def.grants.map(([permission, condition]) => ({ orgId: role.orgId, roleId: role.id, permission, condition })));
+  }
+}

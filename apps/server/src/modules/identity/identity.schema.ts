@@ -8,6 +8,7 @@ import {
   pgTable,
   primaryKey,
   text,
+  timestamp,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -142,7 +143,10 @@ export const userPermissions = pgTable(
       .references(() => permissions.key),
     condition: text('condition').notNull().default('any'),
     grantedBy: uuid('granted_by'),
-    grantedAt: createdAt(),
+    grantedAt: timestamp('granted_at', { withTimezone: true })
+      .notNull()
+      .defaultNow()
+      .$defaultFn(() => new Date()),
   },
   (t) => [primaryKey({ columns: [t.userId, t.permission] }), orgIsolation()],
 ).enableRLS();

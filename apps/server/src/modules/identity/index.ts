@@ -1,13 +1,13 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { inSystem } from '../../platform/db/scope.ts';
-import { PERMISSIONS } from '../../platform/access/catalogue.ts';
+import { PERMISSIONS, SYSTEM_ROLES } from '../../platform/access/catalogue.ts';
 import { createApiKeysService } from './api-keys.service.ts';
 import { apiKeysRoutes } from './api-keys.routes.ts';
 import { createAuthService } from './auth.service.ts';
 import { authRoutes } from './auth.routes.ts';
 import { createIdentityContext, type IdentityDeps } from './identity.context.ts';
-import { syncPermissionCatalogue } from './identity.repository.ts';
+import { syncPermissionCatalogue, syncSystemRoleGrants } from './identity.repository.ts';
 import { createLogsService } from './logs.service.ts';
 import { logsRoutes } from './logs.routes.ts';
 import { createOrgsService } from './orgs.service.ts';
@@ -49,4 +49,8 @@ export function createIdentityModule(deps: IdentityDeps) {
 export type IdentityModule = ReturnType<typeof createIdentityModule>;
 
 /** Keeps the permissions table equal to the catalogue in code (run at every start, after migrations). */
-export const syncCatalogue = (db: AppDb) => inSystem(db, (tx) => syncPermissionCatalogue(tx, PERMISSIONS));
+export const syncCatalogue = (db: AppDb) =>
+  inSystem(db, async (tx) => {
+    await syncPermissionCatalogue(tx, PERMISSIONS);
+    await syncSystemRoleGrants(tx, SYSTEM_ROLES);
+  });

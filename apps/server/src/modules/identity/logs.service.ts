@@ -29,7 +29,7 @@ export function createLogsService(ctx: IdentityContext) {
   return {
     async audit(actor: Actor, q: AuditQuery) {
       if (!can(actor, 'audit:read')) throw forbidden();
-      const cursor = decodeCursor(q.cursor);
+      const cursor = decodeCursor(q.cursor, { value: 'number' });
       const rows = await inOrg(db, actor.orgId, (tx) =>
         tx
           .select()
@@ -72,7 +72,7 @@ export function createLogsService(ctx: IdentityContext) {
     async activity(actor: Actor, q: Omit<AuditQuery, 'entityType' | 'entityId'>) {
       const scope = reach(actor, 'activity:read');
       if (!scope) throw forbidden();
-      const cursor = decodeCursor(q.cursor);
+      const cursor = decodeCursor(q.cursor, { value: 'timestamp' });
       const ownOnly = scope !== 'any';
       const rows = await inOrg(db, actor.orgId, (tx) =>
         tx

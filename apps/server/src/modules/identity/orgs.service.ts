@@ -48,7 +48,7 @@ export async function createOrgWithAdmin(
   actor: { type: 'user' | 'system'; id: string | null; requestId?: string | null; ip?: string | null } = { type: 'system', id: null },
 ) {
   const problem = passwordProblem(input.admin.password, { email: input.admin.email });
-  if (problem) throw weakPassword(problem);
+  if (problem) throw weakPassword(problem, 'admin.password');
   const passwordHash = await hashPassword(input.admin.password);
   return inSystem(db, async (tx) => {
     const [taken] = await tx.select({ id: organizations.id }).from(organizations).where(eq(organizations.slug, input.slug));
@@ -126,7 +126,7 @@ export function createOrgsService(ctx: IdentityContext) {
 
     async update(actor: Actor, patch: { name?: string | undefined; settings?: Record<string, unknown> | undefined }) {
       if (!can(actor, 'org:update')) throw forbidden();
-      return inOrg(db, actor.orgId, async (tx) => {
+      const view = await inOrg(db, actor.orgId, async (tx) => {
         const before = await findOrg(tx, actor.orgId);
         if (!before) throw notFound('Organization');
         const settings = patch.settings ? { ...before.settings, ...patch.settings } : before.settings;
@@ -144,6 +144,8 @@ export function createOrgsService(ctx: IdentityContext) {
         });
         return toView(after!);
       });
+      ctx.profileChanged(actor.orgId); // the org's name is part of every member's profile
+      return view;
     },
 
     async list(actor: Actor): Promise<OrgView[]> {

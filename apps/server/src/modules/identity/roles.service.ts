@@ -52,6 +52,12 @@ export async function seedSystemRoles(tx: Executor, orgId: string) {
   return inserted;
 }
 
+class RemovalDenied extends Error {
+  constructor(readonly grant: RoleGrant) {
+    super('removal denied');
+  }
+}
+
 export function createRolesService(ctx: IdentityContext) {
   const { db } = ctx.deps;
 
@@ -183,7 +189,7 @@ export function createRolesService(ctx: IdentityContext) {
           // Removing a permission from a role needs it too: nobody strips what they could not give.
           const removed = beforeView!.permissions.filter((p) => !grants.some((g) => g.permission === p.permission));
           const cannotRemove = removed.find((p) => !holdsAtLeast(actor, p.permission, p.condition));
-          if (cannotRemove) throw cannotGrant(`"${cannotRemove.permission}"`);
+          if (cannotRemove) throw new RemovalDenied(cannotRemove);
           await tx.delete(rolePermissions).where(eq(rolePermissions.roleId, id));
           if (grants.length) await tx.insert(rolePermissions).values(grants.map((g) => ({ orgId: actor.orgId, roleId: id, ...g })));
         }
@@ -196,6 +202,10 @@ export function createRolesService(ctx: IdentityContext) {
           after: { displayName: afterView!.displayName, description: afterView!.description, permissions: afterView!.permissions },
         });
         return afterView!;
+      }).catch(async (err: unknown) => {
+        // The refused change rolled back; the security event is written on its own.
+        if (err instanceof RemovalDenied) return denied(actor, id, err.grant);
+        throw err;
       });
       ctx.authzChanged(actor.orgId);
       return out;

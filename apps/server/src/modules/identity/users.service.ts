@@ -162,7 +162,8 @@ export function createUsersService(ctx: IdentityContext) {
       const scope = reach(actor, 'users:read');
       if (!scope) throw forbidden();
       const { field, desc: descending } = parseSort(q.sort, SORTABLE, 'createdAt');
-      const cursor = decodeCursor(q.cursor);
+      const timestamp = field === 'createdAt' || field === 'lastLogin';
+      const cursor = decodeCursor(q.cursor, { value: timestamp ? 'timestamp' : 'string', nullable: field === 'lastLogin' });
       const col = sortColumn[field];
       const conds: (SQL | undefined)[] = [eq(users.orgId, actor.orgId)];
       if (scope === 'own') conds.push(eq(users.id, actor.userId ?? '00000000-0000-0000-0000-000000000000'));
@@ -194,7 +195,7 @@ export function createUsersService(ctx: IdentityContext) {
         conds.push(
           v === null
             ? sql`(${col} is null and ${users.id} ${cmp} ${cursor.id})`
-            : sql`((${col}, ${users.id}) ${cmp} (${field === 'createdAt' || field === 'lastLogin' ? sql`${v}::timestamptz` : v}, ${cursor.id}::uuid) or ${col} is null)`,
+            : sql`((${col}, ${users.id}) ${cmp} (${timestamp ? sql`${v}::timestamptz` : v}, ${cursor.id}::uuid) or ${col} is null)`,
         );
       }
       return inOrg(db, actor.orgId, async (tx) => {
@@ -423,20 +424,25 @@ export function createUsersService(ctx: IdentityContext) {
 
     async revokePermission(actor: Actor, id: string, permission: string) {
       if (!can(actor, 'permissions:grant')) throw forbidden();
-      await inOrg(db, actor.orgId, async (tx) => {
+      await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
         await visibleUser(tx, actor, id, 'users:update');
         const rows = await tx
           .delete(userPermissions)
           .where(and(eq(userPermissions.orgId, actor.orgId), eq(userPermissions.userId, id), eq(userPermissions.permission, permission)))
           .returning();
         if (!rows.length) throw notFound('Permission grant');
+        // Taking a grant away needs it too: nobody strips what they could not give.
+        const condition = rows[0]!.condition as Condition;
+        if (!holdsAtLeast(actor, permission, condition)) {
+          throw new EscalationDenied('user', id, `"${permission}" (${condition})`, 'not held by the revoker');
+        }
         await recordAudit(tx, auditContextOf(actor), {
           action: 'user.permission_revoke',
           entityType: 'user',
           entityId: id,
-          before: { permission, condition: rows[0]!.condition },
+          before: { permission, condition },
         });
-      });
+      }));
       await afterCommit(actor.orgId, id);
     },
 

@@ -27,12 +27,16 @@ export const GENESIS_HASH = '0'.repeat(64);
 
 /** Never stored: credentials of any kind. */
 const SECRET = /pass(word)?|secret|token|hash|key$|^key|otp|recovery/i;
-/** Stored only as a marker, so erasing a person never requires rewriting the chain. */
+/**
+ * Personal data of people (users, requesters) is stored only as a marker, so erasing a person never
+ * requires rewriting the chain. Other entities' names (roles, orgs, devices) are kept.
+ */
 const PII = new Set(['email', 'name', 'phone']);
+const PERSONAL_ENTITIES = new Set(['user', 'requester', 'contact']);
 export const MASK = '***';
 
-function clean(value: unknown, field: string): unknown {
-  if (PII.has(field)) return value == null ? value : MASK;
+function clean(value: unknown, field: string, personal: boolean): unknown {
+  if (personal && PII.has(field)) return value == null ? value : MASK;
   return value instanceof Date ? value.toISOString() : value;
 }
 
@@ -40,6 +44,7 @@ function clean(value: unknown, field: string): unknown {
 export function diff(
   before: Record<string, unknown> | null | undefined,
   after: Record<string, unknown> | null | undefined,
+  personal = true,
 ): AuditChanges | null {
   if (!before && !after) return null;
   const keys = new Set([...Object.keys(before ?? {}), ...Object.keys(after ?? {})]);
@@ -50,8 +55,8 @@ export function diff(
     const bv = before?.[k];
     const av = after?.[k];
     if (before && after && canonical(bv) === canonical(av)) continue;
-    if (before && k in before) b[k] = clean(bv, k);
-    if (after && k in after) a[k] = clean(av, k);
+    if (before && k in before) b[k] = clean(bv, k, personal);
+    if (after && k in after) a[k] = clean(av, k, personal);
   }
   const out: AuditChanges = {};
   if (before) out.before = b;
@@ -114,8 +119,9 @@ export async function recordAudit(tx: Executor, ctx: AuditContext, entry: AuditE
     .where(eq(auditLogs.orgId, ctx.orgId))
     .orderBy(desc(auditLogs.seq))
     .limit(1);
-  const changes = diff(entry.before, entry.after);
-  const merged = entry.details ? { ...(changes ?? {}), details: entry.details } : changes;
+  const changes = diff(entry.before, entry.after, PERSONAL_ENTITIES.has(entry.entityType));
+  const details = entry.details ? Object.fromEntries(Object.entries(entry.details).filter(([k]) => !SECRET.test(k))) : null;
+  const merged = details ? { ...(changes ?? {}), details } : changes;
   const row = {
     id: newId(),
     orgId: ctx.orgId,

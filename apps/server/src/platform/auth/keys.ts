@@ -12,13 +12,13 @@ export interface PlatformKeys {
 }
 
 /**
- * The root secret: IMSOP_JWT_SECRET when set, otherwise generated once and kept in the database, so
- * every instance on the same database agrees without configuration. Purpose keys are derived with HKDF.
+ * The root secret is generated once and kept in the database, so every instance on the same
+ * database agrees without configuration; purpose keys are derived from it with HKDF. IMSOP_JWT_SECRET,
+ * when set, signs tokens instead, so rotating it logs everyone out but never strands data encrypted
+ * at rest (TOTP seeds), which stays under the database root.
  */
-export async function loadKeys(db: AppDb, configured?: string): Promise<PlatformKeys> {
-  let root = configured;
-  if (!root) {
-    root = await inSystem(db, async (tx) => {
+export async function loadKeys(db: AppDb, jwtSecret?: string): Promise<PlatformKeys> {
+  const root = await inSystem(db, async (tx) => {
       await tx
         .insert(platformSecrets)
         .values({ name: 'root', value: crypto.randomBytes(48).toString('base64url') })
@@ -26,7 +26,10 @@ export async function loadKeys(db: AppDb, configured?: string): Promise<Platform
       const [row] = await tx.select().from(platformSecrets).where(eq(platformSecrets.name, 'root'));
       return row!.value;
     });
-  }
   const secret = Buffer.from(root, 'utf8');
-  return { jwt: deriveKey(secret, 'jwt'), mfa: deriveKey(secret, 'mfa'), refresh: deriveKey(secret, 'refresh') };
+  return {
+    jwt: jwtSecret ? deriveKey(Buffer.from(jwtSecret, 'utf8'), 'jwt') : deriveKey(secret, 'jwt'),
+    mfa: deriveKey(secret, 'mfa'),
+    refresh: deriveKey(secret, 'refresh'),
+  };
 }

@@ -11,7 +11,6 @@ import type {
 import {
   hasZodFastifySchemaValidationErrors,
   isResponseSerializationError,
-  serializerCompiler,
   validatorCompiler,
   type ZodTypeProvider,
 } from 'fastify-type-provider-zod';
@@ -19,6 +18,7 @@ import { can } from '../access/ability.ts';
 import type { Actor, RequestMeta } from '../access/actor.ts';
 import type { Permission } from '../access/catalogue.ts';
 import { AppError, problem, type Problem } from './errors.ts';
+import { memoizingSerializerCompiler } from './serializer.ts';
 
 /**
  * What a route requires, declared on every route (`config.auth`):
@@ -67,6 +67,23 @@ export function actorOf(req: FastifyRequest): Actor {
   return req.actor;
 }
 
+/** The path of the first string (or key) holding U+0000, which PostgreSQL text cannot store; walked without recursion. */
+export function nulPath(value: unknown, root: string): string | null {
+  const stack: [unknown, string][] = [[value, root]];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes('\u0000')) return path;
+    } else if (v !== null && typeof v === 'object') {
+      for (const [k, child] of Object.entries(v)) {
+        if (k.includes('\u0000')) return `${path}.${k.replaceAll('\u0000', '\\0')}`;
+        stack.push([child, `${path}.${k}`]);
+      }
+    }
+  }
+  return null;
+}
+
 async function authenticate(req: FastifyRequest, auth: Authenticator): Promise<Actor | null> {
   const header = req.headers.authorization;
   const apiKey = req.headers['x-api-key'];
@@ -84,7 +101,7 @@ async function authenticate(req: FastifyRequest, auth: Authenticator): Promise<A
  */
 export function setupApi(api: FastifyInstance, auth: Authenticator) {
   api.setValidatorCompiler(validatorCompiler);
-  api.setSerializerCompiler(serializerCompiler);
+  api.setSerializerCompiler(memoizingSerializerCompiler);
   api.decorateRequest('actor', null);
   // JSON only: any other media type answers 415 rather than reaching a handler as a string.
   api.removeContentTypeParser('text/plain');
@@ -110,6 +127,17 @@ export function setupApi(api: FastifyInstance, auth: Authenticator) {
     }
     if (!can(actor, required)) {
       throw new AppError(403, 'forbidden', `You need the "${required}" permission to do this.`, { permission: required });
+    }
+  });
+
+  // Refused at the edge with the field's name, rather than failing in the database with a 500.
+  api.addHook('preValidation', async (req) => {
+    for (const [where, value] of [['params', req.params], ['querystring', req.query], ['body', req.body]] as const) {
+      const path = nulPath(value, where);
+      if (path) {
+        const message = 'NUL characters (U+0000) are not allowed.';
+        throw new AppError(400, 'validation_failed', `Invalid ${where}: ${path}: ${message}`, { errors: [{ path, message }] });
+      }
     }
   });
 

@@ -19,7 +19,30 @@ export function encodeCursor(value: string | number | null, id: string): string 
   return Buffer.from(JSON.stringify([value, id])).toString('base64url');
 }
 
-export function decodeCursor(cursor: string | undefined): { value: string | number | null; id: string } | null {
+export type CursorValue = 'string' | 'number' | 'timestamp';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Exactly what `Date#toISOString` writes (so no 31 February, and no year 0, which PostgreSQL refuses). */
+const isInstant = (v: string) => {
+  const ms = Date.parse(v);
+  return !Number.isNaN(ms) && new Date(ms).toISOString() === v && /^(?!0000)\d{4}-/.test(v);
+};
+
+function fits(value: string | number | null, shape: { value: CursorValue; nullable?: boolean }): boolean {
+  if (value === null) return shape.nullable === true;
+  if (shape.value === 'number') return Number.isSafeInteger(value);
+  if (typeof value !== 'string') return false;
+  return shape.value === 'string' ? !value.includes('\u0000') : isInstant(value);
+}
+
+/**
+ * `shape` says what the caller's keyset holds (the sort value's kind, and a UUID id), so a forged
+ * cursor answers 400 here rather than failing in the database.
+ */
+export function decodeCursor(
+  cursor: string | undefined,
+  shape?: { value: CursorValue; nullable?: boolean },
+): { value: string | number | null; id: string } | null {
   if (!cursor) return null;
   try {
     const parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as unknown;
@@ -28,7 +51,8 @@ export function decodeCursor(cursor: string | undefined): { value: string | numb
       parsed.length === 2 &&
       (typeof parsed[0] === 'string' || typeof parsed[0] === 'number' || parsed[0] === null) &&
       typeof parsed[1] === 'string' &&
-      parsed[1].length <= 64
+      parsed[1].length <= 64 &&
+      (!shape || (UUID.test(parsed[1]) && fits(parsed[0], shape)))
     ) {
       return { value: parsed[0], id: parsed[1] };
     }

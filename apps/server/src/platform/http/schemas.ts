@@ -3,8 +3,24 @@ import { z } from 'zod';
 export const idParams = z.object({ id: z.uuid() });
 export const isoDate = z.iso.datetime({ offset: true });
 export const emailField = z.email().max(254).transform((v) => v.trim());
+export const MAX_JSON_DEPTH = 16;
+
+/** Whether a JSON value nests at most `max` levels, measured without recursion (a deep value must not blow the stack). */
+export function jsonDepthWithin(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (depth > max) return false;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
+
+// The depth check comes first and aborts: the database cannot hold (and JSON.stringify cannot walk) arbitrarily deep values.
 export const jsonObject = z
   .record(z.string().max(100), z.unknown())
+  .refine((o) => jsonDepthWithin(o, MAX_JSON_DEPTH), { message: `At most ${MAX_JSON_DEPTH} levels of nesting`, abort: true })
   .refine((o) => Object.keys(o).length <= 100, 'At most 100 keys')
   .refine((o) => JSON.stringify(o).length <= 16_384, 'At most 16 KiB of JSON');
 export const booleanQuery = z.enum(['true', 'false']).transform((v) => v === 'true');

@@ -1,0 +1,112 @@
+/**
+ * Authenticated API against bare Fastify: `GET /api/auth/me` and `GET /api/users?limit=50` (with
+ * ~200 seeded users) on the full IMSOP app, against a one-route `fastify()` measured in the same
+ * scenario with the same autocannon settings. Once on in-memory PGlite, once on PostgreSQL.
+ *
+ * One more row, for diagnosis: a bare `fastify()` that answers /me's exact headers and body as a
+ * fixed string. Its ratio is the ceiling that the response's size alone (security headers and a
+ * ~1.2 KB body against 17 bytes) puts on /me; the rest of the gap is the app's own work.
+ */
+import crypto from 'node:crypto';
+import pg from 'pg';
+import { measure, rowOf, startTarget, type Measurement, type Scenario, type Target } from './lib.ts';
+
+/** The ratio /me must reach against bare Fastify (issue 2). */
+export const ME_TARGET = 0.5;
+const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const USERS = 200;
+
+async function authScenario(log: (line: string) => void, databaseUrl?: string) {
+  const notes: string[] = [];
+  let bare: Target | undefined;
+  let imsop: Target | undefined;
+  let mirror: Target | undefined;
+  try {
+    // Started side by side; each is recorded as soon as it is up, so a failure of one still stops the other.
+    const starting = [
+      startTarget({ BENCH_TARGET: 'bare' }).then((t) => (bare = t)),
+      startTarget({ BENCH_TARGET: 'imsop', BENCH_USERS: String(USERS), DATABASE_URL: databaseUrl ?? '' }).then((t) => (imsop = t)),
+    ];
+    const settled = await Promise.allSettled(starting);
+    for (const s of settled) if (s.status === 'rejected') throw s.reason;
+    if (!bare || !imsop) throw new Error('bench servers did not start');
+    notes.push(`database: ${imsop.database}, ${imsop.users} seeded users + admin`);
+    const auth = { authorization: `Bearer ${imsop.token}` };
+    const sample = await fetch(`${imsop.url}/api/auth/me`, { headers: auth });
+    if (sample.status !== 200) throw new Error(`GET /api/auth/me answered ${sample.status}: ${(await sample.text()).slice(0, 300)}`);
+    const skip = new Set(['date', 'content-length', 'connection', 'keep-alive', 'transfer-encoding']);
+    mirror = await startTarget({
+      BENCH_TARGET: 'mirror',
+      BENCH_MIRROR_BODY: await sample.text(),
+      BENCH_MIRROR_HEADERS: JSON.stringify(Object.fromEntries([...sample.headers].filter(([k]) => !skip.has(k)))),
+    });
+
+    // The baseline is measured before and after the app, and averaged, so drift from other load
+    // on the machine affects both sides alike.
+    log('  bare Fastify GET /hello (before)');
+    const bareBefore = await measure(`${bare.url}/hello`);
+    log('  GET /api/auth/me');
+    const me = await measure(`${imsop.url}/api/auth/me`, auth);
+    log('  GET /api/users?limit=50');
+    const list = await measure(`${imsop.url}/api/users?limit=50`, auth);
+    log("  bare Fastify answering /me's headers and body");
+    const bytes = await measure(`${mirror.url}/mirror`);
+    log('  bare Fastify GET /hello (after)');
+    const bareAfter = await measure(`${bare.url}/hello`);
+    const baseline: Measurement = {
+      reqPerSec: (bareBefore.reqPerSec + bareAfter.reqPerSec) / 2,
+      p50: (bareBefore.p50 + bareAfter.p50) / 2,
+      p99: (bareBefore.p99 + bareAfter.p99) / 2,
+      requests: bareBefore.requests + bareAfter.requests,
+      non2xx: 0,
+      errors: 0,
+    };
+    notes.push(`baseline req/s before ${bareBefore.reqPerSec.toFixed(0)}, after ${bareAfter.reqPerSec.toFixed(0)}`);
+    return {
+      notes,
+      rows: [
+        rowOf('bare Fastify GET /hello (baseline)', baseline, baseline),
+        rowOf('GET /api/auth/me', me, baseline, ME_TARGET),
+        rowOf('GET /api/users?limit=50', list, baseline),
+        rowOf("(diagnosis) bare Fastify sending /me's headers and body", bytes, baseline),
+      ],
+    };
+  } finally {
+    await Promise.all([bare?.stop(), imsop?.stop(), mirror?.stop()]);
+  }
+}
+
+/** A throwaway database on the PostgreSQL server, dropped afterwards whatever happens. */
+async function withThrowawayDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `imsop_bench_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    await admin.end().catch(() => undefined);
+    throw new Error(
+      `PostgreSQL is unreachable at ${PG_URL} (${(err as Error).message}); set BENCH_DATABASE_URL or start PostgreSQL. ` +
+        'The PostgreSQL figures were NOT measured.',
+    );
+  }
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await fn(url.toString());
+  } finally {
+    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  }
+}
+
+export const scenarios: Scenario[] = [
+  { name: 'auth on PGlite (in memory)', run: (log) => authScenario(log) },
+  { name: 'auth on PostgreSQL', run: (log) => withThrowawayDatabase((url) => authScenario(log, url)) },
+];

@@ -1,0 +1,161 @@
+/**
+ * A benchmark target, run as a child process so that autocannon (in the parent) does not share the
+ * server's event loop. Started by bench/lib.ts with `fork`; reports `{ ready, port, token }` over IPC
+ * and closes on `"stop"` (or SIGTERM).
+ *
+ *   BENCH_TARGET=bare   a minimal `fastify()` with one GET route returning a small JSON body
+ *   BENCH_TARGET=mirror a minimal `fastify()` whose GET /mirror answers a fixed, already serialized
+ *                       body with fixed headers (BENCH_MIRROR_BODY, BENCH_MIRROR_HEADERS as JSON):
+ *                       what the same response bytes cost without the app
+ *   BENCH_TARGET=imsop  the full IMSOP app (buildApp) on in-memory PGlite, or on DATABASE_URL when set;
+ *                       logs the admin in and seeds BENCH_USERS users (default 200).
+ */
+import { eq } from 'drizzle-orm';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildApp } from '../apps/server/src/app.ts';
+import { loadConfig } from '../apps/server/src/config.ts';
+import { prepareDatabase } from '../apps/server/src/main.ts';
+import { openDatabase, type Database } from '../apps/server/src/platform/db/client.ts';
+import { roles, userRoles, users } from '../apps/server/src/modules/identity/identity.schema.ts';
+import { hashPassword } from '../apps/server/src/platform/auth/password.ts';
+import { inOrg } from '../apps/server/src/platform/db/scope.ts';
+import type { ReadyMessage } from './lib.ts';
+
+const BENCH_ADMIN_EMAIL = 'admin@bench.test';
+const BENCH_ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-77';
+const USER_PASSWORD = 'Sturdy-Bench-Password-42';
+
+async function startBare(): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+  const app = Fastify({ logger: false });
+  app.get('/hello', async () => ({ hello: 'world' }));
+  return { app, close: () => app.close() };
+}
+
+async function startMirror(): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
+  const body = process.env.BENCH_MIRROR_BODY ?? '{}';
+  const headers = JSON.parse(process.env.BENCH_MIRROR_HEADERS ?? '{}') as Record<string, string>;
+  const app = Fastify({ logger: false });
+  app.get('/mirror', (_req, reply) => {
+    reply.headers(headers).send(body);
+  });
+  return { app, close: () => app.close() };
+}
+
+/**
+ * Seeds `count` users with roles straight into the database, in one org-scoped transaction with one
+ * shared argon2id hash: creating them through POST /api/users costs one password hash each (about
+ * 16 s for 200 on two busy cores), which is not what this benchmark measures.
+ */
+async function seedUsers(database: Database, orgId: string, adminId: string, count: number) {
+  if (count <= 0) return;
+  const passwordHash = await hashPassword(USER_PASSWORD);
+  const departments = ['support', 'network', 'field', 'billing', null];
+  const now = Date.now();
+  await inOrg(database.db, orgId, async (tx) => {
+    const roleRows = await tx.select({ id: roles.id, name: roles.name }).from(roles).where(eq(roles.orgId, orgId));
+    const roleId = (name: string) => {
+      const r = roleRows.find((x) => x.name === name);
+      if (!r) throw new Error(`no role ${name} in the default org`);
+      return r.id;
+    };
+    const created = await tx
+      .insert(users)
+      .values(
+        Array.from({ length: count }, (_, i) => ({
+          orgId,
+          email: `user${String(i).padStart(4, '0')}@bench.test`,
+          name: `Bench User ${i}`,
+          passwordHash,
+          department: departments[i % departments.length] ?? null,
+          metadata: { seeded: true },
+          createdAt: new Date(now - (count - i) * 1000),
+          updatedAt: new Date(now - (count - i) * 1000),
+        })),
+      )
+      .returning({ id: users.id });
+    await tx.insert(userRoles).values(
+      created.map((u, i) => ({
+        orgId,
+        userId: u.id,
+        roleId: roleId(i % 10 === 0 ? 'manager' : i % 3 === 0 ? 'agent' : 'viewer'),
+        assignedBy: adminId,
+      })),
+    );
+  });
+}
+
+async function startImsop(): Promise<{ app: FastifyInstance; close: () => Promise<void>; token: string; users: number; database: Database }> {
+  const url = process.env.DATABASE_URL || undefined;
+  const database = await openDatabase(url ? { url } : { dataDir: null });
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    AUTH_RATE_LIMIT: '100000000',
+    IMSOP_ADMIN_EMAIL: BENCH_ADMIN_EMAIL,
+    IMSOP_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
+    IMSOP_DATA_DIR: '/nonexistent-not-used',
+    ...(url ? { DATABASE_URL: url } : {}),
+  });
+  await prepareDatabase(database, config, () => undefined);
+  const app = await buildApp({ config, database });
+  await app.ready();
+  const login = await app.inject({
+    method: 'POST',
+    url: '/api/auth/login',
+    payload: { email: BENCH_ADMIN_EMAIL, password: BENCH_ADMIN_PASSWORD },
+  });
+  if (login.statusCode !== 200) throw new Error(`admin login failed: ${login.statusCode} ${login.body}`);
+  const body = login.json() as { accessToken: string; user: { id: string; orgId: string } };
+  const count = Number(process.env.BENCH_USERS ?? 200);
+  await seedUsers(database, body.user.orgId, body.user.id, count);
+  return {
+    app,
+    token: body.accessToken,
+    users: count,
+    database,
+    close: async () => {
+      await app.close();
+      await database.close();
+    },
+  };
+}
+
+async function main() {
+  const target = process.env.BENCH_TARGET;
+  let started: { app: FastifyInstance; close: () => Promise<void>; token?: string; users?: number; database?: Database };
+  if (target === 'bare') started = await startBare();
+  else if (target === 'mirror') started = await startMirror();
+  else if (target === 'imsop') started = await startImsop();
+  else throw new Error(`BENCH_TARGET must be "bare", "mirror" or "imsop", not ${String(target)}`);
+
+  await started.app.listen({ host: '127.0.0.1', port: 0 });
+  const { port } = started.app.server.address() as { port: number };
+
+  let stopping = false;
+  const stop = () => {
+    if (stopping) return;
+    stopping = true;
+    started.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('message', (m) => {
+    if (m === 'stop') stop();
+  });
+  process.once('SIGTERM', stop);
+  process.once('disconnect', stop);
+
+  const ready: ReadyMessage = {
+    ready: true,
+    port,
+    ...(started.token ? { token: started.token } : {}),
+    ...(started.users !== undefined ? { users: started.users } : {}),
+    ...(started.database ? { database: started.database.kind } : {}),
+  };
+  process.send?.(ready);
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench server failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
