@@ -17,7 +17,12 @@ import { problem } from './platform/http/errors.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logging/logger.ts';
 import { registerMetrics } from './platform/metrics/metrics.ts';
-import { createIdentityModule, type IdentityModule } from './modules/identity/index.ts';
+import websocket from '@fastify/websocket';
+import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
+import { createRealtimeGateway } from './platform/realtime/gateway.ts';
+import { createIdentityModule, userDirectory, type IdentityModule } from './modules/identity/index.ts';
+import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
+import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -31,6 +36,9 @@ export interface Platform {
   bus: Bus;
   redis: Redis | null;
   identity: IdentityModule;
+  operations: OperationsModule;
+  telemetry: TelemetryModule;
+  dispatcher: Dispatcher;
 }
 
 declare module 'fastify' {
@@ -69,8 +77,26 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     refreshKey: keys.refresh,
     log: app.log,
   });
-  app.decorate('platform', { config, database, bus, redis, identity });
+  const dispatcher = createDispatcher(database.db, bus, { onError: (err) => app.log.warn({ err }, 'event dispatch failed') });
+  const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
+  const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
+  const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
+  const realtime = createRealtimeGateway({
+    db: database.db,
+    dispatcher,
+    authenticator: identity.authenticator,
+    rules: [...operations.topics, ...telemetry.topics],
+    log: app.log,
+  });
+  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, dispatcher });
+  app.addHook('onReady', async () => {
+    await dispatcher.start();
+    await telemetry.start((err) => app.log.warn({ err }, 'telemetry maintenance failed'));
+  });
   app.addHook('onClose', async () => {
+    // Acknowledged points are already committed; drain what is queued, then stop.
+    await telemetry.stop();
+    dispatcher.stop();
     await bus.close();
     redis?.disconnect();
   });
@@ -112,6 +138,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerMetrics(app);
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
+  realtime.register(app);
 
   app.setErrorHandler((err, req, reply) => errorToProblem(err as Error, req, reply));
   app.setNotFoundHandler((req, reply) =>
@@ -141,6 +169,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (api) => {
       setupApi(api, identity.authenticator);
       identity.routes(api as unknown as ApiInstance);
+      operations.routes(api as unknown as ApiInstance);
+      telemetry.routes(api as unknown as ApiInstance);
     },
     { prefix: '/api' },
   );

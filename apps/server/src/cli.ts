@@ -11,6 +11,8 @@ Commands:
   create-admin          Create an administrator: --email <e> --name <n> [--org <slug>] [--password <p>]
                         (password from IMSOP_ADMIN_PASSWORD or generated and printed once)
   audit verify          Verify every organization's audit hash chain; exit 1 on the first broken record
+  anomaly score <in.csv> [--out out.csv]
+                        Score a timestamp,value CSV with the live streaming anomaly detector
   openapi               Print the OpenAPI document as JSON
   --help                Show this help
 
@@ -22,6 +24,22 @@ export async function runCli(argv: string[]): Promise<void> {
   const [command, sub] = argv;
   if (!command || command === '--help' || command === '-h' || command === 'help') {
     process.stdout.write(HELP);
+    return;
+  }
+  if (command === 'anomaly') {
+    // Pure computation: no configuration or database needed.
+    const { values, positionals } = parseArgs({ args: argv.slice(2), allowPositionals: true, options: { out: { type: 'string' } } });
+    if (sub !== 'score' || positionals.length !== 1) {
+      process.stderr.write('Usage: imsop anomaly score <in.csv> [--out out.csv]\n');
+      process.exit(2);
+    }
+    try {
+      const { scoreCsv } = await import('./modules/telemetry/index.ts');
+      await scoreCsv(positionals[0]!, values.out);
+    } catch (err) {
+      process.stderr.write(`imsop anomaly score: ${(err as Error).message}\n`);
+      process.exit(1);
+    }
     return;
   }
   let config;

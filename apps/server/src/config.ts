@@ -46,6 +46,14 @@ export const configSchema = z.object({
   IMSOP_ADMIN_EMAIL: z.email().optional(),
   IMSOP_ADMIN_PASSWORD: z.string().min(12).max(128).optional(),
   SECURE_COOKIES: bool.optional(),
+  /** An external MQTT broker (mqtt://…); when unset an embedded broker listens on MQTT_PORT. */
+  MQTT_URL: optionalUrl,
+  /** Port of the embedded MQTT broker; 0 picks a free port. (1883 is often taken by a system broker.) */
+  MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
+  /** Set to false to run without MQTT ingestion. */
+  MQTT_ENABLED: bool.default(true),
+  /** Telemetry points waiting to be written before ingestion sheds load with 503. */
+  INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
 });
 

@@ -4,6 +4,7 @@ import type { Config } from './config.ts';
 import { verifyAuditChain } from './platform/audit/audit.ts';
 import { openDatabase, type Database } from './platform/db/client.ts';
 import { ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
+import { startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
 
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
   return openDatabase({ url: config.DATABASE_URL, dataDir: config.IMSOP_DATA_DIR });
@@ -13,7 +14,11 @@ export async function openConfiguredDatabase(config: Config): Promise<Database> 
 export async function prepareDatabase(database: Database, config: Config, print: (line: string) => void) {
   await database.migrate();
   await syncCatalogue(database.db);
-  const boot = await ensureDefaultOrg(database.db, { email: config.IMSOP_ADMIN_EMAIL, password: config.IMSOP_ADMIN_PASSWORD });
+  const boot = await ensureDefaultOrg(database.db, { email: config.IMSOP_ADMIN_EMAIL, password: config.IMSOP_ADMIN_PASSWORD }).catch(
+    (err: Error) => {
+      throw new Error(`IMSOP_ADMIN_PASSWORD is not acceptable: ${err.message}`);
+    },
+  );
   if (boot.created) {
     print(`Created organization "default" with administrator ${boot.email}.`);
     if (boot.generated) {
@@ -27,6 +32,11 @@ export async function start(config: Config): Promise<FastifyInstance> {
   const database = await openConfiguredDatabase(config);
   await prepareDatabase(database, config, (line) => process.stdout.write(`${line}\n`));
   const app = await buildApp({ config, database });
+  let mqtt: MqttIngest | null = null;
+  // Order on close: stop taking MQTT messages, finish HTTP requests and queued writes, then the database.
+  app.addHook('preClose', async () => {
+    await mqtt?.close();
+  });
   app.addHook('onClose', async () => database.close());
   let closing = false;
   const shutdown = (signal: string) => {
@@ -53,7 +63,23 @@ export async function start(config: Config): Promise<FastifyInstance> {
     if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
     throw err;
   }
-  process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind})\n`);
+  if (config.MQTT_ENABLED) {
+    try {
+      mqtt = await startMqttIngest({
+        url: config.MQTT_URL,
+        port: config.MQTT_PORT,
+        host: config.HOST,
+        devices: app.platform.telemetry.services.devices,
+        telemetry: app.platform.telemetry.services.telemetry,
+        log: app.log,
+      });
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
+  }
+  const mqttLine = mqtt ? (mqtt.kind === 'embedded' ? `; MQTT on port ${mqtt.port}` : `; MQTT via ${config.MQTT_URL}`) : '';
+  process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${mqttLine})\n`);
   return app;
 }
 

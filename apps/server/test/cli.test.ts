@@ -14,7 +14,7 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMSOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn' };
+const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMSOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MQTT_PORT: '0' };
 
 function run(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
@@ -124,5 +124,32 @@ describe('imsop CLI', () => {
     expect(dupe.code).toBe(1);
     expect(dupe.stderr).toMatch(/already exists/);
   }, 60_000);
-});
 
+  it('anomaly score writes timestamp,value,anomaly_score with the live detector', async () => {
+    const rows = Array.from({ length: 400 }, (_, i) => {
+      const ts = new Date(Date.UTC(2026, 0, 1) + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);
+      return `${ts},${i === 350 ? 500 : 50 + Math.sin(i / 5)}`;
+    });
+    const input = path.join(dataDir, 'in.csv');
+    const output = path.join(dataDir, 'out.csv');
+    fs.writeFileSync(input, `timestamp,value\n${rows.join('\n')}\n`);
+    const r = await run(['anomaly', 'score', input, '--out', output]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const lines = fs.readFileSync(output, 'utf8').trim().split('\n');
+    expect(lines[0]).toBe('timestamp,value,anomaly_score');
+    expect(lines).toHaveLength(401);
+    const scores = lines.slice(1).map((l) => Number(l.split(',')[2]));
+    expect(lines[351]!.startsWith(rows[350]!)).toBe(true);
+    expect(scores.every((x) => x >= 0 && x <= 1)).toBe(true);
+    expect(scores.indexOf(Math.max(...scores))).toBe(350);
+    // Exactly the code the live pipeline runs.
+    const { createState, score } = await import('../src/modules/telemetry/anomaly/detector.ts');
+    const state = createState();
+    const direct = rows.map((row) => {
+      const [ts, v] = row.split(',');
+      return score(state, Date.parse(`${ts!.replace(' ', 'T')}Z`), Number(v));
+    });
+    scores.forEach((s, i) => expect(s).toBeCloseTo(direct[i]!, 6));
+  }, 60_000);
+});

@@ -1,6 +1,8 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
 import type { AppDb } from '../../platform/db/client.ts';
-import { inSystem } from '../../platform/db/scope.ts';
+import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import { users } from './identity.schema.ts';
 import { PERMISSIONS, SYSTEM_ROLES } from '../../platform/access/catalogue.ts';
 import { createApiKeysService } from './api-keys.service.ts';
 import { apiKeysRoutes } from './api-keys.routes.ts';
@@ -20,6 +22,20 @@ import { usersRoutes } from './users.routes.ts';
 export { createAdminUser, createOrgWithAdmin, ensureDefaultOrg } from './orgs.service.ts';
 export { organizations } from './identity.schema.ts';
 export type { IdentityDeps } from './identity.context.ts';
+
+/** Which of these user ids are live users of the org (a port for other modules). */
+export function userDirectory(db: AppDb) {
+  return async (orgId: string, ids: string[]): Promise<Set<string>> => {
+    if (ids.length === 0) return new Set();
+    const rows = await inOrg(db, orgId, (tx) =>
+      tx
+        .select({ id: users.id })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), inArray(users.id, ids), isNull(users.deletedAt))),
+    );
+    return new Set(rows.map((r) => r.id));
+  };
+}
 
 /** Identity & access: the authenticator every route uses, and the admin API. */
 export function createIdentityModule(deps: IdentityDeps) {

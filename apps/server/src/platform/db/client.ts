@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
+import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { sql } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
@@ -62,7 +63,9 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
 
 async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
-  const client = dataDir ? new PGlite(path.join(dataDir, 'pg')) : new PGlite();
+  // btree_gist backs the exclusion constraint that forbids double-booking a resource.
+  const options = { extensions: { btree_gist } };
+  const client = dataDir ? new PGlite(path.join(dataDir, 'pg'), options) : new PGlite(options);
   await client.waitReady;
   const db = drizzlePglite({ client }) as unknown as AppDb;
   let closed = false;

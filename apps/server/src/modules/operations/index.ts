@@ -1,0 +1,35 @@
+import type { ApiInstance } from '../../platform/http/api.ts';
+import type { TopicRule } from '../../platform/realtime/gateway.ts';
+import { can } from '../../platform/access/ability.ts';
+import { createOperationsService, type OperationsDeps } from './operations.service.ts';
+import { operationsRoutes } from './operations.routes.ts';
+import { createResourcesService } from './resources.service.ts';
+import { createTasksService } from './tasks.service.ts';
+
+export type { UserDirectory } from './operations.service.ts';
+
+/** Operations with tasks, resources and allocations; publishes to `operations` and `operation:<id>`. */
+export function createOperationsModule(deps: OperationsDeps) {
+  const operations = createOperationsService(deps);
+  const tasks = createTasksService(deps, operations);
+  const resources = createResourcesService(deps, operations);
+  const topics: TopicRule[] = [
+    { pattern: /^operations$/, authorize: (actor) => (can(actor, 'operations:read') ? 'ok' : 'forbidden') },
+    {
+      pattern: /^operation:([0-9a-f-]{36})$/,
+      authorize: async (actor, m) => {
+        if (!can(actor, 'operations:read')) return 'forbidden';
+        return (await operations.exists(actor, m[1]!)) ? 'ok' : 'not_found';
+      },
+    },
+  ];
+  return {
+    services: { operations, tasks, resources },
+    topics,
+    routes(api: ApiInstance) {
+      operationsRoutes(api, operations, tasks, resources);
+    },
+  };
+}
+
+export type OperationsModule = ReturnType<typeof createOperationsModule>;

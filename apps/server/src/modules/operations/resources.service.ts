@@ -1,0 +1,232 @@
+import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
+import { can } from '../../platform/access/ability.ts';
+import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import { recordAudit } from '../../platform/audit/audit.ts';
+import { inOrg } from '../../platform/db/scope.ts';
+import { publishEvents } from '../../platform/events/outbox.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
+import type { OperationsDeps, OperationsService } from './operations.service.ts';
+import type { AllocationRow, ResourceRow } from './operations.repository.ts';
+import { operations, resourceAllocations, resources, type RESOURCE_KINDS } from './operations.schema.ts';
+
+export const toResourceView = (r: ResourceRow) => ({
+  id: r.id,
+  name: r.name,
+  kind: r.kind,
+  metadata: r.metadata,
+  createdAt: r.createdAt.toISOString(),
+  updatedAt: r.updatedAt.toISOString(),
+});
+
+export const toAllocationView = (a: AllocationRow) => ({
+  id: a.id,
+  resourceId: a.resourceId,
+  operationId: a.operationId,
+  startsAt: a.startsAt.toISOString(),
+  endsAt: a.endsAt.toISOString(),
+  createdBy: a.createdBy,
+  createdAt: a.createdAt.toISOString(),
+});
+
+const isExclusionViolation = (err: unknown) => {
+  const code = (err as { code?: string }).code ?? (err as { cause?: { code?: string } }).cause?.code;
+  return code === '23P01';
+};
+
+export function createResourcesService(deps: OperationsDeps, ops: OperationsService) {
+  const { db } = deps;
+  return {
+    async list(actor: Actor, kind?: (typeof RESOURCE_KINDS)[number]) {
+      if (!can(actor, 'resources:read')) throw forbidden();
+      const rows = await inOrg(db, actor.orgId, (tx) =>
+        tx
+          .select()
+          .from(resources)
+          .where(and(eq(resources.orgId, actor.orgId), kind ? eq(resources.kind, kind) : undefined))
+          .orderBy(asc(resources.name)),
+      );
+      return rows.map(toResourceView);
+    },
+
+    async create(actor: Actor, input: { name: string; kind: (typeof RESOURCE_KINDS)[number]; metadata?: Record<string, unknown> | undefined }) {
+      if (!can(actor, 'resources:manage')) throw forbidden();
+      return inOrg(db, actor.orgId, async (tx) => {
+        const [r] = await tx.insert(resources).values({ orgId: actor.orgId, name: input.name, kind: input.kind, metadata: input.metadata ?? {} }).returning();
+        const view = toResourceView(r!);
+        await recordAudit(tx, auditContextOf(actor), { action: 'resource.create', entityType: 'resource', entityId: r!.id, after: view });
+        return view;
+      });
+    },
+
+    async update(actor: Actor, id: string, patch: { name?: string | undefined; metadata?: Record<string, unknown> | undefined }) {
+      if (!can(actor, 'resources:manage')) throw forbidden();
+      return inOrg(db, actor.orgId, async (tx) => {
+        const [before] = await tx.select().from(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, id)));
+        if (!before) throw notFound('Resource');
+        const [after] = await tx.update(resources).set(patch).where(eq(resources.id, id)).returning();
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'resource.update',
+          entityType: 'resource',
+          entityId: id,
+          before: toResourceView(before),
+          after: toResourceView(after!),
+        });
+        return toResourceView(after!);
+      });
+    },
+
+    async remove(actor: Actor, id: string) {
+      if (!can(actor, 'resources:manage')) throw forbidden();
+      await inOrg(db, actor.orgId, async (tx) => {
+        const [gone] = await tx.delete(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, id))).returning();
+        if (!gone) throw notFound('Resource');
+        await recordAudit(tx, auditContextOf(actor), { action: 'resource.delete', entityType: 'resource', entityId: id, before: toResourceView(gone) });
+      });
+    },
+
+    async allocations(actor: Actor, filter: { operationId?: string; resourceId?: string; from?: string; to?: string }) {
+      if (!can(actor, 'operations:read')) throw forbidden();
+      return inOrg(db, actor.orgId, async (tx) => {
+        if (filter.operationId) await ops.visible(tx, actor, filter.operationId);
+        if (filter.resourceId) {
+          const [r] = await tx.select({ id: resources.id }).from(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, filter.resourceId)));
+          if (!r) throw notFound('Resource');
+        }
+        const rows = await tx
+          .select()
+          .from(resourceAllocations)
+          .where(
+            and(
+              eq(resourceAllocations.orgId, actor.orgId),
+              filter.operationId ? eq(resourceAllocations.operationId, filter.operationId) : undefined,
+              filter.resourceId ? eq(resourceAllocations.resourceId, filter.resourceId) : undefined,
+              filter.from ? gt(resourceAllocations.endsAt, new Date(filter.from)) : undefined,
+              filter.to ? lt(resourceAllocations.startsAt, new Date(filter.to)) : undefined,
+            ),
+          )
+          .orderBy(asc(resourceAllocations.startsAt));
+        return rows.map(toAllocationView);
+      });
+    },
+
+    /**
+     * Books a resource for an operation over [startsAt, endsAt). The exclusion constraint refuses an
+     * overlap even under concurrent requests; the answer is 409 with the conflicting booking.
+     */
+    async allocate(actor: Actor, operationId: string, input: { resourceId: string; startsAt: string; endsAt: string }) {
+      const startsAt = new Date(input.startsAt);
+      const endsAt = new Date(input.endsAt);
+      if (!(endsAt > startsAt)) {
+        throw badRequest('invalid_window', 'endsAt must be after startsAt.', { errors: [{ path: 'endsAt', message: 'Must be after startsAt' }] });
+      }
+      try {
+        return await ops.commit(actor, async (tx) => {
+          const { o, assignees } = await ops.visible(tx, actor, operationId);
+          if (!can(actor, 'operations:update', { ownerId: actor.userId && (o.ownerId === actor.userId || assignees.includes(actor.userId)) ? actor.userId : o.ownerId })) {
+            throw forbidden('You may not edit this operation.');
+          }
+          const [r] = await tx.select().from(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, input.resourceId)));
+          if (!r) throw notFound('Resource');
+          const [a] = await tx
+            .insert(resourceAllocations)
+            .values({ orgId: actor.orgId, resourceId: r.id, operationId, startsAt, endsAt, createdBy: actor.userId })
+            .returning();
+          const view = toAllocationView(a!);
+          await recordAudit(tx, auditContextOf(actor), { action: 'allocation.create', entityType: 'allocation', entityId: a!.id, after: view });
+          await publishEvents(tx, [{ orgId: actor.orgId, topic: `operation:${operationId}`, type: 'allocation.created', payload: { allocation: view } }]);
+          return view;
+        });
+      } catch (err) {
+        if (!isExclusionViolation(err)) throw err;
+        const clash = await inOrg(db, actor.orgId, (tx) =>
+          tx
+            .select()
+            .from(resourceAllocations)
+            .where(
+              and(
+                eq(resourceAllocations.resourceId, input.resourceId),
+                lt(resourceAllocations.startsAt, endsAt),
+                gt(resourceAllocations.endsAt, startsAt),
+              ),
+            )
+            .limit(1),
+        );
+        throw conflict('resource_double_booked', 'This resource is already allocated for an overlapping time window.', {
+          conflictsWith: clash[0] ? toAllocationView(clash[0]) : null,
+        });
+      }
+    },
+
+    async deallocate(actor: Actor, operationId: string, allocationId: string) {
+      await ops.commit(actor, async (tx) => {
+        await ops.visible(tx, actor, operationId);
+        if (!can(actor, 'operations:update')) throw forbidden();
+        const [gone] = await tx
+          .delete(resourceAllocations)
+          .where(and(eq(resourceAllocations.operationId, operationId), eq(resourceAllocations.id, allocationId)))
+          .returning();
+        if (!gone) throw notFound('Allocation');
+        const view = toAllocationView(gone);
+        await recordAudit(tx, auditContextOf(actor), { action: 'allocation.delete', entityType: 'allocation', entityId: allocationId, before: view });
+        await publishEvents(tx, [{ orgId: actor.orgId, topic: `operation:${operationId}`, type: 'allocation.deleted', payload: { allocation: view } }]);
+      });
+    },
+
+    /** Counts by status, on-time completion, mean time to complete, overdue, and resource utilisation. */
+    async kpis(actor: Actor, window: { from: Date; to: Date }) {
+      if (!can(actor, 'operations:read')) throw forbidden();
+      return inOrg(db, actor.orgId, async (tx) => {
+        const byStatus = await tx
+          .select({ status: operations.status, n: sql<number>`count(*)::int` })
+          .from(operations)
+          .where(eq(operations.orgId, actor.orgId))
+          .groupBy(operations.status);
+        const [done] = await tx
+          .select({
+            completed: sql<number>`count(*)::int`,
+            onTime: sql<number>`count(*) filter (where ${operations.endAt} is null or ${operations.completedAt} <= ${operations.endAt})::int`,
+            meanSeconds: sql<number | null>`avg(extract(epoch from ${operations.completedAt} - coalesce(${operations.startAt}, ${operations.createdAt})))::float8`,
+          })
+          .from(operations)
+          .where(
+            and(
+              eq(operations.orgId, actor.orgId),
+              eq(operations.status, 'completed'),
+              sql`${operations.completedAt} >= ${window.from} and ${operations.completedAt} < ${window.to}`,
+            ),
+          );
+        const [overdue] = await tx
+          .select({ n: sql<number>`count(*)::int` })
+          .from(operations)
+          .where(and(eq(operations.orgId, actor.orgId), sql`${operations.status} in ('pending', 'in_progress') and ${operations.endAt} < now()`));
+        const [util] = await tx
+          .select({
+            resources: sql<number>`(select count(*) from ${resources} where ${resources.orgId} = ${actor.orgId})::int`,
+            bookedSeconds: sql<number>`coalesce(sum(extract(epoch from least(${resourceAllocations.endsAt}, ${window.to}) - greatest(${resourceAllocations.startsAt}, ${window.from}))), 0)::float8`,
+          })
+          .from(resourceAllocations)
+          .where(
+            and(
+              eq(resourceAllocations.orgId, actor.orgId),
+              lt(resourceAllocations.startsAt, window.to),
+              gt(resourceAllocations.endsAt, window.from),
+            ),
+          );
+        const windowSeconds = (window.to.getTime() - window.from.getTime()) / 1000;
+        const counts = Object.fromEntries(['pending', 'in_progress', 'completed', 'failed'].map((s) => [s, byStatus.find((b) => b.status === s)?.n ?? 0]));
+        return {
+          window: { from: window.from.toISOString(), to: window.to.toISOString() },
+          byStatus: counts as Record<'pending' | 'in_progress' | 'completed' | 'failed', number>,
+          total: Object.values(counts).reduce((a, b) => a + b, 0),
+          completedInWindow: done?.completed ?? 0,
+          onTimeRate: done && done.completed > 0 ? done.onTime / done.completed : null,
+          meanTimeToCompleteSeconds: done?.meanSeconds ?? null,
+          overdue: overdue?.n ?? 0,
+          resourceUtilisation: util && util.resources > 0 ? util.bookedSeconds / (util.resources * windowSeconds) : null,
+        };
+      });
+    },
+  };
+}
+
+export type ResourcesService = ReturnType<typeof createResourcesService>;

@@ -1,0 +1,141 @@
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { can } from '../../platform/access/ability.ts';
+import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import { recordAudit } from '../../platform/audit/audit.ts';
+import { publishEvents } from '../../platform/events/outbox.ts';
+import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
+import { inOrg } from '../../platform/db/scope.ts';
+import type { OperationsDeps, OperationsService, UserDirectory } from './operations.service.ts';
+import { operationTasks, type TASK_STATUSES } from './operations.schema.ts';
+import type { TaskRow } from './operations.repository.ts';
+
+export interface TaskInput {
+  title: string;
+  assigneeId?: string | null | undefined;
+  dueAt?: string | null | undefined;
+  status?: (typeof TASK_STATUSES)[number] | undefined;
+  checklist?: { text: string; done: boolean }[] | undefined;
+  position?: number | undefined;
+}
+
+export const toTaskView = (t: TaskRow) => ({
+  id: t.id,
+  operationId: t.operationId,
+  title: t.title,
+  assigneeId: t.assigneeId,
+  dueAt: t.dueAt?.toISOString() ?? null,
+  status: t.status,
+  checklist: t.checklist,
+  position: t.position,
+  createdAt: t.createdAt.toISOString(),
+  updatedAt: t.updatedAt.toISOString(),
+});
+
+export function createTasksService(deps: OperationsDeps & { users: UserDirectory }, ops: OperationsService) {
+  async function checkAssignee(actor: Actor, id: string | null | undefined) {
+    if (!id) return;
+    const found = await deps.users(actor.orgId, [id]);
+    if (!found.has(id)) {
+      throw badRequest('unknown_user', `No such user in this organization: ${id}.`, { errors: [{ path: 'assigneeId', message: 'Unknown user' }] });
+    }
+  }
+
+  const editable = (actor: Actor, o: { ownerId: string | null; createdBy: string | null }, assignees: string[]) =>
+    can(actor, 'operations:update', {
+      ownerId: actor.userId && (o.ownerId === actor.userId || o.createdBy === actor.userId || assignees.includes(actor.userId)) ? actor.userId : o.ownerId,
+    });
+
+  const taskEvent = (orgId: string, operationId: string, type: string, task: ReturnType<typeof toTaskView>) => [
+    { orgId, topic: `operation:${operationId}`, type, payload: { task } },
+  ];
+
+  return {
+    async list(actor: Actor, operationId: string) {
+      return inOrg(deps.db, actor.orgId, async (tx) => {
+        await ops.visible(tx, actor, operationId);
+        const rows = await tx
+          .select()
+          .from(operationTasks)
+          .where(and(eq(operationTasks.orgId, actor.orgId), eq(operationTasks.operationId, operationId)))
+          .orderBy(asc(operationTasks.position), asc(operationTasks.createdAt));
+        return rows.map(toTaskView);
+      });
+    },
+
+    async create(actor: Actor, operationId: string, input: TaskInput) {
+      await checkAssignee(actor, input.assigneeId);
+      return ops.commit(actor, async (tx) => {
+        const { o, assignees } = await ops.visible(tx, actor, operationId);
+        if (!editable(actor, o, assignees)) throw forbidden('You may not edit this operation.');
+        const [{ next } = { next: 0 }] = await tx
+          .select({ next: sql<number>`coalesce(max(${operationTasks.position}) + 1, 0)::int` })
+          .from(operationTasks)
+          .where(eq(operationTasks.operationId, operationId));
+        const [t] = await tx
+          .insert(operationTasks)
+          .values({
+            orgId: actor.orgId,
+            operationId,
+            title: input.title,
+            assigneeId: input.assigneeId ?? null,
+            dueAt: input.dueAt ? new Date(input.dueAt) : null,
+            status: input.status ?? 'todo',
+            checklist: input.checklist ?? [],
+            position: input.position ?? next,
+          })
+          .returning();
+        const view = toTaskView(t!);
+        await recordAudit(tx, auditContextOf(actor), { action: 'task.create', entityType: 'task', entityId: t!.id, after: { ...view, operationId } });
+        await publishEvents(tx, taskEvent(actor.orgId, operationId, 'task.created', view));
+        return view;
+      });
+    },
+
+    async update(actor: Actor, operationId: string, taskId: string, patch: Partial<TaskInput>) {
+      if (patch.assigneeId) await checkAssignee(actor, patch.assigneeId);
+      return ops.commit(actor, async (tx) => {
+        const { o, assignees } = await ops.visible(tx, actor, operationId);
+        const [before] = await tx
+          .select()
+          .from(operationTasks)
+          .where(and(eq(operationTasks.operationId, operationId), eq(operationTasks.id, taskId)));
+        if (!before) throw notFound('Task');
+        // The task's own assignee may tick it off even without rights on the whole operation.
+        if (!editable(actor, o, assignees) && !(actor.userId && before.assigneeId === actor.userId)) throw forbidden();
+        const set: Partial<typeof operationTasks.$inferInsert> = {};
+        if (patch.title !== undefined) set.title = patch.title;
+        if (patch.assigneeId !== undefined) set.assigneeId = patch.assigneeId;
+        if (patch.dueAt !== undefined) set.dueAt = patch.dueAt ? new Date(patch.dueAt) : null;
+        if (patch.status !== undefined) set.status = patch.status;
+        if (patch.checklist !== undefined) set.checklist = patch.checklist;
+        if (patch.position !== undefined) set.position = patch.position;
+        const [after] = await tx.update(operationTasks).set(set).where(eq(operationTasks.id, taskId)).returning();
+        const view = toTaskView(after!);
+        await recordAudit(tx, auditContextOf(actor), {
+          action: 'task.update',
+          entityType: 'task',
+          entityId: taskId,
+          before: toTaskView(before),
+          after: view,
+        });
+        await publishEvents(tx, taskEvent(actor.orgId, operationId, 'task.updated', view));
+        return view;
+      });
+    },
+
+    async remove(actor: Actor, operationId: string, taskId: string) {
+      await ops.commit(actor, async (tx) => {
+        const { o, assignees } = await ops.visible(tx, actor, operationId);
+        if (!editable(actor, o, assignees)) throw forbidden();
+        const [gone] = await tx
+          .delete(operationTasks)
+          .where(and(eq(operationTasks.operationId, operationId), eq(operationTasks.id, taskId)))
+          .returning();
+        if (!gone) throw notFound('Task');
+        const view = toTaskView(gone);
+        await recordAudit(tx, auditContextOf(actor), { action: 'task.delete', entityType: 'task', entityId: taskId, before: view });
+        await publishEvents(tx, taskEvent(actor.orgId, operationId, 'task.deleted', view));
+      });
+    },
+  };
+}

@@ -1,0 +1,76 @@
+import { can } from '../../platform/access/ability.ts';
+import type { AppDb } from '../../platform/db/client.ts';
+import type { Dispatcher } from '../../platform/events/dispatcher.ts';
+import type { ApiInstance } from '../../platform/http/api.ts';
+import type { TopicRule } from '../../platform/realtime/gateway.ts';
+import { createAlarmsService } from './alarms.service.ts';
+import { createDevicesService, type OperationExists } from './devices.service.ts';
+import { createIngestPipeline } from './ingest/pipeline.ts';
+import { createIngestWriter } from './ingest/writer.ts';
+import { createTelemetryService } from './telemetry.service.ts';
+import { telemetryRoutes } from './telemetry.routes.ts';
+import { applyRetention, ensurePartitions } from './retention.ts';
+
+export { startMqttIngest, type MqttIngest } from './mqtt.ts';
+
+export { scoreCsv } from './anomaly/csv.ts';
+
+export interface TelemetryDeps {
+  db: AppDb;
+  dispatcher: Dispatcher;
+  operationExists: OperationExists;
+  /** Points waiting to be written before ingestion answers 503. */
+  maxPendingPoints?: number;
+}
+
+/** Devices, telemetry ingestion and queries, alert rules and alarms. */
+export function createTelemetryModule(deps: TelemetryDeps) {
+  const alarms = createAlarmsService({ db: deps.db, dispatcher: deps.dispatcher });
+  const devices = createDevicesService(deps.db, deps.operationExists);
+  const writer = createIngestWriter(deps.db, {
+    ...(deps.maxPendingPoints ? { maxPending: deps.maxPendingPoints } : {}),
+    inTransaction: createIngestPipeline(alarms),
+    afterCommit: () => deps.dispatcher.notify(),
+  });
+  const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer });
+  let silenceTimer: NodeJS.Timeout | null = null;
+  let maintenanceTimer: NodeJS.Timeout | null = null;
+
+  const topics: TopicRule[] = [
+    { pattern: /^alarms$/, authorize: (actor) => (can(actor, 'alarms:read') ? 'ok' : 'forbidden') },
+    { pattern: /^telemetry$/, authorize: (actor) => (can(actor, 'telemetry:read') ? 'ok' : 'forbidden') },
+    {
+      pattern: /^device:([0-9a-f-]{36})$/,
+      authorize: async (actor, m) => {
+        if (!can(actor, 'telemetry:read')) return 'forbidden';
+        return (await devices.exists(actor.orgId, m[1]!)) ? 'ok' : 'not_found';
+      },
+    },
+  ];
+
+  return {
+    services: { devices, telemetry, alarms, writer },
+    topics,
+    routes(api: ApiInstance) {
+      telemetryRoutes(api, telemetry, devices, alarms);
+    },
+    /** Scheduled work: partitions ahead and retention (hourly), no-data alarms (every 15 s). */
+    async start(onError: (err: unknown) => void) {
+      await ensurePartitions(deps.db).catch(onError);
+      silenceTimer = setInterval(() => void alarms.checkSilence().catch(onError), 15_000);
+      silenceTimer.unref();
+      maintenanceTimer = setInterval(() => {
+        void ensurePartitions(deps.db).catch(onError);
+        void applyRetention(deps.db).catch(onError);
+      }, 3_600_000);
+      maintenanceTimer.unref();
+    },
+    async stop() {
+      if (silenceTimer) clearInterval(silenceTimer);
+      if (maintenanceTimer) clearInterval(maintenanceTimer);
+      await writer.drain();
+    },
+  };
+}
+
+export type TelemetryModule = ReturnType<typeof createTelemetryModule>;

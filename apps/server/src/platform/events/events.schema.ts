@@ -1,0 +1,19 @@
+import { bigserial, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { createdAt, orgId, orgIsolation } from '../db/columns.ts';
+
+/**
+ * The transactional outbox: use cases insert here in their own transaction; the dispatcher
+ * delivers committed rows in id order. Ids increase monotonically, so a client resumes with `since`.
+ */
+export const events = pgTable(
+  'events',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    orgId: orgId(),
+    topic: text('topic').notNull(),
+    type: text('type').notNull(),
+    payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('events_org_topic_id').on(t.orgId, t.topic, t.id), index('events_created').on(t.createdAt), orgIsolation()],
+).enableRLS();

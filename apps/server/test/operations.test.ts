@@ -1,0 +1,138 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(async () => t?.close());
+
+const post = (url: string, payload: unknown, token = t.adminToken) => t.inject({ method: 'POST', url, headers: bearer(token), payload: payload as object });
+const patch = (url: string, payload: unknown, token = t.adminToken) => t.inject({ method: 'PATCH', url, headers: bearer(token), payload: payload as object });
+const get = (url: string, token = t.adminToken) => t.inject({ method: 'GET', url, headers: bearer(token) });
+
+async function createOp(body: Record<string, unknown> = {}, token = t.adminToken) {
+  const res = await post('/api/operations', { name: 'Pump station inspection', ...body }, token);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string; status: string; assignees: string[] };
+}
+
+describe('operations', () => {
+  it('creates with defaults, reads back, and records audit + outbox events', async () => {
+    const op = await createOp({ priority: 'high', location: { text: 'Rotterdam', lat: 51.92, lng: 4.48 }, tags: ['water', 'water'] });
+    expect(op).toMatchObject({ status: 'pending', priority: 'high', location: { text: 'Rotterdam', lat: 51.92, lng: 4.48 }, tags: ['water'] });
+    expect((await get(`/api/operations/${op.id}`)).json().id).toBe(op.id);
+    const audit = (await get(`/api/audit-logs?entityId=${op.id}`)).json().data;
+    expect(audit.map((a: { action: string }) => a.action)).toContain('operation.create');
+  });
+
+  it('moves through the transition table; an illegal move answers 409 with the allowed moves', async () => {
+    const op = await createOp();
+    const bad = await patch(`/api/operations/${op.id}`, { status: 'completed' });
+    const p = expectProblem(bad, 409, 'illegal_transition') as unknown as { allowed: string[] };
+    expect(p.allowed).toEqual(['in_progress', 'failed']);
+    expect((await patch(`/api/operations/${op.id}`, { status: 'in_progress' })).json().status).toBe('in_progress');
+    const done = (await patch(`/api/operations/${op.id}`, { status: 'completed' })).json();
+    expect(done.status).toBe('completed');
+    expect(done.completedAt).not.toBeNull();
+  });
+
+  it('only a holder of operations:reopen may reopen a finished operation', async () => {
+    const agent = await createUser(t, { roles: ['agent'] });
+    const op = await createOp({}, agent.token);
+    expect((await patch(`/api/operations/${op.id}`, { status: 'in_progress' }, agent.token)).statusCode).toBe(200);
+    expect((await patch(`/api/operations/${op.id}`, { status: 'failed' }, agent.token)).statusCode).toBe(200);
+    expectProblem(await patch(`/api/operations/${op.id}`, { status: 'in_progress' }, agent.token), 403);
+    expect((await patch(`/api/operations/${op.id}`, { status: 'in_progress' })).statusCode).toBe(200);
+  });
+
+  it('filters by status, priority, text, bounding box and paginates without gaps', async () => {
+    const tag = `t${Date.now()}`;
+    for (let i = 0; i < 7; i++) {
+      await createOp({ name: `Batch ${i} ${i % 2 ? 'valve' : 'pipe'}`, priority: i % 2 ? 'low' : 'critical', tags: [tag], location: { lat: 10 + i, lng: 20 + i } });
+    }
+    const all: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { data: { name: string }[]; nextCursor: string | null } = (await get(`/api/operations?tag=${tag}&limit=3&sort=name${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      all.push(...page.data.map((o: { name: string }) => o.name));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(all).toEqual([...all].sort());
+    expect(new Set(all).size).toBe(7);
+    expect((await get(`/api/operations?tag=${tag}&priority=low`)).json().data).toHaveLength(3);
+    expect((await get(`/api/operations?tag=${tag}&q=valve`)).json().data).toHaveLength(3);
+    expect((await get(`/api/operations?tag=${tag}&bbox=19.5,9.5,22.5,12.5`)).json().data).toHaveLength(3);
+    expect((await get(`/api/operations?tag=${tag}&sort=-priority&limit=1`)).json().data[0].priority).toBe('critical');
+    expectProblem(await get('/api/operations?bbox=1,2,3'), 400);
+    expectProblem(await get('/api/operations?status=bogus'), 400);
+  });
+
+  it('validates input: dates, coordinates, unknown users, unknown keys', async () => {
+    expectProblem(await post('/api/operations', { name: 'x', startAt: '2026-02-01T00:00:00Z', endAt: '2026-01-01T00:00:00Z' }), 400, 'invalid_dates');
+    expectProblem(await post('/api/operations', { name: 'x', location: { lat: 91 } }), 400, 'validation_failed');
+    expectProblem(await post('/api/operations', { name: 'x', assignees: ['00000000-0000-4000-8000-000000000000'] }), 400, 'unknown_user');
+    expectProblem(await post('/api/operations', { name: 'x', orgId: 'y' }), 400, 'validation_failed');
+    expectProblem(await post('/api/operations', { name: '' }), 400);
+  });
+
+  it('tasks: add, tick off by the assignee, delete', async () => {
+    const agent = await createUser(t, { roles: ['viewer'] });
+    const op = await createOp();
+    const task = (await post(`/api/operations/${op.id}/tasks`, { title: 'Close valve 3', assigneeId: agent.id, checklist: [{ text: 'lockout', done: false }] })).json();
+    expect(task.position).toBe(0);
+    const done = await patch(`/api/operations/${op.id}/tasks/${task.id}`, { status: 'done' }, agent.token);
+    expect(done.statusCode, done.body).toBe(200);
+    expect((await get(`/api/operations/${op.id}/tasks`)).json().data[0].status).toBe('done');
+    expect((await t.inject({ method: 'DELETE', url: `/api/operations/${op.id}/tasks/${task.id}`, headers: bearer(t.adminToken) })).statusCode).toBe(204);
+  });
+
+  it('refuses to double-book a resource, also under concurrent requests', async () => {
+    const truck = (await post('/api/resources', { name: 'Truck 7', kind: 'vehicle' })).json();
+    const a = await createOp();
+    const b = await createOp();
+    const window = { resourceId: truck.id, startsAt: '2026-12-01T08:00:00Z', endsAt: '2026-12-01T12:00:00Z' };
+    expect((await post(`/api/operations/${a.id}/allocations`, window)).statusCode).toBe(201);
+    const clash = await post(`/api/operations/${b.id}/allocations`, { ...window, startsAt: '2026-12-01T11:00:00Z', endsAt: '2026-12-01T13:00:00Z' });
+    const p = expectProblem(clash, 409, 'resource_double_booked') as unknown as { conflictsWith: { operationId: string } };
+    expect(p.conflictsWith.operationId).toBe(a.id);
+    // Touching windows are fine: [8, 12) then [12, 14).
+    expect((await post(`/api/operations/${b.id}/allocations`, { ...window, startsAt: '2026-12-01T12:00:00Z', endsAt: '2026-12-01T14:00:00Z' })).statusCode).toBe(201);
+    const racers = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => post(`/api/operations/${i % 2 ? a.id : b.id}/allocations`, { resourceId: truck.id, startsAt: '2026-12-02T08:00:00Z', endsAt: '2026-12-02T09:00:00Z' })),
+    );
+    expect(racers.filter((r) => r.statusCode === 201)).toHaveLength(1);
+    expect(racers.filter((r) => r.statusCode === 409)).toHaveLength(5);
+  });
+
+  it('KPIs count by status and compute utilisation', async () => {
+    const k = (await get('/api/operations/kpis')).json();
+    expect(k.total).toBe(Object.values(k.byStatus as Record<string, number>).reduce((x, y) => x + y, 0));
+    expect(k.byStatus.completed).toBeGreaterThanOrEqual(1);
+    expect(k.onTimeRate).toBeGreaterThanOrEqual(0);
+  });
+
+  it("another org's ids answer 404 on every operation route", async () => {
+    const op = await createOp();
+    const other = await createOrg(t);
+    for (const [method, url, payload] of [
+      ['GET', `/api/operations/${op.id}`],
+      ['PATCH', `/api/operations/${op.id}`, { name: 'x' }],
+      ['DELETE', `/api/operations/${op.id}`],
+      ['GET', `/api/operations/${op.id}/tasks`],
+      ['POST', `/api/operations/${op.id}/tasks`, { title: 'x' }],
+      ['GET', `/api/operations/${op.id}/allocations`],
+    ] as const) {
+      const res = await t.inject({ method, url, headers: bearer(other.token), ...(payload ? { payload } : {}) });
+      expect(res.statusCode, `${method} ${url}`).toBe(404);
+    }
+    expect((await get('/api/operations', other.token)).json().data).toHaveLength(0);
+  });
+
+  it('viewers read but cannot write', async () => {
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    expect((await get('/api/operations', viewer.token)).statusCode).toBe(200);
+    expectProblem(await post('/api/operations', { name: 'x' }, viewer.token), 403);
+    expectProblem(await t.inject({ method: 'POST', url: '/api/operations', payload: { name: 'x' } }), 401);
+  });
+});
