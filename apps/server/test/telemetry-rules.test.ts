@@ -1,0 +1,118 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createIngestWriter, Overloaded } from '../src/modules/telemetry/ingest/writer.ts';
+import { applyRetention, ensurePartitions } from '../src/modules/telemetry/retention.ts';
+import { bearer, createTestApp, expectProblem, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+let opId: string;
+beforeAll(async () => {
+  t = await createTestApp();
+  opId = (await t.inject({ method: 'POST', url: '/api/operations', headers: bearer(t.adminToken), payload: { name: 'Rules site' } })).json().id;
+});
+afterAll(async () => t?.close());
+
+const rule = async (payload: Record<string, unknown>) => {
+  const r = await t.inject({ method: 'POST', url: '/api/alert-rules', headers: bearer(t.adminToken), payload: { name: 'r', severity: 'major', ...payload } });
+  expect(r.statusCode, r.body).toBe(201);
+  return r.json() as { id: string };
+};
+const send = (points: { metric: string; value: number; at: number }[]) =>
+  t.inject({
+    method: 'POST',
+    url: '/api/telemetry/batch',
+    headers: bearer(t.adminToken),
+    payload: points.map((p) => ({ operationId: opId, metricName: p.metric, value: p.value, timestamp: new Date(p.at).toISOString() })),
+  });
+const alarmsFor = async (ruleId: string) =>
+  ((await t.inject({ method: 'GET', url: '/api/alarms?limit=500', headers: bearer(t.adminToken) })).json().data as { ruleId: string; active: boolean; message: string }[]).filter(
+    (a) => a.ruleId === ruleId,
+  );
+
+describe('alert rules', () => {
+  it('threshold with a duration raises only once the condition has held long enough', async () => {
+    const r = await rule({ metric: 'pressure_hold', kind: 'threshold', direction: 'above', threshold: 10, durationSeconds: 60 });
+    const t0 = Date.now() - 200_000;
+    expect((await send([{ metric: 'pressure_hold', value: 11, at: t0 }, { metric: 'pressure_hold', value: 12, at: t0 + 30_000 }])).statusCode).toBe(201);
+    expect(await alarmsFor(r.id)).toHaveLength(0);
+    await send([{ metric: 'pressure_hold', value: 12, at: t0 + 61_000 }]);
+    expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(1);
+  });
+
+  it('rate of change compares consecutive points per second', async () => {
+    const r = await rule({ metric: 'level_roc', kind: 'rate_of_change', threshold: 2 });
+    const t0 = Date.now() - 100_000;
+    await send([{ metric: 'level_roc', value: 0, at: t0 }, { metric: 'level_roc', value: 10, at: t0 + 10_000 }]);
+    expect(await alarmsFor(r.id)).toHaveLength(0);
+    await send([{ metric: 'level_roc', value: 40, at: t0 + 20_000 }]);
+    const a = await alarmsFor(r.id);
+    expect(a).toHaveLength(1);
+    expect(a[0]!.message).toMatch(/3\.000\/s/);
+  });
+
+  it('no data raises for a silent series and clears when data returns', async () => {
+    const r = await rule({ metric: 'heartbeat', kind: 'no_data', durationSeconds: 60 });
+    await send([{ metric: 'heartbeat', value: 1, at: Date.now() - 120_000 }]);
+    await t.app.platform.telemetry.services.alarms.checkSilence();
+    expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(1);
+    await send([{ metric: 'heartbeat', value: 1, at: Date.now() }]);
+    await t.app.platform.telemetry.services.alarms.checkSilence();
+    expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(0);
+  });
+
+  it('anomaly rules fire on a spike after a stable history', async () => {
+    const r = await rule({ metric: 'vibration', kind: 'anomaly', threshold: 0.6 });
+    const t0 = Date.now() - 400 * 60_000;
+    const calm = Array.from({ length: 300 }, (_, i) => ({ metric: 'vibration', value: 5 + Math.sin(i / 4) * 0.2, at: t0 + i * 60_000 }));
+    expect((await send(calm)).statusCode).toBe(201);
+    expect(await alarmsFor(r.id)).toHaveLength(0);
+    await send([{ metric: 'vibration', value: 60, at: t0 + 300 * 60_000 }]);
+    expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(1);
+    // The detector state was persisted with the series.
+    const [row] = ((await t.database.db.execute(sql`select anomaly_state is not null as ok from telemetry_series where metric = 'vibration'`)) as unknown as { rows: { ok: boolean }[] }).rows;
+    expect(row?.ok).toBe(true);
+  });
+});
+
+describe('ingest limits', () => {
+  it('sheds load with a 503 Overloaded error instead of queueing without bound; accepted writes all land', async () => {
+    const writer = createIngestWriter(t.database.db, { maxPending: 1000 });
+    const seriesId = ((await t.database.db.execute(sql`insert into telemetry_series (org_id, operation_id, metric) select org_id, id, 'shed' from operations where id = ${opId} returning id`)) as unknown as { rows: { id: number }[] }).rows[0]!.id;
+    const orgId = ((await t.database.db.execute(sql`select org_id from operations where id = ${opId}`)) as unknown as { rows: { org_id: string }[] }).rows[0]!.org_id;
+    const batch = (k: number) => Array.from({ length: 600 }, (_, i) => ({ seriesId: Number(seriesId), orgId, tsMs: Date.now() - 10_000 + i, value: k * 1000 + i }));
+    const results = await Promise.allSettled([writer.write(batch(1)), writer.write(batch(2)), writer.write(batch(3))]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'rejected']);
+    const err = (results[1] as PromiseRejectedResult).reason as Overloaded;
+    expect(err).toBeInstanceOf(Overloaded);
+    expect(err.status).toBe(503);
+    expect(err.headers['retry-after']).toBe('1');
+    expect(writer.pending).toBe(0);
+    // Room again once the queue drained.
+    await writer.write(batch(4));
+    const n = ((await t.database.db.execute(sql`select count(*)::int as n from telemetry_points where series_id = ${seriesId}`)) as unknown as { rows: { n: number }[] }).rows[0]!.n;
+    expect(n).toBe(1200);
+  });
+});
+
+describe('storage maintenance', () => {
+  it('creates monthly partitions ahead and routes points into them', async () => {
+    await ensurePartitions(t.database.db, new Date());
+    const name = `telemetry_points_${new Date().getUTCFullYear()}${String(new Date().getUTCMonth() + 1).padStart(2, '0')}`;
+    await send([{ metric: 'partitioned', value: 1, at: Date.now() }]);
+    const r = (await t.database.db.execute(sql.raw(`select count(*)::int as n from ${name}`))) as unknown as { rows: { n: number }[] };
+    expect(r.rows[0]!.n).toBeGreaterThanOrEqual(1);
+  });
+
+  it('applies each org’s retention to raw points and rollups', async () => {
+    await t.inject({ method: 'PATCH', url: '/api/organizations/current', headers: bearer(t.adminToken), payload: { settings: { telemetry: { rawDays: 1, minuteDays: 2 } } } });
+    const old = Date.now() - 3 * 86_400_000;
+    await send([{ metric: 'old_and_new', value: 1, at: old }, { metric: 'old_and_new', value: 2, at: Date.now() }]);
+    await applyRetention(t.database.db);
+    const rows = (await t.database.db.execute(sql`select p.value from telemetry_points p join telemetry_series s on s.id = p.series_id where s.metric = 'old_and_new'`)) as unknown as { rows: { value: number }[] };
+    expect(rows.rows.map((x) => Number(x.value))).toEqual([2]);
+    const minute = (await t.database.db.execute(sql`select count(*)::int as n from telemetry_rollup_1m r join telemetry_series s on s.id = r.series_id where s.metric = 'old_and_new'`)) as unknown as { rows: { n: number }[] };
+    expect(minute.rows[0]!.n).toBe(1);
+    const hour = (await t.database.db.execute(sql`select count(*)::int as n from telemetry_rollup_1h r join telemetry_series s on s.id = r.series_id where s.metric = 'old_and_new'`)) as unknown as { rows: { n: number }[] };
+    expect(hour.rows[0]!.n).toBe(2);
+  });
+});
