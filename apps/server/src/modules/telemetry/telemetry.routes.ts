@@ -87,42 +87,36 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
     operationId: z.uuid().optional(),
   });
 
-  api.post(
-    '/telemetry',
+  const ingestRoutes = [
+    { url: '/telemetry', bodyLimit: 1024 * 1024, summary: 'Send one point (user token, API key or X-Device-Key)' },
     {
-      config: { auth: 'public' },
-      schema: {
-        tags,
-        summary: 'Send one point (user token, API key or X-Device-Key)',
-        querystring: ingestQuery,
-        body: z.unknown(),
-        response: { 201: ingestResult, ...errorResponses },
-      },
-    },
-    async (req, reply) => {
-      const { partial, ...ids } = req.query;
-      return reply.code(201).send(await telemetry.ingest(await ingestSource(req), req.body, { partial: partial ?? false, ...ids }));
-    },
-  );
-
-  api.post(
-    '/telemetry/batch',
-    {
-      config: { auth: 'public' },
+      url: '/telemetry/batch',
       bodyLimit: 16 * 1024 * 1024,
-      schema: {
-        tags,
-        summary: 'Send up to 10,000 points: IMSOP shape, ThingsBoard {ts, values} shape, or arrays of them; ?partial=true keeps the valid ones',
-        querystring: ingestQuery,
-        body: z.unknown(),
-        response: { 201: ingestResult, ...errorResponses },
+      summary: 'Send up to 10,000 points: IMSOP shape, ThingsBoard {ts, values} shape, or arrays of them; ?partial=true keeps the valid ones',
+    },
+  ];
+  for (const r of ingestRoutes) {
+    api.post(
+      r.url,
+      {
+        config: { auth: 'public' },
+        bodyLimit: r.bodyLimit,
+        // Public at the edge, but every request must carry one of these credentials (see ingestSource).
+        schema: {
+          tags,
+          summary: r.summary,
+          security: [{ bearer: [] }, { apiKey: [] }, { deviceKey: [] }],
+          querystring: ingestQuery,
+          body: z.unknown(),
+          response: { 201: ingestResult, ...errorResponses },
+        },
       },
-    },
-    async (req, reply) => {
-      const { partial, ...ids } = req.query;
-      return reply.code(201).send(await telemetry.ingest(await ingestSource(req), req.body, { partial: partial ?? false, ...ids }));
-    },
-  );
+      async (req, reply) => {
+        const { partial, ...ids } = req.query;
+        return reply.code(201).send(await telemetry.ingest(await ingestSource(req), req.body, { partial: partial ?? false, ...ids }));
+      },
+    );
+  }
 
   api.get(
     '/telemetry',
