@@ -55,14 +55,9 @@ export async function start(config: Config): Promise<FastifyInstance> {
   };
   process.once('SIGINT', () => shutdown('SIGINT'));
   process.once('SIGTERM', () => shutdown('SIGTERM'));
-  try {
-    await app.listen({ port: config.PORT, host: config.HOST });
-  } catch (err) {
-    await database.close();
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
-    throw err;
-  }
+  // Everything that can refuse to start (the MQTT port, the HTTP port) does so before the API
+  // answers /api/ready, so "ready" means fully started.
+  await app.ready();
   if (config.MQTT_ENABLED) {
     try {
       mqtt = await startMqttIngest({
@@ -77,6 +72,14 @@ export async function start(config: Config): Promise<FastifyInstance> {
       await app.close();
       throw err;
     }
+  }
+  try {
+    await app.listen({ port: config.PORT, host: config.HOST });
+  } catch (err) {
+    await app.close();
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
+    throw err;
   }
   const mqttLine = mqtt ? (mqtt.kind === 'embedded' ? `; MQTT on port ${mqtt.port}` : `; MQTT via ${config.MQTT_URL}`) : '';
   process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${mqttLine})\n`);
