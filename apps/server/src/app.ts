@@ -129,6 +129,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+          deviceKey: { type: 'apiKey', in: 'header', name: 'X-Device-Key', description: 'A device key (telemetry ingest only)' },
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
