@@ -12,6 +12,14 @@ export default defineConfig({
       },
       {
         test: {
+          // The web console's logic (no DOM needed: the realtime client, problem mapping, formatting).
+          name: 'web',
+          include: ['apps/web/src/**/*.test.ts'],
+          environment: 'node',
+        },
+      },
+      {
+        test: {
           name: 'integration',
           include: ['apps/server/test/**/*.test.ts'],
           environment: 'node',

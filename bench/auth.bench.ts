@@ -7,13 +7,10 @@
  * fixed string. Its ratio is the ceiling that the response's size alone (security headers and a
  * ~1.2 KB body against 17 bytes) puts on /me; the rest of the gap is the app's own work.
  */
-import crypto from 'node:crypto';
-import pg from 'pg';
-import { measure, rowOf, startTarget, type Measurement, type Scenario, type Target } from './lib.ts';
+import { measure, rowOf, startTarget, withThrowawayDatabase, type Measurement, type Scenario, type Target } from './lib.ts';
 
 /** The ratio /me must reach against bare Fastify (issue 2). */
 export const ME_TARGET = 0.5;
-const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const USERS = 200;
 
 async function authScenario(log: (line: string) => void, databaseUrl?: string) {
@@ -73,36 +70,6 @@ async function authScenario(log: (line: string) => void, databaseUrl?: string) {
     };
   } finally {
     await Promise.all([bare?.stop(), imsop?.stop(), mirror?.stop()]);
-  }
-}
-
-/** A throwaway database on the PostgreSQL server, dropped afterwards whatever happens. */
-async function withThrowawayDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
-  const name = `imsop_bench_${crypto.randomBytes(6).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-  try {
-    await admin.connect();
-  } catch (err) {
-    await admin.end().catch(() => undefined);
-    throw new Error(
-      `PostgreSQL is unreachable at ${PG_URL} (${(err as Error).message}); set BENCH_DATABASE_URL or start PostgreSQL. ` +
-        'The PostgreSQL figures were NOT measured.',
-    );
-  }
-  try {
-    await admin.query(`create database ${name}`);
-  } finally {
-    await admin.end();
-  }
-  const url = new URL(PG_URL);
-  url.pathname = `/${name}`;
-  try {
-    return await fn(url.toString());
-  } finally {
-    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-    await c.connect();
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.end();
   }
 }
 

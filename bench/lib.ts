@@ -1,7 +1,9 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
+import pg from 'pg';
 
 export const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
 
@@ -21,11 +23,30 @@ export interface ReadyMessage {
   token?: string;
   users?: number;
   database?: string;
+  /** Port of the embedded MQTT broker (BENCH_TARGET=telemetry). */
+  mqttPort?: number;
+}
+
+/** A command sent to a bench child over IPC (see `Target.call`), and its answer. */
+export interface CallMessage {
+  call: number;
+  cmd: string;
+  args: Record<string, unknown>;
+}
+export interface ReplyMessage {
+  reply: number;
+  result?: unknown;
+  error?: string;
 }
 
 export interface Target extends ReadyMessage {
   url: string;
   stop(): Promise<void>;
+  /**
+   * Runs a command inside the child (work that must happen next to the database, such as a raw
+   * INSERT baseline on in-memory PGlite) and resolves with its result.
+   */
+  call<T = unknown>(cmd: string, args?: Record<string, unknown>, timeoutMs?: number): Promise<T>;
 }
 
 /**
@@ -40,6 +61,34 @@ export function startTarget(env: Record<string, string>, timeoutMs = 120_000): P
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let nextCall = 1;
+  const calls = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  child.on('message', (m) => {
+    const r = m as Partial<ReplyMessage>;
+    if (typeof r.reply !== 'number') return;
+    const c = calls.get(r.reply);
+    if (!c) return;
+    calls.delete(r.reply);
+    if (r.error !== undefined) c.reject(new Error(r.error));
+    else c.resolve(r.result);
+  });
+  child.once('exit', (code) => {
+    for (const c of calls.values()) c.reject(new Error(`bench server (${env.BENCH_TARGET}) exited with code ${code} during a command`));
+    calls.clear();
+  });
+  const call = <T>(cmd: string, args: Record<string, unknown> = {}, timeoutMs = 600_000) =>
+    new Promise<T>((resolve, reject) => {
+      const id = nextCall++;
+      const timer = setTimeout(() => {
+        calls.delete(id);
+        reject(new Error(`bench server command ${cmd} did not answer within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
+      calls.set(id, {
+        resolve: (v) => (clearTimeout(timer), resolve(v as T)),
+        reject: (e) => (clearTimeout(timer), reject(e)),
+      });
+      child.send({ call: id, cmd, args } satisfies CallMessage);
+    });
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) {
       child.send('stop');
@@ -60,7 +109,7 @@ export function startTarget(env: Record<string, string>, timeoutMs = 120_000): P
     child.once('message', (m) => {
       clearTimeout(timer);
       const ready = m as ReadyMessage;
-      resolve({ ...ready, url: `http://127.0.0.1:${ready.port}`, stop });
+      resolve({ ...ready, url: `http://127.0.0.1:${ready.port}`, stop, call });
     });
   });
 }
@@ -106,13 +155,39 @@ export async function measure(url: string, headers: Record<string, string> = {})
 
 export interface Row {
   endpoint: string;
+  /** Throughput in `unit` (req/s when unset); NaN for a latency-only row. */
   reqPerSec: number;
+  /** Unit of reqPerSec, e.g. "points/s" (default "req/s"). */
+  unit?: string;
   p50: number;
+  p95?: number;
   p99: number;
-  /** reqPerSec / the baseline's reqPerSec in the same scenario; 1 for the baseline itself. */
-  ratio: number;
+  /**
+   * reqPerSec / the baseline's reqPerSec in the same scenario; 1 for the baseline itself. A
+   * latency row may state its own ratio (explained in the scenario's notes), or none.
+   */
+  ratio?: number;
   /** The ratio this row must reach, when there is a target. */
   target?: number;
+  /** An absolute target instead: a floor on the throughput or a ceiling on a latency percentile. */
+  goal?: Goal;
+}
+
+export interface Goal {
+  on: 'rate' | 'p95' | 'p99';
+  min?: number;
+  max?: number;
+}
+
+/** Whether a row meets its target or goal; undefined when it has neither. */
+export function meetsTarget(r: Row): boolean | undefined {
+  if (r.goal) {
+    const v = r.goal.on === 'rate' ? r.reqPerSec : r.goal.on === 'p95' ? r.p95 : r.p99;
+    if (v === undefined || !Number.isFinite(v)) return false;
+    return (r.goal.min === undefined || v >= r.goal.min) && (r.goal.max === undefined || v < r.goal.max);
+  }
+  if (r.target === undefined) return undefined;
+  return r.ratio !== undefined && r.ratio >= r.target;
 }
 
 export interface ScenarioResult {
@@ -138,3 +213,35 @@ export const rowOf = (endpoint: string, m: Measurement, baseline: Measurement, t
   ratio: m.reqPerSec / baseline.reqPerSec,
   ...(target !== undefined ? { target } : {}),
 });
+
+export const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+/** A throwaway database on the PostgreSQL server, dropped afterwards whatever happens. */
+export async function withThrowawayDatabase<T>(fn: (url: string) => Promise<T>): Promise<T> {
+  const name = `imsop_bench_${crypto.randomBytes(6).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+  try {
+    await admin.connect();
+  } catch (err) {
+    await admin.end().catch(() => undefined);
+    throw new Error(
+      `PostgreSQL is unreachable at ${PG_URL} (${(err as Error).message}); set BENCH_DATABASE_URL or start PostgreSQL. ` +
+        'The PostgreSQL figures were NOT measured.',
+    );
+  }
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(PG_URL);
+  url.pathname = `/${name}`;
+  try {
+    return await fn(url.toString());
+  } finally {
+    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+    await c.connect();
+    await c.query(`drop database if exists ${name} with (force)`);
+    await c.end();
+  }
+}

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_DIR, LOAD, type Row, type Scenario, type ScenarioResult } from './lib.ts';
+import { BENCH_DIR, LOAD, meetsTarget, type Row, type Scenario, type ScenarioResult } from './lib.ts';
 
 async function loadScenarios(): Promise<Scenario[]> {
   const files = fs
@@ -26,29 +26,42 @@ async function loadScenarios(): Promise<Scenario[]> {
 }
 
 const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-/** autocannon records whole milliseconds: 0 means under one. */
-const ms = (n: number) => (n === 0 ? '< 1' : fmt(n));
+/** autocannon records whole milliseconds: 0 means under one. Other sources keep a decimal. */
+const ms = (n: number | undefined) =>
+  n === undefined || !Number.isFinite(n) ? '' : n === 0 ? '< 1' : Number.isInteger(n) || n >= 100 ? fmt(n) : fmt(n, 1);
+const rate = (r: Row) => (Number.isFinite(r.reqPerSec) ? `${fmt(r.reqPerSec)}${r.unit && r.unit !== 'req/s' ? ` ${r.unit}` : ''}` : '');
 
 function verdict(r: Row): string {
-  if (r.target === undefined) return '';
-  return r.ratio >= r.target ? `≥ ${r.target} ✓` : `< ${r.target} ✗`;
+  const ok = meetsTarget(r);
+  if (ok === undefined) return '';
+  const mark = ok ? '✓' : '✗';
+  if (r.goal) {
+    const unit = r.goal.on === 'rate' ? ` ${r.unit ?? 'req/s'}` : ' ms';
+    const what = r.goal.on === 'rate' ? '' : `${r.goal.on} `;
+    const parts = [
+      ...(r.goal.min !== undefined ? [`${what}≥ ${fmt(r.goal.min)}${unit}`] : []),
+      ...(r.goal.max !== undefined ? [`${what}< ${fmt(r.goal.max)}${unit}`] : []),
+    ];
+    return `${parts.join(', ')} ${mark}`;
+  }
+  return ok ? `≥ ${r.target} ✓` : `< ${r.target} ✗`;
 }
 
 export function markdown(results: ScenarioResult[], meta: { date: string; machine: string; load: string }): string {
   const lines = [
     `Measured ${meta.date} on ${meta.machine}; ${meta.load}.`,
     '',
-    '| Scenario | Endpoint | req/s | p50 (ms) | p99 (ms) | ratio to bare | target |',
-    '|---|---|---:|---:|---:|---:|---|',
+    '| Scenario | Endpoint | rate (req/s unless stated) | p50 (ms) | p95 (ms) | p99 (ms) | ratio to baseline | target |',
+    '|---|---|---:|---:|---:|---:|---:|---|',
   ];
   for (const s of results) {
     if (!s.ok) {
-      lines.push(`| ${s.scenario} | **FAILED**: ${s.error?.replace(/\|/g, '\\|') ?? 'unknown error'} | | | | | |`);
+      lines.push(`| ${s.scenario} | **FAILED**: ${s.error?.replace(/\|/g, '\\|') ?? 'unknown error'} | | | | | | |`);
       continue;
     }
     for (const r of s.rows) {
       lines.push(
-        `| ${s.scenario} | ${r.endpoint} | ${fmt(r.reqPerSec)} | ${ms(r.p50)} | ${ms(r.p99)} | ${fmt(r.ratio, 2)} | ${verdict(r)} |`,
+        `| ${s.scenario} | ${r.endpoint} | ${rate(r)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${verdict(r)} |`,
       );
     }
   }
@@ -65,7 +78,7 @@ async function main() {
   const meta = {
     date: new Date().toISOString(),
     machine: `${cpus.length} × ${cpus[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}, ${os.platform()} ${os.release()}`,
-    load: `autocannon ${LOAD.connections} connections, ${LOAD.warmup} s warm-up then ${LOAD.duration} s per measurement, servers in child processes`,
+    load: `autocannon ${LOAD.connections} connections, ${LOAD.warmup} s warm-up then ${LOAD.duration} s per measurement (request scenarios; the others state their load in their notes), servers in child processes`,
   };
   const results: ScenarioResult[] = [];
   for (const s of scenarios) {
@@ -91,7 +104,7 @@ async function main() {
   process.stdout.write(`\n${md}\nWritten bench/results/latest.json and bench/results/latest.md\n`);
 
   const failed = results.filter((r) => !r.ok);
-  const missed = results.flatMap((s) => s.rows.filter((r) => r.target !== undefined && r.ratio < r.target).map((r) => `${s.scenario}: ${r.endpoint}`));
+  const missed = results.flatMap((s) => s.rows.filter((r) => meetsTarget(r) === false).map((r) => `${s.scenario}: ${r.endpoint}`));
   if (missed.length) process.stderr.write(`Below target: ${missed.join('; ')}\n`);
   if (failed.length) process.stderr.write(`FAILED scenarios: ${failed.map((f) => f.scenario).join('; ')}\n`);
   process.exitCode = failed.length || (missed.length && process.env.BENCH_STRICT === '1') ? 1 : 0;

@@ -9,6 +9,9 @@
  *                       what the same response bytes cost without the app
  *   BENCH_TARGET=imsop  the full IMSOP app (buildApp) on in-memory PGlite, or on DATABASE_URL when set;
  *                       logs the admin in and seeds BENCH_USERS users (default 200).
+ *   BENCH_TARGET=telemetry  the same app without seeded users, plus the embedded MQTT broker on a free
+ *                       port (as main.ts starts it); answers the commands of bench/telemetry.child.ts
+ *                       (`{ call, cmd, args }` over IPC, see Target.call in bench/lib.ts).
  */
 import { eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -19,7 +22,9 @@ import { openDatabase, type Database } from '../apps/server/src/platform/db/clie
 import { roles, userRoles, users } from '../apps/server/src/modules/identity/identity.schema.ts';
 import { hashPassword } from '../apps/server/src/platform/auth/password.ts';
 import { inOrg } from '../apps/server/src/platform/db/scope.ts';
-import type { ReadyMessage } from './lib.ts';
+import { startMqttIngest } from '../apps/server/src/modules/telemetry/index.ts';
+import type { CallMessage, ReadyMessage, ReplyMessage } from './lib.ts';
+import { telemetryCommands, type Commands } from './telemetry.child.ts';
 
 const BENCH_ADMIN_EMAIL = 'admin@bench.test';
 const BENCH_ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-77';
@@ -84,7 +89,17 @@ async function seedUsers(database: Database, orgId: string, adminId: string, cou
   });
 }
 
-async function startImsop(): Promise<{ app: FastifyInstance; close: () => Promise<void>; token: string; users: number; database: Database }> {
+interface Started {
+  app: FastifyInstance;
+  close: () => Promise<void>;
+  token?: string;
+  users?: number;
+  database?: Database;
+  mqttPort?: number;
+  commands?: Commands;
+}
+
+async function startImsop(count = Number(process.env.BENCH_USERS ?? 200)): Promise<Started & { token: string; database: Database }> {
   const url = process.env.DATABASE_URL || undefined;
   const database = await openDatabase(url ? { url } : { dataDir: null });
   const config = loadConfig({
@@ -105,7 +120,6 @@ async function startImsop(): Promise<{ app: FastifyInstance; close: () => Promis
   });
   if (login.statusCode !== 200) throw new Error(`admin login failed: ${login.statusCode} ${login.body}`);
   const body = login.json() as { accessToken: string; user: { id: string; orgId: string } };
-  const count = Number(process.env.BENCH_USERS ?? 200);
   await seedUsers(database, body.user.orgId, body.user.id, count);
   return {
     app,
@@ -119,13 +133,36 @@ async function startImsop(): Promise<{ app: FastifyInstance; close: () => Promis
   };
 }
 
+/** The app with the embedded MQTT broker on a free port, closed before the app as in main.ts. */
+async function startTelemetry(): Promise<Started> {
+  const base = await startImsop(0);
+  const { app } = base;
+  const mqtt = await startMqttIngest({
+    port: 0,
+    host: '127.0.0.1',
+    devices: app.platform.telemetry.services.devices,
+    telemetry: app.platform.telemetry.services.telemetry,
+    log: app.log,
+  });
+  return {
+    ...base,
+    ...(mqtt.port !== null ? { mqttPort: mqtt.port } : {}),
+    commands: telemetryCommands(base.database, app.platform.telemetry.services.writer),
+    close: async () => {
+      await mqtt.close();
+      await base.close();
+    },
+  };
+}
+
 async function main() {
   const target = process.env.BENCH_TARGET;
-  let started: { app: FastifyInstance; close: () => Promise<void>; token?: string; users?: number; database?: Database };
+  let started: Started;
   if (target === 'bare') started = await startBare();
   else if (target === 'mirror') started = await startMirror();
   else if (target === 'imsop') started = await startImsop();
-  else throw new Error(`BENCH_TARGET must be "bare", "mirror" or "imsop", not ${String(target)}`);
+  else if (target === 'telemetry') started = await startTelemetry();
+  else throw new Error(`BENCH_TARGET must be "bare", "mirror", "imsop" or "telemetry", not ${String(target)}`);
 
   await started.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = started.app.server.address() as { port: number };
@@ -140,7 +177,20 @@ async function main() {
     );
   };
   process.on('message', (m) => {
-    if (m === 'stop') stop();
+    if (m === 'stop') return stop();
+    const c = m as Partial<CallMessage>;
+    const id = c.call;
+    if (typeof id !== 'number' || typeof c.cmd !== 'string') return;
+    const answer = (r: Omit<ReplyMessage, 'reply'>) => process.send?.({ reply: id, ...r } satisfies ReplyMessage);
+    const fn = started.commands?.[c.cmd];
+    if (!fn) return answer({ error: `unknown command ${c.cmd} for BENCH_TARGET=${target}` });
+    fn(c.args ?? {}).then(
+      (result) => answer({ result }),
+      (err: unknown) => {
+        process.stderr.write(`bench server command ${c.cmd} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+        answer({ error: err instanceof Error ? err.message : String(err) });
+      },
+    );
   });
   process.once('SIGTERM', stop);
   process.once('disconnect', stop);
@@ -151,6 +201,7 @@ async function main() {
     ...(started.token ? { token: started.token } : {}),
     ...(started.users !== undefined ? { users: started.users } : {}),
     ...(started.database ? { database: started.database.kind } : {}),
+    ...(started.mqttPort !== undefined ? { mqttPort: started.mqttPort } : {}),
   };
   process.send?.(ready);
 }

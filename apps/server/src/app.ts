@@ -1,12 +1,15 @@
 import fs from 'node:fs';
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import { fileURLToPath } from 'node:url';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import cookie from '@fastify/cookie';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { Redis } from 'ioredis';
+import { z } from 'zod';
 import type { Config } from './config.ts';
 import { loadKeys } from './platform/auth/keys.ts';
 import { createTokenService } from './platform/auth/tokens.ts';
@@ -48,6 +51,12 @@ declare module 'fastify' {
 }
 
 const WEB_ROOT = new URL('../../web/', import.meta.url);
+/** The console's production build (`npm run build:web`); without it `/` serves a placeholder. */
+const WEB_DIST = new URL('dist/', WEB_ROOT);
+const WEB_INDEX = new URL('index.html', WEB_DIST);
+const WEB_PLACEHOLDER = new URL('placeholder.html', WEB_ROOT);
+/** Paths the console never owns: the API, the docs and the metrics keep their own 404s. */
+const NOT_CONSOLE = /^\/(api|docs|metrics)(\/|$)/;
 
 /** Builds the Fastify app: platform plugins, then modules. Never listens. */
 export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
@@ -59,6 +68,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     genReqId: () => crypto.randomUUID(),
     ajv: { customOptions: { removeAdditional: false } },
+    // Errors Fastify raises before routing (a malformed percent-encoding in the URL) answer problem+json too.
+    frameworkErrors: (err, req, reply) => errorToProblem(err, req, reply),
   });
 
   const redis = config.REDIS_URL
@@ -108,8 +119,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         scriptSrc: ["'self'"],
         styleSrc: ["'self'", "'unsafe-inline'"],
         imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
         connectSrc: ["'self'"],
         frameAncestors: ["'none'"],
+        // Upgrading to https would break a console served over plain http (e.g. HOST=0.0.0.0 on a
+        // LAN); it is on only when the server says it is reached over HTTPS.
+        upgradeInsecureRequests: config.SECURE_COOKIES ? [] : null,
       },
     },
   });
@@ -142,33 +157,43 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 
-  app.setErrorHandler((err, req, reply) => errorToProblem(err as Error, req, reply));
-  app.setNotFoundHandler((req, reply) =>
-    sendProblem(reply, problem(404, 'not_found', `No route for ${req.method} ${req.url.split('?')[0]}.`)),
-  );
+  // The console: hashed assets are immutable; index.html is never cached, so a new build shows up
+  // on the next load. Client-side routes (e.g. /operations/…) fall back to index.html below.
+  const consoleBuilt = fs.existsSync(WEB_INDEX);
+  const sendConsole = async (reply: FastifyReply) => {
+    const html = await fs.promises.readFile(consoleBuilt ? WEB_INDEX : WEB_PLACEHOLDER, 'utf8');
+    return reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(html);
+  };
+  if (consoleBuilt) {
+    await app.register(fastifyStatic, {
+      root: fileURLToPath(WEB_DIST),
+      prefix: '/',
+      decorateReply: false,
+      index: false,
+      preCompressed: true,
+      cacheControl: false,
+      allowedPath: (pathname) => !NOT_CONSOLE.test(pathname) && pathname !== '/index.html',
+      setHeaders: (res, filePath) => {
+        res.setHeader('cache-control', /[\\/]assets[\\/]/.test(filePath) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      },
+    });
+  }
 
-  app.get('/api/health', { schema: { tags: ['platform'], summary: 'Liveness' } }, async () => ({ status: 'ok' }));
-  app.get('/api/ready', { schema: { tags: ['platform'], summary: 'Readiness: database reachable, migrations applied' } }, async (_req, reply) => {
-    const checks: Record<string, string> = {};
-    let ok = true;
-    try {
-      await database.ping();
-      const pending = await database.pendingMigrations();
-      checks.database = 'ok';
-      checks.migrations = pending === 0 ? 'ok' : `${pending} pending`;
-      ok = pending === 0;
-    } catch {
-      checks.database = 'unreachable';
-      ok = false;
-    }
-    checks.cache = redis ? (redis.status === 'ready' ? 'redis' : 'in-process fallback (redis unreachable)') : 'in-process';
-    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+  app.setErrorHandler((err, req, reply) => errorToProblem(err as Error, req, reply));
+  app.setNotFoundHandler((req, reply) => {
+    const path = req.url.split('?')[0]!;
+    const wantsPage =
+      (req.method === 'GET' || req.method === 'HEAD') && !NOT_CONSOLE.test(path) && (req.headers.accept ?? '').includes('text/html');
+    if (consoleBuilt && wantsPage && !/\.[a-z0-9]+$/i.test(path)) return sendConsole(reply);
+    return sendProblem(reply, problem(404, 'not_found', `No route for ${req.method} ${path}.`));
   });
+
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   await app.register(
     async (api) => {
       setupApi(api, identity.authenticator);
+      platformRoutes(api as unknown as ApiInstance, database, redis);
       identity.routes(api as unknown as ApiInstance);
       operations.routes(api as unknown as ApiInstance);
       telemetry.routes(api as unknown as ApiInstance);
@@ -176,11 +201,42 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     { prefix: '/api' },
   );
 
-  const index = new URL('index.html', WEB_ROOT);
-  app.get('/', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type('text/html; charset=utf-8');
-    return fs.promises.readFile(index, 'utf8');
-  });
+  app.get('/', { schema: { hide: true } }, async (_req, reply) => sendConsole(reply));
 
   return app;
+}
+
+const readySchema = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), z.string()) });
+
+/** Liveness and readiness: public, outside any org. */
+function platformRoutes(api: ApiInstance, database: Database, redis: Redis | null) {
+  const tags = ['platform'];
+  api.get(
+    '/health',
+    { config: { auth: 'public' }, schema: { tags, summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    async () => ({ status: 'ok' as const }),
+  );
+  api.get(
+    '/ready',
+    {
+      config: { auth: 'public' },
+      schema: { tags, summary: 'Readiness: database reachable, migrations applied', response: { 200: readySchema, 503: readySchema } },
+    },
+    async (_req, reply) => {
+      const checks: Record<string, string> = {};
+      let ok = true;
+      try {
+        await database.ping();
+        const pending = await database.pendingMigrations();
+        checks.database = 'ok';
+        checks.migrations = pending === 0 ? 'ok' : `${pending} pending`;
+        ok = pending === 0;
+      } catch {
+        checks.database = 'unreachable';
+        ok = false;
+      }
+      checks.cache = redis ? (redis.status === 'ready' ? 'redis' : 'in-process fallback (redis unreachable)') : 'in-process';
+      return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
+    },
+  );
 }

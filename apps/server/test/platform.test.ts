@@ -47,6 +47,15 @@ describe('platform endpoints', () => {
 
   it('answers unknown routes with a 404 problem', async () => {
     expectProblem(await t.inject({ method: 'GET', url: '/api/nope' }), 404, 'not_found');
+    // The console's client-side routes fall back to its index.html, never the API's: a browser
+    // asking for HTML still gets the problem.
+    expectProblem(await t.inject({ method: 'GET', url: '/api/nope', headers: { accept: 'text/html' } }), 404, 'not_found');
+  });
+
+  it('keeps the console on plain HTTP working (no upgrade-insecure-requests unless SECURE_COOKIES)', async () => {
+    const home = await t.inject({ method: 'GET', url: '/' });
+    expect(home.headers['content-security-policy']).toContain("script-src 'self'");
+    expect(home.headers['content-security-policy']).not.toContain('upgrade-insecure-requests');
   });
 
   it('the SDK is typed against the live API', async () => {

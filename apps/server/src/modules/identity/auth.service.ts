@@ -479,7 +479,9 @@ export function createAuthService(ctx: IdentityContext) {
         const u = await findUser(tx, actor.orgId, userId);
         if (!u?.mfaPendingSecret) throw badRequest('mfa_not_started', 'Start enrolment first: POST /api/auth/mfa/setup.');
         const secret = open(ctx.deps.mfaKey, u.mfaPendingSecret);
-        if (totpFor(secret, u.email).validate({ token: code.replace(/\s/g, ''), window: 1 }) === null) throw invalidMfa();
+        const token = code.replace(/\s/g, '');
+        // Only six digits can match (and the TOTP library throws on a code whose bytes differ in length).
+        if (!/^\d{6}$/.test(token) || totpFor(secret, u.email).validate({ token, window: 1 }) === null) throw invalidMfa();
         const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
         await tx
           .update(users)

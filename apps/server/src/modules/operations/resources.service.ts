@@ -175,6 +175,10 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
     /** Counts by status, on-time completion, mean time to complete, overdue, and resource utilisation. */
     async kpis(actor: Actor, window: { from: Date; to: Date }) {
       if (!can(actor, 'operations:read')) throw forbidden();
+      // An empty or reversed window has no utilisation to speak of (0 / 0 is not a number).
+      if (!(window.to > window.from)) {
+        throw badRequest('invalid_window', 'to must be after from.', { errors: [{ path: 'to', message: 'Must be after from' }] });
+      }
       return inOrg(db, actor.orgId, async (tx) => {
         const byStatus = await tx
           .select({ status: operations.status, n: sql<number>`count(*)::int` })

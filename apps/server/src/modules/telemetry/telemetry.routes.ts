@@ -107,7 +107,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
           summary: r.summary,
           security: [{ bearer: [] }, { apiKey: [] }, { deviceKey: [] }],
           querystring: ingestQuery,
-          body: z.unknown(),
+          body: z.unknown().meta({ examples: [{ metricName: 'temperature', value: 21.5 }, { ts: 1767225600000, values: { temperature: 21.5, humidity: 40 } }] }),
           response: { 201: ingestResult, ...errorResponses },
         },
       },

@@ -44,9 +44,8 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
 
   async function drain(): Promise<void> {
     for (;;) {
-      const rows = await inSystem(db, (tx) =>
-        tx.select().from(events).where(gt(events.id, delivered)).orderBy(asc(events.id)).limit(1000),
-      );
+      // One statement, so no transaction around it: a round trip instead of three on every wake-up.
+      const rows = await db.select().from(events).where(gt(events.id, delivered)).orderBy(asc(events.id)).limit(1000);
       if (rows.length === 0) return;
       let progressed = false;
       for (const row of rows) {

@@ -1,5 +1,5 @@
+import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
-import { events } from './events.schema.ts';
 
 export interface NewEvent {
   orgId: string;
@@ -10,8 +10,16 @@ export interface NewEvent {
   payload: Record<string, unknown>;
 }
 
-/** Writes events in the caller's transaction: they commit with the state change or not at all. */
+/**
+ * Writes events in the caller's transaction: they commit with the state change or not at all.
+ * The list travels as one JSON document (ids are taken in list order): telemetry batches publish
+ * hundreds of events at a time, and with a bound parameter per column and row 1,600 events took
+ * about three times as long, on PGlite and on PostgreSQL.
+ */
 export async function publishEvents(tx: Executor, list: NewEvent[]): Promise<void> {
   if (list.length === 0) return;
-  await tx.insert(events).values(list);
+  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, payload: e.payload })));
+  await tx.execute(sql`
+    insert into events (org_id, topic, type, payload)
+    select org_id, topic, type, payload from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, payload jsonb)`);
 }

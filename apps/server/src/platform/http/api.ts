@@ -36,6 +36,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     auth?: RouteAuth;
   }
+  interface FastifySchema {
+    /** What the route requires (its `config.auth`), published in the OpenAPI document. */
+    'x-permission'?: RouteAuth;
+  }
 }
 
 export type ApiInstance = FastifyInstance<
@@ -108,6 +112,10 @@ export function setupApi(api: FastifyInstance, auth: Authenticator) {
 
   api.addHook('onRoute', (route) => {
     if (!route.config?.auth) throw new Error(`Route ${route.method} ${route.url} does not declare config.auth`);
+    // Published as an operation extension, so clients and the proof suite know what each route requires;
+    // public routes need no credential unless they declare the ones they take (`schema.security`).
+    const anonymous = route.config.auth === 'public' && !route.schema?.security;
+    route.schema = { ...route.schema, 'x-permission': route.config.auth, ...(anonymous ? { security: [] } : {}) };
   });
 
   api.addHook('onRequest', async (req) => {

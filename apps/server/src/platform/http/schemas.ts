@@ -1,7 +1,13 @@
 import { z } from 'zod';
 
 export const idParams = z.object({ id: z.uuid() });
-export const isoDate = z.iso.datetime({ offset: true });
+const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
+const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
+/** An ISO 8601 instant that PostgreSQL can store: years 0001 to 9999 in UTC (it has no year 0). */
+export const isoDate = z.iso.datetime({ offset: true }).refine((v) => {
+  const ms = Date.parse(v);
+  return ms >= EARLIEST && ms <= LATEST;
+}, 'Must fall between 0001-01-01 and 9999-12-31 (UTC)');
 export const emailField = z.email().max(254).transform((v) => v.trim());
 export const MAX_JSON_DEPTH = 16;
 

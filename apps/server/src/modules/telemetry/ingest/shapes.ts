@@ -24,6 +24,8 @@ export const MAX_FUTURE_MS = 5 * 60_000;
 /** Before 2000-01-01 is a clock that was never set. */
 const MIN_TS = Date.UTC(2000, 0, 1);
 export const MAX_POINTS_PER_REQUEST = 10_000;
+/** Beyond this, the rollups' sums of squares would overflow float8 (and no sensor reads 1e100). */
+export const MAX_ABS_VALUE = 1e100;
 
 export interface Defaults {
   deviceId: string | null;
@@ -47,6 +49,7 @@ function checkValue(v: unknown): number | string {
   if (typeof v === 'boolean') return v ? 1 : 0;
   if (typeof v !== 'number') return 'value must be a number';
   if (!Number.isFinite(v)) return 'value must be a finite number';
+  if (Math.abs(v) > MAX_ABS_VALUE) return 'value must be within ±1e100';
   return v;
 }
 
