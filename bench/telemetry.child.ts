@@ -113,7 +113,7 @@ export function telemetryCommands(database: Database, writer: IngestWriter): Com
    * Bulk-loads `rows` raw points (one every stepSeconds, `days` days ending at today's midnight UTC)
    * across as many series of the device as it takes, with generate_series, and the minute and hour
    * rollups and latest values computed from exactly those rows in the same statements, so that all
-   * three agree as if the points had been ingested.
+   * three agree as if the points had been ingested, in the same physical order.
    */
   async function loadQueryData(a: LoadArgs): Promise<LoadResult> {
     const started = performance.now();
@@ -131,30 +131,36 @@ export function telemetryCommands(database: Database, writer: IngestWriter): Com
       [orgId, a.deviceId, seriesCount],
     );
     const ids = created.rows.map((r) => Number(r.id)).sort((x, y) => x - y);
-    // ~100k rows per statement: the CTE's rows stay in memory, and progress is steady.
-    const perChunk = Math.max(1, Math.floor(100_000 / perSeries));
-    const chunks: number[][] = [];
-    for (let i = 0; i < ids.length; i += perChunk) chunks.push(ids.slice(i, i + perChunk));
+    // Time-major, as live ingestion lays rows out: each statement writes a window of whole hours
+    // for every series, ordered by time then series, so that one series' points and rollup rows are
+    // spread over the pages as they would be (neither the raw baseline nor the rollups get a
+    // series clustered on a few pages). About 100k rows per statement.
+    const perHour = 3_600 / a.stepSeconds;
+    const windowHours = Math.max(1, Math.floor(100_000 / (seriesCount * perHour)));
+    const windows: [number, number][] = [];
+    for (let i = 0; i < perSeries; i += windowHours * perHour) windows.push([i, Math.min(perSeries, i + windowHours * perHour)]);
+    const idList = `{${ids.join(',')}}`;
     const totals = { raw: 0, m: 0, h: 0 };
     const worker = async () => {
-      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+      for (let w = windows.shift(); w; w = windows.shift()) {
         const r = await client.query(
           `with raw as (
              insert into telemetry_points (series_id, org_id, ts, value)
-             select s.id, $2::uuid, $3::timestamptz + make_interval(secs => i * $5::int), 20 + 5 * sin(i / 360.0 + s.id) + random()
-             from unnest($1::bigint[]) as s(id) cross join generate_series(0, $4::int - 1) as i
+             select s.id, $2::uuid, $3::timestamptz + make_interval(secs => i * $6::int), 20 + 5 * sin(i / 360.0 + s.id) + random()
+             from generate_series($4::int, $5::int - 1) as i cross join unnest($1::bigint[]) as s(id)
+             order by i, s.id
              returning series_id, org_id, ts, value
            ), m as (
              insert into telemetry_rollup_1m (series_id, org_id, bucket, count, sum, min, max, sum_sq)
              select series_id, org_id, date_trunc('minute', ts), count(*), sum(value), min(value), max(value), sum(value * value)
-             from raw group by 1, 2, 3 returning 1
+             from raw group by 1, 2, 3 order by 3, 1 returning 1
            ), h as (
              insert into telemetry_rollup_1h (series_id, org_id, bucket, count, sum, min, max, sum_sq)
              select series_id, org_id, date_trunc('hour', ts), count(*), sum(value), min(value), max(value), sum(value * value)
-             from raw group by 1, 2, 3 returning 1
+             from raw group by 1, 2, 3 order by 3, 1 returning 1
            )
            select (select count(*) from raw)::int as raw, (select count(*) from m)::int as m, (select count(*) from h)::int as h`,
-          [`{${chunk.join(',')}}`, orgId, new Date(start).toISOString(), perSeries, a.stepSeconds],
+          [idList, orgId, new Date(start).toISOString(), w[0], w[1], a.stepSeconds],
         );
         totals.raw += Number(r.rows[0]!.raw);
         totals.m += Number(r.rows[0]!.m);
@@ -167,7 +173,7 @@ export function telemetryCommands(database: Database, writer: IngestWriter): Com
       `update telemetry_series s set last_ts = $2::timestamptz,
          last_value = (select value from telemetry_points p where p.series_id = s.id and p.ts = $2::timestamptz limit 1)
        where s.id = any($1::bigint[])`,
-      [`{${ids.join(',')}}`, lastTs],
+      [idList, lastTs],
     );
     // As after any bulk load: statistics, hint bits and the visibility map set, and the dirty pages
     // written out, so that neither autovacuum nor a checkpoint runs in the middle of the queries.
