@@ -145,7 +145,11 @@ export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher })
     /** Evaluates the rules over a committed-to-be batch (called inside the ingest transaction). */
     async evaluate(tx: Tx, points: PointSignal[]): Promise<boolean> {
       const byOrg = new Map<string, PointSignal[]>();
-      for (const p of points) byOrg.set(p.orgId, [...(byOrg.get(p.orgId) ?? []), p]);
+      for (const p of points) {
+        const list = byOrg.get(p.orgId);
+        if (list) list.push(p);
+        else byOrg.set(p.orgId, [p]);
+      }
       const events: NewEvent[] = [];
       for (const [orgId, list] of byOrg) {
         const rules = (await rulesOf(tx, orgId)).filter((r) => r.kind !== 'no_data');
