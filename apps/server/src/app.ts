@@ -7,7 +7,8 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
+import { openApiTransform } from './platform/http/openapi-transform.ts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from './config.ts';
@@ -26,6 +27,12 @@ import { createRealtimeGateway } from './platform/realtime/gateway.ts';
 import { createIdentityModule, userDirectory, type IdentityModule } from './modules/identity/index.ts';
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
 import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
+import { createServicedeskModule, type ServicedeskModule } from './modules/servicedesk/index.ts';
+import { orgBySlug, userProfiles } from './modules/identity/index.ts';
+import { diskFileStore } from './platform/files/store.ts';
+import { signatureScanner } from './platform/files/scan.ts';
+import { createNotifier, type Notifier } from './platform/notify/notify.ts';
+import { smtpTransport } from './platform/notify/email.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -41,6 +48,8 @@ export interface Platform {
   identity: IdentityModule;
   operations: OperationsModule;
   telemetry: TelemetryModule;
+  servicedesk: ServicedeskModule;
+  notifier: Notifier;
   dispatcher: Dispatcher;
 }
 
@@ -92,19 +101,40 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
   const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
   const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
+  const notifier = createNotifier({
+    db: database.db,
+    transports: config.SMTP_URL ? { email: smtpTransport(config.SMTP_URL, config.MAIL_FROM) } : {},
+    onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
+  });
+  const servicedesk = createServicedeskModule({
+    db: database.db,
+    dispatcher,
+    users: userDirectory(database.db),
+    profiles: userProfiles(database.db),
+    orgBySlug: orgBySlug(database.db),
+    linkKey: keys.links,
+    fileStore: diskFileStore(`${config.IMSOP_DATA_DIR}/files`),
+    scanner: signatureScanner,
+    notifier,
+    publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
+    uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+    formRateLimit: config.TICKET_FORM_RATE_LIMIT,
+  });
   const realtime = createRealtimeGateway({
     db: database.db,
     dispatcher,
     authenticator: identity.authenticator,
-    rules: [...operations.topics, ...telemetry.topics],
+    rules: [...operations.topics, ...telemetry.topics, ...servicedesk.topics],
     log: app.log,
   });
-  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, dispatcher });
+  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher });
   app.addHook('onReady', async () => {
     await dispatcher.start();
     await telemetry.start((err) => app.log.warn({ err }, 'telemetry maintenance failed'));
+    notifier.start();
   });
   app.addHook('onClose', async () => {
+    await notifier.stop();
     // Acknowledged points are already committed; drain what is queued, then stop.
     await telemetry.stop();
     dispatcher.stop();
@@ -149,7 +179,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       },
       security: [{ bearer: [] }, { apiKey: [] }],
     },
-    transform: jsonSchemaTransform,
+    transform: openApiTransform,
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -197,6 +227,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       identity.routes(api as unknown as ApiInstance);
       operations.routes(api as unknown as ApiInstance);
       telemetry.routes(api as unknown as ApiInstance);
+      servicedesk.routes(api as unknown as ApiInstance);
     },
     { prefix: '/api' },
   );

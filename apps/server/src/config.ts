@@ -55,6 +55,16 @@ export const configSchema = z.object({
   /** Telemetry points waiting to be written before ingestion sheds load with 503. */
   INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
+  /** The console's public address, used in links sent to people (requester links, CSAT surveys). */
+  PUBLIC_URL: optionalUrl,
+  /** Largest accepted upload in bytes (default 10 MiB). */
+  UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
+  /** Public ticket form submissions (and anonymous uploads) per IP per hour. */
+  TICKET_FORM_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  /** Outbound email over SMTP (smtp://user:pass@host:port); unset keeps mail in the notifications log. */
+  SMTP_URL: optionalUrl,
+  /** The From address of outbound email. */
+  MAIL_FROM: z.string().trim().min(3).max(254).default('IMSOP Service Desk <support@imsop.local>'),
 });
 
 export type Config = Readonly<

@@ -252,7 +252,7 @@ describe('custom roles', () => {
     }
     const after = (await admin('GET', '/api/roles')).json().data as typeof roles;
     expect(after.filter((r) => r.isSystem)).toEqual(roles.filter((r) => r.isSystem));
-    expect(roles.filter((r) => r.isSystem).map((r) => r.name).sort()).toEqual(['admin', 'agent', 'manager', 'viewer']);
+    expect(roles.filter((r) => r.isSystem).map((r) => r.name).sort()).toEqual(['admin', 'agent', 'executive', 'manager', 'viewer']);
     // Creating a role with a system role's name is a conflict too.
     expectProblem(await admin('POST', '/api/roles', { name: 'admin', displayName: 'Second admin' }), 409, 'role_exists');
   });

@@ -1,4 +1,7 @@
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import pg from 'pg';
 import { createImsopClient, type ImsopClient } from '@imsop/sdk';
@@ -61,12 +64,13 @@ export interface TestApp {
 
 export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
   const { database, drop } = await freshDatabase();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-t-'));
   const config = loadConfig({
     LOG_LEVEL: 'silent',
     AUTH_RATE_LIMIT: '10000',
     IMSOP_ADMIN_EMAIL: ADMIN_EMAIL,
     IMSOP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    IMSOP_DATA_DIR: '/nonexistent-not-used',
+    IMSOP_DATA_DIR: dataDir,
     ...(REDIS_URL ? { REDIS_URL } : {}),
     ...env,
   });
@@ -119,6 +123,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     close: async () => {
       await app.close();
       await drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

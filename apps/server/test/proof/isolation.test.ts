@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { bearer, createTestApp, type TestApp } from '../helpers.ts';
 import { loadDocument, operationsOf, responseChecker, sampleValid, urlOf, type ApiOperation, type JsonSchema } from './openapi.ts';
-import { createWorld, pathValues, queryIdValue, secretsOf, type World } from './world.ts';
+import { createWorld, headerValues, pathValues, queryIdValue, secretsOf, type World } from './world.ts';
 
 const t: TestApp = await createTestApp();
 const doc = await loadDocument(t);
@@ -74,12 +74,14 @@ function fillIds(value: unknown, schema: JsonSchema, op: ApiOperation, w: World,
   return value;
 }
 
-function call(op: ApiOperation, url: string, headers: Record<string, string>, body?: unknown) {
+/** Calls as `caller` (whose own requester token fills a token header). */
+function call(op: ApiOperation, url: string, headers: Record<string, string>, body?: unknown, caller?: World) {
   requests++;
+  const own = headerValues(op, caller ?? (headers.authorization === bearer(A.org.token).authorization ? A : B));
   return t.inject({
     method: op.method,
     url,
-    headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+    headers: body === undefined ? { ...own, ...headers } : { ...own, ...headers, 'content-type': 'application/json' },
     ...(body === undefined ? {} : { payload: JSON.stringify(body) }),
   });
 }
@@ -100,7 +102,8 @@ async function snapshotA(): Promise<Record<string, unknown>> {
     if (res.statusCode === 400 && filters.length) {
       res = await call(op, urlOf(op.path, filled.values, [...required, ...filters].map(([k, v]) => `${k}=${encodeURIComponent(v!)}`).join('&')), bearer(A.org.token));
     }
-    out[`${op.method} ${path}`] = { status: res.statusCode, body: res.body ? (res.json() as unknown) : null };
+    const json = String(res.headers['content-type'] ?? '').includes('json');
+    out[`${op.method} ${path}`] = { status: res.statusCode, body: !res.body ? null : json ? (res.json() as unknown) : res.body };
   }
   return out;
 }

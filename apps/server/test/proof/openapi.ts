@@ -18,7 +18,7 @@ export type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface Param {
   name: string;
-  in: 'path' | 'query';
+  in: 'path' | 'query' | 'header';
   required: boolean;
   schema: JsonSchema;
 }
@@ -34,6 +34,7 @@ export interface ApiOperation {
   security: unknown[] | undefined;
   pathParams: Param[];
   queryParams: Param[];
+  headerParams: Param[];
   body: JsonSchema | undefined;
   /** Status code → JSON schema of the body (null: no body). */
   responses: Record<string, JsonSchema | null>;
@@ -84,7 +85,9 @@ export function operationsOf(doc: OpenApiDoc): ApiOperation[] {
       const examples = media?.examples ? Object.values(media.examples).map((e) => e.value) : [];
       const responses: Record<string, JsonSchema | null> = {};
       for (const [status, r] of Object.entries((op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: JsonSchema }> }>)) {
-        responses[status] = r.content?.['application/json']?.schema ?? null;
+        const media = Object.keys(r.content ?? {});
+        // A non-JSON answer (a file download) is recorded by its media types.
+        responses[status] = r.content?.['application/json']?.schema ?? (media.length ? { 'x-media': media } : null);
       }
       ops.push({
         key: `${method} ${path}`,
@@ -94,6 +97,7 @@ export function operationsOf(doc: OpenApiDoc): ApiOperation[] {
         security: Array.isArray(op.security) ? (op.security as unknown[]) : undefined,
         pathParams: params.filter((p) => p.in === 'path'),
         queryParams: params.filter((p) => p.in === 'query'),
+        headerParams: params.filter((p) => p.in === 'header'),
         body: content ? { ...(media?.schema ?? {}), ...(examples.length ? { examples } : {}) } : undefined,
         responses,
       });
@@ -506,6 +510,9 @@ export function responseChecker(doc: OpenApiDoc) {
     if (status >= 200 && status < 300) {
       if (!(String(status) in op.responses)) return { ok: false, reason: `${status} is not a declared response` };
       const schema = op.responses[String(status)] ?? null;
+      if (schema?.['x-media']) {
+        return ct.startsWith('application/json') || res.rawPayload.length === 0 ? { ok: false, reason: `${status} should be a file, got ${ct}` } : { ok: true };
+      }
       if (schema === null || status === 204) {
         return res.body.length === 0 || schema?.type === 'null' ? { ok: true } : { ok: false, reason: `${status} should have no body: ${res.body.slice(0, 200)}` };
       }

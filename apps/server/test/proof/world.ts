@@ -24,7 +24,13 @@ export interface World {
     device: string;
     rule: string;
     alarm: string;
+    ticket: string;
+    team: string;
+    canned: string;
+    file: string;
   };
+  /** The requester link token of `ids.ticket`. */
+  ticketToken: string;
   /** A permission granted directly to `ids.user`. */
   permission: string;
   userEmail: string;
@@ -70,8 +76,33 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
   const alarm = alarms.data.find((a) => a.ruleId === rule.id);
   expect(alarm, 'the threshold rule raised an alarm').toBeDefined();
 
+  const team = await ok<{ id: string }>(call('POST', '/api/servicedesk/teams', { name: 'World desk', assignment: 'round_robin' }), 201, 'team');
+  await ok(t.inject({ method: 'PUT', url: `/api/servicedesk/teams/${team.id}/members`, headers: bearer(org.token), payload: { userIds: [user.id] } }), 200, 'members');
+  const canned = await ok<{ id: string }>(call('POST', '/api/servicedesk/canned-responses', { title: 'World hello', body: 'Hello {{requester.name}}' }), 201, 'canned');
+  const boundary = 'worldboundary';
+  const file = await ok<{ id: string }>(
+    t.inject({
+      method: 'POST',
+      url: `/api/upload?org=${org.slug}`,
+      headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      payload: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="world.txt"\r\nContent-Type: text/plain\r\n\r\nworld file ${org.slug}\r\n--${boundary}--\r\n`,
+    }),
+    201,
+    'upload',
+  );
+  const ticket = await ok<{ id: string; token: string }>(
+    t.inject({
+      method: 'POST',
+      url: `/api/tickets/public?org=${org.slug}`,
+      payload: { name: 'World Requester', email: `req.${org.slug}@example.test`, subject: 'World ticket', description: 'It is broken', attachmentIds: [file.id] },
+    }),
+    201,
+    'ticket',
+  );
+
   return {
     org,
+    ticketToken: ticket.token,
     ids: {
       user: user.id,
       role: role.id,
@@ -84,6 +115,10 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
       device: device.id,
       rule: rule.id,
       alarm: alarm!.id,
+      ticket: ticket.id,
+      team: team.id,
+      canned: canned.id,
+      file: file.id,
     },
     permission,
     userEmail,
@@ -103,6 +138,12 @@ const FAMILY: [RegExp, keyof World['ids']][] = [
   [/^\/api\/devices\//, 'device'],
   [/^\/api\/alert-rules\//, 'rule'],
   [/^\/api\/alarms\//, 'alarm'],
+  [/^\/api\/tickets\//, 'ticket'],
+  [/^\/api\/portal\/tickets\//, 'ticket'],
+  [/^\/api\/servicedesk\/teams\//, 'team'],
+  [/^\/api\/servicedesk\/canned-responses\//, 'canned'],
+  [/^\/api\/servicedesk\/agents\//, 'user'],
+  [/^\/api\/files\//, 'file'],
 ];
 /** Parameters named after their entity, whatever the route. */
 const BY_NAME: Record<string, (w: World) => string> = {
@@ -116,7 +157,19 @@ const BY_NAME: Record<string, (w: World) => string> = {
   ruleId: (w) => w.ids.rule,
   alarmId: (w) => w.ids.alarm,
   roleId: (w) => w.ids.role,
+  cannedId: (w) => w.ids.canned,
+  fileId: (w) => w.ids.file,
+  teamId: (w) => w.ids.team,
+  intoId: (w) => w.ids.ticket,
+  attachmentIds: (w) => w.ids.file,
 };
+
+/** Values of required headers, from the caller's own world (a requester link token is one's own). */
+export function headerValues(op: ApiOperation, w: World): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const p of op.headerParams) if (p.name === 'x-ticket-token') out[p.name] = w.ticketToken;
+  return out;
+}
 
 /** The world's values for an operation's path parameters, or the name of a parameter nothing fills. */
 export function pathValues(op: ApiOperation, w: World): { values: Record<string, string> } | { missing: string } {
@@ -141,5 +194,5 @@ export function queryIdValue(name: string, w: World): string | undefined {
 
 /** Every id and secret of a world, to look for in another org's responses. */
 export function secretsOf(w: World): string[] {
-  return [w.org.orgId, w.org.adminId, w.org.adminEmail, w.userEmail, w.deviceKey, w.apiKeySecret, ...Object.values(w.ids)];
+  return [w.org.orgId, w.org.adminId, w.org.adminEmail, w.userEmail, w.deviceKey, w.apiKeySecret, w.ticketToken, `req.${w.org.slug}@example.test`, ...Object.values(w.ids)];
 }

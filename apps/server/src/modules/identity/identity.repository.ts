@@ -94,7 +94,18 @@ export async function syncPermissionCatalogue(tx: Executor, catalogue: Record<st
 }
 
 /** System roles are defined in code: every org's copy is brought in line with the catalogue at start. */
-export async function syncSystemRoleGrants(tx: Executor, systemRoles: { name: string; grants: [string, string][] }[]) {
+export async function syncSystemRoleGrants(
+  tx: Executor,
+  systemRoles: { name: string; displayName: string; description: string; grants: [string, string][] }[],
+) {
+  // A system role added in a later release reaches existing orgs (unless they already use the name).
+  const orgs = await tx.select({ id: organizations.id }).from(organizations);
+  if (orgs.length) {
+    await tx
+      .insert(roles)
+      .values(orgs.flatMap((o) => systemRoles.map((r) => ({ orgId: o.id, name: r.name, displayName: r.displayName, description: r.description, isSystem: true }))))
+      .onConflictDoNothing();
+  }
   const rows = await tx.select({ id: roles.id, orgId: roles.orgId, name: roles.name }).from(roles).where(eq(roles.isSystem, true));
   for (const role of rows) {
     const def = systemRoles.find((r) => r.name === role.name);

@@ -2,7 +2,7 @@ import type { ApiInstance } from '../../platform/http/api.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { users } from './identity.schema.ts';
+import { organizations, users } from './identity.schema.ts';
 import { PERMISSIONS, SYSTEM_ROLES } from '../../platform/access/catalogue.ts';
 import { createApiKeysService } from './api-keys.service.ts';
 import { apiKeysRoutes } from './api-keys.routes.ts';
@@ -20,7 +20,7 @@ import { createUsersService } from './users.service.ts';
 import { usersRoutes } from './users.routes.ts';
 
 export { createAdminUser, createOrgWithAdmin, ensureDefaultOrg } from './orgs.service.ts';
-export { organizations } from './identity.schema.ts';
+export { organizations };
 export type { IdentityDeps } from './identity.context.ts';
 
 /** Which of these user ids are live users of the org (a port for other modules). */
@@ -34,6 +34,30 @@ export function userDirectory(db: AppDb) {
         .where(and(eq(users.orgId, orgId), inArray(users.id, ids), isNull(users.deletedAt))),
     );
     return new Set(rows.map((r) => r.id));
+  };
+}
+
+/** Names and emails of live users of the org, for messages and placeholders (a port for other modules). */
+export function userProfiles(db: AppDb) {
+  return async (orgId: string, ids: string[]): Promise<Map<string, { name: string; email: string }>> => {
+    if (ids.length === 0) return new Map();
+    const rows = await inOrg(db, orgId, (tx) =>
+      tx
+        .select({ id: users.id, name: users.name, email: users.email })
+        .from(users)
+        .where(and(eq(users.orgId, orgId), inArray(users.id, ids), isNull(users.deletedAt))),
+    );
+    return new Map(rows.map((r) => [r.id, { name: r.name, email: r.email }]));
+  };
+}
+
+/** The org behind a public slug, for routes used without an account (a port for other modules). */
+export function orgBySlug(db: AppDb) {
+  return async (slug: string): Promise<{ id: string; name: string } | null> => {
+    const [row] = await inSystem(db, (tx) =>
+      tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.slug, slug)),
+    );
+    return row ?? null;
   };
 }
 

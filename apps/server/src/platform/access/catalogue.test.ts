@@ -9,8 +9,8 @@ describe('docs/roles.md', () => {
       const row = doc.split('\n').find((l) => l.startsWith(`| \`${p}\` |`));
       expect(row, `${p} is missing from docs/roles.md`).toBeDefined();
       const cells = row!.split('|').map((c) => c.trim());
-      const expected = ['admin', 'manager', 'agent', 'viewer'].map((r) => SYSTEM_ROLES.find((x) => x.name === r)!.grants.find(([gp]) => gp === p)?.[1] ?? '—');
-      expect(cells.slice(2, 6), p).toEqual(expected);
+      const expected = ['admin', 'manager', 'agent', 'executive', 'viewer'].map((r) => SYSTEM_ROLES.find((x) => x.name === r)!.grants.find(([gp]) => gp === p)?.[1] ?? '—');
+      expect(cells.slice(2, 7), p).toEqual(expected);
     }
   });
 });

@@ -9,6 +9,8 @@ export interface PlatformKeys {
   jwt: Uint8Array;
   mfa: Buffer;
   refresh: Buffer;
+  /** Signs links handed to people without an account (a ticket's requester link). */
+  links: Buffer;
 }
 
 /**
@@ -31,5 +33,6 @@ export async function loadKeys(db: AppDb, jwtSecret?: string): Promise<PlatformK
     jwt: jwtSecret ? deriveKey(Buffer.from(jwtSecret, 'utf8'), 'jwt') : deriveKey(secret, 'jwt'),
     mfa: deriveKey(secret, 'mfa'),
     refresh: deriveKey(secret, 'refresh'),
+    links: deriveKey(secret, 'links'),
   };
 }

@@ -1,0 +1,108 @@
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import type { AuditContext } from '../../platform/audit/audit.ts';
+import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
+import { inOrg } from '../../platform/db/scope.ts';
+import type { Dispatcher } from '../../platform/events/dispatcher.ts';
+import type { NewEvent } from '../../platform/events/outbox.ts';
+import { files } from '../../platform/files/files.schema.ts';
+import type { FileScanner } from '../../platform/files/scan.ts';
+import type { FileStore } from '../../platform/files/store.ts';
+import { badRequest } from '../../platform/http/errors.ts';
+import type { Notifier } from '../../platform/notify/notify.ts';
+import { servicedeskSettings } from './servicedesk.schema.ts';
+import type { TicketView } from './tickets.repository.ts';
+
+/** Ports to the identity module (users live there). */
+export type UserDirectory = (orgId: string, userIds: string[]) => Promise<Set<string>>;
+export type UserProfiles = (orgId: string, userIds: string[]) => Promise<Map<string, { name: string; email: string }>>;
+export type OrgBySlug = (slug: string) => Promise<{ id: string; name: string } | null>;
+
+export interface ServicedeskDeps {
+  db: AppDb;
+  dispatcher: Dispatcher;
+  users: UserDirectory;
+  profiles: UserProfiles;
+  orgBySlug: OrgBySlug;
+  linkKey: Buffer;
+  fileStore: FileStore;
+  scanner: FileScanner;
+  notifier: Notifier;
+  publicUrl: string;
+  uploadMaxBytes: number;
+}
+
+/** Who acts in an audit record: a person or key, or an anonymous requester (public form, signed link). */
+export type Author = { kind: 'actor'; actor: Actor } | { kind: 'requester'; orgId: string; meta: Actor['meta'] };
+
+export const auditOf = (a: Author): AuditContext =>
+  a.kind === 'actor'
+    ? auditContextOf(a.actor)
+    : { orgId: a.orgId, actorType: 'anonymous', actorId: null, ip: a.meta.ip, userAgent: a.meta.userAgent, requestId: a.meta.requestId };
+
+export function ticketEvents(orgId: string, type: string, view: TicketView, extra: Record<string, unknown> = {}): NewEvent[] {
+  const payload = { ticket: view, ...extra };
+  return [
+    { orgId, topic: 'tickets', type, payload },
+    { orgId, topic: `ticket:${view.id}`, type, payload },
+  ];
+}
+
+/** Ticket fields kept in the audit log: the requester's contact details stay out of it. */
+export const auditableTicket = (v: TicketView) => ({
+  number: v.number,
+  subject: v.subject,
+  status: v.status,
+  priority: v.priority,
+  category: v.category,
+  tags: v.tags,
+  teamId: v.teamId,
+  assigneeId: v.assigneeId,
+  channel: v.channel,
+  customFields: v.customFields,
+  attachmentIds: v.attachmentIds,
+  mergedIntoId: v.mergedIntoId,
+});
+
+export function commitIn(deps: ServicedeskDeps) {
+  return async <T>(orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T> => {
+    const out = await inOrg(deps.db, orgId, fn);
+    deps.dispatcher.notify();
+    deps.notifier.wake();
+    return out;
+  };
+}
+
+export async function customFieldsSchemaOf(tx: Executor, orgId: string): Promise<Record<string, unknown> | null> {
+  const [row] = await tx.select().from(servicedeskSettings).where(eq(servicedeskSettings.orgId, orgId));
+  return row?.customFieldsSchema ?? null;
+}
+
+/**
+ * Attaches uploaded files: they must be this org's. An agent may attach any of the org's files;
+ * a requester only anonymous uploads that nothing has claimed yet (so nobody can attach someone
+ * else's file by guessing its id).
+ */
+export async function claimFiles(tx: Executor, orgId: string, ids: string[], by: 'agent' | 'requester'): Promise<string[]> {
+  const wanted = [...new Set(ids)];
+  if (wanted.length === 0) return [];
+  const rows = await tx
+    .select({ id: files.id, uploadedBy: files.uploadedBy, claimedAt: files.claimedAt })
+    .from(files)
+    .where(and(eq(files.orgId, orgId), inArray(files.id, wanted)))
+    .for('update');
+  const usable = new Set(rows.filter((r) => by === 'agent' || (r.uploadedBy === null && r.claimedAt === null)).map((r) => r.id));
+  const missing = wanted.filter((id) => !usable.has(id));
+  if (missing.length) {
+    throw badRequest('unknown_attachment', `No such uploaded file: ${missing.join(', ')}.`, {
+      errors: missing.map((m) => ({ path: 'attachmentIds', message: `Unknown file ${m}` })),
+    });
+  }
+  await tx
+    .update(files)
+    .set({ claimedAt: new Date() })
+    .where(and(eq(files.orgId, orgId), inArray(files.id, wanted), isNull(files.claimedAt)));
+  return wanted;
+}
+
+export const sqlList = (values: readonly string[]) => sql.join(values.map((v) => sql`${v}`), sql`, `);

@@ -1,0 +1,277 @@
+import { sql } from 'drizzle-orm';
+import { boolean, check, customType, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { createdAt, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
+
+const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
+
+export const TICKET_STATUSES = ['new', 'open', 'pending_customer', 'on_hold', 'resolved', 'closed'] as const;
+export const TICKET_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
+export const CHANNELS = ['web', 'email', 'whatsapp', 'api'] as const;
+export const ASSIGNMENT_MODES = ['manual', 'round_robin', 'load_based'] as const;
+export const AUTHOR_TYPES = ['agent', 'requester', 'system'] as const;
+
+export type TicketStatus = (typeof TICKET_STATUSES)[number];
+export type TicketPriority = (typeof TICKET_PRIORITIES)[number];
+export type Channel = (typeof CHANNELS)[number];
+
+/** A queue of agents; its assignment mode decides who gets a new ticket. */
+export const sdTeams = pgTable(
+  'sd_teams',
+  {
+    id: id(),
+    orgId: orgId(),
+    name: text('name').notNull(),
+    assignment: text('assignment', { enum: ASSIGNMENT_MODES }).notNull().default('manual'),
+    managerId: uuid('manager_id'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('sd_teams_org_name').on(t.orgId, sql`lower(${t.name})`), orgIsolation()],
+).enableRLS();
+
+export const sdTeamMembers = pgTable(
+  'sd_team_members',
+  {
+    orgId: orgId(),
+    teamId: uuid('team_id')
+      .notNull()
+      .references(() => sdTeams.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').notNull(),
+    away: boolean('away').notNull().default(false),
+    /** Round-robin turns go to the member who was served longest ago. */
+    lastAssignedAt: ts('last_assigned_at'),
+    createdAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('sd_team_members_user').on(t.userId), orgIsolation()],
+).enableRLS();
+
+/** The last human ticket number handed out per org (numbers are per org, gap-free under concurrency). */
+export const ticketCounters = pgTable(
+  'ticket_counters',
+  {
+    orgId: uuid('org_id').primaryKey(),
+    last: integer('last').notNull().default(0),
+  },
+  () => [orgIsolation()],
+).enableRLS();
+
+export const tickets = pgTable(
+  'tickets',
+  {
+    id: id(),
+    orgId: orgId(),
+    number: integer('number').notNull(),
+    subject: text('subject').notNull(),
+    description: text('description').notNull().default(''),
+    status: text('status', { enum: TICKET_STATUSES }).notNull().default('new'),
+    priority: text('priority', { enum: TICKET_PRIORITIES }).notNull().default('medium'),
+    category: text('category'),
+    tags: text('tags').array().notNull().default(sql`'{}'::text[]`),
+    teamId: uuid('team_id').references(() => sdTeams.id, { onDelete: 'set null' }),
+    assigneeId: uuid('assignee_id'),
+    channel: text('channel', { enum: CHANNELS }).notNull().default('web'),
+    requesterName: text('requester_name').notNull(),
+    requesterEmail: text('requester_email'),
+    requesterMobile: text('requester_mobile'),
+    requesterUserId: uuid('requester_user_id'),
+    customFields: jsonb('custom_fields').$type<Record<string, unknown>>().notNull().default({}),
+    attachmentIds: uuid('attachment_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    mergedIntoId: uuid('merged_into_id'),
+    /** Bumped to invalidate every signed requester link handed out so far. */
+    linkVersion: integer('link_version').notNull().default(1),
+    /** The Message-ID of the email that opened the ticket or of our first notification (threading). */
+    emailMessageId: text('email_message_id'),
+    createdBy: uuid('created_by'),
+    firstRespondedAt: ts('first_responded_at'),
+    lastAgentReplyAt: ts('last_agent_reply_at'),
+    lastCustomerReplyAt: ts('last_customer_reply_at'),
+    resolvedAt: ts('resolved_at'),
+    closedAt: ts('closed_at'),
+    /** The SLA policy that applies (first match), its per-target clock state, and the earliest open due time. */
+    slaPolicyId: uuid('sla_policy_id'),
+    sla: jsonb('sla').$type<Record<string, unknown> | null>(),
+    slaNextDueAt: ts('sla_next_due_at'),
+    search: tsvector('search').generatedAlwaysAs(
+      sql`to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(category, ''))`,
+    ),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('tickets_org_number').on(t.orgId, t.number),
+    index('tickets_org_status').on(t.orgId, t.status, t.priority),
+    index('tickets_org_assignee').on(t.orgId, t.assigneeId, t.status),
+    index('tickets_org_team').on(t.orgId, t.teamId, t.status),
+    index('tickets_org_created').on(t.orgId, t.createdAt),
+    index('tickets_search').using('gin', t.search),
+    index('tickets_email_message').on(t.orgId, t.emailMessageId),
+    index('tickets_sla_due').on(t.slaNextDueAt).where(sql`sla_next_due_at is not null`),
+    orgIsolation(),
+  ],
+).enableRLS();
+
+/** Public replies and internal notes, from agents, the requester or the system. */
+export const ticketReplies = pgTable(
+  'ticket_replies',
+  {
+    id: id(),
+    orgId: orgId(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    authorType: text('author_type', { enum: AUTHOR_TYPES }).notNull(),
+    authorUserId: uuid('author_user_id'),
+    body: text('body').notNull(),
+    isInternal: boolean('is_internal').notNull().default(false),
+    channel: text('channel', { enum: CHANNELS }).notNull().default('web'),
+    attachmentIds: uuid('attachment_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    /** Email Message-ID of this reply (inbound or outbound), for threading. */
+    messageId: text('message_id'),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    index('ticket_replies_ticket').on(t.ticketId, t.createdAt),
+    uniqueIndex('ticket_replies_message').on(t.orgId, t.messageId),
+    orgIsolation(),
+  ],
+).enableRLS();
+
+/**
+ * What happened to a ticket, in order: the input of the SLA clock (status and priority changes,
+ * public agent replies, customer replies) and of the console's timeline.
+ */
+export const ticketTimeline = pgTable(
+  'ticket_timeline',
+  {
+    id: id(),
+    orgId: orgId(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    at: ts('at').notNull(),
+    kind: text('kind').notNull(),
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+  },
+  (t) => [index('ticket_timeline_ticket').on(t.ticketId, t.at), orgIsolation()],
+).enableRLS();
+
+export const cannedResponses = pgTable(
+  'canned_responses',
+  {
+    id: id(),
+    orgId: orgId(),
+    title: text('title').notNull(),
+    body: text('body').notNull(),
+    createdBy: uuid('created_by'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('canned_responses_org_title').on(t.orgId, sql`lower(${t.title})`), orgIsolation()],
+).enableRLS();
+
+/** Per-org service desk settings: the JSON schema of custom ticket fields. */
+export const servicedeskSettings = pgTable(
+  'servicedesk_settings',
+  {
+    orgId: uuid('org_id').primaryKey(),
+    customFieldsSchema: jsonb('custom_fields_schema').$type<Record<string, unknown> | null>(),
+    updatedAt: updatedAt(),
+  },
+  () => [orgIsolation()],
+).enableRLS();
+
+/** Business hours: a time zone, weekly intervals and holidays (per org, optionally per team). */
+export const slaCalendars = pgTable(
+  'sla_calendars',
+  {
+    id: id(),
+    orgId: orgId(),
+    name: text('name').notNull(),
+    timeZone: text('time_zone').notNull(),
+    weekly: jsonb('weekly').$type<Record<string, unknown>>().notNull(),
+    holidays: jsonb('holidays').$type<unknown[]>().notNull().default([]),
+    teamId: uuid('team_id').references(() => sdTeams.id, { onDelete: 'set null' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('sla_calendars_org_name').on(t.orgId, sql`lower(${t.name})`), orgIsolation()],
+).enableRLS();
+
+/** Ordered SLA policies: the first whose conditions match a ticket applies; `is_default` is the fallback. */
+export const slaPolicies = pgTable(
+  'sla_policies',
+  {
+    id: id(),
+    orgId: orgId(),
+    name: text('name').notNull(),
+    position: integer('position').notNull().default(0),
+    isDefault: boolean('is_default').notNull().default(false),
+    conditions: jsonb('conditions').$type<Record<string, unknown>>().notNull().default({}),
+    targets: jsonb('targets').$type<Record<string, unknown>>().notNull(),
+    warnings: jsonb('warnings').$type<number[]>().notNull().default([]),
+    escalations: jsonb('escalations').$type<unknown[]>().notNull().default([]),
+    calendarId: uuid('calendar_id').references(() => slaCalendars.id, { onDelete: 'restrict' }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    index('sla_policies_org_position').on(t.orgId, t.position),
+    uniqueIndex('sla_policies_one_default').on(t.orgId).where(sql`is_default`),
+    orgIsolation(),
+  ],
+).enableRLS();
+
+/**
+ * Warnings, breaches and escalation levels that have taken effect: the primary key makes each one
+ * happen exactly once, whichever worker gets there first.
+ */
+export const slaFirings = pgTable(
+  'sla_firings',
+  {
+    orgId: orgId(),
+    ticketId: uuid('ticket_id')
+      .notNull()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    kind: text('kind', { enum: ['warning', 'breach', 'escalation'] }).notNull(),
+    target: text('target').notNull(),
+    /** The warning threshold in per mille, or the escalation level's index; 0 for a breach. */
+    level: integer('level').notNull(),
+    /** The cycle of the target (a next-response target restarts at each customer reply). */
+    cycle: integer('cycle').notNull().default(0),
+    firedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.ticketId, t.kind, t.target, t.level, t.cycle] }), orgIsolation()],
+).enableRLS();
+
+/** Managers' ratings of agents, one per agent and period. */
+export const agentRatings = pgTable(
+  'agent_ratings',
+  {
+    id: id(),
+    orgId: orgId(),
+    agentId: uuid('agent_id').notNull(),
+    raterId: uuid('rater_id').notNull(),
+    period: text('period').notNull(),
+    score: integer('score').notNull(),
+    comment: text('comment').notNull().default(''),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('agent_ratings_agent_period').on(t.orgId, t.agentId, t.period), check('agent_ratings_score', sql`score between 1 and 5`), orgIsolation()],
+).enableRLS();
+
+/** Requesters' satisfaction with a resolved ticket. */
+export const csatResponses = pgTable(
+  'csat_responses',
+  {
+    orgId: orgId(),
+    ticketId: uuid('ticket_id')
+      .primaryKey()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    agentId: uuid('agent_id'),
+    score: integer('score').notNull(),
+    comment: text('comment').notNull().default(''),
+    createdAt: createdAt(),
+  },
+  () => [check('csat_score', sql`score between 1 and 5`), orgIsolation()],
+).enableRLS();

@@ -1,0 +1,475 @@
+import { and, eq, inArray } from 'drizzle-orm';
+import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
+import { can, reach } from '../../platform/access/ability.ts';
+import type { Actor } from '../../platform/access/actor.ts';
+import { recordAudit } from '../../platform/audit/audit.ts';
+import type { Executor, Tx } from '../../platform/db/client.ts';
+import { inOrg } from '../../platform/db/scope.ts';
+import { publishEvents } from '../../platform/events/outbox.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
+import type { Page } from '../../platform/http/pagination.ts';
+import { enqueueNotification } from '../../platform/notify/notify.ts';
+import type { RequestMeta } from '../../platform/access/actor.ts';
+import { autoAssign, teamMemberIds } from './assignment.ts';
+import { checkCustomFields } from './custom-fields.ts';
+import { linkToken, requesterLink } from './links.ts';
+import { sdTeams, ticketReplies, tickets, type Channel, type TicketPriority, type TicketStatus } from './servicedesk.schema.ts';
+import {
+  auditableTicket,
+  auditOf,
+  claimFiles,
+  commitIn,
+  customFieldsSchemaOf,
+  ticketEvents,
+  type Author,
+  type ServicedeskDeps,
+} from './servicedesk.context.ts';
+import {
+  addTimeline,
+  findTicket,
+  listTickets,
+  nextTicketNumber,
+  reachCondition,
+  teamsOf,
+  toTicketView,
+  type TicketFilters,
+  type TicketRow,
+  type TicketView,
+} from './tickets.repository.ts';
+import { allowedMoves, canMove } from './tickets.transitions.ts';
+
+export interface RequesterInput {
+  name: string;
+  email?: string | null | undefined;
+  mobile?: string | null | undefined;
+}
+
+export interface TicketInput {
+  subject: string;
+  description?: string | undefined;
+  requester: RequesterInput;
+  priority?: TicketPriority | undefined;
+  category?: string | null | undefined;
+  tags?: string[] | undefined;
+  teamId?: string | null | undefined;
+  assigneeId?: string | null | undefined;
+  channel?: Channel | undefined;
+  customFields?: Record<string, unknown> | undefined;
+  attachmentIds?: string[] | undefined;
+}
+
+export interface TicketPatch {
+  subject?: string | undefined;
+  description?: string | undefined;
+  status?: TicketStatus | undefined;
+  priority?: TicketPriority | undefined;
+  category?: string | null | undefined;
+  tags?: string[] | undefined;
+  addTags?: string[] | undefined;
+  removeTags?: string[] | undefined;
+  teamId?: string | null | undefined;
+  assigneeId?: string | null | undefined;
+  customFields?: Record<string, unknown> | undefined;
+}
+
+export interface PublicTicketInput {
+  org: string;
+  name: string;
+  email: string;
+  mobile?: string | undefined;
+  subject: string;
+  description: string;
+  category?: string | undefined;
+  attachmentIds?: string[] | undefined;
+  /** The honeypot: people never see this field, so anything in it comes from a bot. */
+  website?: string | undefined;
+}
+
+/** E.164 from any international notation (`+44 20 7946 0958` → `+442079460958`); refuses what is not a real number. */
+export function normaliseMobile(raw: string, path = 'mobile'): string {
+  const fail = (why: string) => badRequest('invalid_mobile', `The mobile number ${why}.`, { errors: [{ path, message: `Mobile number ${why}` }] });
+  if (!raw.trim().startsWith('+')) throw fail('must be in international format, starting with + and the country code');
+  try {
+    const n = parsePhoneNumberWithError(raw.trim());
+    if (!n.isValid()) throw fail('is not a valid number');
+    return n.format('E.164');
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    throw fail('is not a valid number');
+  }
+}
+
+export function createTicketsService(deps: ServicedeskDeps) {
+  const { db } = deps;
+  const commit = commitIn(deps);
+
+  async function scopeOf(tx: Executor, actor: Actor) {
+    const scope = reach(actor, 'tickets:read');
+    if (!scope) throw forbidden();
+    const teams = scope === 'department' ? await teamsOf(tx, actor.orgId, actor.userId) : [];
+    return reachCondition(scope, actor.userId, teams);
+  }
+
+  /** Loads a ticket the actor can see; other orgs' ids and tickets out of reach are simply not found. */
+  async function visible(tx: Executor, actor: Actor, id: string, lock = false): Promise<TicketRow> {
+    const cond = await scopeOf(tx, actor);
+    if (cond) {
+      const [t] = await tx.select({ id: tickets.id }).from(tickets).where(and(eq(tickets.orgId, actor.orgId), eq(tickets.id, id), cond));
+      if (!t) throw notFound('Ticket');
+    }
+    const t = await findTicket(tx, actor.orgId, id, lock);
+    if (!t) throw notFound('Ticket');
+    return t;
+  }
+
+  /** May the actor change this ticket? `tickets:update` with the same reach rules as reading. */
+  async function checkUpdate(tx: Executor, actor: Actor, t: TicketRow) {
+    const scope = reach(actor, 'tickets:update');
+    if (!scope) throw forbidden('You may not change tickets.');
+    if (scope === 'any') return;
+    const teams = scope === 'department' ? await teamsOf(tx, actor.orgId, actor.userId) : [];
+    const mine = t.assigneeId === actor.userId || t.createdBy === actor.userId;
+    const inTeam = scope === 'department' && (t.teamId === null || teams.includes(t.teamId));
+    if (!mine && !inTeam) throw forbidden('This ticket is outside your queue.');
+  }
+
+  async function checkPeople(actor: Actor, assigneeId: string | null | undefined) {
+    if (!assigneeId) return;
+    const found = await deps.users(actor.orgId, [assigneeId]);
+    if (!found.has(assigneeId)) {
+      throw badRequest('unknown_user', `No such user in this organization: ${assigneeId}.`, { errors: [{ path: 'assigneeId', message: 'Unknown user' }] });
+    }
+  }
+
+  async function checkTeam(tx: Executor, orgId: string, teamId: string | null | undefined) {
+    if (!teamId) return;
+    const [t] = await tx.select({ id: sdTeams.id }).from(sdTeams).where(and(eq(sdTeams.orgId, orgId), eq(sdTeams.id, teamId)));
+    if (!t) throw badRequest('unknown_team', `No such team: ${teamId}.`, { errors: [{ path: 'teamId', message: 'Unknown team' }] });
+  }
+
+  /** Live members of a team, asked of the identity module before the transaction opens. */
+  async function liveMembers(orgId: string, teamId: string | null | undefined): Promise<Set<string>> {
+    if (!teamId) return new Set();
+    const ids = await inOrg(db, orgId, (tx) => teamMemberIds(tx, orgId, teamId));
+    return deps.users(orgId, ids);
+  }
+
+  function requesterOf(r: RequesterInput) {
+    const email = r.email?.trim().toLowerCase() || null;
+    const mobile = r.mobile ? normaliseMobile(r.mobile, 'requester.mobile') : null;
+    if (!email && !mobile) {
+      throw badRequest('requester_contact', 'A requester needs an email address or a mobile number.', {
+        errors: [{ path: 'requester.email', message: 'Email or mobile required' }],
+      });
+    }
+    return { requesterName: r.name.trim(), requesterEmail: email, requesterMobile: mobile };
+  }
+
+  /** The insert shared by every channel: number, row, timeline, assignment, audit, events. */
+  async function insertTicket(
+    tx: Tx,
+    orgId: string,
+    author: Author,
+    values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>,
+    live: Set<string>,
+  ): Promise<TicketView> {
+    if (values.customFields && Object.keys(values.customFields).length) checkCustomFields(await customFieldsSchemaOf(tx, orgId), values.customFields);
+    else checkCustomFields(null, {});
+    await checkTeam(tx, orgId, values.teamId);
+    const number = await nextTicketNumber(tx, orgId);
+    let assigneeId = values.assigneeId ?? null;
+    if (!assigneeId && values.teamId) assigneeId = await autoAssign(tx, orgId, values.teamId, live);
+    const [row] = await tx
+      .insert(tickets)
+      .values({ ...values, orgId, number, assigneeId, status: assigneeId && values.status === 'new' ? 'open' : (values.status ?? 'new') })
+      .returning();
+    const view = toTicketView(row!);
+    await addTimeline(tx, orgId, row!.id, 'created', { status: row!.status, priority: row!.priority, channel: row!.channel }, row!.createdAt);
+    if (assigneeId) await addTimeline(tx, orgId, row!.id, 'assigned', { assigneeId, auto: !values.assigneeId }, row!.createdAt);
+    await recordAudit(tx, auditOf(author), { action: 'ticket.create', entityType: 'ticket', entityId: row!.id, after: auditableTicket(view) });
+    await publishEvents(tx, ticketEvents(orgId, 'ticket.created', view));
+    return view;
+  }
+
+  async function confirm(tx: Tx, orgId: string, orgName: string, t: TicketView, link: string) {
+    if (!t.requester.email) return;
+    await enqueueNotification(tx, {
+      orgId,
+      channel: 'email',
+      to: t.requester.email,
+      subject: `[#${t.number}] ${t.subject}`,
+      body:
+        `Hello ${t.requester.name},\n\nWe have received your request and opened ticket #${t.number}.\n` +
+        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n${orgName}`,
+      meta: { template: 'ticket.confirmation', ticketId: t.id, messageId: `<ticket-${t.id}@imsop>` },
+    });
+  }
+
+  /** Applies a patch after checking it; throws before writing anything, so bulk updates can skip a ticket. */
+  async function applyPatch(tx: Tx, actor: Actor, t: TicketRow, patch: TicketPatch): Promise<TicketView> {
+    await checkUpdate(tx, actor, t);
+    const before = toTicketView(t);
+    const set: Partial<typeof tickets.$inferInsert> = {};
+    const now = new Date();
+    const timeline: [string, Record<string, unknown>][] = [];
+    if (t.mergedIntoId) throw conflict('ticket_merged', `Ticket #${t.number} was merged into another ticket and cannot change.`);
+    if (patch.status && patch.status !== t.status) {
+      if (!canMove(t.status, patch.status)) {
+        throw conflict('illegal_transition', `A ticket cannot move from ${t.status} to ${patch.status}.`, {
+          from: t.status,
+          to: patch.status,
+          allowed: allowedMoves(t.status),
+        });
+      }
+      set.status = patch.status;
+      if (patch.status === 'resolved') set.resolvedAt = now;
+      if (patch.status === 'closed') set.closedAt = now;
+      if (patch.status === 'open' && t.status === 'resolved') set.resolvedAt = null;
+      timeline.push(['status', { from: t.status, to: patch.status }]);
+    }
+    if (patch.priority && patch.priority !== t.priority) {
+      set.priority = patch.priority;
+      timeline.push(['priority', { from: t.priority, to: patch.priority }]);
+    }
+    if (patch.subject !== undefined) set.subject = patch.subject;
+    if (patch.description !== undefined) set.description = patch.description;
+    if (patch.category !== undefined) set.category = patch.category;
+    if (patch.tags !== undefined || patch.addTags || patch.removeTags) {
+      const base = new Set(patch.tags ?? t.tags);
+      for (const x of patch.addTags ?? []) base.add(x);
+      for (const x of patch.removeTags ?? []) base.delete(x);
+      set.tags = [...base];
+    }
+    if (patch.teamId !== undefined && patch.teamId !== t.teamId) {
+      await checkTeam(tx, actor.orgId, patch.teamId);
+      set.teamId = patch.teamId;
+      timeline.push(['team', { from: t.teamId, to: patch.teamId }]);
+    }
+    if (patch.assigneeId !== undefined && patch.assigneeId !== t.assigneeId) {
+      set.assigneeId = patch.assigneeId;
+      timeline.push(['assigned', { from: t.assigneeId, assigneeId: patch.assigneeId }]);
+    }
+    if (patch.customFields !== undefined) {
+      checkCustomFields(await customFieldsSchemaOf(tx, actor.orgId), patch.customFields);
+      set.customFields = patch.customFields;
+    }
+    if (Object.keys(set).length === 0) return before;
+    const [row] = await tx.update(tickets).set(set).where(eq(tickets.id, t.id)).returning();
+    const after = toTicketView(row!);
+    for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
+    await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
+      action: 'ticket.update',
+      entityType: 'ticket',
+      entityId: t.id,
+      before: auditableTicket(before),
+      after: auditableTicket(after),
+    });
+    await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.updated', after, { changes: Object.keys(set) }));
+    return after;
+  }
+
+  return {
+    visible,
+    checkUpdate,
+    scopeOf,
+
+    async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
+      return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));
+    },
+
+    async get(actor: Actor, id: string): Promise<TicketView> {
+      return inOrg(db, actor.orgId, async (tx) => toTicketView(await visible(tx, actor, id)));
+    },
+
+    async create(actor: Actor, input: TicketInput): Promise<TicketView> {
+      if (!can(actor, 'tickets:create')) throw forbidden();
+      if ((input.assigneeId || input.teamId) && !can(actor, 'tickets:update')) throw forbidden('Assigning a ticket needs "tickets:update".');
+      const requester = requesterOf(input.requester);
+      await checkPeople(actor, input.assigneeId);
+      const live = await liveMembers(actor.orgId, input.teamId);
+      return commit(actor.orgId, async (tx) => {
+        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], 'agent');
+        return insertTicket(
+          tx,
+          actor.orgId,
+          { kind: 'actor', actor },
+          {
+            subject: input.subject,
+            description: input.description ?? '',
+            ...requester,
+            priority: input.priority ?? 'medium',
+            category: input.category ?? null,
+            tags: [...new Set(input.tags ?? [])],
+            teamId: input.teamId ?? null,
+            assigneeId: input.assigneeId ?? null,
+            channel: input.channel ?? 'api',
+            customFields: input.customFields ?? {},
+            attachmentIds,
+            createdBy: actor.userId,
+            status: 'new',
+          },
+          live,
+        );
+      });
+    },
+
+    /** The public form: no account; answers with the number and the requester's signed link. */
+    async createPublic(input: PublicTicketInput, meta: RequestMeta) {
+      if (input.website) {
+        throw badRequest('rejected', 'The submission was rejected.', { errors: [{ path: 'website', message: 'Leave this field empty' }] });
+      }
+      const org = await deps.orgBySlug(input.org);
+      if (!org) throw notFound('Organization');
+      const mobile = input.mobile ? normaliseMobile(input.mobile) : null;
+      const author: Author = { kind: 'requester', orgId: org.id, meta };
+      const out = await commit(org.id, async (tx) => {
+        const attachmentIds = await claimFiles(tx, org.id, input.attachmentIds ?? [], 'requester');
+        const view = await insertTicket(
+          tx,
+          org.id,
+          author,
+          {
+            subject: input.subject,
+            description: input.description,
+            requesterName: input.name.trim(),
+            requesterEmail: input.email.trim().toLowerCase(),
+            requesterMobile: mobile,
+            category: input.category ?? null,
+            channel: 'web',
+            attachmentIds,
+            emailMessageId: null,
+            status: 'new',
+          },
+          new Set(),
+        );
+        const token = linkToken(deps.linkKey, view.id, 1);
+        const link = requesterLink(deps.publicUrl, view.id, token);
+        await confirm(tx, org.id, org.name, view, link);
+        await tx.update(tickets).set({ emailMessageId: `<ticket-${view.id}@imsop>` }).where(eq(tickets.id, view.id));
+        return { id: view.id, number: view.number, status: view.status, token, link };
+      });
+      return out;
+    },
+
+    async update(actor: Actor, id: string, patch: TicketPatch): Promise<TicketView> {
+      await checkPeople(actor, patch.assigneeId);
+      return commit(actor.orgId, async (tx) => applyPatch(tx, actor, await visible(tx, actor, id, true), patch));
+    },
+
+    /** One patch for many tickets: each is checked on its own; the ones that pass change together. */
+    async bulkUpdate(actor: Actor, ids: string[], patch: TicketPatch) {
+      if (!can(actor, 'tickets:update')) throw forbidden();
+      await checkPeople(actor, patch.assigneeId);
+      return commit(actor.orgId, async (tx) => {
+        const updated: TicketView[] = [];
+        const failed: { id: string; code: string; detail: string }[] = [];
+        const statuses = new Set<number>();
+        for (const id of [...new Set(ids)]) {
+          try {
+            updated.push(await applyPatch(tx, actor, await visible(tx, actor, id, true), patch));
+          } catch (err) {
+            if (!(err instanceof AppError) || err.status >= 500) throw err;
+            failed.push({ id, code: err.code, detail: err.message });
+            statuses.add(err.status);
+          }
+        }
+        // Nothing changed: the request as a whole failed, with the reason of each ticket.
+        if (updated.length === 0) {
+          const status = statuses.size === 1 ? [...statuses][0]! : 422;
+          throw new AppError(status, 'bulk_update_failed', `None of the ${failed.length} ticket(s) could be updated.`, { failed });
+        }
+        return { updated, failed };
+      });
+    },
+
+    async remove(actor: Actor, id: string): Promise<void> {
+      if (!can(actor, 'tickets:delete')) throw forbidden();
+      await commit(actor.orgId, async (tx) => {
+        const t = await visible(tx, actor, id, true);
+        await tx.delete(tickets).where(eq(tickets.id, id));
+        const view = toTicketView(t);
+        await recordAudit(tx, auditOf({ kind: 'actor', actor }), { action: 'ticket.delete', entityType: 'ticket', entityId: id, before: auditableTicket(view) });
+        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.deleted', view));
+      });
+    },
+
+    /**
+     * Merges `id` into `intoId`: the source closes, pointing at the target; the target gets an
+     * internal note with the source's description and its attachments; both requesters' threads
+     * now lead to the target.
+     */
+    async merge(actor: Actor, id: string, intoId: string) {
+      if (!can(actor, 'tickets:merge')) throw forbidden();
+      if (id === intoId) throw badRequest('merge_into_self', 'A ticket cannot be merged into itself.', { errors: [{ path: 'intoId', message: 'Same ticket' }] });
+      return commit(actor.orgId, async (tx) => {
+        // Lock both in id order so two opposite merges cannot deadlock.
+        const [first, second] = [id, intoId].sort();
+        const a = await visible(tx, actor, first!, true);
+        const b = await visible(tx, actor, second!, true);
+        const source = a.id === id ? a : b;
+        const target = a.id === id ? b : a;
+        await checkUpdate(tx, actor, source);
+        await checkUpdate(tx, actor, target);
+        if (source.mergedIntoId) throw conflict('ticket_merged', `Ticket #${source.number} is already merged.`);
+        if (target.mergedIntoId || target.status === 'closed') {
+          throw conflict('merge_target_closed', `Ticket #${target.number} is closed or merged; merge into an open ticket.`);
+        }
+        if (source.status === 'closed') throw conflict('ticket_closed', `Ticket #${source.number} is closed.`);
+        const now = new Date();
+        const [src] = await tx
+          .update(tickets)
+          .set({ status: 'closed', closedAt: now, mergedIntoId: target.id })
+          .where(eq(tickets.id, source.id))
+          .returning();
+        const [dst] = await tx
+          .update(tickets)
+          .set({ attachmentIds: [...new Set([...target.attachmentIds, ...source.attachmentIds])] })
+          .where(eq(tickets.id, target.id))
+          .returning();
+        await tx.insert(ticketReplies).values([
+          {
+            orgId: actor.orgId,
+            ticketId: target.id,
+            authorType: 'system',
+            authorUserId: actor.userId,
+            body: `Merged ticket #${source.number} (${source.subject}) from ${source.requesterName}:\n\n${source.description}`,
+            isInternal: true,
+            attachmentIds: source.attachmentIds,
+          },
+          {
+            orgId: actor.orgId,
+            ticketId: source.id,
+            authorType: 'system',
+            authorUserId: actor.userId,
+            body: `This request was merged into ticket #${target.number}.`,
+            isInternal: false,
+          },
+        ]);
+        await addTimeline(tx, actor.orgId, source.id, 'status', { from: source.status, to: 'closed', mergedInto: target.id }, now);
+        await addTimeline(tx, actor.orgId, target.id, 'merged', { from: source.id, number: source.number }, now);
+        const sv = toTicketView(src!);
+        const tv = toTicketView(dst!);
+        await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
+          action: 'ticket.merge',
+          entityType: 'ticket',
+          entityId: source.id,
+          before: auditableTicket(toTicketView(source)),
+          after: auditableTicket(sv),
+          details: { into: target.id },
+        });
+        await publishEvents(tx, [...ticketEvents(actor.orgId, 'ticket.merged', sv, { into: target.id }), ...ticketEvents(actor.orgId, 'ticket.updated', tv)]);
+        return { source: sv, target: tv };
+      });
+    },
+
+    /** Which of these ids the actor can see (used by attachment downloads). */
+    async anyVisible(tx: Executor, actor: Actor, ids: string[]) {
+      if (ids.length === 0) return false;
+      const cond = await scopeOf(tx, actor);
+      const rows = await tx.select({ id: tickets.id }).from(tickets).where(and(eq(tickets.orgId, actor.orgId), inArray(tickets.id, ids), cond));
+      return rows.length > 0;
+    },
+  };
+}
+
+export type TicketsService = ReturnType<typeof createTicketsService>;

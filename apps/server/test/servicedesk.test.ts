@@ -1,0 +1,395 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { syncCatalogue } from '../src/modules/identity/index.ts';
+import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ TICKET_FORM_RATE_LIMIT: '1000', PUBLIC_URL: 'https://desk.example.test' });
+});
+afterAll(async () => t?.close());
+
+type Ticket = { id: string; number: number; status: string; assigneeId: string | null; teamId: string | null; firstRespondedAt: string | null; tags: string[]; priority: string };
+
+const post = (url: string, payload: unknown, token = t.adminToken) => t.inject({ method: 'POST', url, headers: bearer(token), payload: payload as object });
+const patch = (url: string, payload: unknown, token = t.adminToken) => t.inject({ method: 'PATCH', url, headers: bearer(token), payload: payload as object });
+const put = (url: string, payload: unknown, token = t.adminToken) => t.inject({ method: 'PUT', url, headers: bearer(token), payload: payload as object });
+const get = (url: string, token = t.adminToken) => t.inject({ method: 'GET', url, headers: bearer(token) });
+const rows = async <T>(q: ReturnType<typeof sql>) => ((await t.database.db.execute(q)) as unknown as { rows: T[] }).rows;
+
+const form = (over: Record<string, unknown> = {}) => ({
+  name: 'Ada Requester',
+  email: 'ada@example.test',
+  mobile: '+44 20 7946 0958',
+  subject: 'Printer on fire',
+  description: 'The printer on floor 3 is smoking.',
+  category: 'hardware',
+  ...over,
+});
+const submit = (over: Record<string, unknown> = {}, org = 'default') =>
+  t.inject({ method: 'POST', url: `/api/tickets/public?org=${org}`, payload: form(over), remoteAddress: '203.0.113.7' });
+
+async function newTicket(body: Record<string, unknown> = {}, token = t.adminToken): Promise<Ticket> {
+  const res = await post('/api/tickets', { subject: 'VPN drops', requester: { name: 'Bob', email: 'bob@example.test' }, ...body }, token);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+function multipart(filename: string, bytes: Buffer, contentType = 'application/octet-stream') {
+  const boundary = '----imsop' + Math.random().toString(16).slice(2);
+  const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: ${contentType}\r\n\r\n`);
+  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
+  return { payload: Buffer.concat([head, bytes, tail]), headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } };
+}
+const PNG = Buffer.from(
+  '89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082',
+  'hex',
+);
+const upload = (filename: string, bytes: Buffer, opts: { token?: string; org?: string } = {}) => {
+  const m = multipart(filename, bytes);
+  return t.inject({
+    method: 'POST',
+    url: `/api/upload${opts.org ? `?org=${opts.org}` : ''}`,
+    headers: { ...m.headers, ...(opts.token ? bearer(opts.token) : {}) },
+    payload: m.payload,
+    remoteAddress: '203.0.113.8',
+  });
+};
+const portal = (id: string, token: string, path = '') => t.inject({ method: 'GET', url: `/api/portal/tickets/${id}${path}`, headers: { 'x-ticket-token': token } });
+const portalPost = (id: string, token: string, path: string, payload: unknown) =>
+  t.inject({ method: 'POST', url: `/api/portal/tickets/${id}${path}`, headers: { 'x-ticket-token': token }, payload: payload as object });
+
+describe('public ticket form', () => {
+  it('opens a ticket without an account, answers with number and link, and queues the confirmation email', async () => {
+    const res = await submit();
+    expect(res.statusCode, res.body).toBe(201);
+    const body = res.json() as { id: string; number: number; token: string; link: string; status: string };
+    expect(body.status).toBe('new');
+    expect(body.link).toBe(`https://desk.example.test/portal/tickets/${body.id}#t=${body.token}`);
+    const ticket = (await get(`/api/tickets/${body.id}`)).json();
+    expect(ticket).toMatchObject({ number: body.number, channel: 'web', requester: { name: 'Ada Requester', email: 'ada@example.test', mobile: '+442079460958' } });
+    const [mail] = await rows<{ to: string; subject: string; body: string }>(
+      sql`select "to", subject, body from notifications where meta->>'ticketId' = ${body.id} and meta->>'template' = 'ticket.confirmation'`,
+    );
+    expect(mail!.to).toBe('ada@example.test');
+    expect(mail!.subject).toContain(`#${body.number}`);
+    expect(mail!.body).toContain(body.link);
+    const audit = (await get(`/api/audit-logs?entityId=${body.id}`)).json().data as { action: string; actorType: string; after: Record<string, unknown> }[];
+    expect(audit[0]).toMatchObject({ action: 'ticket.create', actorType: 'anonymous' });
+    expect(JSON.stringify(audit)).not.toContain('ada@example.test');
+    const [ev] = await rows<{ type: string }>(sql`select type from events where topic = 'tickets' and payload->'ticket'->>'id' = ${body.id}`);
+    expect(ev!.type).toBe('ticket.created');
+  });
+
+  it('validates the mobile number as E.164 and refuses bots and unknown orgs', async () => {
+    expectProblem(await submit({ mobile: '020 7946 0958' }), 400, 'invalid_mobile');
+    expectProblem(await submit({ mobile: '+44 12' }), 400, 'invalid_mobile');
+    expectProblem(await submit({ website: 'http://spam.example' }), 400, 'rejected');
+    expectProblem(await submit({}, 'no-such-org'), 404);
+    expectProblem(await submit({ email: 'not-an-email' }), 400);
+    expectProblem(await submit({ subject: '' }), 400);
+    expectProblem(await submit({ extra: 1 }), 400);
+  });
+
+  it('numbers tickets per org without gaps, also under concurrency', async () => {
+    const made = await Promise.all(Array.from({ length: 8 }, () => submit()));
+    const numbers = made.map((r) => (r.json() as { number: number }).number).sort((a, b) => a - b);
+    expect(new Set(numbers).size).toBe(8);
+    expect(numbers[7]! - numbers[0]!).toBe(7);
+    const other = await createOrg(t);
+    const first = (await submit({}, other.slug)).json() as { number: number };
+    expect(first.number).toBe(1);
+  });
+
+  it('is rate limited per IP', async () => {
+    const limited = await createTestApp({ TICKET_FORM_RATE_LIMIT: '2' });
+    try {
+      const send = () => limited.inject({ method: 'POST', url: '/api/tickets/public?org=default', payload: form(), remoteAddress: '198.51.100.9' });
+      expect((await send()).statusCode).toBe(201);
+      expect((await send()).statusCode).toBe(201);
+      const third = await send();
+      expectProblem(third, 429);
+      expect(third.headers['retry-after']).toBeDefined();
+    } finally {
+      await limited.close();
+    }
+  });
+});
+
+describe('requester link and replies', () => {
+  it('lets the requester follow and reply; internal notes stay internal; first response is recorded', async () => {
+    const { id, token } = (await submit()).json() as { id: string; token: string };
+    expectProblem(await portal(id, 'x'.repeat(43)), 404);
+    expectProblem(await portal(id, token.slice(0, -2) + (token.endsWith('AA') ? 'BB' : 'AA')), 404);
+    expect((await portal(id, token)).json().replies).toEqual([]);
+
+    const note = await post(`/api/tickets/${id}/replies`, { body: 'Check the toner warranty', isInternal: true });
+    expect(note.statusCode, note.body).toBe(201);
+    expect((await get(`/api/tickets/${id}`)).json().firstRespondedAt).toBeNull();
+
+    const r = await post(`/api/tickets/${id}/replies`, { body: 'We are sending a technician.', status: 'pending_customer' });
+    expect(r.statusCode, r.body).toBe(201);
+    const after = (await get(`/api/tickets/${id}`)).json() as Ticket;
+    expect(after.status).toBe('pending_customer');
+    expect(after.firstRespondedAt).not.toBeNull();
+
+    const view = (await portal(id, token)).json() as { replies: { from: string; body: string }[] };
+    expect(view.replies).toEqual([expect.objectContaining({ from: 'support', body: 'We are sending a technician.' })]);
+    expect(JSON.stringify(view)).not.toContain('toner warranty');
+    const [mail] = await rows<{ body: string; meta: { inReplyTo?: string } }>(sql`select body, meta from notifications where meta->>'ticketId' = ${id} and meta->>'template' = 'ticket.reply'`);
+    expect(mail!.body).toContain('We are sending a technician.');
+    expect(mail!.meta.inReplyTo).toBe(`<ticket-${id}@imsop>`);
+
+    const back = await portalPost(id, token, '/replies', { body: 'Thanks, it is still smoking.' });
+    expect(back.statusCode, back.body).toBe(201);
+    expect((await get(`/api/tickets/${id}`)).json().status).toBe('open');
+    const replies = (await get(`/api/tickets/${id}/replies`)).json() as { authorType: string; isInternal: boolean }[];
+    expect(replies.map((x) => [x.authorType, x.isInternal])).toEqual([
+      ['agent', true],
+      ['agent', false],
+      ['requester', false],
+    ]);
+    const kinds = ((await get(`/api/tickets/${id}/timeline`)).json() as { kind: string }[]).map((e) => e.kind);
+    expect(kinds).toEqual(['created', 'internal_note', 'agent_reply', 'status', 'customer_reply', 'status']);
+  });
+
+  it('reopens a resolved ticket on a customer reply, takes a CSAT once, and refuses replies when closed', async () => {
+    const { id, token } = (await submit()).json() as { id: string; token: string };
+    expectProblem(await portalPost(id, token, '/csat', { score: 5 }), 409, 'not_resolved');
+    expect((await patch(`/api/tickets/${id}`, { status: 'resolved' })).json().status).toBe('resolved');
+    expect((await portal(id, token)).json().canRate).toBe(true);
+    expect((await portalPost(id, token, '/replies', { body: 'Not fixed!' })).statusCode).toBe(201);
+    const reopened = (await get(`/api/tickets/${id}`)).json();
+    expect(reopened.status).toBe('open');
+    expect(reopened.resolvedAt).toBeNull();
+    await patch(`/api/tickets/${id}`, { status: 'resolved' });
+    expectProblem(await portalPost(id, token, '/csat', { score: 9 }), 400);
+    expect((await portalPost(id, token, '/csat', { score: 4, comment: 'Quick' })).statusCode).toBe(201);
+    expectProblem(await portalPost(id, token, '/csat', { score: 1 }), 409, 'already_rated');
+    expect((await portal(id, token)).json().csat).toEqual({ score: 4, comment: 'Quick' });
+    await patch(`/api/tickets/${id}`, { status: 'closed' });
+    expectProblem(await portalPost(id, token, '/replies', { body: 'again' }), 409, 'ticket_closed');
+    const bad = expectProblem(await patch(`/api/tickets/${id}`, { status: 'open' }), 409, 'illegal_transition') as unknown as { allowed: string[] };
+    expect(bad.allowed).toEqual([]);
+  });
+});
+
+describe('ticket API', () => {
+  it('lists with saved views, full-text search and #number, and bulk-updates with per-ticket failures', async () => {
+    const me = (await get('/api/auth/me')).json().id as string;
+    const word = `zebra${Date.now()}`;
+    const a = await newTicket({ subject: `Laptop ${word} battery`, assigneeId: me, tags: ['hw'] });
+    const b = await newTicket({ subject: 'Mail quota' });
+    const c = await newTicket({ subject: 'Closed one' });
+    await patch(`/api/tickets/${c.id}`, { status: 'closed' });
+    expect((await get(`/api/tickets?q=${word}`)).json().data.map((x: Ticket) => x.id)).toEqual([a.id]);
+    expect((await get(`/api/tickets?q=%23${b.number}`)).json().data.map((x: Ticket) => x.id)).toContain(b.id);
+    const mine = (await get('/api/tickets?view=my_open&limit=200')).json().data.map((x: Ticket) => x.id);
+    expect(mine).toContain(a.id);
+    expect(mine).not.toContain(b.id);
+    const unassigned = (await get('/api/tickets?view=unassigned&limit=200')).json().data.map((x: Ticket) => x.id);
+    expect(unassigned).toContain(b.id);
+    expect(unassigned).not.toContain(a.id);
+    expect(unassigned).not.toContain(c.id);
+
+    const bulk = await post('/api/tickets/bulk', { ids: [a.id, b.id, c.id], patch: { priority: 'high', addTags: ['triaged'], status: 'on_hold' } });
+    expect(bulk.statusCode, bulk.body).toBe(200);
+    const out = bulk.json() as { updated: Ticket[]; failed: { id: string; code: string }[] };
+    expect(out.updated.map((x) => x.id).sort()).toEqual([a.id, b.id].sort());
+    expect(out.updated.every((x) => x.priority === 'high' && x.status === 'on_hold' && x.tags.includes('triaged'))).toBe(true);
+    expect(out.failed).toEqual([expect.objectContaining({ id: c.id, code: 'illegal_transition' })]);
+    expect((await get(`/api/tickets/${a.id}`)).json().tags.sort()).toEqual(['hw', 'triaged']);
+  });
+
+  it('paginates the list by number without gaps or repeats', async () => {
+    const tag = `page${Date.now()}`;
+    const made = [];
+    for (let i = 0; i < 5; i++) made.push((await newTicket({ tags: [tag] })).number);
+    const seen: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { data: Ticket[]; nextCursor: string | null } = (await get(`/api/tickets?tag=${tag}&limit=2&sort=number${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      seen.push(...page.data.map((x) => x.number));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(made.sort((x, y) => x - y));
+    expectProblem(await get('/api/tickets?sort=subject'), 400, 'invalid_sort');
+    expectProblem(await get('/api/tickets?cursor=bogus'), 400, 'invalid_cursor');
+  });
+
+  it('merges a ticket into another: the source closes and points at the target', async () => {
+    const a = await newTicket({ subject: 'Duplicate report' });
+    const b = await newTicket({ subject: 'Original report' });
+    expectProblem(await post(`/api/tickets/${a.id}/merge`, { intoId: a.id }), 400, 'merge_into_self');
+    const res = await post(`/api/tickets/${a.id}/merge`, { intoId: b.id });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().source).toMatchObject({ status: 'closed', mergedIntoId: b.id });
+    const notes = (await get(`/api/tickets/${b.id}/replies`)).json() as { body: string; isInternal: boolean }[];
+    expect(notes[0]).toMatchObject({ isInternal: true, body: expect.stringContaining(`#${a.number}`) });
+    expectProblem(await post(`/api/tickets/${a.id}/merge`, { intoId: b.id }), 409);
+    expectProblem(await patch(`/api/tickets/${a.id}`, { subject: 'x' }), 409, 'ticket_merged');
+  });
+
+  it('validates custom fields against the org’s JSON schema', async () => {
+    expectProblem(await put('/api/servicedesk/settings', { customFieldsSchema: { type: 'object', properties: { x: { typo: 1 } } } }), 400, 'invalid_custom_fields_schema');
+    expectProblem(await newTicketRaw({ customFields: { asset: 'A1' } }), 400, 'custom_fields_not_defined');
+    const schema = { type: 'object', properties: { asset: { type: 'string', pattern: '^A\\d+$' }, floor: { type: 'integer', minimum: 0 } }, required: ['asset'], additionalProperties: false };
+    expect((await put('/api/servicedesk/settings', { customFieldsSchema: schema })).statusCode).toBe(200);
+    const bad = expectProblem(await newTicketRaw({ customFields: { floor: -1 } }), 400, 'invalid_custom_fields') as unknown as { errors: { path: string }[] };
+    expect(bad.errors.map((e) => e.path).sort()).toEqual(['customFields.asset', 'customFields.floor']);
+    const ok = await newTicket({ customFields: { asset: 'A7', floor: 3 } });
+    expect((await get(`/api/tickets/${ok.id}`)).json().customFields).toEqual({ asset: 'A7', floor: 3 });
+    await put('/api/servicedesk/settings', { customFieldsSchema: null });
+  });
+
+  it('fills canned responses with placeholders and refuses unknown ones', async () => {
+    expectProblem(await post('/api/servicedesk/canned-responses', { title: 'Bad', body: 'Hi {{requester.nmae}}' }), 400, 'unknown_placeholder');
+    const c = await post('/api/servicedesk/canned-responses', { title: `Greeting ${Date.now()}`, body: 'Hi {{requester.name}}, about #{{ticket.number}}: {{agent.name}}' });
+    expect(c.statusCode, c.body).toBe(201);
+    expectProblem(await post('/api/servicedesk/canned-responses', { title: c.json().title, body: 'dup' }), 409, 'canned_exists');
+    const tk = await newTicket({ requester: { name: 'Carla', email: 'carla@example.test' } });
+    const r = (await get(`/api/tickets/${tk.id}/canned-responses/${c.json().id}`)).json();
+    expect(r.text).toMatch(new RegExp(`^Hi Carla, about #${tk.number}: \\S`));
+    expect(r.missing).toEqual([]);
+  });
+
+  it('needs a contact for the requester and refuses unknown assignees and teams', async () => {
+    expectProblem(await newTicketRaw({ requester: { name: 'NoContact' } }), 400, 'requester_contact');
+    expectProblem(await newTicketRaw({ assigneeId: '00000000-0000-7000-8000-000000000000' }), 400, 'unknown_user');
+    expectProblem(await newTicketRaw({ teamId: '00000000-0000-7000-8000-000000000000' }), 400, 'unknown_team');
+  });
+});
+
+const newTicketRaw = (body: Record<string, unknown>, token = t.adminToken) =>
+  post('/api/tickets', { subject: 'Raw', requester: { name: 'Bob', email: 'bob@example.test' }, ...body }, token);
+
+describe('teams and assignment', () => {
+  it('round-robin skips agents who are away; load-based picks the least loaded', async () => {
+    const [a, b, c] = await Promise.all([1, 2, 3].map(() => createUser(t, { roles: ['agent'] })));
+    const team = (await post('/api/servicedesk/teams', { name: `RR ${Date.now()}`, assignment: 'round_robin' })).json();
+    expect((await put(`/api/servicedesk/teams/${team.id}/members`, { userIds: [a!.id, b!.id, c!.id] })).statusCode).toBe(200);
+    expect((await put(`/api/servicedesk/agents/${c!.id}/away`, { away: true }, c!.token)).json()).toMatchObject({ away: true, teams: 1 });
+    const got: (string | null)[] = [];
+    for (let i = 0; i < 4; i++) got.push((await newTicket({ teamId: team.id })).assigneeId);
+    expect(got.filter((x) => x === c!.id)).toEqual([]);
+    expect(got.filter((x) => x === a!.id).length).toBe(2);
+    expect(got.filter((x) => x === b!.id).length).toBe(2);
+    expect(got[0]).not.toBe(got[1]);
+
+    await patch(`/api/servicedesk/teams/${team.id}`, { assignment: 'load_based' });
+    await put(`/api/servicedesk/agents/${c!.id}/away`, { away: false }, c!.token);
+    const next = await newTicket({ teamId: team.id });
+    expect(next.assigneeId).toBe(c!.id);
+    expect(next.status).toBe('open');
+    // An agent may not mark someone else away.
+    expectProblem(await put(`/api/servicedesk/agents/${a!.id}/away`, { away: true }, b!.token), 403);
+  });
+
+  it('agents see their teams’ queue and the general queue, not other teams’ tickets', async () => {
+    const agent = await createUser(t, { roles: ['agent'] });
+    const mine = (await post('/api/servicedesk/teams', { name: `Mine ${Date.now()}` })).json();
+    const other = (await post('/api/servicedesk/teams', { name: `Other ${Date.now()}` })).json();
+    await put(`/api/servicedesk/teams/${mine.id}/members`, { userIds: [agent.id] });
+    const inMine = await newTicket({ teamId: mine.id });
+    const inOther = await newTicket({ teamId: other.id });
+    const general = await newTicket();
+    const seen = (await get('/api/tickets?limit=200', agent.token)).json().data.map((x: Ticket) => x.id);
+    expect(seen).toEqual(expect.arrayContaining([inMine.id, general.id]));
+    expect(seen).not.toContain(inOther.id);
+    expectProblem(await get(`/api/tickets/${inOther.id}`, agent.token), 404);
+    expectProblem(await post(`/api/tickets/${inOther.id}/replies`, { body: 'hi' }, agent.token), 404);
+    expect((await post(`/api/tickets/${inMine.id}/replies`, { body: 'on it' }, agent.token)).statusCode).toBe(201);
+    expectProblem(await post(`/api/tickets/${inMine.id}/merge`, { intoId: general.id }, agent.token), 403);
+  });
+});
+
+describe('uploads', () => {
+  it('sniffs the type from the bytes, stores by sha256, and runs the scanner hook', async () => {
+    const png = await upload('photo.txt', PNG, { token: t.adminToken });
+    expect(png.statusCode, png.body).toBe(201);
+    expect(png.json()).toMatchObject({ mime: 'image/png', name: 'photo.txt', size: PNG.length });
+    expect(png.json().sha256).toMatch(/^[0-9a-f]{64}$/);
+    const text = await upload('notes.png', Buffer.from('plain words\nline two\n'), { token: t.adminToken });
+    expect(text.json().mime).toBe('text/plain');
+    const exe = Buffer.concat([Buffer.from('MZ'), Buffer.alloc(200, 1), Buffer.from('PE\0\0')]);
+    expectProblem(await upload('invoice.pdf', exe, { token: t.adminToken }), 415, 'unsupported_file_type');
+    expectProblem(await upload('empty.txt', Buffer.alloc(0), { token: t.adminToken }), 415);
+    const eicar = Buffer.from('X5O!P%@AP[4\\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*');
+    expectProblem(await upload('eicar.txt', eicar, { token: t.adminToken }), 422, 'file_rejected');
+    expectProblem(await t.inject({ method: 'POST', url: '/api/upload', headers: { ...bearer(t.adminToken), 'content-type': 'application/json' }, payload: '{}' }), 415);
+    expectProblem(await upload('a.txt', Buffer.from('hi'), {}), 400, 'org_required');
+    expectProblem(await upload('a.txt', Buffer.from('hi'), { org: 'nope-org' }), 404);
+  });
+
+  it('refuses files over the limit with 413', async () => {
+    const small = await createTestApp({ UPLOAD_MAX_BYTES: '2048' });
+    try {
+      const m = multipart('big.txt', Buffer.alloc(5000, 0x61));
+      const res = await small.inject({ method: 'POST', url: '/api/upload', headers: { ...m.headers, ...bearer(small.adminToken) }, payload: m.payload });
+      expectProblem(res, 413, 'file_too_large');
+    } finally {
+      await small.close();
+    }
+  });
+
+  it('attaches an anonymous upload to a public ticket once; agents and the requester can download it', async () => {
+    const up = await upload('screen.png', PNG, { org: 'default' });
+    expect(up.statusCode, up.body).toBe(201);
+    const fileId = up.json().id as string;
+    const made = await submit({ attachmentIds: [fileId] });
+    expect(made.statusCode, made.body).toBe(201);
+    const { id, token } = made.json() as { id: string; token: string };
+    expectProblem(await submit({ attachmentIds: [fileId] }), 400, 'unknown_attachment');
+    const dl = await get(`/api/files/${fileId}`);
+    expect(dl.statusCode).toBe(200);
+    expect(dl.headers['content-type']).toBe('image/png');
+    expect(dl.headers['content-disposition']).toContain('attachment');
+    expect(dl.rawPayload.equals(PNG)).toBe(true);
+    const pd = await portal(id, token, `/files/${fileId}`);
+    expect(pd.statusCode).toBe(200);
+    expect(pd.rawPayload.equals(PNG)).toBe(true);
+    // Not attached to this ticket → not found.
+    const other = (await upload('x.png', PNG, { token: t.adminToken })).json().id;
+    expectProblem(await portal(id, token, `/files/${other}`), 404);
+  });
+});
+
+describe('access and tenancy', () => {
+  it('401 without a token, 403 without the permission, 404 for another org’s ids', async () => {
+    const tk = await newTicket();
+    expectProblem(await t.inject({ method: 'GET', url: '/api/tickets' }), 401);
+    expectProblem(await t.inject({ method: 'POST', url: '/api/tickets', payload: {} }), 401);
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    expectProblem(await get('/api/tickets', viewer.token), 403);
+    expectProblem(await newTicketRaw({}, viewer.token), 403);
+    const exec = await createUser(t, { roles: ['executive'] });
+    expect((await get(`/api/tickets/${tk.id}`, exec.token)).statusCode).toBe(200);
+    expectProblem(await patch(`/api/tickets/${tk.id}`, { priority: 'low' }, exec.token), 403);
+
+    const other = await createOrg(t);
+    expectProblem(await get(`/api/tickets/${tk.id}`, other.token), 404);
+    expectProblem(await patch(`/api/tickets/${tk.id}`, { priority: 'low' }, other.token), 404);
+    expectProblem(await post(`/api/tickets/${tk.id}/replies`, { body: 'x' }, other.token), 404);
+    expectProblem(await t.inject({ method: 'DELETE', url: `/api/tickets/${tk.id}`, headers: bearer(other.token) }), 404);
+    const theirs = (await post('/api/tickets', { subject: 'B', requester: { name: 'B', email: 'b@example.test' } }, other.token)).json();
+    expectProblem(await post(`/api/tickets/${theirs.id}/merge`, { intoId: tk.id }, other.token), 404);
+    const bulk = expectProblem(await post('/api/tickets/bulk', { ids: [tk.id], patch: { priority: 'low' } }, other.token), 404, 'bulk_update_failed') as unknown as { failed: unknown[] };
+    expect(bulk.failed).toEqual([expect.objectContaining({ id: tk.id, code: 'not_found' })]);
+    expect((await get(`/api/tickets/${tk.id}`)).json().priority).toBe(tk.priority);
+    const file = (await upload('a.png', PNG, { token: t.adminToken })).json().id;
+    expectProblem(await get(`/api/files/${file}`, other.token), 404);
+    expectProblem(await post('/api/tickets', { subject: 'x', requester: { name: 'B', email: 'b@example.test' }, attachmentIds: [file] }, other.token), 400, 'unknown_attachment');
+  });
+});
+
+describe('system roles', () => {
+  it('a system role added in a release reaches orgs created before it, at the next start', async () => {
+    await t.database.db.execute(sql`delete from role_permissions where role_id in (select id from roles where name = 'executive')`);
+    await t.database.db.execute(sql`delete from roles where name = 'executive'`);
+    await syncCatalogue(t.database.db);
+    const roles = (await get('/api/roles')).json().data as { name: string; isSystem: boolean; permissions: { permission: string }[] | string[] }[];
+    const exec = roles.find((r) => r.name === 'executive');
+    expect(exec?.isSystem).toBe(true);
+    expect(JSON.stringify(exec)).toContain('servicedesk:analytics');
+  });
+});
