@@ -275,3 +275,37 @@ export const csatResponses = pgTable(
   },
   () => [check('csat_score', sql`score between 1 and 5`), orgIsolation()],
 ).enableRLS();
+
+export const CONVERSATION_STATES = ['new', 'collecting', 'ticket_created', 'following'] as const;
+
+/** A chat with a customer on WhatsApp (or SMS): collects a request, then follows the ticket it opened. */
+export const whatsappConversations = pgTable(
+  'whatsapp_conversations',
+  {
+    id: id(),
+    orgId: orgId(),
+    channel: text('channel', { enum: ['whatsapp', 'sms'] }).notNull().default('whatsapp'),
+    /** The customer's number, E.164. */
+    phone: text('phone').notNull(),
+    state: text('state', { enum: CONVERSATION_STATES }).notNull().default('new'),
+    /** What has been collected so far (name, email, subject, description) and the next question. */
+    data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
+    ticketId: uuid('ticket_id').references(() => tickets.id, { onDelete: 'set null' }),
+    lastMessageAt: ts('last_message_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('whatsapp_conversations_org_phone').on(t.orgId, t.channel, t.phone), orgIsolation()],
+).enableRLS();
+
+/** Provider message ids already processed: webhooks are retried, and each message counts once. */
+export const inboundMessages = pgTable(
+  'inbound_messages',
+  {
+    orgId: orgId(),
+    provider: text('provider').notNull(),
+    messageId: text('message_id').notNull(),
+    receivedAt: createdAt(),
+  },
+  (t) => [primaryKey({ columns: [t.orgId, t.provider, t.messageId] }), orgIsolation()],
+).enableRLS();
