@@ -5,6 +5,8 @@ import { inOrg } from '../../platform/db/scope.ts';
 import { createAdminService } from './admin.service.ts';
 import { servicedeskAdminRoutes } from './admin.routes.ts';
 import { createFilesService } from './files.service.ts';
+import { createInboundService } from './inbound.service.ts';
+import { inboundRoutes } from './inbound.routes.ts';
 import { portalRoutes } from './portal.routes.ts';
 import { createRepliesService } from './replies.service.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
@@ -19,6 +21,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
   const replies = createRepliesService(deps, tickets);
   const files = createFilesService(deps, tickets);
   const admin = createAdminService(deps, tickets);
+  const inbound = createInboundService(deps, tickets, replies, files);
   const topics: TopicRule[] = [
     { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden') },
     {
@@ -35,11 +38,12 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
     },
   ];
   return {
-    services: { tickets, replies, files, admin },
+    services: { tickets, replies, files, admin, inbound },
     topics,
     routes(api: ApiInstance) {
       ticketsRoutes(api, tickets, replies);
       servicedeskAdminRoutes(api, admin);
+      inboundRoutes(api, inbound);
       portalRoutes(api, { tickets, replies, files, orgBySlug: deps.orgBySlug, formRateLimit: deps.formRateLimit, uploadMaxBytes: deps.uploadMaxBytes });
     },
   };

@@ -18,3 +18,7 @@ export function verifyLinkToken(key: Buffer, ticketId: string, version: number, 
 export function requesterLink(baseUrl: string, ticketId: string, token: string): string {
   return `${baseUrl.replace(/\/+$/, '')}/portal/tickets/${ticketId}#t=${token}`;
 }
+
+/** Message-IDs of our outbound email: the ticket's thread root, and each public reply. */
+export const ticketMessageId = (ticketId: string) => `<ticket-${ticketId}@imsop>`;
+export const replyMessageId = (replyId: string) => `<reply-${replyId}@imsop>`;

@@ -64,8 +64,6 @@ export function portalRoutes(
   // Requester link calls are keyed by a secret token; the limit stops token guessing.
   const portalLimited = { rateLimit: { max: 120, timeWindow: 60_000 } };
 
-  void api.register(multipart, { limits: { fileSize: deps.uploadMaxBytes, files: 1, fields: 0, parts: 2 }, throwFileSizeLimit: true });
-
   api.post(
     '/tickets/public',
     {
@@ -93,31 +91,35 @@ export function portalRoutes(
     async (req, reply) => reply.code(201).send(await deps.tickets.createPublic({ ...req.body, org: req.query.org }, metaOf(req))),
   );
 
-  api.post(
-    '/upload',
-    {
-      config: { auth: 'public', ...limited },
-      schema: {
-        tags,
-        summary: 'Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug)',
-        querystring: z.strictObject({ org: slug.optional() }),
-        consumes: ['multipart/form-data'],
-        response: { 201: fileSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, ...errorResponses },
+  // Multipart is parsed for the upload route only (its own encapsulated scope); every other route stays JSON-only.
+  void api.register(async (scope: ApiInstance) => {
+    await scope.register(multipart, { limits: { fileSize: deps.uploadMaxBytes, files: 1, fields: 0, parts: 2 }, throwFileSizeLimit: true });
+    scope.post(
+      '/upload',
+      {
+        config: { auth: 'public', ...limited },
+        schema: {
+          tags,
+          summary: 'Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug)',
+          querystring: z.strictObject({ org: slug.optional() }),
+          consumes: ['multipart/form-data'],
+          response: { 201: fileSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, ...errorResponses },
+        },
       },
-    },
-    async (req, reply) => {
-      let orgId: string;
-      if (req.actor) orgId = req.actor.orgId;
-      else {
-        if (!req.query.org) throw badRequest('org_required', 'Anonymous uploads must name the organization (?org=slug).', { errors: [{ path: 'org', message: 'Required' }] });
-        const org = await deps.orgBySlug(req.query.org);
-        if (!org) throw notFound('Organization');
-        orgId = org.id;
-      }
-      const file = await readUpload(req, deps.uploadMaxBytes);
-      return reply.code(201).send(await deps.files.upload(orgId, req.actor, file, metaOf(req)));
-    },
-  );
+      async (req, reply) => {
+        let orgId: string;
+        if (req.actor) orgId = req.actor.orgId;
+        else {
+          if (!req.query.org) throw badRequest('org_required', 'Anonymous uploads must name the organization (?org=slug).', { errors: [{ path: 'org', message: 'Required' }] });
+          const org = await deps.orgBySlug(req.query.org);
+          if (!org) throw notFound('Organization');
+          orgId = org.id;
+        }
+        const file = await readUpload(req, deps.uploadMaxBytes);
+        return reply.code(201).send(await deps.files.upload(orgId, req.actor, file, metaOf(req)));
+      },
+    );
+  });
 
   api.get(
     '/files/:id',

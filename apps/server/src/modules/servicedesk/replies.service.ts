@@ -7,7 +7,8 @@ import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { publishEvents } from '../../platform/events/outbox.ts';
 import { conflict, forbidden, notFound } from '../../platform/http/errors.ts';
 import { enqueueNotification } from '../../platform/notify/notify.ts';
-import { linkToken, requesterLink, verifyLinkToken } from './links.ts';
+import { linkToken, replyMessageId, requesterLink, verifyLinkToken } from './links.ts';
+import { newId } from '../../platform/db/ids.ts';
 import { csatResponses, ticketReplies, tickets, ticketTimeline, type Channel, type TicketStatus } from './servicedesk.schema.ts';
 import { auditableTicket, auditOf, claimFiles, commitIn, ticketEvents, type Author, type ServicedeskDeps } from './servicedesk.context.ts';
 import { addTimeline, findTicket, repliesOf, toReplyView, toTicketView, type ReplyView, type TicketRow } from './tickets.repository.ts';
@@ -59,7 +60,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       meta: {
         template: 'ticket.reply',
         ticketId: t.id,
-        messageId: `<reply-${replyId}@imsop>`,
+        messageId: replyMessageId(replyId),
         ...(t.emailMessageId ? { inReplyTo: t.emailMessageId, references: [t.emailMessageId] } : {}),
       },
     });
@@ -171,9 +172,21 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
         }
         const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], 'agent');
         const now = new Date();
+        // A public reply carries the Message-ID its email will have, so the customer's answer threads back to it.
+        const replyId = newId();
         const [reply] = await tx
           .insert(ticketReplies)
-          .values({ orgId: actor.orgId, ticketId, authorType: 'agent', authorUserId: actor.userId, body: input.body, isInternal, attachmentIds })
+          .values({
+            id: replyId,
+            orgId: actor.orgId,
+            ticketId,
+            authorType: 'agent',
+            authorUserId: actor.userId,
+            body: input.body,
+            isInternal,
+            attachmentIds,
+            messageId: isInternal ? null : replyMessageId(replyId),
+          })
           .returning();
         const set: Partial<typeof tickets.$inferInsert> = {};
         if (!isInternal) {

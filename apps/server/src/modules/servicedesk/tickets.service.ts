@@ -12,7 +12,7 @@ import { enqueueNotification } from '../../platform/notify/notify.ts';
 import type { RequestMeta } from '../../platform/access/actor.ts';
 import { autoAssign, teamMemberIds } from './assignment.ts';
 import { checkCustomFields } from './custom-fields.ts';
-import { linkToken, requesterLink } from './links.ts';
+import { linkToken, requesterLink, ticketMessageId } from './links.ts';
 import { sdTeams, ticketReplies, tickets, type Channel, type TicketPriority, type TicketStatus } from './servicedesk.schema.ts';
 import {
   auditableTicket,
@@ -201,7 +201,7 @@ export function createTicketsService(deps: ServicedeskDeps) {
       body:
         `Hello ${t.requester.name},\n\nWe have received your request and opened ticket #${t.number}.\n` +
         `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n${orgName}`,
-      meta: { template: 'ticket.confirmation', ticketId: t.id, messageId: `<ticket-${t.id}@imsop>` },
+      meta: { template: 'ticket.confirmation', ticketId: t.id, messageId: ticketMessageId(t.id) },
     });
   }
 
@@ -272,6 +272,9 @@ export function createTicketsService(deps: ServicedeskDeps) {
     visible,
     checkUpdate,
     scopeOf,
+    /** Opens a ticket inside the caller's transaction (inbound channels: email, chat). */
+    insertInTx: (tx: Tx, orgId: string, author: Author, values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>) =>
+      insertTicket(tx, orgId, author, values, new Set()),
 
     async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
       return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));
@@ -345,7 +348,7 @@ export function createTicketsService(deps: ServicedeskDeps) {
         const token = linkToken(deps.linkKey, view.id, 1);
         const link = requesterLink(deps.publicUrl, view.id, token);
         await confirm(tx, org.id, org.name, view, link);
-        await tx.update(tickets).set({ emailMessageId: `<ticket-${view.id}@imsop>` }).where(eq(tickets.id, view.id));
+        await tx.update(tickets).set({ emailMessageId: ticketMessageId(view.id) }).where(eq(tickets.id, view.id));
         return { id: view.id, number: view.number, status: view.status, token, link };
       });
       return out;
