@@ -170,7 +170,9 @@ describe('ticket clock properties', () => {
     tail: fc.integer({ min: 0, max: 72 * HOUR }),
   });
 
-  function build(r: fc.RecordValue<typeof timelineArb extends fc.Arbitrary<infer T> ? T : never>) {
+  type TimelineCase = typeof timelineArb extends fc.Arbitrary<infer T> ? T : never;
+
+  function build(r: TimelineCase) {
     cals.set('office', compileCalendar(r.calendar));
     let at = r.created;
     const events: TimelineEvent[] = r.events.map(([e, gap]) => ({ ...e, at: (at += gap) }));
