@@ -351,6 +351,15 @@ describe('explanation', () => {
     expect(resolution.derivation).toContain('Re-measured from its start after the target changed at 2025-03-10T10:30:00+00:00');
     const nr = ex.targets.find((x) => x.target === 'nextResponse')!;
     expect(nr).toMatchObject({ state: 'active', startedAt: '2025-03-10T10:00:00+00:00', dueAt: '2025-03-10T12:00:00+00:00' });
+    expect(nr.warnings).toEqual([
+      { threshold: 0.75, at: '2025-03-10T11:30:00+00:00', reached: false },
+      { threshold: 0.9, at: '2025-03-10T11:48:00+00:00', reached: false },
+    ]);
+    // Achieved at 16:45 on Friday: the warnings it would have had later were never reached.
+    const fr = ex.targets.find((x) => x.target === 'firstResponse')!;
+    expect(fr).toMatchObject({ state: 'achieved', achievedAt: '2025-03-07T16:45:00+00:00', stopReason: 'agent_reply' });
+    expect(fr.warnings.map((w) => w.reached)).toEqual([false, false]);
+    expect(resolution.warnings.map((w) => w.reached)).toEqual([false, false]);
   });
 
   it('lists the calendar intervals from creation to the latest due time', () => {
@@ -365,6 +374,14 @@ describe('explanation', () => {
     const short = explainTicketSla(timeline, { calendars: cals, now, maxIntervals: 1 });
     expect(short.calendar.intervals).toHaveLength(1);
     expect(short.calendar.truncated).toBe(true);
+  });
+
+  it('marks the warnings already reached', () => {
+    const x = explainTicketSla({ createdAt: t(`${MON} 10:00`), priority: 'high', policy: std, events: [] }, { calendars: cals, now: t(`${MON} 10:50`) });
+    expect(x.targets.find((y) => y.target === 'firstResponse')!.warnings.map((w) => [w.at, w.reached])).toEqual([
+      ['2025-03-03T10:45:00+00:00', true],
+      ['2025-03-03T10:54:00+00:00', false],
+    ]);
   });
 
   it('says when a ticket arrived outside hours', () => {

@@ -24,7 +24,8 @@ export interface ExplainedTarget {
   achievedAt: string | null;
   stopReason: TargetClock['stopReason'];
   breachedAt: string | null;
-  warnings: { threshold: number; at: string }[];
+  /** reached: the warning's instant came before the clock stopped (or before evaluatedAt). */
+  warnings: { threshold: number; at: string; reached: boolean }[];
   remeasuredAt: string[];
   /** The derivation in words. */
   derivation: string;
@@ -148,7 +149,11 @@ export function explainTicketSla(timeline: TicketTimeline, options: ExplainOptio
         achievedAt: c.achievedAt === null ? null : iso(c.achievedAt),
         stopReason: c.stopReason,
         breachedAt: c.breachedAt === null ? null : iso(c.breachedAt),
-        warnings: c.warningThresholds.map((threshold, k) => ({ threshold, at: iso(c.warningsDueAt[k]!) })),
+        warnings: c.warningThresholds.map((threshold, k) => ({
+          threshold,
+          at: iso(c.warningsDueAt[k]!),
+          reached: c.warningsDueAt[k]! <= (c.achievedAt ?? sla.evaluatedAt),
+        })),
         remeasuredAt: d.remeasuredAt.map(iso),
         derivation: derivationText(c, d, policyNames.get(c.policyId) ?? c.policyId, iso),
       })),
