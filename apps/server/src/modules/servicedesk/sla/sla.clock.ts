@@ -303,7 +303,16 @@ function measure(cycle: Cycle, setting: TargetChange, pauses: Pause[], now: numb
     cursor = to;
     cursorPos = toPos;
   };
-  for (const p of pauses) {
+  // Pauses are sequential (sorted by start and by end): skip those over before the cycle starts.
+  let lo = 0;
+  let hi = pauses.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((pauses[mid]!.end ?? Infinity) <= cycle.start) lo = mid + 1;
+    else hi = mid;
+  }
+  for (let k = lo; k < pauses.length && pauses[k]!.start < end; k++) {
+    const p = pauses[k]!;
     const from = Math.max(p.start, cycle.start);
     const to = Math.min(p.end ?? end, end);
     if (to <= from) continue;
