@@ -28,7 +28,7 @@ import { createIdentityModule, userDirectory, type IdentityModule } from './modu
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
 import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
 import { createServicedeskModule, type ServicedeskModule } from './modules/servicedesk/index.ts';
-import { orgBySlug, userProfiles } from './modules/identity/index.ts';
+import { orgBySlug, roleMembers, userProfiles } from './modules/identity/index.ts';
 import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
 import { createNotifier, type Notifier } from './platform/notify/notify.ts';
@@ -112,6 +112,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     users: userDirectory(database.db),
     profiles: userProfiles(database.db),
     orgBySlug: orgBySlug(database.db),
+    roleMembers: roleMembers(database.db),
     linkKey: keys.links,
     fileStore: diskFileStore(`${config.IMSOP_DATA_DIR}/files`),
     scanner: signatureScanner,
@@ -119,6 +120,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
     uploadMaxBytes: config.UPLOAD_MAX_BYTES,
     formRateLimit: config.TICKET_FORM_RATE_LIMIT,
+    slaTickMs: config.SLA_TICK_SECONDS * 1000,
   });
   const realtime = createRealtimeGateway({
     db: database.db,
@@ -132,8 +134,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await dispatcher.start();
     await telemetry.start((err) => app.log.warn({ err }, 'telemetry maintenance failed'));
     notifier.start();
+    servicedesk.start((err) => app.log.warn({ err }, 'SLA scheduler pass failed'));
   });
   app.addHook('onClose', async () => {
+    await servicedesk.stop();
     await notifier.stop();
     // Acknowledged points are already committed; drain what is queued, then stop.
     await telemetry.stop();

@@ -63,6 +63,8 @@ export const configSchema = z.object({
   TICKET_FORM_RATE_LIMIT: z.coerce.number().int().positive().default(10),
   /** Outbound email over SMTP (smtp://user:pass@host:port); unset keeps mail in the notifications log. */
   SMTP_URL: optionalUrl,
+  /** How often the SLA scheduler looks for warnings, breaches and escalations that fell due (0: never). */
+  SLA_TICK_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   /** The From address of outbound email. */
   MAIL_FROM: z.string().trim().min(3).max(254).default('IMSOP Service Desk <support@imsop.local>'),
 });

@@ -155,6 +155,7 @@ function extremeValues(schema: JsonSchema): fc.Arbitrary<unknown> | null {
 
 /** A deterministic, minimal valid value: required properties only, the first enum value, the lower bounds. */
 export function sampleValid(schema: JsonSchema, ctx: ValueContext = { ids: [] }, name = ''): unknown {
+  if (typeof schema === 'boolean') return null;
   if ('const' in schema) return schema.const;
   if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
   if (Array.isArray(schema.enum)) return schema.enum[0];
@@ -175,6 +176,7 @@ export function sampleValid(schema: JsonSchema, ctx: ValueContext = { ids: [] },
     case 'boolean':
       return true;
     case 'array': {
+      if (Array.isArray(schema.prefixItems)) return (schema.prefixItems as JsonSchema[]).map((s) => sampleValid(s, ctx, name));
       const n = typeof schema.minItems === 'number' ? schema.minItems : 0;
       return Array.from({ length: n }, () => sampleValid((schema.items as JsonSchema) ?? {}, ctx, name));
     }
@@ -216,6 +218,7 @@ function stringMatching(schema: JsonSchema): fc.Arbitrary<string> {
  * cannot express, such as "at least one field", are left to chance).
  */
 export function validArbitrary(schema: JsonSchema, ctx: ValueContext, depth = 0, name = ''): fc.Arbitrary<unknown> {
+  if (typeof schema === 'boolean') return fc.constant(null);
   if ('const' in schema) return fc.constant(schema.const);
   if (Array.isArray(schema.examples) && schema.examples.length) {
     const { examples, ...rest } = schema;
@@ -261,6 +264,10 @@ export function validArbitrary(schema: JsonSchema, ctx: ValueContext, depth = 0,
     case 'string':
       return stringArbitrary(schema, ctx, name);
     case 'array': {
+      // A tuple (JSON Schema 2020: prefixItems, with `items: false` closing it).
+      if (Array.isArray(schema.prefixItems)) {
+        return fc.tuple(...(schema.prefixItems as JsonSchema[]).map((s) => validArbitrary(s, ctx, depth + 1, name)));
+      }
       const minLength = typeof schema.minItems === 'number' ? schema.minItems : 0;
       const maxLength = Math.max(minLength, Math.min(typeof schema.maxItems === 'number' ? schema.maxItems : 3, 3));
       return fc.array(validArbitrary((schema.items as JsonSchema) ?? {}, ctx, depth + 1, name), { minLength, maxLength });

@@ -28,6 +28,8 @@ export interface World {
     team: string;
     canned: string;
     file: string;
+    calendar: string;
+    policy: string;
   };
   /** The requester link token of `ids.ticket`. */
   ticketToken: string;
@@ -100,6 +102,17 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
     'ticket',
   );
 
+  const calendar = await ok<{ id: string }>(
+    call('POST', '/api/servicedesk/calendars', { name: 'World hours', timeZone: 'Europe/London', weeklyHours: { monday: [['09:00', '17:00']], friday: [['09:00', '12:00']] } }),
+    201,
+    'calendar',
+  );
+  const policy = await ok<{ id: string }>(
+    call('POST', '/api/servicedesk/sla-policies', { name: 'World SLA', isDefault: true, calendarId: calendar.id, targets: { medium: { firstResponse: 60, resolution: 480 } } }),
+    201,
+    'policy',
+  );
+
   return {
     org,
     ticketToken: ticket.token,
@@ -119,6 +132,8 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
       team: team.id,
       canned: canned.id,
       file: file.id,
+      calendar: calendar.id,
+      policy: policy.id,
     },
     permission,
     userEmail,
@@ -144,6 +159,8 @@ const FAMILY: [RegExp, keyof World['ids']][] = [
   [/^\/api\/servicedesk\/canned-responses\//, 'canned'],
   [/^\/api\/servicedesk\/agents\//, 'user'],
   [/^\/api\/files\//, 'file'],
+  [/^\/api\/servicedesk\/calendars\//, 'calendar'],
+  [/^\/api\/servicedesk\/sla-policies\//, 'policy'],
 ];
 /** Parameters named after their entity, whatever the route. */
 const BY_NAME: Record<string, (w: World) => string> = {
@@ -162,6 +179,7 @@ const BY_NAME: Record<string, (w: World) => string> = {
   teamId: (w) => w.ids.team,
   intoId: (w) => w.ids.ticket,
   attachmentIds: (w) => w.ids.file,
+  calendarId: (w) => w.ids.calendar,
 };
 
 /** Values of required headers, from the caller's own world (a requester link token is one's own). */

@@ -1,8 +1,8 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
-import type { AppDb } from '../../platform/db/client.ts';
+import type { AppDb, Executor } from '../../platform/db/client.ts';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { organizations, users } from './identity.schema.ts';
+import { organizations, roles, userRoles, users } from './identity.schema.ts';
 import { PERMISSIONS, SYSTEM_ROLES } from '../../platform/access/catalogue.ts';
 import { createApiKeysService } from './api-keys.service.ts';
 import { apiKeysRoutes } from './api-keys.routes.ts';
@@ -23,11 +23,17 @@ export { createAdminUser, createOrgWithAdmin, ensureDefaultOrg } from './orgs.se
 export { organizations };
 export type { IdentityDeps } from './identity.context.ts';
 
+/**
+ * Ports for other modules read users through these. Each runs in its own org-scoped transaction,
+ * or in the caller's (`tx`, already scoped to the same org), so a use case never waits on itself.
+ */
+const scoped = <T>(db: AppDb, orgId: string, tx: Executor | undefined, fn: (tx: Executor) => Promise<T>) => (tx ? fn(tx) : inOrg(db, orgId, fn));
+
 /** Which of these user ids are live users of the org (a port for other modules). */
 export function userDirectory(db: AppDb) {
-  return async (orgId: string, ids: string[]): Promise<Set<string>> => {
+  return async (orgId: string, ids: string[], tx?: Executor): Promise<Set<string>> => {
     if (ids.length === 0) return new Set();
-    const rows = await inOrg(db, orgId, (tx) =>
+    const rows = await scoped(db, orgId, tx, (tx) =>
       tx
         .select({ id: users.id })
         .from(users)
@@ -39,9 +45,9 @@ export function userDirectory(db: AppDb) {
 
 /** Names and emails of live users of the org, for messages and placeholders (a port for other modules). */
 export function userProfiles(db: AppDb) {
-  return async (orgId: string, ids: string[]): Promise<Map<string, { name: string; email: string }>> => {
+  return async (orgId: string, ids: string[], tx?: Executor): Promise<Map<string, { name: string; email: string }>> => {
     if (ids.length === 0) return new Map();
-    const rows = await inOrg(db, orgId, (tx) =>
+    const rows = await scoped(db, orgId, tx, (tx) =>
       tx
         .select({ id: users.id, name: users.name, email: users.email })
         .from(users)
@@ -49,6 +55,19 @@ export function userProfiles(db: AppDb) {
     );
     return new Map(rows.map((r) => [r.id, { name: r.name, email: r.email }]));
   };
+}
+
+/** Live, active users holding a role (by name), for escalations that notify "the executives" (a port). */
+export function roleMembers(db: AppDb) {
+  return async (orgId: string, roleName: string, tx?: Executor): Promise<{ id: string; name: string; email: string }[]> =>
+    scoped(db, orgId, tx, (tx) =>
+      tx
+        .select({ id: users.id, name: users.name, email: users.email })
+        .from(users)
+        .innerJoin(userRoles, eq(userRoles.userId, users.id))
+        .innerJoin(roles, and(eq(roles.id, userRoles.roleId), eq(roles.name, roleName)))
+        .where(and(eq(users.orgId, orgId), isNull(users.deletedAt), eq(users.isActive, true))),
+    );
 }
 
 /** The org behind a public slug, for routes used without an account (a port for other modules). */

@@ -12,16 +12,21 @@ import { createRepliesService } from './replies.service.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketsRoutes } from './tickets.routes.ts';
 import { createTicketsService } from './tickets.service.ts';
+import { createSlaService } from './sla.service.ts';
+import { createSlaAdminService } from './sla-admin.service.ts';
+import { slaRoutes } from './sla.routes.ts';
 
 export type { ServicedeskDeps } from './servicedesk.context.ts';
 
 /** The service desk: tickets from every channel, replies, teams and assignment, the requester portal. */
-export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number }) {
-  const tickets = createTicketsService(deps);
+export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number; slaTickMs: number }) {
+  const sla = createSlaService(deps);
+  const tickets = createTicketsService(deps, sla);
   const replies = createRepliesService(deps, tickets);
   const files = createFilesService(deps, tickets);
   const admin = createAdminService(deps, tickets);
   const inbound = createInboundService(deps, tickets, replies, files);
+  const slaAdmin = createSlaAdminService(deps, sla, tickets);
   const topics: TopicRule[] = [
     { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden') },
     {
@@ -37,13 +42,34 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       },
     },
   ];
+  let timer: NodeJS.Timeout | null = null;
+  let running: Promise<unknown> | null = null;
   return {
-    services: { tickets, replies, files, admin, inbound },
+    /** The SLA scheduler: warnings, breaches and escalations as they fall due (safe on every instance). */
+    start(onError: (err: unknown) => void) {
+      if (deps.slaTickMs <= 0) return;
+      timer = setInterval(() => {
+        if (running) return;
+        running = sla
+          .tick()
+          .catch(onError)
+          .finally(() => {
+            running = null;
+          });
+      }, deps.slaTickMs);
+      timer.unref();
+    },
+    async stop() {
+      if (timer) clearInterval(timer);
+      await running;
+    },
+    services: { tickets, replies, files, admin, inbound, sla, slaAdmin },
     topics,
     routes(api: ApiInstance) {
       ticketsRoutes(api, tickets, replies);
       servicedeskAdminRoutes(api, admin);
       inboundRoutes(api, inbound);
+      slaRoutes(api, slaAdmin);
       portalRoutes(api, { tickets, replies, files, orgBySlug: deps.orgBySlug, formRateLimit: deps.formRateLimit, uploadMaxBytes: deps.uploadMaxBytes });
     },
   };

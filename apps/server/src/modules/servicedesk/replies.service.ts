@@ -96,7 +96,8 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       .returning();
     await addTimeline(tx, t.orgId, t.id, 'customer_reply', { replyId: reply!.id }, now);
     if (status !== t.status) await addTimeline(tx, t.orgId, t.id, 'status', { from: t.status, to: status, by: 'customer_reply' }, now);
-    const view = toTicketView(row!);
+    await ticketsSvc.touch(tx, t.orgId, t.id);
+    const view = toTicketView((await findTicket(tx, t.orgId, row!.id)) ?? row!);
     await recordAudit(tx, auditOf(author), {
       action: 'ticket.reply',
       entityType: 'ticket',
@@ -202,7 +203,8 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
         await addTimeline(tx, actor.orgId, ticketId, isInternal ? 'internal_note' : 'agent_reply', { replyId: reply!.id, by: actor.userId }, now);
         if (wanted !== t.status) await addTimeline(tx, actor.orgId, ticketId, 'status', { from: t.status, to: wanted }, now);
         if (!isInternal) await notifyRequester(tx, row!, reply!.id, input.body);
-        const view = toTicketView(row!);
+        await ticketsSvc.touch(tx, actor.orgId, ticketId);
+        const view = toTicketView((await findTicket(tx, actor.orgId, ticketId)) ?? row!);
         await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
           action: isInternal ? 'ticket.note' : 'ticket.reply',
           entityType: 'ticket',

@@ -14,8 +14,10 @@ import { servicedeskSettings } from './servicedesk.schema.ts';
 import type { TicketView } from './tickets.repository.ts';
 
 /** Ports to the identity module (users live there). */
-export type UserDirectory = (orgId: string, userIds: string[]) => Promise<Set<string>>;
-export type UserProfiles = (orgId: string, userIds: string[]) => Promise<Map<string, { name: string; email: string }>>;
+/** `tx`: run inside the caller's org-scoped transaction (never open a second one while holding one). */
+export type UserDirectory = (orgId: string, userIds: string[], tx?: Executor) => Promise<Set<string>>;
+export type UserProfiles = (orgId: string, userIds: string[], tx?: Executor) => Promise<Map<string, { name: string; email: string }>>;
+export type RoleMembers = (orgId: string, role: string, tx?: Executor) => Promise<{ id: string; name: string; email: string }[]>;
 export type OrgBySlug = (slug: string) => Promise<{ id: string; name: string } | null>;
 
 export interface ServicedeskDeps {
@@ -24,6 +26,7 @@ export interface ServicedeskDeps {
   users: UserDirectory;
   profiles: UserProfiles;
   orgBySlug: OrgBySlug;
+  roleMembers: RoleMembers;
   linkKey: Buffer;
   fileStore: FileStore;
   scanner: FileScanner;

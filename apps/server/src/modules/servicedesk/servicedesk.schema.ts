@@ -91,6 +91,8 @@ export const tickets = pgTable(
     slaPolicyId: uuid('sla_policy_id'),
     sla: jsonb('sla').$type<Record<string, unknown> | null>(),
     slaNextDueAt: ts('sla_next_due_at'),
+    /** When the SLA scheduler must look at the ticket next (a warning, breach or escalation falls due). */
+    slaWakeAt: ts('sla_wake_at'),
     search: tsvector('search').generatedAlwaysAs(
       sql`to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(category, ''))`,
     ),
@@ -106,6 +108,7 @@ export const tickets = pgTable(
     index('tickets_search').using('gin', t.search),
     index('tickets_email_message').on(t.orgId, t.emailMessageId),
     index('tickets_sla_due').on(t.slaNextDueAt).where(sql`sla_next_due_at is not null`),
+    index('tickets_sla_wake').on(t.slaWakeAt).where(sql`sla_wake_at is not null`),
     orgIsolation(),
   ],
 ).enableRLS();

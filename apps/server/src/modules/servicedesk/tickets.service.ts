@@ -37,6 +37,7 @@ import {
   type TicketView,
 } from './tickets.repository.ts';
 import { allowedMoves, canMove } from './tickets.transitions.ts';
+import type { SlaService } from './sla.service.ts';
 
 export interface RequesterInput {
   name: string;
@@ -99,7 +100,7 @@ export function normaliseMobile(raw: string, path = 'mobile'): string {
   }
 }
 
-export function createTicketsService(deps: ServicedeskDeps) {
+export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
   const { db } = deps;
   const commit = commitIn(deps);
 
@@ -183,9 +184,10 @@ export function createTicketsService(deps: ServicedeskDeps) {
       .insert(tickets)
       .values({ ...values, orgId, number, assigneeId, status: assigneeId && values.status === 'new' ? 'open' : (values.status ?? 'new') })
       .returning();
-    const view = toTicketView(row!);
     await addTimeline(tx, orgId, row!.id, 'created', { status: row!.status, priority: row!.priority, channel: row!.channel }, row!.createdAt);
     if (assigneeId) await addTimeline(tx, orgId, row!.id, 'assigned', { assigneeId, auto: !values.assigneeId }, row!.createdAt);
+    await sla.sync(tx, orgId, row!.id);
+    const view = toTicketView((await findTicket(tx, orgId, row!.id))!);
     await recordAudit(tx, auditOf(author), { action: 'ticket.create', entityType: 'ticket', entityId: row!.id, after: auditableTicket(view) });
     await publishEvents(tx, ticketEvents(orgId, 'ticket.created', view));
     return view;
@@ -254,9 +256,10 @@ export function createTicketsService(deps: ServicedeskDeps) {
       set.customFields = patch.customFields;
     }
     if (Object.keys(set).length === 0) return before;
-    const [row] = await tx.update(tickets).set(set).where(eq(tickets.id, t.id)).returning();
-    const after = toTicketView(row!);
+    await tx.update(tickets).set(set).where(eq(tickets.id, t.id));
     for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
+    await sla.sync(tx, actor.orgId, t.id);
+    const after = toTicketView((await findTicket(tx, actor.orgId, t.id))!);
     await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
       action: 'ticket.update',
       entityType: 'ticket',
@@ -272,6 +275,8 @@ export function createTicketsService(deps: ServicedeskDeps) {
     visible,
     checkUpdate,
     scopeOf,
+    /** Recomputes the SLA clocks after a change made elsewhere (replies, inbound channels). */
+    touch: (tx: Tx, orgId: string, id: string) => sla.sync(tx, orgId, id),
     /** Opens a ticket inside the caller's transaction (inbound channels: email, chat). */
     insertInTx: (tx: Tx, orgId: string, author: Author, values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>) =>
       insertTicket(tx, orgId, author, values, new Set()),
@@ -450,7 +455,8 @@ export function createTicketsService(deps: ServicedeskDeps) {
         ]);
         await addTimeline(tx, actor.orgId, source.id, 'status', { from: source.status, to: 'closed', mergedInto: target.id }, now);
         await addTimeline(tx, actor.orgId, target.id, 'merged', { from: source.id, number: source.number }, now);
-        const sv = toTicketView(src!);
+        await sla.sync(tx, actor.orgId, source.id);
+        const sv = toTicketView((await findTicket(tx, actor.orgId, src!.id))!);
         const tv = toTicketView(dst!);
         await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
           action: 'ticket.merge',

@@ -1,0 +1,260 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createOrg, createTestApp, createUser, expectProblem, PG_URL, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp({ TICKET_FORM_RATE_LIMIT: '1000', SLA_TICK_SECONDS: '0' });
+});
+afterAll(async () => t?.close());
+
+const call = (method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE', url: string, payload?: unknown, token = t.adminToken) =>
+  t.inject({ method, url, headers: bearer(token), ...(payload === undefined ? {} : { payload: payload as object }) });
+const rows = async <T>(q: ReturnType<typeof sql>) => ((await t.database.db.execute(q)) as unknown as { rows: T[] }).rows;
+const MIN = 60_000;
+
+type Ticket = { id: string; number: number; priority: string; assigneeId: string | null; slaNextDueAt: string | null; status: string };
+type Stored = { targets: Record<string, { state: string; dueAt: string; breachedAt: string | null; achievedAt: string | null }> };
+const slaOf = async (id: string) => (await rows<{ sla: Stored | null }>(sql`select sla from tickets where id = ${id}`))[0]!.sla;
+
+const WEEKDAY_9_TO_5 = Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [['09:00', '17:00']]]));
+
+async function policy(body: Record<string, unknown>) {
+  const res = await call('POST', '/api/servicedesk/sla-policies', body);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json() as { id: string };
+}
+async function ticket(body: Record<string, unknown> = {}, token = t.adminToken): Promise<Ticket> {
+  const res = await call('POST', '/api/tickets', { subject: 'SLA test', requester: { name: 'Req', email: 'req@example.test' }, ...body }, token);
+  expect(res.statusCode, res.body).toBe(201);
+  return res.json();
+}
+
+describe('calendars and policies', () => {
+  it('validates calendars and policies with clear errors', async () => {
+    const bad = expectProblem(
+      await call('POST', '/api/servicedesk/calendars', { name: 'Bad', timeZone: 'Mars/Olympus', weeklyHours: { monday: [['10:00', '09:00']] } }),
+      400,
+      'invalid_calendar',
+    ) as unknown as { errors: { path: string }[] };
+    expect(bad.errors.map((e) => e.path).sort()).toEqual(['timeZone', 'weeklyHours.monday.0']);
+    expectProblem(await call('POST', '/api/servicedesk/calendars', { name: 'Shut', timeZone: 'UTC', weeklyHours: {} }), 400, 'invalid_calendar');
+    expectProblem(
+      await call('POST', '/api/servicedesk/sla-policies', { name: 'x', targets: { low: { firstResponse: 10 } }, calendarId: '00000000-0000-7000-8000-000000000000' }),
+      400,
+      'unknown_calendar',
+    );
+    expectProblem(await call('POST', '/api/servicedesk/sla-policies', { name: 'x', targets: { low: { firstResponse: 0 } } }), 400);
+    expectProblem(
+      await call('POST', '/api/servicedesk/sla-policies', { name: 'x', targets: {}, escalations: [{ at: 'warning', actions: ['notify_manager'] }] }),
+      400,
+      'invalid_policy',
+    );
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    expectProblem(await call('POST', '/api/servicedesk/calendars', { name: 'V', timeZone: 'UTC', weeklyHours: WEEKDAY_9_TO_5 }, viewer.token), 403);
+  });
+});
+
+describe('ticket clocks', () => {
+  let cal: { id: string };
+  beforeAll(async () => {
+    const res = await call('POST', '/api/servicedesk/calendars', { name: 'London office', timeZone: 'Europe/London', weeklyHours: WEEKDAY_9_TO_5 });
+    expect(res.statusCode, res.body).toBe(201);
+    cal = res.json();
+    // The fallback: generous, always open. The VIP policy matches by tag first.
+    await policy({ name: 'Default', isDefault: true, targets: Object.fromEntries(['low', 'medium', 'high', 'urgent'].map((p) => [p, { firstResponse: 600, resolution: 6000 }])) });
+    await policy({ name: 'VIP', conditions: { tagsAny: ['vip'] }, calendarId: cal.id, targets: { medium: { firstResponse: 60, nextResponse: 120, resolution: 480 }, high: { firstResponse: 30 } } });
+  });
+
+  it('the first matching policy applies; only a public agent reply achieves the first response', async () => {
+    const plain = await ticket();
+    const vip = await ticket({ tags: ['vip'] });
+    const policies = await rows<{ id: string; sla_policy_id: string; name: string }>(
+      sql`select t.id, t.sla_policy_id, p.name from tickets t join sla_policies p on p.id = t.sla_policy_id where t.id in (${plain.id}, ${vip.id})`,
+    );
+    expect(Object.fromEntries(policies.map((p) => [p.id, p.name]))).toEqual({ [plain.id]: 'Default', [vip.id]: 'VIP' });
+    expect(vip.slaNextDueAt).not.toBeNull();
+    expect((await slaOf(vip.id))!.targets.firstResponse!.state).toMatch(/active|breached/);
+
+    await call('POST', `/api/tickets/${plain.id}/replies`, { body: 'internal only', isInternal: true });
+    expect((await slaOf(plain.id))!.targets.firstResponse!.state).toBe('active');
+    await call('POST', `/api/tickets/${plain.id}/replies`, { body: 'Hello!' });
+    const after = (await slaOf(plain.id))!.targets.firstResponse!;
+    expect(after.state).toBe('achieved');
+    expect(after.achievedAt).not.toBeNull();
+  });
+
+  it('explains the computation: policy, calendar intervals, pauses and targets', async () => {
+    const vip = await ticket({ tags: ['vip'] });
+    await call('PATCH', `/api/tickets/${vip.id}`, { status: 'pending_customer' });
+    const res = await call('GET', `/api/tickets/${vip.id}/sla`);
+    expect(res.statusCode, res.body).toBe(200);
+    const ex = res.json().sla as {
+      timeZone: string;
+      ticket: { policyName: string };
+      pauses: { status: string; end: string | null }[];
+      targets: { target: string; goalMinutes: number; derivation: string }[];
+      calendar: { intervals: { start: string; end: string }[] };
+    };
+    expect(ex.timeZone).toBe('Europe/London');
+    expect(ex.ticket.policyName).toBe('VIP');
+    expect(ex.pauses).toEqual([expect.objectContaining({ status: 'pending_customer', end: null })]);
+    expect(ex.targets.find((x) => x.target === 'firstResponse')).toMatchObject({ goalMinutes: 60 });
+    expect(ex.calendar.intervals.length).toBeGreaterThan(0);
+    expect(ex.calendar.intervals[0]!.start).toMatch(/T09:00:00(\.000)?[+Z0-9:]*$/);
+    // A plain ticket of an org without policies has no SLA.
+    const other = await createOrg(t);
+    const bare = (await call('POST', '/api/tickets', { subject: 'x', requester: { name: 'R', email: 'r@example.test' } }, other.token)).json();
+    expect((await call('GET', `/api/tickets/${bare.id}/sla`, undefined, other.token)).json()).toEqual({ ticketId: bare.id, sla: null });
+    expectProblem(await call('GET', `/api/tickets/${vip.id}/sla`, undefined, other.token), 404);
+  });
+
+  it('editing the calendar recalculates open tickets', async () => {
+    const vip = await ticket({ tags: ['vip'], priority: 'medium' });
+    const before = (await slaOf(vip.id))!.targets.resolution!.dueAt;
+    const res = await call('PATCH', `/api/servicedesk/calendars/${cal.id}`, {
+      weeklyHours: Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [['09:00', '11:00']]])),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json().recalculated).toBeGreaterThan(0);
+    const after = (await slaOf(vip.id))!.targets.resolution!.dueAt;
+    expect(Date.parse(after)).toBeGreaterThan(Date.parse(before));
+    // Holidays from an .ics file push due times later too.
+    const ics = ['BEGIN:VCALENDAR', 'VERSION:2.0', 'PRODID:-//test//EN'];
+    const start = new Date();
+    for (let i = 0; i < 10; i++) {
+      const d = new Date(start.getTime() + i * 86_400_000).toISOString().slice(0, 10).replaceAll('-', '');
+      ics.push('BEGIN:VEVENT', `UID:h${i}@test`, `DTSTART;VALUE=DATE:${d}`, `SUMMARY:Closed ${i}`, 'END:VEVENT');
+    }
+    ics.push('END:VCALENDAR');
+    const from = start.toISOString().slice(0, 10);
+    const to = new Date(start.getTime() + 20 * 86_400_000).toISOString().slice(0, 10);
+    const imp = await call('POST', `/api/servicedesk/calendars/${cal.id}/holidays/import`, { ics: ics.join('\r\n'), from, to });
+    expect(imp.statusCode, imp.body).toBe(200);
+    expect(imp.json().imported).toBe(10);
+    expect(Date.parse((await slaOf(vip.id))!.targets.resolution!.dueAt)).toBeGreaterThan(Date.parse(after) + 5 * 86_400_000);
+    expectProblem(await call('POST', `/api/servicedesk/calendars/${cal.id}/holidays/import`, { ics: 'not ics', from, to }), 400, 'invalid_ics');
+    expectProblem(await call('DELETE', `/api/servicedesk/calendars/${cal.id}`), 409, 'calendar_in_use');
+  });
+});
+
+describe('breaches and escalations', () => {
+  let fastPolicy: string;
+  let manager: Awaited<ReturnType<typeof createUser>>;
+  let exec: Awaited<ReturnType<typeof createUser>>;
+  let team: { id: string };
+  let agents: Awaited<ReturnType<typeof createUser>>[];
+  beforeAll(async () => {
+    manager = await createUser(t, { roles: ['manager'] });
+    exec = await createUser(t, { roles: ['executive'] });
+    agents = [await createUser(t, { roles: ['agent'] }), await createUser(t, { roles: ['agent'] })];
+    team = (await call('POST', '/api/servicedesk/teams', { name: `Escalation desk ${Date.now()}`, assignment: 'round_robin', managerId: manager.id })).json();
+    await call('PUT', `/api/servicedesk/teams/${team.id}/members`, { userIds: agents.map((a) => a.id) });
+    fastPolicy = (
+      await policy({
+        name: 'Fast lane',
+        conditions: { category: ['outage'] },
+        targets: { medium: { firstResponse: 1, resolution: 60 }, high: { firstResponse: 1, resolution: 60 }, urgent: { firstResponse: 1, resolution: 60 } },
+        escalations: [
+          { id: 'manager', at: 'breach', target: 'firstResponse', actions: ['notify_manager'] },
+          { id: 'executive', at: 'breach', target: 'firstResponse', offsetMinutes: 120, actions: ['notify_executive', 'raise_priority', 'reassign'] },
+        ],
+      })
+    ).id;
+    // The fast lane is checked first.
+    const order = ((await call('GET', '/api/servicedesk/sla-policies')).json() as { id: string }[]).map((p) => p.id);
+    expect((await call('PUT', '/api/servicedesk/sla-policies/order', { ids: [fastPolicy, ...order.filter((i) => i !== fastPolicy)] })).statusCode).toBe(200);
+  });
+
+  const firings = (id: string) => rows<{ kind: string; target: string; level: number }>(sql`select kind, target, level from sla_firings where ticket_id = ${id} order by created_at, kind, level`);
+  const mails = (id: string, to: string) => rows<{ subject: string }>(sql`select subject from notifications where meta->>'ticketId' = ${id} and "to" = ${to}`);
+
+  it('warns, breaches and escalates in order, each level exactly once', async () => {
+    const tk = await ticket({ category: 'outage', teamId: team.id });
+    expect(agents.map((a) => a.id)).toContain(tk.assigneeId);
+    const created = Date.now();
+    const sla = t.app.platform.servicedesk.services.sla;
+
+    expect(await sla.tick(created + 10_000)).toBe(0);
+    // 90 s later: both warnings (75%, 90%) and the breach of the 1-minute first response, and the manager level.
+    const n1 = await sla.tick(created + 90_000);
+    expect(n1).toBe(4);
+    expect((await firings(tk.id)).map((f) => `${f.kind}:${f.level}`).sort()).toEqual(['breach:0', 'escalation:0', 'warning:750', 'warning:900']);
+    expect((await mails(tk.id, manager.email)).length).toBe(1);
+    const events = await rows<{ type: string }>(sql`select type from events where topic = ${`ticket:${tk.id}`} order by id`);
+    expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['ticket.sla_warning', 'ticket.sla_breached', 'ticket.escalated']));
+    expect(await sla.tick(created + 100_000)).toBe(0);
+
+    // Two hours after the breach: the executive level raises the priority and reassigns, once, even with two workers at it.
+    const at = created + 60_000 + 121 * MIN;
+    const results = await Promise.all([sla.tick(at), sla.tick(at), sla.tick(at)]);
+    expect(results.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+    const after = (await call('GET', `/api/tickets/${tk.id}`)).json() as Ticket;
+    expect(after.priority).toBe('high');
+    expect(after.assigneeId).not.toBe(tk.assigneeId);
+    expect((await firings(tk.id)).filter((f) => f.kind === 'escalation').map((f) => f.level)).toEqual([0, 1]);
+    expect((await mails(tk.id, exec.email)).length).toBe(1);
+    expect(await sla.tick(at + MIN)).toBe(0);
+    const audit = (await call('GET', `/api/audit-logs?entityId=${tk.id}&limit=100`)).json().data as { action: string }[];
+    expect(audit.filter((a) => a.action === 'ticket.sla_escalation')).toHaveLength(2);
+    const timeline = ((await call('GET', `/api/tickets/${tk.id}/timeline`)).json() as { kind: string }[]).map((e) => e.kind);
+    expect(timeline).toEqual(expect.arrayContaining(['sla_warning', 'sla_breach', 'escalation', 'priority', 'assigned']));
+  });
+
+  it('a public reply in time stops the clock: no breach, no escalation', async () => {
+    const tk = await ticket({ category: 'outage' });
+    await call('POST', `/api/tickets/${tk.id}/replies`, { body: 'Looking now' });
+    expect(await t.app.platform.servicedesk.services.sla.tick(Date.now() + 200 * MIN)).toBeGreaterThanOrEqual(0);
+    expect((await firings(tk.id)).filter((f) => f.target === 'firstResponse')).toEqual([]);
+  });
+
+  it('lists tickets breaching soon', async () => {
+    const tk = await ticket({ category: 'outage' });
+    const soon = (await call('GET', '/api/tickets?view=breaching_soon&limit=200')).json().data.map((x: Ticket) => x.id);
+    expect(soon).toContain(tk.id);
+    const calm = await ticket({ category: 'other' });
+    await call('POST', `/api/tickets/${calm.id}/replies`, { body: 'hi' });
+    expect((await call('GET', '/api/tickets?view=breaching_soon&limit=200')).json().data.map((x: Ticket) => x.id)).not.toContain(calm.id);
+  });
+
+  it.skipIf(!PG_URL)('two worker processes on one PostgreSQL carry out each level exactly once', async () => {
+    const url = (t.database as unknown as { url?: string }).url ?? (await rows<{ db: string }>(sql`select current_database() as db`)).map((r) => {
+      const u = new URL(PG_URL!);
+      u.pathname = `/${r.db}`;
+      return u.toString();
+    })[0]!;
+    const tk = await ticket({ category: 'outage', teamId: team.id });
+    const at = Date.now() + 60_000 + 125 * MIN;
+    const run = () =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', new URL('./fixtures/sla-worker.ts', import.meta.url).pathname, url, String(at), '3'], { timeout: 60_000 }).then(
+        (r) => JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { fired: number },
+      );
+    const total = async () => (await rows<{ n: number }>(sql`select count(*)::int as n from sla_firings`))[0]!.n;
+    const before = await total();
+    const [a, b] = await Promise.all([run(), run()]);
+    // Every firing the two workers report is one row: none was carried out twice.
+    expect(a.fired + b.fired).toBe((await total()) - before);
+    expect(a.fired + b.fired).toBeGreaterThan(0);
+    const all = await firings(tk.id);
+    expect(all.filter((f) => f.kind === 'escalation').map((f) => f.level).sort()).toEqual([0, 1]);
+    expect(((await call('GET', `/api/tickets/${tk.id}`)).json() as Ticket).priority).toBe('high');
+    expect((await mails(tk.id, exec.email)).length).toBe(1);
+  });
+});
+
+describe('public form to first response', () => {
+  it('confirmation email, agent reply, first-response target achieved', async () => {
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/tickets/public?org=default',
+      payload: { name: 'Pat', email: 'pat@example.test', subject: 'Need help', description: 'Please' },
+    });
+    const { id } = res.json() as { id: string };
+    expect((await rows(sql`select 1 from notifications where meta->>'ticketId' = ${id} and meta->>'template' = 'ticket.confirmation'`)).length).toBe(1);
+    expect((await slaOf(id))!.targets.firstResponse!.state).toBe('active');
+    await call('POST', `/api/tickets/${id}/replies`, { body: 'On it' });
+    expect((await slaOf(id))!.targets.firstResponse!.state).toBe('achieved');
+  });
+});
