@@ -28,7 +28,7 @@ import { createIdentityModule, userDirectory, type IdentityModule } from './modu
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
 import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
 import { createServicedeskModule, type ServicedeskModule } from './modules/servicedesk/index.ts';
-import { orgBySlug, roleMembers, userProfiles } from './modules/identity/index.ts';
+import { orgBySlug, orgName, roleMembers, userProfiles } from './modules/identity/index.ts';
 import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
 import { createNotifier, type Notifier } from './platform/notify/notify.ts';
@@ -113,6 +113,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     profiles: userProfiles(database.db),
     orgBySlug: orgBySlug(database.db),
     roleMembers: roleMembers(database.db),
+    orgName: orgName(database.db),
     linkKey: keys.links,
     fileStore: diskFileStore(`${config.IMSOP_DATA_DIR}/files`),
     scanner: signatureScanner,

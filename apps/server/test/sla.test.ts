@@ -258,3 +258,83 @@ describe('public form to first response', () => {
     expect((await slaOf(id))!.targets.firstResponse!.state).toBe('achieved');
   });
 });
+
+describe('dashboards and ratings', () => {
+  let manager: Awaited<ReturnType<typeof createUser>>;
+  let agent: Awaited<ReturnType<typeof createUser>>;
+  let outsider: Awaited<ReturnType<typeof createUser>>;
+  let team: { id: string };
+  beforeAll(async () => {
+    manager = await createUser(t, { roles: ['manager'] });
+    agent = await createUser(t, { roles: ['agent'] });
+    outsider = await createUser(t, { roles: ['agent'] });
+    team = (await call('POST', '/api/servicedesk/teams', { name: `Dash ${Date.now()}`, assignment: 'round_robin', managerId: manager.id })).json();
+    await call('PUT', `/api/servicedesk/teams/${team.id}/members`, { userIds: [agent.id] });
+  });
+
+  it('agent: my queue, due soon and my CSAT', async () => {
+    const tk = await ticket({ category: 'outage', teamId: team.id });
+    expect(tk.assigneeId).toBe(agent.id);
+    const d = (await call('GET', '/api/servicedesk/dashboards/agent', undefined, agent.token)).json();
+    expect(d.openTotal).toBeGreaterThanOrEqual(1);
+    expect(d.dueSoon.map((x: Ticket) => x.id)).toContain(tk.id);
+    // The requester rates the resolved ticket; it counts for the agent.
+    const pub = await t.inject({ method: 'POST', url: '/api/tickets/public?org=default', payload: { name: 'C', email: 'c@example.test', subject: 'Rate me', description: 'x' } });
+    const { id, token } = pub.json() as { id: string; token: string };
+    await call('PATCH', `/api/tickets/${id}`, { teamId: team.id, assigneeId: agent.id, status: 'resolved' });
+    expect((await t.inject({ method: 'POST', url: `/api/portal/tickets/${id}/csat`, headers: { 'x-ticket-token': token }, payload: { score: 4 } })).statusCode).toBe(201);
+    const after = (await call('GET', '/api/servicedesk/dashboards/agent', undefined, agent.token)).json();
+    expect(after.csat).toMatchObject({ average: 4, responses: 1 });
+  });
+
+  it('manager: workload, compliance, breaches for their team only; ratings of their agents', async () => {
+    const tk = await ticket({ category: 'outage', teamId: team.id });
+    await t.app.platform.servicedesk.services.sla.tick(Date.now() + 5 * MIN);
+    const d = (await call('GET', '/api/servicedesk/dashboards/manager', undefined, manager.token)).json();
+    expect(d.teams).toEqual([team.id]);
+    expect(d.workload.find((w: { agentId: string }) => w.agentId === agent.id).open).toBeGreaterThanOrEqual(1);
+    expect(d.breaches.breach).toBeGreaterThanOrEqual(1);
+    expect(d.recentBreaches.map((b: { ticketId: string }) => b.ticketId)).toContain(tk.id);
+    expect(d.compliance.firstResponse.breached).toBeGreaterThanOrEqual(1);
+    expect(typeof d.compliance.firstResponse.percent).toBe('number');
+    expectProblem(await call('GET', `/api/servicedesk/dashboards/manager?teamId=${crypto.randomUUID()}`, undefined, manager.token), 404);
+    expectProblem(await call('GET', '/api/servicedesk/dashboards/manager', undefined, agent.token), 403);
+
+    const month = new Date().toISOString().slice(0, 7);
+    const r = await call('PUT', '/api/servicedesk/ratings', { agentId: agent.id, period: month, score: 5, comment: 'Great month' }, manager.token);
+    expect(r.statusCode, r.body).toBe(200);
+    expect((await call('PUT', '/api/servicedesk/ratings', { agentId: agent.id, period: month, score: 3 }, manager.token)).json().score).toBe(3);
+    expectProblem(await call('PUT', '/api/servicedesk/ratings', { agentId: outsider.id, period: month, score: 4 }, manager.token), 403);
+    expectProblem(await call('PUT', '/api/servicedesk/ratings', { agentId: agent.id, period: '2026-13', score: 4 }, manager.token), 400);
+    expectProblem(await call('PUT', '/api/servicedesk/ratings', { agentId: agent.id, period: month, score: 6 }, manager.token), 400);
+    expectProblem(await call('PUT', '/api/servicedesk/ratings', { agentId: agent.id, period: month, score: 4 }, agent.token), 403);
+    const mine = (await call('GET', '/api/servicedesk/ratings', undefined, agent.token)).json();
+    expect(mine).toEqual([expect.objectContaining({ agentId: agent.id, period: month, score: 3 })]);
+    expect((await call('GET', '/api/servicedesk/ratings', undefined, outsider.token)).json()).toEqual([]);
+    const md = (await call('GET', '/api/servicedesk/dashboards/manager', undefined, manager.token)).json();
+    expect(md.ratings).toEqual([expect.objectContaining({ agentId: agent.id, score: 3 })]);
+  });
+
+  it('executive: trends and compliance, exported as CSV and PDF; others are refused', async () => {
+    const exec = await createUser(t, { roles: ['executive'] });
+    const d = (await call('GET', '/api/servicedesk/dashboards/executive', undefined, exec.token)).json();
+    expect(d.totals.created).toBeGreaterThan(5);
+    expect(d.volume.at(-1).day).toBe(new Date().toISOString().slice(0, 10));
+    expect(d.topCategories.map((c: { category: string }) => c.category)).toContain('outage');
+    expect(d.backlog.under1d).toBeGreaterThan(0);
+    const csv = await call('GET', '/api/servicedesk/dashboards/executive?format=csv', undefined, exec.token);
+    expect(csv.statusCode).toBe(200);
+    expect(csv.headers['content-type']).toContain('text/csv');
+    expect(csv.body).toContain(`totals,created,${d.totals.created},`);
+    expect(csv.body).toMatch(/compliance,firstResponse,[\d.]+,\d+ met/);
+    const pdf = await call('GET', '/api/servicedesk/dashboards/executive?format=pdf', undefined, exec.token);
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.rawPayload.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(pdf.rawPayload.length).toBeGreaterThan(1000);
+    expectProblem(await call('GET', '/api/servicedesk/dashboards/executive', undefined, manager.token), 403);
+    expectProblem(await call('GET', '/api/servicedesk/dashboards/executive?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', undefined, exec.token), 400, 'invalid_period');
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    expectProblem(await call('GET', '/api/servicedesk/dashboards/agent', undefined, viewer.token), 403);
+  });
+});

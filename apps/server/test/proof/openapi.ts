@@ -38,6 +38,8 @@ export interface ApiOperation {
   body: JsonSchema | undefined;
   /** Status code → JSON schema of the body (null: no body). */
   responses: Record<string, JsonSchema | null>;
+  /** Status code → every media type the document declares for it. */
+  responseMedia: Record<string, string[]>;
 }
 
 export interface OpenApiDoc {
@@ -84,8 +86,10 @@ export function operationsOf(doc: OpenApiDoc): ApiOperation[] {
       // @fastify/swagger moves a schema's `examples` up to the media type; they are valid bodies to start from.
       const examples = media?.examples ? Object.values(media.examples).map((e) => e.value) : [];
       const responses: Record<string, JsonSchema | null> = {};
+      const responseMedia: Record<string, string[]> = {};
       for (const [status, r] of Object.entries((op.responses ?? {}) as Record<string, { content?: Record<string, { schema?: JsonSchema }> }>)) {
         const media = Object.keys(r.content ?? {});
+        responseMedia[status] = media;
         // A non-JSON answer (a file download) is recorded by its media types.
         responses[status] = r.content?.['application/json']?.schema ?? (media.length ? { 'x-media': media } : null);
       }
@@ -100,6 +104,7 @@ export function operationsOf(doc: OpenApiDoc): ApiOperation[] {
         headerParams: params.filter((p) => p.in === 'header'),
         body: content ? { ...(media?.schema ?? {}), ...(examples.length ? { examples } : {}) } : undefined,
         responses,
+        responseMedia,
       });
     }
   }
@@ -517,6 +522,11 @@ export function responseChecker(doc: OpenApiDoc) {
     if (status >= 200 && status < 300) {
       if (!(String(status) in op.responses)) return { ok: false, reason: `${status} is not a declared response` };
       const schema = op.responses[String(status)] ?? null;
+      // A declared non-JSON alternative (a CSV or PDF export of a JSON report).
+      const declared = op.responseMedia[String(status)] ?? [];
+      if (!ct.includes('json') && declared.some((m) => m !== 'application/json' && ct.startsWith(m))) {
+        return res.rawPayload.length > 0 ? { ok: true } : { ok: false, reason: `${status} ${ct} is empty` };
+      }
       if (schema?.['x-media']) {
         return ct.startsWith('application/json') || res.rawPayload.length === 0 ? { ok: false, reason: `${status} should be a file, got ${ct}` } : { ok: true };
       }

@@ -70,6 +70,14 @@ export function roleMembers(db: AppDb) {
     );
 }
 
+/** An org's display name (a port for other modules: reports, messages). */
+export function orgName(db: AppDb) {
+  return async (orgId: string): Promise<string> => {
+    const [row] = await inOrg(db, orgId, (tx) => tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)));
+    return row?.name ?? '';
+  };
+}
+
 /** The org behind a public slug, for routes used without an account (a port for other modules). */
 export function orgBySlug(db: AppDb) {
   return async (slug: string): Promise<{ id: string; name: string } | null> => {

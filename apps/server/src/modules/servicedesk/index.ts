@@ -15,6 +15,8 @@ import { createTicketsService } from './tickets.service.ts';
 import { createSlaService } from './sla.service.ts';
 import { createSlaAdminService } from './sla-admin.service.ts';
 import { slaRoutes } from './sla.routes.ts';
+import { createDashboardsService } from './dashboards.service.ts';
+import { dashboardsRoutes } from './dashboards.routes.ts';
 
 export type { ServicedeskDeps } from './servicedesk.context.ts';
 
@@ -27,6 +29,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
   const admin = createAdminService(deps, tickets);
   const inbound = createInboundService(deps, tickets, replies, files);
   const slaAdmin = createSlaAdminService(deps, sla, tickets);
+  const dashboards = createDashboardsService(deps);
   const topics: TopicRule[] = [
     { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden') },
     {
@@ -63,13 +66,14 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       if (timer) clearInterval(timer);
       await running;
     },
-    services: { tickets, replies, files, admin, inbound, sla, slaAdmin },
+    services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards },
     topics,
     routes(api: ApiInstance) {
       ticketsRoutes(api, tickets, replies);
       servicedeskAdminRoutes(api, admin);
       inboundRoutes(api, inbound);
       slaRoutes(api, slaAdmin);
+      dashboardsRoutes(api, dashboards, deps.orgName);
       portalRoutes(api, { tickets, replies, files, orgBySlug: deps.orgBySlug, formRateLimit: deps.formRateLimit, uploadMaxBytes: deps.uploadMaxBytes });
     },
   };

@@ -27,6 +27,7 @@ export interface ServicedeskDeps {
   profiles: UserProfiles;
   orgBySlug: OrgBySlug;
   roleMembers: RoleMembers;
+  orgName: (orgId: string) => Promise<string>;
   linkKey: Buffer;
   fileStore: FileStore;
   scanner: FileScanner;
