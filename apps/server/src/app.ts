@@ -129,6 +129,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     authenticator: identity.authenticator,
     rules: [...operations.topics, ...telemetry.topics, ...servicedesk.topics],
     log: app.log,
+    bus,
   });
   app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher });
   app.addHook('onReady', async () => {

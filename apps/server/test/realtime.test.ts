@@ -148,3 +148,38 @@ describe.skipIf(!REDIS_URL)('realtime across instances', () => {
     c.ws.close();
   });
 });
+
+describe('presence on a ticket', () => {
+  type PresenceMsg = Msg & { users?: { userId: string; state: string }[] };
+  it('shows who is viewing or replying to the others on the topic, and drops them when they leave', async () => {
+    const agent = await createUser(t, { roles: ['manager'] });
+    const tk = (await t.inject({ method: 'POST', url: '/api/tickets', headers: bearer(t.adminToken), payload: { subject: 'Presence', requester: { name: 'R', email: 'r@example.test' } } })).json() as { id: string };
+    const topic = `ticket:${tk.id}`;
+    const me = (await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(t.adminToken) })).json().id as string;
+    const a = await connect(base, `access_token=${t.adminToken}`);
+    const b = await connect(base, `access_token=${agent.token}`);
+    a.send({ type: 'presence', topic, state: 'viewing' });
+    expect(await a.next((m) => m.type === 'error' && m.code === 'not_subscribed')).toBeDefined();
+    for (const c of [a, b]) {
+      c.send({ type: 'subscribe', topic });
+      await c.next((m) => m.type === 'subscribed' && m.topic === topic);
+    }
+    a.send({ type: 'presence', topic, state: 'replying' });
+    const seen = (await b.next((m) => m.type === 'presence' && ((m as PresenceMsg).users ?? []).some((u) => u.userId === me && u.state === 'replying'))) as PresenceMsg;
+    expect(seen.users).toEqual([{ userId: me, state: 'replying' }]);
+    b.send({ type: 'presence', topic, state: 'viewing' });
+    await a.next((m) => m.type === 'presence' && ((m as PresenceMsg).users ?? []).some((u) => u.userId === agent.id));
+    a.ws.close();
+    const after = (await b.next((m) => m.type === 'presence' && !((m as PresenceMsg).users ?? []).some((u) => u.userId === me))) as PresenceMsg;
+    expect(after.users).toEqual([{ userId: agent.id, state: 'viewing' }]);
+    // Another org never hears it: it cannot even subscribe.
+    const other = await createOrg(t);
+    const o = await connect(base, `access_token=${other.token}`);
+    o.send({ type: 'subscribe', topic });
+    expect(await o.next((m) => m.topic === topic)).toMatchObject({ type: 'error', code: 'not_found' });
+    o.send({ type: 'presence', topic, state: 'viewing' });
+    expect(await o.next((m) => m.type === 'error' && m.code === 'not_subscribed')).toBeDefined();
+    b.ws.close();
+    o.ws.close();
+  });
+});

@@ -3,6 +3,7 @@ import type { WebSocket } from 'ws';
 import type { Actor } from '../access/actor.ts';
 import type { AppDb } from '../db/client.ts';
 import type { Authenticator } from '../http/api.ts';
+import type { Bus } from '../bus/bus.ts';
 import { eventsSince, type DeliveredEvent, type Dispatcher } from '../events/dispatcher.ts';
 
 /**
@@ -22,6 +23,7 @@ interface Subscription {
 }
 
 interface Connection {
+  id: string;
   ws: WebSocket;
   actor: Actor;
   token: string;
@@ -39,12 +41,21 @@ export interface RealtimeOptions {
   log: { warn(obj: unknown, msg?: string): void };
   /** How often each connection's credentials are re-checked (revoked sessions are dropped). */
   recheckMs?: number;
+  /** Carries presence between instances (every instance, this one included, hears every update). */
+  bus?: Bus;
 }
+
+export const PRESENCE_STATES = ['viewing', 'replying', 'left'] as const;
+type PresenceState = (typeof PRESENCE_STATES)[number];
+/** A presence not refreshed within this time is dropped (clients refresh every ~20 s). */
+export const PRESENCE_TTL_MS = 60_000;
+const PRESENCE_CHANNEL = 'imsop:presence';
 
 type ClientMessage =
   | { type: 'auth'; token: string }
   | { type: 'subscribe'; topic: string; since?: number }
   | { type: 'unsubscribe'; topic: string }
+  | { type: 'presence'; topic: string; state: PresenceState }
   | { type: 'ping' };
 
 function parseMessage(raw: string): ClientMessage | null {
@@ -52,6 +63,9 @@ function parseMessage(raw: string): ClientMessage | null {
     const m = JSON.parse(raw) as Record<string, unknown>;
     if (m.type === 'ping') return { type: 'ping' };
     if (m.type === 'auth' && typeof m.token === 'string' && m.token.length < 4096) return { type: 'auth', token: m.token };
+    if (m.type === 'presence' && typeof m.topic === 'string' && m.topic.length <= 200 && PRESENCE_STATES.includes(m.state as PresenceState)) {
+      return { type: 'presence', topic: m.topic, state: m.state as PresenceState };
+    }
     if ((m.type === 'subscribe' || m.type === 'unsubscribe') && typeof m.topic === 'string' && m.topic.length <= 200) {
       if (m.type === 'unsubscribe') return { type: 'unsubscribe', topic: m.topic };
       const since = m.since === undefined ? undefined : Number(m.since);
@@ -72,6 +86,9 @@ function parseMessage(raw: string): ClientMessage | null {
 export function createRealtimeGateway(opts: RealtimeOptions) {
   const byOrg = new Map<string, Set<Connection>>();
   let connections = 0;
+  const instance = crypto.randomUUID();
+  /** `${orgId} ${topic}` → member (instance:connection) → who and what, until when. */
+  const presence = new Map<string, Map<string, { userId: string; state: PresenceState; until: number }>>();
 
   const send = (c: Connection, msg: unknown) => {
     if (c.ws.readyState !== 1) return;
@@ -105,6 +122,53 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
     }
   });
 
+  /** Who is on a topic now: one entry per user, "replying" winning over "viewing". */
+  function presenceOf(orgId: string, topic: string) {
+    const users = new Map<string, PresenceState>();
+    for (const m of presence.get(`${orgId} ${topic}`)?.values() ?? []) {
+      if (users.get(m.userId) !== 'replying') users.set(m.userId, m.state);
+    }
+    return [...users].map(([userId, state]) => ({ userId, state }));
+  }
+  function broadcastPresence(orgId: string, topic: string) {
+    const users = presenceOf(orgId, topic);
+    for (const c of byOrg.get(orgId) ?? []) if (c.subs.has(topic)) send(c, { type: 'presence', topic, users });
+  }
+  function applyPresence(m: Record<string, unknown>) {
+    const { orgId, topic, member, userId, state } = m as { orgId: string; topic: string; member: string; userId: string; state: PresenceState };
+    if (typeof orgId !== 'string' || typeof topic !== 'string' || typeof member !== 'string') return;
+    const key = `${orgId} ${topic}`;
+    let members = presence.get(key);
+    if (state === 'left') {
+      if (!members?.delete(member)) return;
+      if (members.size === 0) presence.delete(key);
+    } else {
+      if (!members) presence.set(key, (members = new Map()));
+      if (members.size >= 256 && !members.has(member)) return;
+      members.set(member, { userId, state, until: Date.now() + PRESENCE_TTL_MS });
+    }
+    broadcastPresence(orgId, topic);
+  }
+  const announce = (c: Connection, topic: string, state: PresenceState) => {
+    const msg = { orgId: c.actor.orgId, topic, member: `${instance}:${c.id}`, userId: c.actor.userId ?? c.actor.id, state };
+    if (opts.bus) opts.bus.publish(PRESENCE_CHANNEL, msg);
+    else applyPresence(msg);
+  };
+  opts.bus?.subscribe(PRESENCE_CHANNEL, applyPresence);
+  const sweep = setInterval(() => {
+    const now = Date.now();
+    for (const [key, members] of presence) {
+      let changed = false;
+      for (const [id, m] of members) if (m.until < now) changed = members.delete(id) || changed;
+      if (members.size === 0) presence.delete(key);
+      if (changed) {
+        const i = key.indexOf(' ');
+        broadcastPresence(key.slice(0, i), key.slice(i + 1));
+      }
+    }
+  }, 10_000);
+  sweep.unref();
+
   async function subscribe(c: Connection, topic: string, since: number | undefined) {
     let decision: TopicDecision = 'not_found';
     let known = false;
@@ -125,9 +189,14 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
       });
     }
     if (c.subs.has(topic)) return send(c, { type: 'subscribed', topic });
+    const here = presenceOf(c.actor.orgId, topic);
     const sub: Subscription = { live: since === undefined, buffer: [], lastId: 0 };
     c.subs.set(topic, sub);
-    if (since === undefined) return send(c, { type: 'subscribed', topic });
+    if (since === undefined) {
+      send(c, { type: 'subscribed', topic });
+      if (here.length) send(c, { type: 'presence', topic, users: here });
+      return;
+    }
     const missed = await eventsSince(opts.db, c.actor.orgId, since, [topic], REPLAY_LIMIT);
     send(c, { type: 'subscribed', topic, replayed: missed.length, truncated: missed.length === REPLAY_LIMIT });
     for (const row of missed) {
@@ -162,7 +231,7 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
           socket.close(4401, 'unauthorized');
         };
         const attach = (actor: Actor, token: string) => {
-          conn = { ws: socket, actor, token, subs: new Map() };
+          conn = { id: crypto.randomUUID(), ws: socket, actor, token, subs: new Map() };
           connections++;
           let set = byOrg.get(actor.orgId);
           if (!set) byOrg.set(actor.orgId, (set = new Set()));
@@ -184,8 +253,13 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
           }
           if (!conn) return closeUnauthorized();
           if (msg.type === 'unsubscribe') {
-            conn.subs.delete(msg.topic);
+            if (conn.subs.delete(msg.topic)) announce(conn, msg.topic, 'left');
             return socket.send(JSON.stringify({ type: 'unsubscribed', topic: msg.topic }));
+          }
+          if (msg.type === 'presence') {
+            // Only on a topic this connection may read (it subscribed, so the rule said yes).
+            if (!conn.subs.has(msg.topic)) return socket.send(JSON.stringify({ type: 'error', code: 'not_subscribed', topic: msg.topic, message: 'Subscribe to the topic first.' }));
+            return announce(conn, msg.topic, msg.state);
           }
           await subscribe(conn, msg.topic, msg.since ?? since);
         };
@@ -212,8 +286,10 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
         socket.on('close', () => {
           clearInterval(recheck);
           if (conn) {
+            const c: Connection = conn;
             connections--;
-            byOrg.get(conn.actor.orgId)?.delete(conn);
+            byOrg.get(c.actor.orgId)?.delete(c);
+            for (const topic of c.subs.keys()) if (presence.get(`${c.actor.orgId} ${topic}`)?.has(`${instance}:${c.id}`)) announce(c, topic, 'left');
           }
         });
         if (!token) {
