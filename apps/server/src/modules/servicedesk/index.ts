@@ -3,6 +3,7 @@ import type { TopicRule } from '../../platform/realtime/gateway.ts';
 import { can } from '../../platform/access/ability.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { createAdminService } from './admin.service.ts';
+import { createConversationsService } from './conversations.service.ts';
 import { servicedeskAdminRoutes } from './admin.routes.ts';
 import { createFilesService } from './files.service.ts';
 import { portalRoutes } from './portal.routes.ts';
@@ -10,6 +11,7 @@ import { createRepliesService } from './replies.service.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketsRoutes } from './tickets.routes.ts';
 import { createTicketsService } from './tickets.service.ts';
+import { webhookRoutes } from './webhooks.routes.ts';
 
 export type { ServicedeskDeps } from './servicedesk.context.ts';
 
@@ -19,6 +21,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
   const replies = createRepliesService(deps, tickets);
   const files = createFilesService(deps, tickets);
   const admin = createAdminService(deps, tickets);
+  const conversations = createConversationsService(deps, tickets, replies);
   const topics: TopicRule[] = [
     { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden') },
     {
@@ -35,12 +38,13 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
     },
   ];
   return {
-    services: { tickets, replies, files, admin },
+    services: { tickets, replies, files, admin, conversations },
     topics,
     routes(api: ApiInstance) {
       ticketsRoutes(api, tickets, replies);
       servicedeskAdminRoutes(api, admin);
       portalRoutes(api, { tickets, replies, files, orgBySlug: deps.orgBySlug, formRateLimit: deps.formRateLimit, uploadMaxBytes: deps.uploadMaxBytes });
+      webhookRoutes(api, { ...deps.chat, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
     },
   };
 }

@@ -272,6 +272,8 @@ export function createTicketsService(deps: ServicedeskDeps) {
     visible,
     checkUpdate,
     scopeOf,
+    /** The insert path of every channel, for use cases that open a ticket inside their own transaction (chat). */
+    insertTicket,
 
     async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
       return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));
