@@ -10,8 +10,8 @@ import { sql } from 'drizzle-orm';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { twilioSignature, twilioSms } from '../src/platform/messaging/twilio.ts';
-import { whatsappCloud, whatsappSignature } from '../src/platform/messaging/whatsapp.ts';
-import { bearer, createOrg, createTestApp, expectProblem, type TestApp } from './helpers.ts';
+import { WHATSAPP_WEBHOOK_EXAMPLE, whatsappCloud, whatsappSignature } from '../src/platform/messaging/whatsapp.ts';
+import { bearer, createOrg, createTestApp, expectProblem, until, type TestApp } from './helpers.ts';
 
 // ---------------------------------------------------------------------------------------------
 // The stand-in provider
@@ -128,39 +128,18 @@ beforeEach(() => provider.failNext.clear());
 
 const rows = async <T>(q: ReturnType<typeof sql>) => ((await t.database.db.execute(q)) as unknown as { rows: T[] }).rows;
 const count = async (table: string) => Number((await rows<{ n: number }>(sql.raw(`select count(*)::int as n from ${table}`)))[0]!.n);
-const until = async <T>(fn: () => Promise<T | undefined | null | false>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error('timed out');
-};
 
 let wamid = 0;
-/** A WhatsApp Cloud API notification with one text message from `from` (digits, no +). */
+/** A WhatsApp Cloud API notification (the documented example) with one message from `from` (digits, no +). */
 function waPayload(from: string, text: string | null, id = `wamid.test${++wamid}`, phoneNumberId = creds.phoneNumberId) {
-  const message = text === null ? { from, id, timestamp: '1749416383', type: 'image', image: { id: 'media1', mime_type: 'image/jpeg' } } : { from, id, timestamp: '1749416383', type: 'text', text: { body: text } };
-  return {
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: '102290129340398',
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550783881', phone_number_id: phoneNumberId },
-              contacts: [{ profile: { name: 'Customer' }, wa_id: from }],
-              messages: [message],
-            },
-          },
-        ],
-      },
-    ],
-  };
+  const payload = structuredClone(WHATSAPP_WEBHOOK_EXAMPLE);
+  const value = payload.entry[0]!.changes[0]!.value;
+  value.metadata.phone_number_id = phoneNumberId;
+  value.contacts[0]!.wa_id = from;
+  value.messages = [
+    text === null ? { from, id, timestamp: '1749416383', type: 'image', image: { id: 'media1', mime_type: 'image/jpeg' } } : { from, id, timestamp: '1749416383', type: 'text', text: { body: text } },
+  ];
+  return payload;
 }
 
 type Signing = 'valid' | 'none' | 'wrong-secret' | 'no-prefix';
@@ -178,7 +157,7 @@ async function say(slug: string, from: string, text: string | null): Promise<str
   const res = await postWa(slug, payload);
   expect(res.statusCode, res.body).toBe(200);
   expect(res.json()).toEqual({ received: 1, duplicates: 0 });
-  return payload.entry[0]!.changes[0]!.value.messages[0]!.id;
+  return String(payload.entry[0]!.changes[0]!.value.messages[0]!.id);
 }
 
 let smsId = 0;

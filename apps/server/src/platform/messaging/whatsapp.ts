@@ -36,6 +36,27 @@ const message = z.looseObject({
     .optional(),
 });
 
+/** A notification carrying one text message, as the Cloud API documents it. */
+export const WHATSAPP_WEBHOOK_EXAMPLE = {
+  object: 'whatsapp_business_account',
+  entry: [
+    {
+      id: '102290129340398',
+      changes: [
+        {
+          field: 'messages',
+          value: {
+            messaging_product: 'whatsapp',
+            metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+            contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: '16505551234' }],
+            messages: [{ from: '16505551234', id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', timestamp: '1749416383', type: 'text', text: { body: 'Hello' } }] as Record<string, unknown>[],
+          },
+        },
+      ],
+    },
+  ],
+};
+
 /** The webhook notification of the WhatsApp Business Cloud API (fields we do not read pass through). */
 export const whatsappWebhookSchema = z
   .looseObject({
@@ -61,29 +82,7 @@ export const whatsappWebhookSchema = z
       )
       .max(1000),
   })
-  .meta({
-    examples: [
-      {
-        object: 'whatsapp_business_account',
-        entry: [
-          {
-            id: '102290129340398',
-            changes: [
-              {
-                field: 'messages',
-                value: {
-                  messaging_product: 'whatsapp',
-                  metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
-                  contacts: [{ profile: { name: 'Sheena Nelson' }, wa_id: '16505551234' }],
-                  messages: [{ from: '16505551234', id: 'wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=', timestamp: '1749416383', type: 'text', text: { body: 'Hello' } }],
-                },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  });
+  .meta({ examples: [WHATSAPP_WEBHOOK_EXAMPLE] });
 export type WhatsAppWebhook = z.infer<typeof whatsappWebhookSchema>;
 
 /** The text of a message we can read: a text, a quick-reply button or an interactive reply. */
