@@ -50,8 +50,8 @@ async function setUp(url: string) {
   await app.ready();
   const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'bench@imsop.test', password: PASSWORD } });
   const token = (login.json() as { accessToken: string }).accessToken;
-  const [{ id: orgId }] = await queryRows<{ id: string }>(database.db, sql`select id from organizations where slug = 'default'`);
-  return { database, app, token, orgId: orgId! };
+  const [org] = await queryRows<{ id: string }>(database.db, sql`select id from organizations where slug = 'default'`);
+  return { database, app, token, orgId: org!.id };
 }
 
 /** Tickets made in bulk by SQL (the API would take hours for a million): spread over 90 days. */
@@ -116,7 +116,7 @@ async function recalcScenario(log: (line: string) => void) {
       });
       // Open tickets only: the job recalculates open ones. Every status of the generator is open here but resolved/closed.
       const seeded = await seedTickets(database, orgId, Math.round(RECALC / 0.75), true);
-      const [{ n: open }] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from tickets where status in ('new','open','pending_customer','on_hold')`);
+      const open = (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from tickets where status in ('new','open','pending_customer','on_hold')`))[0]!.n;
       log(`seeded ${open} open tickets with timelines in ${seeded.toFixed(1)} s`);
       const sla = app.platform.servicedesk.services.sla;
 
@@ -134,7 +134,7 @@ async function recalcScenario(log: (line: string) => void) {
         runs.push((performance.now() - t0) / 1000);
         if (n !== open) throw new Error(`recalculated ${n}, expected ${open}`);
       }
-      const [{ n: withSla }] = await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from tickets where sla is not null and status in ('new','open','pending_customer','on_hold')`);
+      const withSla = (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from tickets where sla is not null and status in ('new','open','pending_customer','on_hold')`))[0]!.n;
       if (withSla !== open) throw new Error(`${open - withSla} open tickets have no SLA state after recalculation`);
       const best = Math.min(...runs);
       const rows: Row[] = [

@@ -33,6 +33,9 @@ import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
 import { createNotifier, type Notifier } from './platform/notify/notify.ts';
 import { smtpTransport } from './platform/notify/email.ts';
+import { chatTransport } from './platform/notify/chat.ts';
+import { twilioSms } from './platform/messaging/twilio.ts';
+import { whatsappCloud } from './platform/messaging/whatsapp.ts';
 
 export interface BuildOptions {
   config: Config;
@@ -101,9 +104,25 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
   const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
   const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
+  const chat = {
+    whatsapp: whatsappCloud({
+      apiUrl: config.WHATSAPP_API_URL,
+      version: config.WHATSAPP_API_VERSION,
+      token: config.WHATSAPP_TOKEN,
+      phoneNumberId: config.WHATSAPP_PHONE_NUMBER_ID,
+      appSecret: config.WHATSAPP_APP_SECRET,
+      verifyToken: config.WHATSAPP_VERIFY_TOKEN,
+    }),
+    sms: twilioSms({ apiUrl: config.TWILIO_API_URL, accountSid: config.TWILIO_ACCOUNT_SID, authToken: config.TWILIO_AUTH_TOKEN, from: config.TWILIO_FROM }),
+  };
   const notifier = createNotifier({
     db: database.db,
-    transports: config.SMTP_URL ? { email: smtpTransport(config.SMTP_URL, config.MAIL_FROM) } : {},
+    // A channel without a configured sender keeps its messages in the notifications log.
+    transports: {
+      ...(config.SMTP_URL ? { email: smtpTransport(config.SMTP_URL, config.MAIL_FROM) } : {}),
+      ...(chat.whatsapp.canSend ? { whatsapp: chatTransport(chat.whatsapp) } : {}),
+      ...(chat.sms.canSend ? { sms: chatTransport(chat.sms) } : {}),
+    },
     onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
   });
   const servicedesk = createServicedeskModule({
@@ -122,6 +141,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     uploadMaxBytes: config.UPLOAD_MAX_BYTES,
     formRateLimit: config.TICKET_FORM_RATE_LIMIT,
     slaTickMs: config.SLA_TICK_SECONDS * 1000,
+    chat,
   });
   const realtime = createRealtimeGateway({
     db: database.db,
@@ -181,6 +201,19 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
           deviceKey: { type: 'apiKey', in: 'header', name: 'X-Device-Key', description: 'A device key (telemetry ingest only)' },
+          whatsappSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Hub-Signature-256',
+            description: 'WhatsApp webhooks: sha256= and the hex HMAC-SHA256 of the raw body with the Meta app secret',
+          },
+          whatsappVerifyToken: { type: 'apiKey', in: 'query', name: 'hub.verify_token', description: 'The WhatsApp webhook handshake’s verify token' },
+          twilioSignature: {
+            type: 'apiKey',
+            in: 'header',
+            name: 'X-Twilio-Signature',
+            description: 'Twilio webhooks: base64 HMAC-SHA1 of the full URL and the sorted POST parameters with the auth token',
+          },
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],

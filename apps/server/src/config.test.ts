@@ -39,4 +39,48 @@ describe('loadConfig', () => {
     expect(c.CORS_ORIGINS).toEqual(['https://a.example', 'https://b.example']);
     expect(c.DATABASE_URL).toBe('postgres://u@h:5432/db');
   });
+
+  describe('chat channels', () => {
+    const sid = `AC${'0123456789abcdef'.repeat(2)}`;
+    it('are optional, with the public API bases as defaults', () => {
+      const c = loadConfig({});
+      expect(c.WHATSAPP_API_URL).toBe('https://graph.facebook.com');
+      expect(c.WHATSAPP_API_VERSION).toBe('v21.0');
+      expect(c.TWILIO_API_URL).toBe('https://api.twilio.com');
+      expect([c.WHATSAPP_TOKEN, c.WHATSAPP_APP_SECRET, c.TWILIO_AUTH_TOKEN, c.TWILIO_FROM]).toEqual([undefined, undefined, undefined, undefined]);
+    });
+
+    it('accept a complete configuration (a sender number or a Messaging Service SID)', () => {
+      const c = loadConfig({ WHATSAPP_TOKEN: 'wa-token-123', WHATSAPP_PHONE_NUMBER_ID: '106540352242922', TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 'tw-token-123', TWILIO_FROM: '+15005550006' });
+      expect(c.WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
+      expect(loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 'tw-token-123', TWILIO_FROM: `MG${'a'.repeat(32)}` }).TWILIO_FROM).toMatch(/^MG/);
+      // Inbound only: a secret to verify webhooks, nothing to send with.
+      expect(loadConfig({ WHATSAPP_APP_SECRET: 'app-secret-123', TWILIO_AUTH_TOKEN: 'tw-token-123' }).WHATSAPP_APP_SECRET).toBe('app-secret-123');
+    });
+
+    it.each([
+      [{ WHATSAPP_TOKEN: 'wa-token-123' }, 'WHATSAPP_PHONE_NUMBER_ID'],
+      [{ WHATSAPP_PHONE_NUMBER_ID: '123' }, 'WHATSAPP_TOKEN'],
+      [{ WHATSAPP_PHONE_NUMBER_ID: 'abc', WHATSAPP_TOKEN: 'wa-token-123' }, 'WHATSAPP_PHONE_NUMBER_ID'],
+      [{ WHATSAPP_API_VERSION: '21' }, 'WHATSAPP_API_VERSION'],
+      [{ WHATSAPP_API_URL: 'graph' }, 'WHATSAPP_API_URL'],
+      [{ WHATSAPP_APP_SECRET: 'short' }, 'WHATSAPP_APP_SECRET'],
+      [{ TWILIO_FROM: '+15005550006' }, 'TWILIO_ACCOUNT_SID'],
+      [{ TWILIO_ACCOUNT_SID: sid }, 'TWILIO_AUTH_TOKEN'],
+      [{ TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tw-token-123' }, 'TWILIO_ACCOUNT_SID'],
+      [{ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 'tw-token-123', TWILIO_FROM: '0207 946 0958' }, 'TWILIO_FROM'],
+    ])('refuse half or malformed settings: %o names %s', (env, name) => {
+      expect(() => loadConfig(env as Record<string, string>)).toThrow(new RegExp(`^Invalid configuration: ${name}:`));
+    });
+
+    it('never print a secret back', () => {
+      const token = 'x'.repeat(2000);
+      expect(() => loadConfig({ TWILIO_AUTH_TOKEN: token })).toThrow(/TWILIO_AUTH_TOKEN/);
+      try {
+        loadConfig({ TWILIO_AUTH_TOKEN: token });
+      } catch (err) {
+        expect((err as Error).message).not.toContain(token);
+      }
+    });
+  });
 });

@@ -14,6 +14,9 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional();
 
+/** A credential: never printed back in an error (the message names the variable only). */
+const secret = z.string().min(8, 'must be at least 8 characters').max(1024).optional();
+
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -67,6 +70,35 @@ export const configSchema = z.object({
   SLA_TICK_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   /** The From address of outbound email. */
   MAIL_FROM: z.string().trim().min(3).max(254).default('IMSOP Service Desk <support@imsop.local>'),
+  /** WhatsApp Business Cloud API (Graph API) base URL and version. */
+  WHATSAPP_API_URL: z.url().default('https://graph.facebook.com'),
+  WHATSAPP_API_VERSION: z.string().regex(/^v\d+\.\d+$/, 'must look like v21.0').default('v21.0'),
+  /** Access token of a system user with whatsapp_business_messaging; with the phone number id, enables sending. */
+  WHATSAPP_TOKEN: secret,
+  /** The business phone number's id (digits) that sends, and whose inbound messages are read. */
+  WHATSAPP_PHONE_NUMBER_ID: z.string().regex(/^\d{1,32}$/, 'must be the numeric phone number id').optional(),
+  /** The Meta app secret: inbound webhooks are accepted only with its X-Hub-Signature-256. */
+  WHATSAPP_APP_SECRET: secret,
+  /** The verify token of the webhook subscription handshake. */
+  WHATSAPP_VERIFY_TOKEN: secret,
+  /** Twilio REST API base URL. */
+  TWILIO_API_URL: z.url().default('https://api.twilio.com'),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID (AC followed by 32 hex digits)').optional(),
+  /** Auth token: the basic-auth password for sending and the key of inbound X-Twilio-Signature. */
+  TWILIO_AUTH_TOKEN: secret,
+  /** The SMS sender: an E.164 number or a Messaging Service SID (MG…). */
+  TWILIO_FROM: z.string().regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number or a Messaging Service SID').optional(),
+}).superRefine((c, ctx) => {
+  // Half a channel is a mistake worth refusing at start rather than discovering at the first message.
+  const pairs: [keyof typeof c, keyof typeof c][] = [
+    ['WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'],
+    ['WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_TOKEN'],
+    ['TWILIO_FROM', 'TWILIO_ACCOUNT_SID'],
+    ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
+  ];
+  for (const [set, needed] of pairs) {
+    if (c[set] !== undefined && c[needed] === undefined) ctx.addIssue({ code: 'custom', path: [needed], message: `must be set when ${set} is` });
+  }
 });
 
 export type Config = Readonly<

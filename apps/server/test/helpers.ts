@@ -176,3 +176,14 @@ export function expectProblem(res: LightMyRequestResponse, status: number, code?
   }
   return body;
 }
+
+/** Polls `fn` until it answers something truthy (a queued message delivered, a row updated). */
+export async function until<T>(fn: () => Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    const v = await fn();
+    if (v) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('timed out');
+}

@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { simpleParser, type ParsedMail } from 'mailparser';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestApp, type TestApp } from './helpers.ts';
+import { createTestApp, until, type TestApp } from './helpers.ts';
 
 /** A local SMTP server standing in for the mail relay: it keeps what it receives, or refuses on demand. */
 function localSmtp() {
@@ -37,15 +37,6 @@ function localSmtp() {
   };
 }
 
-const until = async <T>(fn: () => Promise<T | undefined>, ms = 10_000): Promise<T> => {
-  const end = Date.now() + ms;
-  while (Date.now() < end) {
-    const v = await fn();
-    if (v) return v;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('timed out');
-};
 
 const submit = (t: TestApp, email: string) =>
   t.inject({

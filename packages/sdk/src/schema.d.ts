@@ -8202,7 +8202,7 @@ export interface paths {
                     assigneeId?: string;
                     teamId?: string;
                     category?: string;
-                    channel?: "web" | "email" | "whatsapp" | "api";
+                    channel?: "web" | "email" | "whatsapp" | "sms" | "api";
                     tag?: string;
                     q?: string;
                     from?: string;
@@ -8236,7 +8236,7 @@ export interface paths {
                                 teamId: string | null;
                                 assigneeId: string | null;
                                 /** @enum {string} */
-                                channel: "web" | "email" | "whatsapp" | "api";
+                                channel: "web" | "email" | "whatsapp" | "sms" | "api";
                                 requester: {
                                     name: string;
                                     email: string | null;
@@ -8341,7 +8341,7 @@ export interface paths {
                         teamId?: string | null;
                         assigneeId?: string | null;
                         /** @enum {string} */
-                        channel?: "web" | "email" | "whatsapp" | "api";
+                        channel?: "web" | "email" | "whatsapp" | "sms" | "api";
                         customFields?: {
                             [key: string]: unknown;
                         };
@@ -8371,7 +8371,7 @@ export interface paths {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -8512,7 +8512,7 @@ export interface paths {
                                 teamId: string | null;
                                 assigneeId: string | null;
                                 /** @enum {string} */
-                                channel: "web" | "email" | "whatsapp" | "api";
+                                channel: "web" | "email" | "whatsapp" | "sms" | "api";
                                 requester: {
                                     name: string;
                                     email: string | null;
@@ -8642,7 +8642,7 @@ export interface paths {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -8849,7 +8849,7 @@ export interface paths {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -8978,7 +8978,7 @@ export interface paths {
                                 teamId: string | null;
                                 assigneeId: string | null;
                                 /** @enum {string} */
-                                channel: "web" | "email" | "whatsapp" | "api";
+                                channel: "web" | "email" | "whatsapp" | "sms" | "api";
                                 requester: {
                                     name: string;
                                     email: string | null;
@@ -9012,7 +9012,7 @@ export interface paths {
                                 teamId: string | null;
                                 assigneeId: string | null;
                                 /** @enum {string} */
-                                channel: "web" | "email" | "whatsapp" | "api";
+                                channel: "web" | "email" | "whatsapp" | "sms" | "api";
                                 requester: {
                                     name: string;
                                     email: string | null;
@@ -9132,7 +9132,7 @@ export interface paths {
                             body: string;
                             isInternal: boolean;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
                             attachmentIds: string[];
                             createdAt: string;
                         }[];
@@ -9234,7 +9234,7 @@ export interface paths {
                             body: string;
                             isInternal: boolean;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
                             attachmentIds: string[];
                             createdAt: string;
                         };
@@ -11360,7 +11360,7 @@ export interface paths {
                         conditions?: {
                             priority?: ("low" | "medium" | "high" | "urgent")[];
                             category?: string[];
-                            channel?: ("web" | "email" | "whatsapp" | "api")[];
+                            channel?: ("web" | "email" | "whatsapp" | "sms" | "api")[];
                             requesterOrgId?: string[];
                             requesterDomain?: string[];
                             tagsAny?: string[];
@@ -11717,7 +11717,7 @@ export interface paths {
                         conditions?: {
                             priority?: ("low" | "medium" | "high" | "urgent")[];
                             category?: string[];
-                            channel?: ("web" | "email" | "whatsapp" | "api")[];
+                            channel?: ("web" | "email" | "whatsapp" | "sms" | "api")[];
                             requesterOrgId?: string[];
                             requesterDomain?: string[];
                             tagsAny?: string[];
@@ -11991,7 +11991,7 @@ export interface paths {
                                 teamId: string | null;
                                 assigneeId: string | null;
                                 /** @enum {string} */
-                                channel: "web" | "email" | "whatsapp" | "api";
+                                channel: "web" | "email" | "whatsapp" | "sms" | "api";
                                 requester: {
                                     name: string;
                                     email: string | null;
@@ -12921,7 +12921,7 @@ export interface paths {
                             body: string;
                             isInternal: boolean;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
                             attachmentIds: string[];
                             createdAt: string;
                         };
@@ -13412,6 +13412,441 @@ export interface paths {
                 };
                 /** @description Default Response */
                 422: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/whatsapp/{orgSlug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** WhatsApp webhook verification handshake: echoes hub.challenge when hub.verify_token matches */
+        get: {
+            parameters: {
+                query?: {
+                    "hub.mode"?: string;
+                    "hub.challenge"?: string;
+                };
+                header?: never;
+                path: {
+                    /** @description The organization whose service desk receives the messages */
+                    orgSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The challenge, echoed */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/plain": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** WhatsApp Business Cloud API webhook: customers open and follow tickets by chat (signed with the app secret) */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The organization whose service desk receives the messages */
+                    orgSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "whatsapp_business_account",
+                     *       "entry": [
+                     *         {
+                     *           "id": "102290129340398",
+                     *           "changes": [
+                     *             {
+                     *               "field": "messages",
+                     *               "value": {
+                     *                 "messaging_product": "whatsapp",
+                     *                 "metadata": {
+                     *                   "display_phone_number": "15550783881",
+                     *                   "phone_number_id": "106540352242922"
+                     *                 },
+                     *                 "contacts": [
+                     *                   {
+                     *                     "profile": {
+                     *                       "name": "Sheena Nelson"
+                     *                     },
+                     *                     "wa_id": "16505551234"
+                     *                   }
+                     *                 ],
+                     *                 "messages": [
+                     *                   {
+                     *                     "from": "16505551234",
+                     *                     "id": "wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=",
+                     *                     "timestamp": "1749416383",
+                     *                     "type": "text",
+                     *                     "text": {
+                     *                       "body": "Hello"
+                     *                     }
+                     *                   }
+                     *                 ]
+                     *               }
+                     *             }
+                     *           ]
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        object: string;
+                        entry: ({
+                            id?: string;
+                            changes: ({
+                                field: string;
+                                value: {
+                                    messaging_product?: string;
+                                    metadata?: {
+                                        phone_number_id: string;
+                                        display_phone_number?: string;
+                                    } & {
+                                        [key: string]: unknown;
+                                    };
+                                    messages?: ({
+                                        /** @description The customer’s WhatsApp id (their number, digits only) */
+                                        from: string;
+                                        /** @description The message id (wamid…); a redelivery carries the same one */
+                                        id: string;
+                                        timestamp?: string;
+                                        type: string;
+                                        text?: {
+                                            body: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        button?: {
+                                            text?: string;
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                        interactive?: {
+                                            button_reply?: {
+                                                title?: string;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                            list_reply?: {
+                                                title?: string;
+                                            } & {
+                                                [key: string]: unknown;
+                                            };
+                                        } & {
+                                            [key: string]: unknown;
+                                        };
+                                    } & {
+                                        [key: string]: unknown;
+                                    })[];
+                                    statuses?: unknown[];
+                                } & {
+                                    [key: string]: unknown;
+                                };
+                            } & {
+                                [key: string]: unknown;
+                            })[];
+                        } & {
+                            [key: string]: unknown;
+                        })[];
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description New customer messages applied */
+                            received: number;
+                            /** @description Redelivered messages ignored */
+                            duplicates: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/webhooks/sms/{orgSlug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Twilio incoming-SMS webhook (form-encoded, signed over this URL): customers open and follow tickets by text */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description The organization whose service desk receives the messages */
+                    orgSlug: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    /**
+                     * @example {
+                     *       "MessageSid": "SM1f0e8ae6ade43cb3c0ce4525424e404f",
+                     *       "AccountSid": "AC00000000000000000000000000000000",
+                     *       "From": "+14155550100",
+                     *       "To": "+14155550199",
+                     *       "Body": "Hello",
+                     *       "NumMedia": "0"
+                     *     }
+                     */
+                    "application/x-www-form-urlencoded": {
+                        MessageSid: string;
+                        AccountSid: string;
+                        From: string;
+                        To?: string;
+                        Body?: string;
+                        NumMedia?: string;
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            responses: {
+                /** @description An empty TwiML document: answers are sent through the REST API */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/xml": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": components["schemas"]["Problem"];
+                    };
+                };
+                /** @description Default Response */
+                415: {
                     headers: {
                         [name: string]: unknown;
                     };

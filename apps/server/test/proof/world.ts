@@ -180,6 +180,8 @@ const BY_NAME: Record<string, (w: World) => string> = {
   intoId: (w) => w.ids.ticket,
   attachmentIds: (w) => w.ids.file,
   calendarId: (w) => w.ids.calendar,
+  /** Provider webhooks name the org that receives the messages. */
+  orgSlug: (w) => w.org.slug,
 };
 
 /** Values of required headers, from the caller's own world (a requester link token is one's own). */

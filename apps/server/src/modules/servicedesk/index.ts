@@ -3,6 +3,7 @@ import type { TopicRule } from '../../platform/realtime/gateway.ts';
 import { can } from '../../platform/access/ability.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { createAdminService } from './admin.service.ts';
+import { createConversationsService } from './conversations.service.ts';
 import { servicedeskAdminRoutes } from './admin.routes.ts';
 import { createFilesService } from './files.service.ts';
 import { createInboundService } from './inbound.service.ts';
@@ -17,6 +18,7 @@ import { createSlaAdminService } from './sla-admin.service.ts';
 import { slaRoutes } from './sla.routes.ts';
 import { createDashboardsService } from './dashboards.service.ts';
 import { dashboardsRoutes } from './dashboards.routes.ts';
+import { webhookRoutes } from './webhooks.routes.ts';
 
 export type { ServicedeskDeps } from './servicedesk.context.ts';
 
@@ -30,6 +32,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
   const inbound = createInboundService(deps, tickets, replies, files);
   const slaAdmin = createSlaAdminService(deps, sla, tickets);
   const dashboards = createDashboardsService(deps);
+  const conversations = createConversationsService(deps, tickets, replies);
   const topics: TopicRule[] = [
     { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden') },
     {
@@ -66,7 +69,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       if (timer) clearInterval(timer);
       await running;
     },
-    services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards },
+    services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards, conversations },
     topics,
     routes(api: ApiInstance) {
       ticketsRoutes(api, tickets, replies);
@@ -75,6 +78,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       slaRoutes(api, slaAdmin);
       dashboardsRoutes(api, dashboards, deps.orgName);
       portalRoutes(api, { tickets, replies, files, orgBySlug: deps.orgBySlug, formRateLimit: deps.formRateLimit, uploadMaxBytes: deps.uploadMaxBytes });
+      webhookRoutes(api, { ...deps.chat, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
     },
   };
 }

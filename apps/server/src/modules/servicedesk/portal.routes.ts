@@ -12,7 +12,7 @@ import type { TicketsService } from './tickets.service.ts';
 import { TICKET_STATUSES } from './servicedesk.schema.ts';
 
 const fileSchema = z.object({ id: z.uuid(), name: z.string(), mime: z.string(), size: z.number(), sha256: z.string(), createdAt: z.string() });
-const slug = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, 'An organization slug');
+export const slug = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, 'An organization slug');
 const tokenHeader = z.looseObject({ 'x-ticket-token': z.string().min(20).max(100).describe('The token from the requester link') });
 const withFile = idParams.extend({ fileId: z.uuid() });
 /** A download: the file's own bytes and type (sniffed at upload). */

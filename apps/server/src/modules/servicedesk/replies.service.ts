@@ -7,6 +7,7 @@ import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { publishEvents } from '../../platform/events/outbox.ts';
 import { conflict, forbidden, notFound } from '../../platform/http/errors.ts';
 import { enqueueNotification } from '../../platform/notify/notify.ts';
+import { agentReplyText } from './conversation.ts';
 import { linkToken, replyMessageId, requesterLink, verifyLinkToken } from './links.ts';
 import { newId } from '../../platform/db/ids.ts';
 import { csatResponses, ticketReplies, tickets, ticketTimeline, type Channel, type TicketStatus } from './servicedesk.schema.ts';
@@ -48,9 +49,24 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
   const { db } = deps;
   const commit = commitIn(deps);
 
+  /**
+   * An agent's public reply reaches the requester where the ticket came from: a chat ticket on its
+   * own channel (WhatsApp or SMS) to the customer's phone, any other ticket by email.
+   */
   async function notifyRequester(tx: Tx, t: TicketRow, replyId: string, body: string) {
-    if (!t.requesterEmail) return;
     const token = linkToken(deps.linkKey, t.id, t.linkVersion);
+    if ((t.channel === 'whatsapp' || t.channel === 'sms') && t.requesterMobile) {
+      const link = requesterLink(deps.publicUrl, t.id, token);
+      await enqueueNotification(tx, {
+        orgId: t.orgId,
+        channel: t.channel,
+        to: t.requesterMobile,
+        body: agentReplyText(t.number, body, link, deps.chat[t.channel].maxText),
+        meta: { template: 'ticket.reply', ticketId: t.id, replyId },
+      });
+      return;
+    }
+    if (!t.requesterEmail) return;
     await enqueueNotification(tx, {
       orgId: t.orgId,
       channel: 'email',

@@ -9,6 +9,8 @@ import { files } from '../../platform/files/files.schema.ts';
 import type { FileScanner } from '../../platform/files/scan.ts';
 import type { FileStore } from '../../platform/files/store.ts';
 import { badRequest } from '../../platform/http/errors.ts';
+import type { MessagingProvider } from '../../platform/messaging/provider.ts';
+import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';
 import { servicedeskSettings } from './servicedesk.schema.ts';
 import type { TicketView } from './tickets.repository.ts';
@@ -34,6 +36,8 @@ export interface ServicedeskDeps {
   notifier: Notifier;
   publicUrl: string;
   uploadMaxBytes: number;
+  /** The chat channels' providers: they verify and read inbound webhooks (sending goes through the notifier). */
+  chat: { whatsapp: WhatsAppCloud; sms: MessagingProvider };
 }
 
 /** Who acts in an audit record: a person or key, or an anonymous requester (public form, signed link). */

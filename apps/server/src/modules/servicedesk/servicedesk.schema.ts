@@ -6,7 +6,7 @@ const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
 export const TICKET_STATUSES = ['new', 'open', 'pending_customer', 'on_hold', 'resolved', 'closed'] as const;
 export const TICKET_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
-export const CHANNELS = ['web', 'email', 'whatsapp', 'api'] as const;
+export const CHANNELS = ['web', 'email', 'whatsapp', 'sms', 'api'] as const;
 export const ASSIGNMENT_MODES = ['manual', 'round_robin', 'load_based'] as const;
 export const AUTHOR_TYPES = ['agent', 'requester', 'system'] as const;
 

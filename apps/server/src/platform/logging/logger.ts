@@ -26,7 +26,7 @@ export function loggerOptions(level: string): LoggerOptions {
     serializers: {
       req: (req: { method: string; url: string; id: string }) => ({
         method: req.method,
-        url: req.url.replace(/([?&][a-z_]*(token|key|code)=)[^&]*/gi, '$1[redacted]'),
+        url: req.url.replace(/([?&][a-z_.]*(token|key|code)=)[^&]*/gi, '$1[redacted]'),
         id: req.id,
       }),
     },

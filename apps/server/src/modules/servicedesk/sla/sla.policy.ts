@@ -7,7 +7,7 @@ import { fromIssues } from './sla.errors.ts';
 
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
-export const CHANNELS = ['web', 'email', 'whatsapp', 'api'] as const;
+export const CHANNELS = ['web', 'email', 'whatsapp', 'sms', 'api'] as const;
 export type Channel = (typeof CHANNELS)[number];
 export const TARGET_KINDS = ['firstResponse', 'nextResponse', 'resolution'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
