@@ -17,7 +17,7 @@ const MIN = 60_000;
 
 type Ticket = { id: string; number: number; priority: string; assigneeId: string | null; slaNextDueAt: string | null; status: string };
 type Stored = { targets: Record<string, { state: string; dueAt: string; breachedAt: string | null; achievedAt: string | null }> };
-const slaOf = async (id: string) => (await rows<{ sla: Stored | null }>(sql`select sla from tickets where id = ${id}`))[0]!.sla;
+const slaOf = async (id: string) => (await rows<{ state: Stored }>(sql`select state from ticket_sla where ticket_id = ${id}`))[0]?.state ?? null;
 
 const WEEKDAY_9_TO_5 = Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [['09:00', '17:00']]]));
 
@@ -71,8 +71,8 @@ describe('ticket clocks', () => {
   it('the first matching policy applies; only a public agent reply achieves the first response', async () => {
     const plain = await ticket();
     const vip = await ticket({ tags: ['vip'] });
-    const policies = await rows<{ id: string; sla_policy_id: string; name: string }>(
-      sql`select t.id, t.sla_policy_id, p.name from tickets t join sla_policies p on p.id = t.sla_policy_id where t.id in (${plain.id}, ${vip.id})`,
+    const policies = await rows<{ id: string; name: string }>(
+      sql`select s.ticket_id as id, p.name from ticket_sla s join sla_policies p on p.id = s.policy_id where s.ticket_id in (${plain.id}, ${vip.id})`,
     );
     expect(Object.fromEntries(policies.map((p) => [p.id, p.name]))).toEqual({ [plain.id]: 'Default', [vip.id]: 'VIP' });
     expect(vip.slaNextDueAt).not.toBeNull();

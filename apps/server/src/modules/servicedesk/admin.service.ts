@@ -6,7 +6,8 @@ import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
 import { renderTemplate, unknownPlaceholders } from './canned.ts';
 import { compileCustomFieldsSchema } from './custom-fields.ts';
-import { cannedResponses, sdTeamMembers, sdTeams, servicedeskSettings, type tickets } from './servicedesk.schema.ts';
+import { cannedResponses, sdTeamMembers, sdTeams, servicedeskSettings } from './servicedesk.schema.ts';
+import type { TicketRow } from './tickets.repository.ts';
 import { commitIn, type ServicedeskDeps } from './servicedesk.context.ts';
 import { linkToken, requesterLink } from './links.ts';
 import type { TicketsService } from './tickets.service.ts';
@@ -266,7 +267,7 @@ const toCanned = (c: typeof cannedResponses.$inferSelect) => ({
   updatedAt: c.updatedAt.toISOString(),
 });
 
-function valuesFor(t: typeof tickets.$inferSelect, me: { name: string; email: string } | undefined, publicUrl: string, key: Buffer) {
+function valuesFor(t: TicketRow, me: { name: string; email: string } | undefined, publicUrl: string, key: Buffer) {
   return {
     'ticket.number': t.number,
     'ticket.subject': t.subject,

@@ -6,9 +6,9 @@ import { queryRows, type Executor } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { publishEvents } from '../../platform/events/outbox.ts';
 import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
-import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets } from './servicedesk.schema.ts';
+import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from './servicedesk.schema.ts';
 import { commitIn, sqlList, type ServicedeskDeps } from './servicedesk.context.ts';
-import { teamsOf, toTicketView } from './tickets.repository.ts';
+import { selectTickets, teamsOf, toTicketView } from './tickets.repository.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
 
 const TARGETS = ['firstResponse', 'nextResponse', 'resolution'] as const;
@@ -34,9 +34,9 @@ function complianceSql(where: SQL) {
   return TARGETS.map(
     (k) => sql`
       select ${k} as target,
-        count(*) filter (where sla->'targets'->${k}->>'breachedAt' is null and sla->'targets'->${k}->>'achievedAt' is not null)::int as met,
-        count(*) filter (where sla->'targets'->${k}->>'breachedAt' is not null)::int as breached
-      from ${tickets} where ${where} and sla->'targets' ? ${k}`,
+        count(*) filter (where s.state->'targets'->${k}->>'breachedAt' is null and s.state->'targets'->${k}->>'achievedAt' is not null)::int as met,
+        count(*) filter (where s.state->'targets'->${k}->>'breachedAt' is not null)::int as breached
+      from ${tickets} join ${ticketSla} s on s.ticket_id = ${tickets.id} where ${where} and s.state->'targets' ? ${k}`,
   );
 }
 
@@ -84,11 +84,9 @@ export function createDashboardsService(deps: ServicedeskDeps) {
       const me = actor.userId ?? '00000000-0000-0000-0000-000000000000';
       return inOrg(db, actor.orgId, async (tx) => {
         const byStatus = await queryRows<{ status: string; n: number }>(tx, sql`select status, count(*)::int as n from ${tickets} where org_id = ${actor.orgId} and assignee_id = ${me} and ${open} group by status`);
-        const dueSoon = await tx
-          .select()
-          .from(tickets)
-          .where(and(eq(tickets.orgId, actor.orgId), eq(tickets.assigneeId, me), open, lte(tickets.slaNextDueAt, new Date(Date.now() + 4 * 3_600_000))))
-          .orderBy(asc(tickets.slaNextDueAt))
+        const dueSoon = await selectTickets(tx)
+          .where(and(eq(tickets.orgId, actor.orgId), eq(tickets.assigneeId, me), open, lte(ticketSla.nextDueAt, new Date(Date.now() + 4 * 3_600_000))))
+          .orderBy(asc(ticketSla.nextDueAt))
           .limit(10);
         const [csat] = await queryRows<{ avg: number | null; n: number }>(tx, sql`select avg(score)::float as avg, count(*)::int as n from ${csatResponses} where org_id = ${actor.orgId} and agent_id = ${me} and created_at >= ${new Date(Date.now() - 90 * DAY)}`);
         return {
@@ -109,8 +107,8 @@ export function createDashboardsService(deps: ServicedeskDeps) {
         const periodWhere = sql`${base} and ${tickets.createdAt} >= ${p.from} and ${tickets.createdAt} < ${p.to}`;
         const workload = await queryRows<{ agentId: string | null; open: number; dueSoon: number }>(tx, sql`
           select assignee_id as "agentId", count(*)::int as open,
-                 count(*) filter (where sla_next_due_at < now() + interval '4 hours')::int as "dueSoon"
-          from ${tickets} where ${base} and ${open} group by assignee_id order by open desc`);
+                 count(*) filter (where s.next_due_at < now() + interval '4 hours')::int as "dueSoon"
+          from ${tickets} left join ${ticketSla} s on s.ticket_id = ${tickets.id} where ${base} and ${open} group by assignee_id order by open desc`);
         const perAgent = await queryRows<{
           agentId: string;
           tickets: number;
@@ -120,11 +118,11 @@ export function createDashboardsService(deps: ServicedeskDeps) {
           resolutionWallMs: number | null;
         }>(tx, sql`
           select assignee_id as "agentId", count(*)::int as tickets,
-                 avg((sla->'targets'->'firstResponse'->>'elapsedBusinessMs')::float) filter (where sla->'targets'->'firstResponse'->>'achievedAt' is not null) as "firstResponseMs",
-                 avg((sla->'targets'->'resolution'->>'elapsedBusinessMs')::float) filter (where sla->'targets'->'resolution'->>'achievedAt' is not null) as "resolutionMs",
+                 avg((s.state->'targets'->'firstResponse'->>'elapsedBusinessMs')::float) filter (where s.state->'targets'->'firstResponse'->>'achievedAt' is not null) as "firstResponseMs",
+                 avg((s.state->'targets'->'resolution'->>'elapsedBusinessMs')::float) filter (where s.state->'targets'->'resolution'->>'achievedAt' is not null) as "resolutionMs",
                  avg(extract(epoch from (first_responded_at - created_at)) * 1000) as "firstResponseWallMs",
                  avg(extract(epoch from (resolved_at - created_at)) * 1000) as "resolutionWallMs"
-          from ${tickets} where ${periodWhere} and assignee_id is not null group by assignee_id`);
+          from ${tickets} left join ${ticketSla} s on s.ticket_id = ${tickets.id} where ${periodWhere} and assignee_id is not null group by assignee_id`);
         const breaches = await queryRows<{ kind: string; n: number }>(tx, sql`
           select f.kind, count(*)::int as n from ${slaFirings} f join ${tickets} on ${tickets.id} = f.ticket_id
           where ${base} and f.created_at >= ${p.from} and f.created_at < ${p.to} and f.kind in ('breach', 'escalation') group by f.kind`);

@@ -87,12 +87,6 @@ export const tickets = pgTable(
     lastCustomerReplyAt: ts('last_customer_reply_at'),
     resolvedAt: ts('resolved_at'),
     closedAt: ts('closed_at'),
-    /** The SLA policy that applies (first match), its per-target clock state, and the earliest open due time. */
-    slaPolicyId: uuid('sla_policy_id'),
-    sla: jsonb('sla').$type<Record<string, unknown> | null>(),
-    slaNextDueAt: ts('sla_next_due_at'),
-    /** When the SLA scheduler must look at the ticket next (a warning, breach or escalation falls due). */
-    slaWakeAt: ts('sla_wake_at'),
     search: tsvector('search').generatedAlwaysAs(
       sql`to_tsvector('simple', coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(category, ''))`,
     ),
@@ -107,8 +101,6 @@ export const tickets = pgTable(
     index('tickets_org_created').on(t.orgId, t.createdAt),
     index('tickets_search').using('gin', t.search),
     index('tickets_email_message').on(t.orgId, t.emailMessageId),
-    index('tickets_sla_due').on(t.slaNextDueAt).where(sql`sla_next_due_at is not null`),
-    index('tickets_sla_wake').on(t.slaWakeAt).where(sql`sla_wake_at is not null`),
     orgIsolation(),
   ],
 ).enableRLS();
@@ -181,6 +173,30 @@ export const servicedeskSettings = pgTable(
     updatedAt: updatedAt(),
   },
   () => [orgIsolation()],
+).enableRLS();
+
+/**
+ * A ticket's SLA clocks, derived from its timeline: the policy that applies, the per-target state,
+ * the earliest open due time and when the scheduler must look again. Kept off the ticket row, which
+ * carries many indexes, so that recalculating every open ticket rewrites only this narrow row.
+ */
+export const ticketSla = pgTable(
+  'ticket_sla',
+  {
+    ticketId: uuid('ticket_id')
+      .primaryKey()
+      .references(() => tickets.id, { onDelete: 'cascade' }),
+    orgId: orgId(),
+    policyId: uuid('policy_id').notNull(),
+    state: jsonb('state').$type<Record<string, unknown>>().notNull(),
+    nextDueAt: ts('next_due_at'),
+    wakeAt: ts('wake_at'),
+  },
+  (t) => [
+    index('ticket_sla_org_due').on(t.orgId, t.nextDueAt).where(sql`next_due_at is not null`),
+    index('ticket_sla_wake').on(t.wakeAt).where(sql`wake_at is not null`),
+    orgIsolation(),
+  ],
 ).enableRLS();
 
 /** Business hours: a time zone, weekly intervals and holidays (per org, optionally per team). */

@@ -5,10 +5,10 @@ import { publishEvents } from '../../platform/events/outbox.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { enqueueNotification } from '../../platform/notify/notify.ts';
 import { autoAssign, teamMemberIds } from './assignment.ts';
-import { sdTeams, slaCalendars, slaFirings, slaPolicies, tickets, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
+import { sdTeams, slaCalendars, slaFirings, slaPolicies, tickets, ticketSla, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketEvents } from './servicedesk.context.ts';
-import { addTimeline, toTicketView, type TicketRow } from './tickets.repository.ts';
+import { addTimeline, ticketColumns, toTicketView, type TicketRow } from './tickets.repository.ts';
 import {
   compileCalendar,
   computeTicketSla,
@@ -95,11 +95,11 @@ export function policyFor(setup: SlaSetup, t: TicketRow): Policy | null {
 type TimelineRow = typeof ticketTimeline.$inferSelect;
 
 /** The engine's view of a ticket: its timeline rows turned into clock events. */
-export function timelineFor(t: TicketRow, rows: TimelineRow[], setup: SlaSetup, current: Policy): TicketTimeline {
+export function timelineFor(t: TicketRow, rows: TimelineRow[], setup: SlaSetup, current: Policy, storedPolicyId: string | null = null): TicketTimeline {
   const created = rows.find((r) => r.kind === 'created');
   const firstChange = rows.find((r) => r.kind === 'policy');
   // The policy at creation: the one the first change moved away from, else the ticket's own.
-  const initialId = (created?.data.policyId as string | undefined) ?? (firstChange?.data.from as string | undefined) ?? t.slaPolicyId ?? current.id;
+  const initialId = (created?.data.policyId as string | undefined) ?? (firstChange?.data.from as string | undefined) ?? storedPolicyId ?? current.id;
   const events: TimelineEvent[] = [];
   for (const r of rows) {
     const at = r.at.getTime();
@@ -207,24 +207,26 @@ export function createSlaService(deps: ServicedeskDeps) {
   /** Recomputes the clocks of one ticket from its timeline and stores them; picks (or re-picks) its policy. */
   async function sync(tx: Tx, orgId: string, ticketId: string, setup?: SlaSetup | null, now = Date.now()) {
     const s = setup === undefined ? await loadSetup(tx, orgId) : setup;
-    const [t] = await tx.select().from(tickets).where(and(eq(tickets.orgId, orgId), eq(tickets.id, ticketId)));
+    const [t] = await tx.select(ticketColumns).from(tickets).where(and(eq(tickets.orgId, orgId), eq(tickets.id, ticketId)));
     if (!t) return;
+    const [prev] = await tx.select({ policyId: ticketSla.policyId }).from(ticketSla).where(eq(ticketSla.ticketId, ticketId));
     const policy = s ? policyFor(s, t) : null;
     if (!s || !policy) {
-      if (t.sla !== null || t.slaNextDueAt !== null || t.slaWakeAt !== null) {
-        await tx.update(tickets).set({ sla: null, slaNextDueAt: null, slaWakeAt: null, slaPolicyId: null }).where(eq(tickets.id, t.id));
-      }
+      if (prev) await tx.delete(ticketSla).where(eq(ticketSla.ticketId, ticketId));
       return;
     }
-    if (t.slaPolicyId && t.slaPolicyId !== policy.id) await addTimeline(tx, orgId, t.id, 'policy', { policyId: policy.id, from: t.slaPolicyId }, new Date(now));
+    if (prev && prev.policyId !== policy.id) await addTimeline(tx, orgId, t.id, 'policy', { policyId: policy.id, from: prev.policyId }, new Date(now));
     const rows = await tx.select().from(ticketTimeline).where(eq(ticketTimeline.ticketId, t.id)).orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id));
-    const sla = computeTicketSla(timelineFor({ ...t, slaPolicyId: t.slaPolicyId ?? policy.id }, rows, s, policy), { calendars: s.calendars, now });
+    const sla = computeTicketSla(timelineFor(t, rows, s, policy, prev?.policyId ?? null), { calendars: s.calendars, now });
     const { wake } = dueItems(sla, s.levels.get(sla.policyId) ?? [], await firedOf(tx, t.id), s.calendars, now);
     const next = nextDue(sla);
-    await tx
-      .update(tickets)
-      .set({ slaPolicyId: policy.id, sla: stored(sla) as unknown as Record<string, unknown>, slaNextDueAt: next === null ? null : new Date(next), slaWakeAt: wake === null ? null : new Date(wake) })
-      .where(eq(tickets.id, t.id));
+    const values = {
+      policyId: policy.id,
+      state: stored(sla) as unknown as Record<string, unknown>,
+      nextDueAt: next === null ? null : new Date(next),
+      wakeAt: wake === null ? null : new Date(wake),
+    };
+    await tx.insert(ticketSla).values({ ticketId: t.id, orgId, ...values }).onConflictDoUpdate({ target: ticketSla.ticketId, set: values });
     return sla;
   }
 
@@ -245,7 +247,7 @@ export function createSlaService(deps: ServicedeskDeps) {
         .returning();
       if (!won) continue;
       done++;
-      const [fresh] = await tx.select().from(tickets).where(eq(tickets.id, t.id));
+      const [fresh] = await tx.select(ticketColumns).from(tickets).where(eq(tickets.id, t.id));
       current = fresh ?? current;
       const view = toTicketView(current);
       const info = { target: d.target, cycle: d.cycle, at: new Date(d.at).toISOString() };
@@ -327,20 +329,22 @@ export function createSlaService(deps: ServicedeskDeps) {
     async tick(now = Date.now(), batch = 100): Promise<number> {
       const due = await inSystem(deps.db, (tx) =>
         tx
-          .select({ id: tickets.id, orgId: tickets.orgId })
-          .from(tickets)
-          .where(and(isNotNull(tickets.slaWakeAt), lte(tickets.slaWakeAt, new Date(now))))
-          .orderBy(asc(tickets.slaWakeAt))
+          .select({ id: ticketSla.ticketId, orgId: ticketSla.orgId })
+          .from(ticketSla)
+          .where(and(isNotNull(ticketSla.wakeAt), lte(ticketSla.wakeAt, new Date(now))))
+          .orderBy(asc(ticketSla.wakeAt))
           .limit(batch),
       );
       let fired = 0;
       for (const d of due) {
         fired += await inOrg(deps.db, d.orgId, async (tx) => {
+          // The ticket row is the lock: another worker on the same ticket skips it.
           const [t] = await tx
-            .select()
+            .select(ticketColumns)
             .from(tickets)
-            .where(and(eq(tickets.id, d.id), lte(tickets.slaWakeAt, new Date(now))))
-            .for('update', { skipLocked: true });
+            .innerJoin(ticketSla, eq(ticketSla.ticketId, tickets.id))
+            .where(and(eq(tickets.id, d.id), lte(ticketSla.wakeAt, new Date(now))))
+            .for('update', { of: tickets, skipLocked: true });
           return t ? fire(tx, t, now) : 0;
         });
       }
@@ -355,11 +359,12 @@ export function createSlaService(deps: ServicedeskDeps) {
     async recalculateOpen(tx: Tx, orgId: string, now = Date.now()): Promise<number> {
       const setup = await loadSetup(tx, orgId);
       const open = await tx
-        .select()
+        .select({ ...ticketColumns, storedPolicyId: ticketSla.policyId })
         .from(tickets)
+        .leftJoin(ticketSla, eq(ticketSla.ticketId, tickets.id))
         .where(and(eq(tickets.orgId, orgId), inArray(tickets.status, ['new', 'open', 'pending_customer', 'on_hold'])));
       if (!setup) {
-        if (open.length) await tx.update(tickets).set({ sla: null, slaNextDueAt: null, slaWakeAt: null, slaPolicyId: null }).where(and(eq(tickets.orgId, orgId), isNotNull(tickets.sla)));
+        await tx.delete(ticketSla).where(eq(ticketSla.orgId, orgId));
         return open.length;
       }
       const CHUNK = 2000;
@@ -376,16 +381,16 @@ export function createSlaService(deps: ServicedeskDeps) {
         for (const t of chunk) {
           const policy = policyFor(setup, t);
           if (!policy) continue;
-          const sla = computeTicketSla(timelineFor({ ...t, slaPolicyId: t.slaPolicyId ?? policy.id }, byTicket.get(t.id) ?? [], setup, policy), { calendars: setup.calendars, now });
+          const sla = computeTicketSla(timelineFor(t, byTicket.get(t.id) ?? [], setup, policy, t.storedPolicyId), { calendars: setup.calendars, now });
           const { wake } = dueItems(sla, setup.levels.get(sla.policyId) ?? [], firedBy.get(t.id) ?? new Set(), setup.calendars, now);
           const next = nextDue(sla);
-          values.push(sql`(${t.id}::uuid, ${policy.id}::uuid, ${JSON.stringify(stored(sla))}::jsonb, ${iso(next)}::timestamptz, ${iso(wake)}::timestamptz)`);
+          values.push(sql`(${t.id}::uuid, ${orgId}::uuid, ${policy.id}::uuid, ${JSON.stringify(stored(sla))}::jsonb, ${iso(next)}::timestamptz, ${iso(wake)}::timestamptz)`);
         }
         if (values.length) {
           await tx.execute(sql`
-            update tickets as t set sla_policy_id = v.policy, sla = v.sla, sla_next_due_at = v.next, sla_wake_at = v.wake
-            from (values ${sql.join(values, sql`, `)}) as v(id, policy, sla, next, wake)
-            where t.id = v.id`);
+            insert into ticket_sla (ticket_id, org_id, policy_id, state, next_due_at, wake_at)
+            values ${sql.join(values, sql`, `)}
+            on conflict (ticket_id) do update set policy_id = excluded.policy_id, state = excluded.state, next_due_at = excluded.next_due_at, wake_at = excluded.wake_at`);
         }
       }
       return open.length;
@@ -397,7 +402,8 @@ export function createSlaService(deps: ServicedeskDeps) {
       const policy = setup ? policyFor(setup, t) : null;
       if (!setup || !policy) return null;
       const rows = await tx.select().from(ticketTimeline).where(eq(ticketTimeline.ticketId, t.id)).orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id));
-      return explainTicketSla(timelineFor(t, rows, setup, policy), { calendars: setup.calendars, now });
+      const [prev] = await tx.select({ policyId: ticketSla.policyId }).from(ticketSla).where(eq(ticketSla.ticketId, t.id));
+      return explainTicketSla(timelineFor(t, rows, setup, policy, prev?.policyId ?? null), { calendars: setup.calendars, now });
     },
   };
 }

@@ -1,11 +1,20 @@
-import { and, asc, desc, eq, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/http/pagination.ts';
-import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
+import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketSla, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
 
-export type TicketRow = typeof tickets.$inferSelect;
+/** A ticket as read: every column but the search vector (an index input nobody reads back). */
+const { search: _search, ...columns } = getTableColumns(tickets);
+export const ticketColumns = columns;
+export type TicketRow = Omit<typeof tickets.$inferSelect, 'search'> & { search?: string | null };
+/** The ticket's columns and its earliest open SLA due time (from ticket_sla). */
+export const ticketSelection = { ...columns, slaNextDueAt: ticketSla.nextDueAt };
+export type TicketWithSla = TicketRow & { slaNextDueAt: Date | null };
+
+/** Tickets with their SLA due time; add `.where()`. */
+export const selectTickets = (tx: Executor) => tx.select(ticketSelection).from(tickets).leftJoin(ticketSla, eq(ticketSla.ticketId, tickets.id));
 export type ReplyRow = typeof ticketReplies.$inferSelect;
 
 export interface TicketView {
@@ -34,7 +43,7 @@ export interface TicketView {
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function toTicketView(t: TicketRow): TicketView {
+export function toTicketView(t: TicketRow & { slaNextDueAt?: Date | null }): TicketView {
   return {
     id: t.id,
     number: t.number,
@@ -54,7 +63,7 @@ export function toTicketView(t: TicketRow): TicketView {
     firstRespondedAt: iso(t.firstRespondedAt),
     resolvedAt: iso(t.resolvedAt),
     closedAt: iso(t.closedAt),
-    slaNextDueAt: iso(t.slaNextDueAt),
+    slaNextDueAt: iso(t.slaNextDueAt ?? null),
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };
@@ -94,9 +103,9 @@ export async function nextTicketNumber(tx: Executor, orgId: string): Promise<num
   return row!.last;
 }
 
-export async function findTicket(tx: Executor, orgId: string, id: string, lock = false): Promise<TicketRow | undefined> {
-  const q = tx.select().from(tickets).where(and(eq(tickets.orgId, orgId), eq(tickets.id, id)));
-  const [t] = lock ? await q.for('update') : await q;
+export async function findTicket(tx: Executor, orgId: string, id: string, lock = false): Promise<TicketWithSla | undefined> {
+  const q = selectTickets(tx).where(and(eq(tickets.orgId, orgId), eq(tickets.id, id)));
+  const [t] = lock ? await q.for('update', { of: tickets }) : await q;
   return t;
 }
 
@@ -168,7 +177,7 @@ export async function listTickets(
     updatedAt: tickets.updatedAt,
     number: tickets.number,
     priority: PRIORITY_RANK,
-    slaNextDueAt: tickets.slaNextDueAt,
+    slaNextDueAt: ticketSla.nextDueAt,
   }[sort.field];
   const numeric = sort.field === 'number' || sort.field === 'priority';
   const nullable = sort.field === 'slaNextDueAt';
@@ -177,7 +186,7 @@ export async function listTickets(
   const open = inArray(tickets.status, OPEN_STATUSES as TicketRow['status'][]);
   if (view === 'my_open') conds.push(open, eq(tickets.assigneeId, actor.userId ?? '00000000-0000-0000-0000-000000000000'));
   if (view === 'unassigned') conds.push(open, isNull(tickets.assigneeId));
-  if (view === 'breaching_soon') conds.push(open, sql`${tickets.slaNextDueAt} <= ${new Date(now.getTime() + BREACHING_SOON_MS)}`);
+  if (view === 'breaching_soon') conds.push(open, sql`${ticketSla.nextDueAt} <= ${new Date(now.getTime() + BREACHING_SOON_MS)}`);
   if (f.status?.length) conds.push(inArray(tickets.status, f.status as TicketRow['status'][]));
   if (f.priority?.length) conds.push(inArray(tickets.priority, f.priority as TicketRow['priority'][]));
   if (f.assigneeId) conds.push(eq(tickets.assigneeId, f.assigneeId));
@@ -203,9 +212,7 @@ export async function listTickets(
         : sql`((${col}, ${tickets.id}) ${cmp} (${value}, ${cursor.id}::uuid) or ${col} is null)`,
     );
   }
-  const rows = await tx
-    .select()
-    .from(tickets)
+  const rows = await selectTickets(tx)
     .where(and(...conds))
     .orderBy(sort.desc ? sql`${col} desc nulls last` : sql`${col} asc nulls last`, sort.desc ? desc(tickets.id) : asc(tickets.id))
     .limit(f.limit + 1);
