@@ -132,9 +132,12 @@ async function recalcScenario(log: (line: string) => void) {
       const baseline = (performance.now() - t0) / 1000;
 
       const runs: number[] = [];
+      const phases: string[] = [];
       for (let i = 0; i < 2; i++) {
+        const stats = { loadMs: 0, fetchMs: 0, computeMs: 0, writeMs: 0 };
         t0 = performance.now();
-        const n = await inOrg(database.db, orgId, (tx) => sla.recalculateOpen(tx, orgId));
+        const n = await inOrg(database.db, orgId, (tx) => sla.recalculateOpen(tx, orgId, Date.now(), stats));
+        phases.push(Object.entries(stats).map(([k, v]) => `${k.replace('Ms', '')} ${(v / 1000).toFixed(2)} s`).join(', '));
         runs.push((performance.now() - t0) / 1000);
         if (n !== open) throw new Error(`recalculated ${n}, expected ${open}`);
       }
@@ -153,7 +156,13 @@ async function recalcScenario(log: (line: string) => void) {
           goal: { on: 'rate', min: open / 5 },
         },
       ];
-      return { notes: [`PostgreSQL, ${open} open tickets with ${RECALC ? 'timelines' : ''}; best of ${runs.length} runs: ${runs.map((r) => r.toFixed(2)).join(' s, ')} s`], rows };
+      return {
+        notes: [
+          `PostgreSQL, ${open} open tickets with timelines; best of ${runs.length} runs: ${runs.map((r) => r.toFixed(2)).join(' s, ')} s`,
+          ...phases.map((p, i) => `run ${i + 1}: ${p}`),
+        ],
+        rows,
+      };
     } finally {
       await app.close();
       await database.close();

@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
@@ -54,6 +55,10 @@ export interface StoredSla {
 }
 
 const iso = (t: number | null) => (t === null ? null : new Date(t).toISOString());
+/** A PostgreSQL array literal (for `unnest`): the same text on node-postgres and PGlite. */
+export function pgArray(values: (string | null)[]): string {
+  return `{${values.map((v) => (v === null ? 'NULL' : `"${v.replaceAll('\\', '\\\\').replaceAll('"', '\\"')}"`)).join(',')}}`;
+}
 const PRIORITY_UP: Record<TicketPriority, TicketPriority> = { low: 'medium', medium: 'high', high: 'urgent', urgent: 'urgent' };
 
 export function policyFromRow(r: typeof slaPolicies.$inferSelect): Policy {
@@ -85,7 +90,10 @@ export async function loadSetup(tx: Executor, orgId: string): Promise<SlaSetup |
 }
 
 /** The policy whose conditions the ticket meets (first in order), else the default; null without one. */
-export function policyFor(setup: SlaSetup, t: TicketRow): Policy | null {
+/** What policy matching and the clocks read of a ticket. */
+export type ClockTicket = Pick<TicketRow, 'id' | 'createdAt' | 'priority' | 'category' | 'channel' | 'requesterEmail' | 'tags'>;
+
+export function policyFor(setup: SlaSetup, t: ClockTicket): Policy | null {
   const facts = { priority: t.priority, category: t.category, channel: t.channel, requesterEmail: t.requesterEmail, tags: t.tags };
   const idx = setup.ordered.findIndex((p) => matchPolicy(facts, [p], p).matchedBy === 'conditions');
   if (idx >= 0) return setup.ordered[idx]!;
@@ -95,7 +103,7 @@ export function policyFor(setup: SlaSetup, t: TicketRow): Policy | null {
 type TimelineRow = typeof ticketTimeline.$inferSelect;
 
 /** The engine's view of a ticket: its timeline rows turned into clock events. */
-export function timelineFor(t: TicketRow, rows: TimelineRow[], setup: SlaSetup, current: Policy, storedPolicyId: string | null = null): TicketTimeline {
+export function timelineFor(t: ClockTicket, rows: Pick<TimelineRow, 'at' | 'kind' | 'data'>[], setup: SlaSetup, current: Policy, storedPolicyId: string | null = null): TicketTimeline {
   const created = rows.find((r) => r.kind === 'created');
   const firstChange = rows.find((r) => r.kind === 'policy');
   // The policy at creation: the one the first change moved away from, else the ticket's own.
@@ -356,10 +364,25 @@ export function createSlaService(deps: ServicedeskDeps) {
     },
 
     /** Recomputes the clocks of the org's open tickets (after a calendar or policy change), in batches. */
-    async recalculateOpen(tx: Tx, orgId: string, now = Date.now()): Promise<number> {
+    async recalculateOpen(tx: Tx, orgId: string, now = Date.now(), stats?: { loadMs: number; fetchMs: number; computeMs: number; writeMs: number }): Promise<number> {
+      let mark = performance.now();
+      const lap = (k: 'loadMs' | 'fetchMs' | 'computeMs' | 'writeMs') => {
+        const t = performance.now();
+        if (stats) stats[k] += t - mark;
+        mark = t;
+      };
       const setup = await loadSetup(tx, orgId);
       const open = await tx
-        .select({ ...ticketColumns, storedPolicyId: ticketSla.policyId })
+        .select({
+          id: tickets.id,
+          createdAt: tickets.createdAt,
+          priority: tickets.priority,
+          category: tickets.category,
+          channel: tickets.channel,
+          requesterEmail: tickets.requesterEmail,
+          tags: tickets.tags,
+          storedPolicyId: ticketSla.policyId,
+        })
         .from(tickets)
         .leftJoin(ticketSla, eq(ticketSla.ticketId, tickets.id))
         .where(and(eq(tickets.orgId, orgId), inArray(tickets.status, ['new', 'open', 'pending_customer', 'on_hold'])));
@@ -367,31 +390,53 @@ export function createSlaService(deps: ServicedeskDeps) {
         await tx.delete(ticketSla).where(eq(ticketSla.orgId, orgId));
         return open.length;
       }
-      const CHUNK = 2000;
-      for (let i = 0; i < open.length; i += CHUNK) {
-        const chunk = open.slice(i, i + CHUNK);
-        const ids = chunk.map((t) => t.id);
-        const rows = await tx.select().from(ticketTimeline).where(inArray(ticketTimeline.ticketId, ids)).orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id));
-        const fired = await tx.select().from(slaFirings).where(inArray(slaFirings.ticketId, ids));
-        const byTicket = new Map<string, TimelineRow[]>();
+      lap('loadMs');
+      const CHUNK = 5000;
+      const fetchChunk = (ids: string[]) =>
+        Promise.all([
+          tx
+            .select({ ticketId: ticketTimeline.ticketId, at: ticketTimeline.at, kind: ticketTimeline.kind, data: ticketTimeline.data })
+            .from(ticketTimeline)
+            .where(inArray(ticketTimeline.ticketId, ids))
+            .orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id)),
+          tx.select().from(slaFirings).where(inArray(slaFirings.ticketId, ids)),
+        ]);
+      const chunks: (typeof open)[] = [];
+      for (let i = 0; i < open.length; i += CHUNK) chunks.push(open.slice(i, i + CHUNK));
+      // The next chunk's rows are fetched while this one is computed (the queries queue on the connection).
+      let pending = chunks.length ? fetchChunk(chunks[0]!.map((t) => t.id)) : null;
+      for (let c = 0; c < chunks.length; c++) {
+        const chunk = chunks[c]!;
+        const [rows, fired] = await pending!;
+        lap('fetchMs');
+        pending = c + 1 < chunks.length ? fetchChunk(chunks[c + 1]!.map((t) => t.id)) : null;
+        const byTicket = new Map<string, (typeof rows)[number][]>();
         for (const r of rows) (byTicket.get(r.ticketId) ?? byTicket.set(r.ticketId, []).get(r.ticketId)!).push(r);
         const firedBy = new Map<string, Set<string>>();
         for (const f of fired) (firedBy.get(f.ticketId) ?? firedBy.set(f.ticketId, new Set()).get(f.ticketId)!).add(firingKey(f as Firing));
-        const values: ReturnType<typeof sql>[] = [];
+        const cols = { id: [] as string[], policy: [] as string[], state: [] as string[], next: [] as (string | null)[], wake: [] as (string | null)[] };
         for (const t of chunk) {
           const policy = policyFor(setup, t);
           if (!policy) continue;
           const sla = computeTicketSla(timelineFor(t, byTicket.get(t.id) ?? [], setup, policy, t.storedPolicyId), { calendars: setup.calendars, now });
           const { wake } = dueItems(sla, setup.levels.get(sla.policyId) ?? [], firedBy.get(t.id) ?? new Set(), setup.calendars, now);
-          const next = nextDue(sla);
-          values.push(sql`(${t.id}::uuid, ${orgId}::uuid, ${policy.id}::uuid, ${JSON.stringify(stored(sla))}::jsonb, ${iso(next)}::timestamptz, ${iso(wake)}::timestamptz)`);
+          cols.id.push(t.id);
+          cols.policy.push(policy.id);
+          cols.state.push(JSON.stringify(stored(sla)));
+          cols.next.push(iso(nextDue(sla)));
+          cols.wake.push(iso(wake));
         }
-        if (values.length) {
+        lap('computeMs');
+        if (cols.id.length) {
+          // Five array parameters rather than five per row: one statement, cheap to bind.
           await tx.execute(sql`
             insert into ticket_sla (ticket_id, org_id, policy_id, state, next_due_at, wake_at)
-            values ${sql.join(values, sql`, `)}
+            select v.id, ${orgId}::uuid, v.policy, v.state, v.next, v.wake
+            from unnest(${pgArray(cols.id)}::uuid[], ${pgArray(cols.policy)}::uuid[], ${pgArray(cols.state)}::jsonb[], ${pgArray(cols.next)}::timestamptz[], ${pgArray(cols.wake)}::timestamptz[])
+              as v(id, policy, state, next, wake)
             on conflict (ticket_id) do update set policy_id = excluded.policy_id, state = excluded.state, next_due_at = excluded.next_due_at, wake_at = excluded.wake_at`);
         }
+        lap('writeMs');
       }
       return open.length;
     },
