@@ -13,13 +13,12 @@ import type { User } from '../../lib/types';
 import { usersRoute, type UsersSearch } from '../../app/router';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
-import { Card } from '../../components/ui/card';
 import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
-import { Banner, EmptyState, errorMessage, ErrorState } from '../../components/ui/states';
+import { Banner, EmptyState, errorMessage, NoAccess } from '../../components/ui/states';
 
 /** A strong random password (the user changes it after signing in). */
 function generatePassword() {
@@ -285,13 +284,7 @@ export function UsersPage() {
   });
 
   if (!can(me, 'users:read', 'department')) {
-    return (
-      <Page width="narrow">
-        <Card as="div" className="mt-10">
-          <ErrorState error={new Error('Your role does not include user administration.')} title="You don’t have access to this" />
-        </Card>
-      </Page>
-    );
+    return <NoAccess what="user administration" />;
   }
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const canUpdate = can(me, 'users:update');
