@@ -1,6 +1,6 @@
 import { geoMercator } from 'd3-geo';
 import { describe, expect, it } from 'vitest';
-import { devicePosition, fitTransform, latLng, toScreen } from './geo';
+import { devicePosition, fanOut, fitTransform, latLng, toScreen } from './geo';
 
 describe('positions', () => {
   it('accepts only valid WGS 84 coordinates', () => {
@@ -71,5 +71,17 @@ describe('fitTransform', () => {
     expect(py).toBeGreaterThan(0);
     expect(px).toBeLessThan(W);
     expect(py).toBeLessThan(H);
+  });
+});
+
+describe('fanOut', () => {
+  it('leaves lone markers in place and spreads those sharing a position around the first', () => {
+    const lyon = { lat: 45.76, lng: 4.83 };
+    const offsets = fanOut([lyon, { lat: 43.3, lng: 5.37 }, { ...lyon }, { ...lyon }], 10);
+    expect(offsets[0]).toEqual([0, 0]);
+    expect(offsets[1]).toEqual([0, 0]);
+    expect(offsets[2]).toEqual([0, -10]); // straight above
+    expect(offsets[3]![1]).toBeCloseTo(10); // then around the circle
+    for (const [dx, dy] of offsets.slice(2)) expect(Math.hypot(dx, dy)).toBeCloseTo(10);
   });
 });

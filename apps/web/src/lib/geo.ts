@@ -58,3 +58,27 @@ export function fitTransform(
 
 /** Applies a view to a projected point. */
 export const toScreen = (v: View, [x, y]: [number, number]): [number, number] => [x * v.k + v.x, y * v.k + v.y];
+
+/**
+ * Screen offsets that fan out markers sharing a position (a device at its operation's place,
+ * several operations at one site), so each stays visible and clickable: the first of a group stays
+ * put, the others sit on a circle of `radius` pixels around it.
+ */
+export function fanOut(positions: LatLng[], radius = 12): [number, number][] {
+  const groups = new Map<string, number[]>();
+  positions.forEach((p, i) => {
+    const key = `${p.lat.toFixed(6)},${p.lng.toFixed(6)}`;
+    const g = groups.get(key);
+    if (g) g.push(i);
+    else groups.set(key, [i]);
+  });
+  const out: [number, number][] = positions.map(() => [0, 0]);
+  for (const g of groups.values()) {
+    const others = g.length - 1;
+    g.slice(1).forEach((index, j) => {
+      const angle = -Math.PI / 2 + (2 * Math.PI * j) / others;
+      out[index] = [Math.round(radius * Math.cos(angle) * 100) / 100, Math.round(radius * Math.sin(angle) * 100) / 100];
+    });
+  }
+  return out;
+}

@@ -21,7 +21,10 @@ const RESOURCE_LABEL: Record<string, string> = {
 };
 export const resourceLabel = (r: string) => RESOURCE_LABEL[r] ?? r.charAt(0).toUpperCase() + r.slice(1).replaceAll('_', ' ');
 
-/** Items grouped by resource, in the order the resources first appear (the catalogue's order). */
+/** The resources in the order of the server's catalogue (identity first, then the domains). */
+const RESOURCE_ORDER = Object.keys(RESOURCE_LABEL);
+
+/** Items grouped by resource: known resources in catalogue order, others after them as they first appear. */
 export function groupByResource<T extends { resource: string }>(items: T[]): { resource: string; label: string; items: T[] }[] {
   const groups = new Map<string, T[]>();
   for (const it of items) {
@@ -29,7 +32,11 @@ export function groupByResource<T extends { resource: string }>(items: T[]): { r
     if (g) g.push(it);
     else groups.set(it.resource, [it]);
   }
-  return [...groups].map(([resource, list]) => ({ resource, label: resourceLabel(resource), items: list }));
+  const rank = (r: string) => (RESOURCE_ORDER.includes(r) ? RESOURCE_ORDER.indexOf(r) : RESOURCE_ORDER.length);
+  return [...groups]
+    .map(([resource, list], i) => ({ resource, label: resourceLabel(resource), items: list, i }))
+    .sort((a, b) => rank(a.resource) - rank(b.resource) || a.i - b.i)
+    .map(({ i: _i, ...g }) => g);
 }
 
 /** A role being edited: permission → condition; absent means not granted. */
@@ -43,12 +50,19 @@ export const grantsOf = (d: Draft) =>
 /**
  * What a cell of the edited role offers. Nobody grants what they don't hold (the API refuses it
  * with 403): the choices are the conditions the actor holds at least as widely, widest first; for
- * a permission without scope only the held condition. A grant the actor could not give is locked,
- * since removing or changing it is refused too.
+ * a permission without scope only the held condition. A saved grant the actor could not give is
+ * locked, since removing or changing it is refused too; a draft one (the actor's permissions
+ * shrank meanwhile) can still be taken out.
  */
-export function cellChoices(me: Pick<Me, 'permissions'>, permission: string, scoped: boolean, current: Condition | undefined): { choices: Condition[]; locked: boolean } {
+export function cellChoices(
+  me: Pick<Me, 'permissions'>,
+  permission: string,
+  scoped: boolean,
+  current: Condition | undefined,
+  saved: Condition | undefined,
+): { choices: Condition[]; locked: boolean } {
   const held = me.permissions[permission] as Condition | undefined;
-  if (current && !can(me, permission, current)) return { choices: [current], locked: true };
+  if (saved && current === saved && !can(me, permission, saved)) return { choices: [], locked: true };
   if (!held) return { choices: [], locked: false };
   const choices = scoped ? CONDITIONS.filter((c) => can(me, permission, c)) : [held];
   return { choices, locked: false };

@@ -5,7 +5,7 @@ import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { CONDITION_LABEL, cellChoices, changes, draftOf, grantsOf, groupByResource, type Draft } from '../../lib/permission-matrix';
 import { can } from '../../lib/permissions';
-import { errorFor, fieldErrors } from '../../lib/problem';
+import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
 import { catalogueQuery, keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Condition, Role } from '../../lib/types';
@@ -34,6 +34,9 @@ interface Editing {
   base: Draft;
   draft: Draft;
 }
+
+const SYSTEM_ORDER = ['admin', 'manager', 'agent', 'viewer'];
+const rankOf = (r: Role) => (r.isSystem ? (SYSTEM_ORDER.indexOf(r.name) + 1 || SYSTEM_ORDER.length) : SYSTEM_ORDER.length + 1);
 
 const SHORT: Record<Condition, string> = { any: 'All', department: 'Dept.', own: 'Own' };
 
@@ -64,8 +67,10 @@ function Grant({ condition, scoped }: { condition: Condition | undefined; scoped
 function EditCell({ perm, editing, label, onChange }: { perm: Perm; editing: Editing; label: string; onChange: (c: Condition | undefined) => void }) {
   const me = useMe();
   const current = editing.draft[perm.key];
-  const { choices, locked } = cellChoices(me, perm.key, perm.scoped, current);
+  const { choices, locked } = cellChoices(me, perm.key, perm.scoped, current, editing.base[perm.key]);
   const why = locked ? 'You do not hold this as widely: you cannot change or remove it.' : choices.length === 0 ? 'You do not hold this permission, so you cannot grant it.' : undefined;
+  // Disabled when locked, or when there is nothing to grant and nothing to take out.
+  const disabled = locked || (choices.length === 0 && !current);
   if (!perm.scoped) {
     return (
       <span className="inline-flex items-center gap-1" title={why}>
@@ -73,7 +78,7 @@ function EditCell({ perm, editing, label, onChange }: { perm: Perm; editing: Edi
           type="checkbox"
           aria-label={label}
           checked={!!current}
-          disabled={locked || choices.length === 0}
+          disabled={disabled}
           onChange={(e) => onChange(e.target.checked ? choices[0] : undefined)}
         />
         {locked ? <Lock className="size-3 text-fg-subtle" aria-hidden="true" /> : null}
@@ -85,13 +90,13 @@ function EditCell({ perm, editing, label, onChange }: { perm: Perm; editing: Edi
       <select
         aria-label={label}
         value={current ?? ''}
-        disabled={locked || choices.length === 0}
+        disabled={disabled}
         onChange={(e) => onChange((e.target.value || undefined) as Condition | undefined)}
         className="select-chevron h-7 w-[7.5rem] appearance-none rounded-md border border-line bg-surface pr-6 pl-2 text-xs text-fg disabled:opacity-50"
         style={{ backgroundSize: '14px', backgroundPosition: 'right 4px center' }}
       >
         <option value="">Not granted</option>
-        {choices.map((c) => (
+        {(current && !choices.includes(current) ? [...choices, current] : choices).map((c) => (
           <option key={c} value={c}>
             {CONDITION_LABEL[c]}
           </option>
@@ -228,6 +233,11 @@ function Editor({ editing, setEditing, onDone }: { editing: Editing; setEditing:
       setErrors(fe);
       // A refused grant (403 privilege_escalation), a taken name (409), a stale page: above the form.
       setFormError(Object.keys(fe).some((k) => ['name', 'displayName', 'description'].includes(k)) ? null : errorMessage(err));
+      // Refused: what this user holds (or the roles) changed since the page loaded; show the current state.
+      if (err instanceof ApiError && err.status === 403) {
+        void qc.invalidateQueries({ queryKey: keys.me });
+        void qc.invalidateQueries({ queryKey: keys.roles });
+      }
     },
   });
   const submit = (e: FormEvent) => {
@@ -308,7 +318,8 @@ export function RolesPage() {
   }, [catalogue.data, roles.data]);
 
   if (!allowed) return <NoAccess what="roles" />;
-  const list = roles.data?.data ?? [];
+  // Most powerful first: the system roles, then custom roles by name.
+  const list = [...(roles.data?.data ?? [])].sort((a, b) => rankOf(a) - rankOf(b) || a.name.localeCompare(b.name));
   const edit = (r: Role | null) => {
     const base = r ? draftOf(r.permissions) : {};
     setEditing({ id: r?.id ?? null, name: r?.name ?? '', displayName: r?.displayName ?? '', description: r?.description ?? '', base, draft: { ...base } });

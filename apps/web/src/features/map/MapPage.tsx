@@ -8,7 +8,7 @@ import { Crosshair, Map as MapIcon, Minus, Plus } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatRelative } from '../../lib/format';
-import { devicePosition, fitTransform, latLng, toScreen, type LatLng, type View } from '../../lib/geo';
+import { devicePosition, fanOut, fitTransform, latLng, toScreen, type LatLng, type View } from '../../lib/geo';
 import { can } from '../../lib/permissions';
 import { devicesQuery, keys, useMe } from '../../lib/queries';
 import type { Operation, OperationStatus } from '../../lib/types';
@@ -78,9 +78,9 @@ function useSize<T extends HTMLElement>() {
 
 function MarkerDot({ m }: { m: Marker }) {
   if (m.kind === 'device') {
-    return <span className={cn('block size-3 rotate-45 rounded-[2px] border-2 border-white shadow dark:border-zinc-900', m.status === 'online' ? 'bg-emerald-500' : 'bg-zinc-400')} />;
+    return <span className={cn('block size-3 rotate-45 rounded-[2px] border-2 border-white shadow dark:border-zinc-200', m.status === 'online' ? 'bg-emerald-500' : 'bg-zinc-400')} />;
   }
-  return <span className={cn('block size-3.5 rounded-full border-2 border-white shadow dark:border-zinc-900', STATUS_COLOR[m.status as OperationStatus])} />;
+  return <span className={cn('block size-3.5 rounded-full border-2 border-white shadow dark:border-zinc-200', STATUS_COLOR[m.status as OperationStatus])} />;
 }
 
 function markerLink(m: Marker) {
@@ -97,7 +97,11 @@ function WorldMap({ markers, basemap, onZoom }: { markers: Marker[]; basemap: Ba
   const behavior = useRef<ZoomBehavior<HTMLDivElement, unknown> | null>(null);
   const [hover, setHover] = useState<string | null>(null);
   const projection = useMemo(() => (width && height ? projectionFor(width, height) : null), [width, height]);
-  const projected = useMemo(() => (projection ? markers.map((m) => ({ m, p: projection([m.pos.lng, m.pos.lat]) as [number, number] })) : []), [markers, projection]);
+  const projected = useMemo(() => {
+    if (!projection) return [];
+    const offsets = fanOut(markers.map((m) => m.pos));
+    return markers.map((m, i) => ({ m, p: projection([m.pos.lng, m.pos.lat]) as [number, number], offset: offsets[i]! }));
+  }, [markers, projection]);
 
   const paths = useMemo(() => {
     if (!projection) return null;
@@ -193,8 +197,10 @@ function WorldMap({ markers, basemap, onZoom }: { markers: Marker[]; basemap: Ba
         <svg width={width} height={height} className="absolute inset-0" aria-hidden="true">
           <g transform={`translate(${view.x},${view.y}) scale(${view.k})`}>{paths}</g>
         </svg>
-        {projected.map(({ m, p }) => {
-          const [x, y] = toScreen(view, p);
+        {projected.map(({ m, p, offset }) => {
+          const [sx, sy] = toScreen(view, p);
+          const x = sx + offset[0];
+          const y = sy + offset[1];
           if (x < -20 || y < -20 || x > width + 20 || y > height + 20) return null;
           const key = `${m.kind}:${m.id}`;
           return (
@@ -219,7 +225,7 @@ function WorldMap({ markers, basemap, onZoom }: { markers: Marker[]; basemap: Ba
         {hovered ? (
           <div
             className="pointer-events-none absolute z-10 max-w-64 -translate-x-1/2 rounded-md border border-line bg-raised px-2.5 py-1.5 text-xs shadow-pop"
-            style={{ left: toScreen(view, hovered.p)[0], top: toScreen(view, hovered.p)[1] + 14 }}
+            style={{ left: toScreen(view, hovered.p)[0] + hovered.offset[0], top: toScreen(view, hovered.p)[1] + hovered.offset[1] + 14 }}
             role="tooltip"
           >
             <p className="truncate font-medium">{hovered.m.name}</p>
@@ -240,31 +246,6 @@ function WorldMap({ markers, basemap, onZoom }: { markers: Marker[]; basemap: Ba
       </div>
       <p className="pointer-events-none absolute right-2 bottom-1.5 rounded bg-surface/70 px-1.5 text-[10.5px] text-fg-subtle">Basemap: Natural Earth (public domain)</p>
     </div>
-  );
-}
-
-function Legend({ counts, showDevices }: { counts: Record<string, number>; showDevices: boolean }) {
-  return (
-    <ul className="flex flex-wrap items-center gap-x-4 gap-y-1 text-xs text-fg-muted" aria-label="Legend">
-      {STATUSES.map((s) => (
-        <li key={s} className="flex items-center gap-1.5">
-          <span className={cn('size-2.5 rounded-full', STATUS_COLOR[s])} aria-hidden="true" />
-          {STATUS_LABEL[s]} <span className="text-fg-subtle tabular">{counts[s] ?? 0}</span>
-        </li>
-      ))}
-      {showDevices ? (
-        <>
-          <li className="flex items-center gap-1.5">
-            <span className="size-2 rotate-45 rounded-[1px] bg-emerald-500" aria-hidden="true" />
-            Device online <span className="text-fg-subtle tabular">{counts.online ?? 0}</span>
-          </li>
-          <li className="flex items-center gap-1.5">
-            <span className="size-2 rotate-45 rounded-[1px] bg-zinc-400" aria-hidden="true" />
-            Device offline <span className="text-fg-subtle tabular">{counts.offline ?? 0}</span>
-          </li>
-        </>
-      ) : null}
-    </ul>
   );
 }
 
@@ -321,7 +302,7 @@ export function MapPage() {
   return (
     <Page>
       <PageHeader title="Map" description="Where operations and devices are. Works offline: the basemap ships with the console." />
-      <div className="mb-3 flex flex-wrap items-center justify-between gap-3">
+      <div className="mb-3 flex flex-wrap items-center gap-3">
         <div className="flex flex-wrap items-center gap-1" role="group" aria-label="Show on the map">
           {canOps
             ? STATUSES.map((s) => (
@@ -334,6 +315,7 @@ export function MapPage() {
                 >
                   <span className={cn('size-2.5 rounded-full', STATUS_COLOR[s], hidden.has(s) && 'opacity-40')} aria-hidden="true" />
                   {STATUS_LABEL[s]}
+                  <span className="text-xs font-normal text-fg-subtle tabular">{counts[s] ?? 0}</span>
                 </button>
               ))
             : null}
@@ -346,10 +328,12 @@ export function MapPage() {
             >
               <span className={cn('size-2 rotate-45 rounded-[1px] bg-emerald-500', hidden.has('devices') && 'opacity-40')} aria-hidden="true" />
               Devices
+              <span className="text-xs font-normal text-fg-subtle tabular">
+                {(counts.online ?? 0) + (counts.offline ?? 0)} · {counts.online ?? 0} online
+              </span>
             </button>
           ) : null}
         </div>
-        <Legend counts={counts} showDevices={canDevices} />
       </div>
       <div className="grid gap-4 xl:grid-cols-[1fr_300px]">
         <Card as="div" className="p-1.5">

@@ -222,7 +222,9 @@ export function TelemetryExplorerPage() {
   );
   const values = chartSeries.flatMap((s) => s.points.map((p) => p[1])).filter((v): v is number => v != null);
   const pointCount = chartSeries.reduce((n, s) => n + s.points.length, 0);
-  const unit = shown?.series[0]?.unit ?? info?.unit ?? null;
+  // A count has no unit; every other aggregation keeps the series'.
+  const seriesUnit = shown?.series[0]?.unit ?? info?.unit ?? null;
+  const unit = agg === 'count' ? null : seriesUnit;
   const lastLive = info ? liveSeries(info.id).at(-1) : undefined;
   const latest = lastLive && (!info?.lastTs || lastLive.t >= Date.parse(info.lastTs)) ? { v: lastLive.v, t: lastLive.t } : info?.lastTs ? { v: info.lastValue, t: Date.parse(info.lastTs) } : null;
 
@@ -236,7 +238,7 @@ export function TelemetryExplorerPage() {
   const toolbar = (
     <Card as="div" className="mb-4">
       <div className="flex flex-wrap items-end gap-3 px-4 py-3">
-        <Field label="Device" className="w-56">
+        <Field label="Device" className="w-48">
           <Select value={deviceId ?? ''} onChange={(e) => set({ device: e.target.value, metric: undefined })} disabled={!deviceList.length}>
             {deviceList.length === 0 ? <option value="">No devices</option> : null}
             {deviceList.map((d) => (
@@ -247,7 +249,7 @@ export function TelemetryExplorerPage() {
             ))}
           </Select>
         </Field>
-        <Field label="Metric" className="w-48">
+        <Field label="Metric" className="w-44">
           <Select value={metric ?? ''} onChange={(e) => set({ metric: e.target.value })} disabled={!metrics.length}>
             {metrics.length === 0 ? <option value="">{series.isLoading ? 'Loading…' : 'No metrics'}</option> : null}
             {metrics.map((m) => (
@@ -255,7 +257,7 @@ export function TelemetryExplorerPage() {
             ))}
           </Select>
         </Field>
-        <Field label="Interval" className="w-40">
+        <Field label="Interval" className="w-36">
           <Select value={search.interval ?? 'auto'} onChange={(e) => set({ interval: e.target.value === 'auto' ? undefined : (e.target.value as Interval) })}>
             <option value="auto">Auto{shown && (search.interval ?? 'auto') === 'auto' ? ` (${INTERVAL_LABEL[shown.interval]})` : ''}</option>
             {INTERVALS.map((i) => (
@@ -265,7 +267,7 @@ export function TelemetryExplorerPage() {
             ))}
           </Select>
         </Field>
-        <Field label="Aggregation" className="w-36">
+        <Field label="Aggregation" className="w-32">
           <Select value={agg} onChange={(e) => set({ agg: e.target.value === 'avg' ? undefined : (e.target.value as Agg) })}>
             {AGGS.map((a) => (
               <option key={a} value={a}>
@@ -278,7 +280,7 @@ export function TelemetryExplorerPage() {
           <span className="text-[13px] font-medium" id="range-label">
             Time range
           </span>
-          <div className="flex flex-wrap rounded-md border border-line bg-surface p-0.5" role="group" aria-labelledby="range-label">
+          <div className="flex h-8 flex-wrap items-center rounded-md border border-line bg-surface px-0.5" role="group" aria-labelledby="range-label">
             {PRESETS.map((p) => (
               <button
                 key={p.key}
@@ -418,9 +420,9 @@ export function TelemetryExplorerPage() {
         </div>
         {metric && shown && pointCount > 0 ? (
           <div className="grid grid-cols-2 gap-4 border-t border-line px-4 py-3 sm:grid-cols-5">
-            <Stat label="Latest" value={latest?.v != null ? `${formatNumber(latest.v)}${unit ? ` ${unit}` : ''}` : '—'} />
-            <Stat label="Minimum" value={values.length ? formatNumber(Math.min(...values)) : '—'} />
-            <Stat label="Maximum" value={values.length ? formatNumber(Math.max(...values)) : '—'} />
+            <Stat label="Latest" value={latest?.v != null ? `${formatNumber(latest.v)}${seriesUnit ? ` ${seriesUnit}` : ''}` : '—'} />
+            <Stat label="Minimum" value={values.length ? `${formatNumber(Math.min(...values))}${unit ? ` ${unit}` : ''}` : '—'} />
+            <Stat label="Maximum" value={values.length ? `${formatNumber(Math.max(...values))}${unit ? ` ${unit}` : ''}` : '—'} />
             <Stat label={agg === 'none' ? 'Points' : 'Buckets'} value={formatNumber(pointCount)} />
             <div className="min-w-0">
               <p className="text-[11px] font-medium tracking-wide text-fg-subtle uppercase">Last point</p>
