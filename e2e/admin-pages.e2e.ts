@@ -259,16 +259,16 @@ describe('organization settings', () => {
     await w.context.close();
   });
 
-  it('dark mode: roles, audit log, API keys and devices', async () => {
-    const w = await newContext(browser, { colorScheme: 'dark' });
+  it('dark mode at 1024 px: roles, audit log, API keys, devices and the organization', async () => {
+    const w = await newContext(browser, { colorScheme: 'dark', width: 1024, height: 768 });
     const { page } = w;
     await loginAndWait(page, inject('adminEmail'), inject('adminPassword'));
     for (const [path, name, ready] of [
-      ['/admin/roles', '98-roles-dark', 'roles-matrix'],
-      ['/admin/audit', '99-audit-dark', 'audit-table'],
-      ['/admin/api-keys', '100-api-keys-dark', 'api-keys-table'],
-      ['/admin/devices', '101-devices-dark', 'devices-table'],
-      ['/admin/org', '102-org-dark', 'retention-effective'],
+      ['/admin/roles', '98-roles-dark-1024', 'roles-matrix'],
+      ['/admin/audit', '99-audit-dark-1024', 'audit-table'],
+      ['/admin/api-keys', '100-api-keys-dark-1024', 'api-keys-table'],
+      ['/admin/devices', '101-devices-dark-1024', 'devices-table'],
+      ['/admin/org', '102-org-dark-1024', 'retention-effective'],
     ] as const) {
       await page.goto(path);
       await page.getByTestId(ready).waitFor();

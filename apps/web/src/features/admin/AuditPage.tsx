@@ -41,7 +41,7 @@ export function AuditDiff({ entry }: { entry: AuditEntry }) {
         <table className="w-full table-fixed text-[13px]">
           <caption className="sr-only">Changed fields</caption>
           <colgroup>
-            <col className="w-48" />
+            <col className="w-64" />
             <col className="w-24" />
             <col />
             <col />
@@ -65,7 +65,7 @@ export function AuditDiff({ entry }: { entry: AuditEntry }) {
           <tbody>
             {rows.map((r) => (
               <tr key={r.path} className="border-t border-line align-top" data-testid="diff-row" data-field={r.path}>
-                <td className="py-1.5 pr-3 font-mono text-xs break-all">{r.path}</td>
+                <td className="py-1.5 pr-3 font-mono text-xs break-words">{r.path}</td>
                 <td className={cn('py-1.5 pr-3 text-xs font-medium', KIND_STYLE[r.kind].cls)}>{KIND_STYLE[r.kind].label}</td>
                 {r.items ? (
                   <td colSpan={2} className="py-1.5">
@@ -219,7 +219,14 @@ export function AuditPage() {
         </time>
       ),
     },
-    { id: 'who', header: 'Actor', width: 'w-40', className: 'max-w-0 truncate', cell: (e) => describeAudit(e, names).actor },
+    {
+      id: 'who',
+      header: 'Actor',
+      width: 'w-40',
+      className: 'max-w-0 truncate',
+      // A user this reader may not list shows by id rather than as "Someone".
+      cell: (e) => (e.actorType === 'user' && e.actorId && !names.has(e.actorId) ? <span className="font-mono text-xs">user {e.actorId.slice(0, 8)}</span> : describeAudit(e, names).actor),
+    },
     { id: 'action', header: 'Action', width: 'w-48', className: 'max-w-0', cell: (e) => <code className={cn('truncate font-mono text-xs', e.action.startsWith('security.') ? 'text-red-600 dark:text-red-400' : 'text-fg')}>{e.action}</code> },
     { id: 'entity', header: 'Entity', width: 'w-40', hideBelow: 'lg', className: 'max-w-0 truncate text-fg-muted', cell: (e) => <EntityCell e={e} /> },
     {
@@ -242,7 +249,7 @@ export function AuditPage() {
     <Page>
       <PageHeader title="Audit log" description="Every change, who made it and what it changed. Append-only and hash-chained." />
       <div className="mb-3 flex flex-wrap items-center gap-2" role="search" aria-label="Filter the audit log">
-        <Select aria-label="Entity type" className="w-40" value={search.entityType ?? ''} onChange={(e) => set({ entityType: e.target.value || undefined })}>
+        <Select aria-label="Entity type" className="w-36" value={search.entityType ?? ''} onChange={(e) => set({ entityType: e.target.value || undefined })}>
           <option value="">All entities</option>
           {ENTITY_TYPES.map((t) => (
             <option key={t} value={t}>
@@ -250,8 +257,8 @@ export function AuditPage() {
             </option>
           ))}
         </Select>
-        <Input aria-label="Entity id" className="w-44 font-mono text-xs" placeholder="Entity id" value={entityId} onChange={(e) => setEntityId(e.target.value)} />
-        <Select aria-label="Actor" className="w-44" value={search.userId ?? ''} onChange={(e) => set({ userId: e.target.value || undefined })}>
+        <Input aria-label="Entity id" className="w-40 font-mono text-xs" placeholder="Entity id" value={entityId} onChange={(e) => setEntityId(e.target.value)} />
+        <Select aria-label="Actor" className="w-40" value={search.userId ?? ''} onChange={(e) => set({ userId: e.target.value || undefined })}>
           <option value="">Anyone</option>
           {[...names].map(([id, name]) => (
             <option key={id} value={id}>
@@ -259,18 +266,16 @@ export function AuditPage() {
             </option>
           ))}
         </Select>
-        <div className="relative w-52">
+        <div className="relative w-48">
           <Search className="pointer-events-none absolute top-1/2 left-2.5 size-4 -translate-y-1/2 text-fg-subtle" aria-hidden="true" />
           <Input aria-label="Action" className="pl-8 font-mono text-xs" placeholder="role.update or role.*" value={action} onChange={(e) => setAction(e.target.value)} />
         </div>
-        <Input
-          aria-label="From"
-          type="datetime-local"
-          className="w-48"
-          value={toLocalInput(search.from)}
-          onChange={(e) => set({ from: fromLocalInput(e.target.value) ?? undefined })}
-        />
-        <Input aria-label="To" type="datetime-local" className="w-48" value={toLocalInput(search.to)} onChange={(e) => set({ to: fromLocalInput(e.target.value) ?? undefined })} />
+        {(['from', 'to'] as const).map((k) => (
+          <label key={k} className="flex items-center gap-1.5 text-xs text-fg-muted">
+            {k === 'from' ? 'From' : 'To'}
+            <Input type="datetime-local" className="w-48" value={toLocalInput(search[k])} onChange={(e) => set({ [k]: fromLocalInput(e.target.value) ?? undefined })} />
+          </label>
+        ))}
         {filtered ? (
           <Button
             variant="ghost"
