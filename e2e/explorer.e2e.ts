@@ -80,13 +80,13 @@ describe('telemetry explorer', () => {
 
     // Back to a live range: a new point arrives over the device topic and the chart grows.
     await page.getByRole('button', { name: '1h', exact: true }).click();
-    await page.getByText('Live', { exact: true }).waitFor();
+    await page.locator('#chart-title').getByText('Live', { exact: true }).waitFor();
     await expect.poll(() => chart.getAttribute('data-interval')).toBe('1m');
     const live = Number(await chart.getAttribute('data-points'));
     const point = await client().POST('/api/telemetry', { body: { metricName: 'flow_rate', value: 97.5, unit: 'm³/h' } as never, headers: { 'x-device-key': device.key } });
     expect(point.response.status).toBe(201);
     await expect.poll(async () => Number(await chart.getAttribute('data-points')), { timeout: 10_000 }).toBeGreaterThan(live);
-    await page.getByText('97.5 m³/h').waitFor();
+    await page.getByText('97.5 m³/h').first().waitFor(); // the latest value (and the maximum)
 
     // Aggregation and interval are the user's to choose; raw points come straight from the table.
     await page.getByLabel('Aggregation').selectOption('max');

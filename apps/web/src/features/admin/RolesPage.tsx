@@ -140,12 +140,12 @@ function Matrix({
             </th>
             {columns.map((c) =>
               c === 'edit' ? (
-                <th key="edit" scope="col" className="min-w-36 border-b border-accent/40 bg-accent-soft/60 px-3 py-2 text-left font-medium text-fg">
+                <th key="edit" scope="col" className="max-w-44 min-w-36 border-b border-accent/40 bg-accent-soft/60 px-3 py-2 text-left font-medium text-fg">
                   <span className="block truncate">{editedName}</span>
                   <span className="text-[11px] font-normal text-accent-soft-fg">Editing</span>
                 </th>
               ) : (
-                <th key={c.id} scope="col" className="min-w-28 border-b border-line px-3 py-2 text-left align-top font-medium">
+                <th key={c.id} scope="col" className="max-w-40 min-w-28 border-b border-line px-3 py-2 text-left align-top font-medium">
                   <span className="block truncate text-fg" title={c.description}>
                     {c.displayName}
                   </span>
