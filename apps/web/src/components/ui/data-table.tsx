@@ -1,6 +1,7 @@
 import { Fragment, type ReactNode } from 'react';
 import { ArrowDown, ArrowUp, ChevronsUpDown } from 'lucide-react';
 import { cn } from '../../lib/cn';
+import { Button } from './button';
 import { Card } from './card';
 import { ErrorState, SkeletonRows } from './states';
 
@@ -159,5 +160,36 @@ export function TableCard({
     <Card as="div" className={cn('overflow-hidden', className)}>
       {error ? <ErrorState error={error} {...(onRetry ? { onRetry } : {})} /> : loading ? <SkeletonRows rows={skeletonRows} /> : empty ?? children}
     </Card>
+  );
+}
+
+/** Under a cursor-paginated table: how many rows are shown, and a button for the next page. */
+export function LoadMore({
+  count,
+  noun,
+  hasMore,
+  loading,
+  onMore,
+}: {
+  count: number;
+  /** Singular and plural, e.g. ['record', 'records']. */
+  noun: [string, string];
+  hasMore: boolean;
+  loading: boolean;
+  onMore: () => void;
+}) {
+  if (count === 0) return null;
+  return (
+    <div className="mt-3 flex items-center justify-between text-xs text-fg-subtle">
+      <span role="status">
+        {count} {count === 1 ? noun[0] : noun[1]}
+        {hasMore ? ' shown' : ''}
+      </span>
+      {hasMore ? (
+        <Button onClick={onMore} loading={loading}>
+          Load more
+        </Button>
+      ) : null}
+    </div>
   );
 }

@@ -3,13 +3,14 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { KeySquare, Plus } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
-import { formatDate, formatFull, formatRelative } from '../../lib/format';
+import { formatDate } from '../../lib/format';
 import { groupByResource } from '../../lib/permission-matrix';
 import { can } from '../../lib/permissions';
 import { errorFor, fieldErrors } from '../../lib/problem';
 import { catalogueQuery, keys, useMe, useUserNames } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Ok } from '../../lib/types';
+import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
 import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
@@ -226,14 +227,7 @@ export function ApiKeysPage() {
       header: 'Last used',
       width: 'w-32',
       className: 'whitespace-nowrap text-fg-muted',
-      cell: (k) =>
-        k.lastUsedAt ? (
-          <time dateTime={k.lastUsedAt} title={formatFull(k.lastUsedAt)}>
-            {formatRelative(k.lastUsedAt)}
-          </time>
-        ) : (
-          <span className="text-fg-subtle">Never</span>
-        ),
+      cell: (k) => <Ago value={k.lastUsedAt} />,
     },
     {
       id: 'state',

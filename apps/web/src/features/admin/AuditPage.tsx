@@ -5,14 +5,15 @@ import { ChevronDown, ChevronRight, ScrollText, Search, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { auditDiff, displayValue, grantText, type DiffRow } from '../../lib/audit-diff';
 import { cn } from '../../lib/cn';
-import { formatDateTime, formatFull, formatRelative, fromLocalInput, toLocalInput } from '../../lib/format';
+import { formatDateTime, formatFull, fromLocalInput, toLocalInput } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { keys, useMe, useUserNames } from '../../lib/queries';
 import type { AuditEntry } from '../../lib/types';
 import { auditRoute, type AuditSearch } from '../../app/router';
 import { describeAudit, NOUNS } from '../activity';
+import { Ago } from '../../components/ui/ago';
 import { Button } from '../../components/ui/button';
-import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, NoAccess } from '../../components/ui/states';
@@ -48,18 +49,11 @@ export function AuditDiff({ entry }: { entry: AuditEntry }) {
           </colgroup>
           <thead className="text-left text-xs text-fg-muted">
             <tr>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Field
-              </th>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Change
-              </th>
-              <th scope="col" className="py-1 pr-3 font-medium">
-                Before
-              </th>
-              <th scope="col" className="py-1 font-medium">
-                After
-              </th>
+              {['Field', 'Change', 'Before', 'After'].map((h) => (
+                <th key={h} scope="col" className="py-1 pr-3 font-medium">
+                  {h}
+                </th>
+              ))}
             </tr>
           </thead>
           <tbody>
@@ -213,11 +207,7 @@ export function AuditPage() {
       header: 'When',
       width: 'w-32',
       className: 'whitespace-nowrap text-fg-muted',
-      cell: (e) => (
-        <time dateTime={e.createdAt} title={formatFull(e.createdAt)}>
-          {formatRelative(e.createdAt)}
-        </time>
-      ),
+      cell: (e) => <Ago value={e.createdAt} />,
     },
     {
       id: 'who',
@@ -319,19 +309,7 @@ export function AuditPage() {
           }
         />
       </TableCard>
-      {rows.length ? (
-        <div className="mt-3 flex items-center justify-between text-xs text-fg-subtle">
-          <span role="status">
-            {rows.length} record{rows.length === 1 ? '' : 's'}
-            {list.hasNextPage ? ' shown' : ''}
-          </span>
-          {list.hasNextPage ? (
-            <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-              Load more
-            </Button>
-          ) : null}
-        </div>
-      ) : null}
+      <LoadMore count={rows.length} noun={['record', 'records']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
     </Page>
   );
 }

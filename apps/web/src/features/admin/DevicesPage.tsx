@@ -3,13 +3,13 @@ import { Link } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cpu, LineChart, MoreHorizontal, Plus } from 'lucide-react';
 import { api, call } from '../../lib/api';
-import { formatFull, formatRelative } from '../../lib/format';
 import { latLng } from '../../lib/geo';
 import { can } from '../../lib/permissions';
 import { errorFor, fieldErrors } from '../../lib/problem';
 import { devicesQuery, keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Ok } from '../../lib/types';
+import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
 import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
@@ -207,14 +207,7 @@ export function DevicesPage() {
       header: 'Last seen',
       width: 'w-32',
       className: 'whitespace-nowrap text-fg-muted',
-      cell: (d) =>
-        d.lastSeenAt ? (
-          <time dateTime={d.lastSeenAt} title={formatFull(d.lastSeenAt)}>
-            {formatRelative(d.lastSeenAt)}
-          </time>
-        ) : (
-          <span className="text-fg-subtle">Never</span>
-        ),
+      cell: (d) => <Ago value={d.lastSeenAt} />,
     },
     { id: 'key', header: 'Key', width: 'w-44', hideBelow: 'lg', cell: (d) => <code className="font-mono text-xs text-fg-muted">dev_{d.keyPrefix}_…</code> },
     {

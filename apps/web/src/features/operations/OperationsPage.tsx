@@ -4,15 +4,16 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { ClipboardList, MapPin, Plus, Search, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
-import { formatDateTime, formatFull, formatRelative } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { keys, useMe } from '../../lib/queries';
 import type { Operation, OperationStatus, Priority } from '../../lib/types';
 import { operationsRoute, type OperationsSearch, type SortKey } from '../../app/router';
 import { useFresh } from '../../app/fresh';
+import { Ago } from '../../components/ui/ago';
 import { PRIORITY_LABEL, PriorityLabel, STATUS_LABEL, StatusBadge } from '../../components/ui/badge';
 import { Button, buttonClass } from '../../components/ui/button';
-import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState } from '../../components/ui/states';
@@ -78,11 +79,7 @@ const columns: Column<Operation>[] = [
     width: 'w-32',
     sort: 'updatedAt',
     className: 'whitespace-nowrap text-fg-muted',
-    cell: (op) => (
-      <time dateTime={op.updatedAt} title={formatFull(op.updatedAt)}>
-        {formatRelative(op.updatedAt)}
-      </time>
-    ),
+    cell: (op) => <Ago value={op.updatedAt} />,
   },
 ];
 
@@ -240,19 +237,7 @@ export function OperationsPage() {
         />
       </TableCard>
 
-      {rows.length > 0 ? (
-        <div className="mt-3 flex items-center justify-between text-xs text-fg-subtle">
-          <span role="status">
-            {rows.length} operation{rows.length === 1 ? '' : 's'}
-            {list.hasNextPage ? ' shown' : ''}
-          </span>
-          {list.hasNextPage ? (
-            <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-              Load more
-            </Button>
-          ) : null}
-        </div>
-      ) : null}
+      <LoadMore count={rows.length} noun={['operation', 'operations']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
     </Page>
   );
 }

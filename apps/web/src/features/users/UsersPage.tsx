@@ -4,16 +4,17 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { MoreHorizontal, Search, ShieldCheck, UserPlus, Users as UsersIcon, Wand2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
-import { formatFull, formatRelative, initials } from '../../lib/format';
+import { initials } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
 import { keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { User } from '../../lib/types';
 import { usersRoute, type UsersSearch } from '../../app/router';
+import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
-import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
@@ -197,14 +198,7 @@ function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => vo
       header: 'Last sign-in',
       width: 'w-32',
       className: 'whitespace-nowrap text-fg-muted',
-      cell: (user) =>
-        user.lastLogin ? (
-          <time dateTime={user.lastLogin} title={formatFull(user.lastLogin)}>
-            {formatRelative(user.lastLogin)}
-          </time>
-        ) : (
-          <span className="text-fg-subtle">Never</span>
-        ),
+      cell: (user) => <Ago value={user.lastLogin} />,
     },
     {
       id: 'actions',
@@ -332,13 +326,7 @@ export function UsersPage() {
           rowKey={(u) => u.id}
         />
       </TableCard>
-      {list.hasNextPage ? (
-        <div className="mt-3 flex justify-end">
-          <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-            Load more
-          </Button>
-        </div>
-      ) : null}
+      <LoadMore count={rows.length} noun={['user', 'users']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
       {creating ? <CreateUserDialog open={creating} onOpenChange={setCreating} /> : null}
       <ConfirmDialog
         open={!!toggling}
