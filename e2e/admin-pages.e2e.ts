@@ -273,6 +273,12 @@ describe('organization settings', () => {
       await page.goto(path);
       await page.getByTestId(ready).waitFor();
       if (path === '/admin/audit') await page.getByTestId('audit-row').first().click();
+      // Usable at 1024 px: the page does not scroll sideways, and a table's main column keeps its room.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), `${path} scrolls sideways`).toBeLessThanOrEqual(1024);
+      if (ready.endsWith('-table')) {
+        const first = await page.getByTestId(ready).locator('thead th').nth(path === '/admin/audit' ? 5 : 0).boundingBox();
+        expect(first!.width, `${path}: the main column`).toBeGreaterThanOrEqual(150);
+      }
       await shot(page, name);
     }
     expectNoErrors(w);

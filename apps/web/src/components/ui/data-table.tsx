@@ -1,16 +1,56 @@
-import { Fragment, type ReactNode } from 'react';
+import { Fragment, useSyncExternalStore, type CSSProperties, type ReactNode } from 'react';
 import { ArrowDown, ArrowUp, ChevronsUpDown } from 'lucide-react';
 import { cn } from '../../lib/cn';
 import { Button } from './button';
 import { Card } from './card';
 import { ErrorState, SkeletonRows } from './states';
 
+/** Room left for each column without a width (its content truncates below this). */
+const FLEXIBLE_MIN_PX = 200;
+/**
+ * The narrowest the table may get before it scrolls: the fixed widths (`w-N` is N × 4 px) plus room
+ * for the flexible columns.
+ */
+export function tableMinWidth(widths: (string | undefined)[], floor = 0): number {
+  let px = 0;
+  for (const w of widths) {
+    const m = w ? /(?:^|\s)w-(\d+(?:\.\d+)?)(?:\s|$)/.exec(w) : null;
+    px += m ? Number(m[1]) * 4 : FLEXIBLE_MIN_PX;
+  }
+  return Math.max(floor, px);
+}
+
+const BREAKPOINTS = ['md', 'lg', 'xl'] as const;
+/** Tailwind's breakpoints (min-width), for the columns hidden below them. */
+const MEDIA = { md: '(min-width: 48rem)', lg: '(min-width: 64rem)', xl: '(min-width: 80rem)' } as const;
+
+/** How many columns show at the current width (an expanded row spans exactly those). */
+function useVisibleCount(columns: { hideBelow?: (typeof BREAKPOINTS)[number] | undefined }[]): number {
+  const key = useSyncExternalStore(
+    (fn) => {
+      const lists = BREAKPOINTS.map((b) => matchMedia(MEDIA[b]));
+      for (const l of lists) l.addEventListener('change', fn);
+      return () => lists.forEach((l) => l.removeEventListener('change', fn));
+    },
+    () => BREAKPOINTS.map((b) => (matchMedia(MEDIA[b]).matches ? '1' : '0')).join(''),
+  );
+  return columns.filter((c) => !c.hideBelow || key[BREAKPOINTS.indexOf(c.hideBelow)] === '1').length;
+}
+/** The minimum width at each breakpoint, counting only the columns shown there (as CSS variables). */
+function minWidths(columns: { width?: string | undefined; hideBelow?: (typeof BREAKPOINTS)[number] | undefined }[], floor: number) {
+  const upTo = (bp: number) => tableMinWidth(columns.filter((c) => !c.hideBelow || BREAKPOINTS.indexOf(c.hideBelow) <= bp).map((c) => c.width), floor);
+  return { '--mw': `${upTo(-1)}px`, '--mw-md': `${upTo(0)}px`, '--mw-lg': `${upTo(1)}px`, '--mw-xl': `${upTo(2)}px` } as CSSProperties;
+}
+
 /** Below this breakpoint a column is hidden (full class names, so Tailwind sees them). */
 const HIDE = {
-  md: { cell: 'hidden md:table-cell', col: 'hidden md:table-column' },
-  lg: { cell: 'hidden lg:table-cell', col: 'hidden lg:table-column' },
-  xl: { cell: 'hidden xl:table-cell', col: 'hidden xl:table-column' },
+  md: { cell: 'hidden md:table-cell' },
+  lg: { cell: 'hidden lg:table-cell' },
+  xl: { cell: 'hidden xl:table-cell' },
 } as const;
+
+/** A column's classes for its header: without the cell-only truncation (max-w-0 would undo the width). */
+const headerClass = (cls: string | undefined) => cls?.split(/\s+/).filter((c) => !/^(max-w-|truncate$)/.test(c)).join(' ');
 
 export interface Column<T> {
   id: string;
@@ -51,7 +91,7 @@ export function DataTable<T>({
   columns,
   rows,
   rowKey,
-  minWidth = 720,
+  minWidth,
   sort,
   onSort,
   onRowClick,
@@ -64,6 +104,7 @@ export function DataTable<T>({
   columns: Column<T>[];
   rows: T[];
   rowKey: (row: T) => string;
+  /** At least this wide (px); never narrower than its columns need (tableMinWidth). */
   minWidth?: number;
   sort?: string;
   onSort?: (sort: string) => void;
@@ -75,19 +116,23 @@ export function DataTable<T>({
   expanded?: (row: T) => ReactNode;
 }) {
   const edge = (i: number) => cn(i === 0 && 'sm:pl-4', i === columns.length - 1 && 'sm:pr-4');
+  // A colspan wider than the columns on screen would add an empty column to the table.
+  const span = useVisibleCount(columns);
   return (
-    <div className="overflow-x-auto">
-      <table className="w-full table-fixed text-[13px]" style={{ minWidth }} data-testid={testId}>
+    // relative: screen-reader-only text (absolutely positioned) stays inside the scroller.
+    <div className="relative overflow-x-auto">
+      <table
+        className="w-full min-w-(--mw) table-fixed text-[13px] md:min-w-(--mw-md) lg:min-w-(--mw-lg) xl:min-w-(--mw-xl)"
+        style={minWidths(columns, minWidth ?? 0)}
+        data-testid={testId}
+      >
         <caption className="sr-only">{caption}</caption>
-        <colgroup>
-          {columns.map((c) => (
-            <col key={c.id} className={cn(c.width, c.hideBelow && HIDE[c.hideBelow].col)} />
-          ))}
-        </colgroup>
         <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
           <tr>
             {columns.map((c, i) => {
-              const cls = cn('px-3 py-2 text-left font-medium', c.hideBelow && HIDE[c.hideBelow].cell, edge(i), c.className);
+              // Widths sit on the header cells, not on <col>s: a hidden header then takes its column with it
+              // (Chromium keeps the width of a <col> whose column is hidden).
+              const cls = cn('px-3 py-2 text-left font-medium', c.width, c.hideBelow && HIDE[c.hideBelow].cell, edge(i), headerClass(c.className));
               if (c.sort && onSort && sort !== undefined) return <SortHeader key={c.id} field={c.sort} label={c.header} sort={sort} onSort={onSort} className={cls} />;
               return (
                 <th key={c.id} scope="col" className={cls}>
@@ -122,7 +167,7 @@ export function DataTable<T>({
                 </tr>
                 {more ? (
                   <tr className="border-b border-line bg-hover/40 last:border-0">
-                    <td colSpan={columns.length} className="px-3 pb-3 sm:px-4">
+                    <td colSpan={span} className="px-3 pb-3 sm:px-4">
                       {more}
                     </td>
                   </tr>

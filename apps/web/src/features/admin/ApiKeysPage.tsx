@@ -209,7 +209,7 @@ export function ApiKeysPage() {
     {
       id: 'scopes',
       header: 'Scopes',
-      width: 'w-56',
+      width: 'w-44',
       className: 'max-w-0',
       cell: (k) => (
         <span className="block truncate text-xs text-fg-muted" title={k.permissions.join('\n')}>
@@ -221,18 +221,18 @@ export function ApiKeysPage() {
         </span>
       ),
     },
-    { id: 'by', header: 'Created by', width: 'w-40', hideBelow: 'lg', className: 'max-w-0 truncate text-fg-muted', cell: (k) => (k.createdBy ? (names.get(k.createdBy) ?? 'Someone') : '—') },
+    { id: 'by', header: 'Created by', width: 'w-40', hideBelow: 'xl', className: 'max-w-0 truncate text-fg-muted', cell: (k) => (k.createdBy ? (names.get(k.createdBy) ?? 'Someone') : '—') },
     {
       id: 'used',
       header: 'Last used',
-      width: 'w-32',
+      width: 'w-28',
       className: 'whitespace-nowrap text-fg-muted',
       cell: (k) => <Ago value={k.lastUsedAt} />,
     },
     {
       id: 'state',
       header: 'Status',
-      width: 'w-36',
+      width: 'w-32',
       cell: (k) => {
         const st = keyState(k);
         if (st === 'revoked') return <Badge dot>Revoked</Badge>;
@@ -251,7 +251,7 @@ export function ApiKeysPage() {
       id: 'actions',
       header: 'Actions',
       headerHidden: true,
-      width: 'w-24',
+      width: 'w-20',
       className: 'px-2 text-right',
       cell: (k) =>
         manage && keyState(k) === 'active' ? (

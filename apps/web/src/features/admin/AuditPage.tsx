@@ -212,13 +212,13 @@ export function AuditPage() {
     {
       id: 'who',
       header: 'Actor',
-      width: 'w-40',
+      width: 'w-36',
       className: 'max-w-0 truncate',
       // A user this reader may not list shows by id rather than as "Someone".
       cell: (e) => (e.actorType === 'user' && e.actorId && !names.has(e.actorId) ? <span className="font-mono text-xs">user {e.actorId.slice(0, 8)}</span> : describeAudit(e, names).actor),
     },
-    { id: 'action', header: 'Action', width: 'w-48', className: 'max-w-0', cell: (e) => <code className={cn('truncate font-mono text-xs', e.action.startsWith('security.') ? 'text-red-600 dark:text-red-400' : 'text-fg')}>{e.action}</code> },
-    { id: 'entity', header: 'Entity', width: 'w-40', hideBelow: 'lg', className: 'max-w-0 truncate text-fg-muted', cell: (e) => <EntityCell e={e} /> },
+    { id: 'action', header: 'Action', width: 'w-44', className: 'max-w-0', cell: (e) => <code className={cn('block truncate font-mono text-xs', e.action.startsWith('security.') ? 'text-red-600 dark:text-red-400' : 'text-fg')}>{e.action}</code> },
+    { id: 'entity', header: 'Entity', width: 'w-40', hideBelow: 'xl', className: 'max-w-0 truncate text-fg-muted', cell: (e) => <EntityCell e={e} /> },
     {
       id: 'what',
       header: 'Summary',
@@ -295,7 +295,6 @@ export function AuditPage() {
           caption="Audit log"
           testId="audit-table"
           rowTestId="audit-row"
-          minWidth={820}
           columns={columns}
           rows={rows}
           rowKey={(e) => e.id}

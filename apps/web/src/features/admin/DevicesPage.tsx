@@ -209,12 +209,12 @@ export function DevicesPage() {
       className: 'whitespace-nowrap text-fg-muted',
       cell: (d) => <Ago value={d.lastSeenAt} />,
     },
-    { id: 'key', header: 'Key', width: 'w-44', hideBelow: 'lg', cell: (d) => <code className="font-mono text-xs text-fg-muted">dev_{d.keyPrefix}_…</code> },
+    { id: 'key', header: 'Key', width: 'w-44', hideBelow: 'xl', cell: (d) => <code className="font-mono text-xs text-fg-muted">dev_{d.keyPrefix}_…</code> },
     {
       id: 'operation',
       header: 'Operation',
       width: 'w-48',
-      hideBelow: 'md',
+      hideBelow: 'xl',
       className: 'max-w-0',
       cell: (d) =>
         d.operationId ? (

@@ -130,7 +130,8 @@ function Matrix({
   const columns: (Role | 'edit')[] = roles.map((r) => (editing?.id === r.id ? 'edit' : r));
   if (editing && editing.id === null) columns.push('edit');
   return (
-    <div className="overflow-x-auto">
+    // relative: the screen-reader-only labels (absolutely positioned) stay inside the scroller.
+    <div className="relative overflow-x-auto">
       <table className="w-full border-separate border-spacing-0 text-[13px]" data-testid="roles-matrix">
         <caption className="sr-only">Permissions of each role</caption>
         <thead className="text-xs text-fg-muted">

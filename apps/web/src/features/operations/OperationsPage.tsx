@@ -68,7 +68,7 @@ const columns: Column<Operation>[] = [
   {
     id: 'startAt',
     header: 'Starts',
-    width: 'w-44',
+    width: 'w-40',
     sort: 'startAt',
     className: 'whitespace-nowrap text-fg-muted tabular',
     cell: (op) => (op.startAt ? formatDateTime(op.startAt) : <span className="text-fg-subtle">—</span>),
@@ -76,7 +76,7 @@ const columns: Column<Operation>[] = [
   {
     id: 'updatedAt',
     header: 'Updated',
-    width: 'w-32',
+    width: 'w-28',
     sort: 'updatedAt',
     className: 'whitespace-nowrap text-fg-muted',
     cell: (op) => <Ago value={op.updatedAt} />,
@@ -226,7 +226,6 @@ export function OperationsPage() {
           caption="Operations"
           testId="operations-table"
           rowTestId="operation-row"
-          minWidth={760}
           columns={columns}
           rows={rows}
           rowKey={(op) => op.id}

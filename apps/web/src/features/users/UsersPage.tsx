@@ -170,18 +170,18 @@ function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => vo
     {
       id: 'roles',
       header: 'Roles',
-      width: 'w-52',
+      width: 'w-44',
       cell: (user) => (
         <div className="flex flex-wrap gap-1">
           {user.roles.length ? user.roles.map((r) => <Badge key={r.id} tone={r.name === 'admin' ? 'violet' : 'neutral'}>{r.name}</Badge>) : <span className="text-xs text-fg-subtle">No role</span>}
         </div>
       ),
     },
-    { id: 'department', header: 'Department', width: 'w-40', hideBelow: 'md', className: 'text-fg-muted', cell: (user) => user.department ?? <span className="text-fg-subtle">—</span> },
+    { id: 'department', header: 'Department', width: 'w-40', hideBelow: 'xl', className: 'text-fg-muted', cell: (user) => user.department ?? <span className="text-fg-subtle">—</span> },
     {
       id: 'status',
       header: 'Status',
-      width: 'w-36',
+      width: 'w-32',
       cell: (user) => (
         <div className="flex flex-wrap items-center gap-1.5">
           {user.isActive ? <Badge tone="green" dot>Active</Badge> : <Badge dot>Inactive</Badge>}
