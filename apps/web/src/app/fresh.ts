@@ -22,6 +22,11 @@ const subscribe = (fn: () => void) => {
 };
 
 export function useIsNew(id: string): boolean {
+  return useFresh()(id);
+}
+
+/** Whether a row just arrived, for a whole list at once (re-renders when that changes). */
+export function useFresh(): (id: string) => boolean {
   useSyncExternalStore(subscribe, () => version);
-  return fresh.has(id);
+  return (id) => fresh.has(id);
 }

@@ -9,6 +9,7 @@ import { meQuery } from '../lib/queries';
 import { prefetchDashboard } from '../features/dashboard/queries';
 import { ErrorState, Splash } from '../components/ui/states';
 import { Button } from '../components/ui/button';
+import { AGGS, INTERVALS, isPreset, type Agg, type Interval, type PresetKey } from '../lib/telemetry-range';
 import { AppShell } from './shell';
 
 export interface RouterContext {
@@ -190,6 +191,100 @@ export const usersRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/users/UsersPage'), 'UsersPage'),
 });
 
+export interface TelemetrySearch {
+  device?: string;
+  metric?: string;
+  range?: PresetKey | 'custom';
+  from?: string;
+  to?: string;
+  interval?: Interval | 'auto';
+  agg?: Agg;
+}
+const iso = (v: unknown) => {
+  const x = str(v);
+  return x && Number.isFinite(Date.parse(x)) ? x : undefined;
+};
+export const telemetryRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/telemetry',
+  validateSearch: (s: Record<string, unknown>): TelemetrySearch => {
+    const out: TelemetrySearch = {};
+    const device = str(s.device);
+    if (device && /^[0-9a-f-]{36}$/i.test(device)) out.device = device;
+    const metric = str(s.metric);
+    if (metric) out.metric = metric.slice(0, 128);
+    if (isPreset(s.range) || s.range === 'custom') out.range = s.range;
+    const from = iso(s.from);
+    const to = iso(s.to);
+    if (out.range === 'custom' && from) {
+      out.from = from;
+      if (to) out.to = to;
+    }
+    if (INTERVALS.includes(s.interval as Interval)) out.interval = s.interval as Interval;
+    if (AGGS.includes(s.agg as Agg)) out.agg = s.agg as Agg;
+    return out;
+  },
+  component: lazyRouteComponent(() => import('../features/telemetry/TelemetryExplorerPage'), 'TelemetryExplorerPage'),
+});
+
+const mapRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/map',
+  component: lazyRouteComponent(() => import('../features/map/MapPage'), 'MapPage'),
+});
+
+const rolesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/roles',
+  component: lazyRouteComponent(() => import('../features/admin/RolesPage'), 'RolesPage'),
+});
+
+const apiKeysRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/api-keys',
+  component: lazyRouteComponent(() => import('../features/admin/ApiKeysPage'), 'ApiKeysPage'),
+});
+
+const devicesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/devices',
+  component: lazyRouteComponent(() => import('../features/admin/DevicesPage'), 'DevicesPage'),
+});
+
+export interface AuditSearch {
+  entityType?: string;
+  entityId?: string;
+  userId?: string;
+  action?: string;
+  from?: string;
+  to?: string;
+}
+export const auditRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/audit',
+  validateSearch: (s: Record<string, unknown>): AuditSearch => {
+    const out: AuditSearch = {};
+    for (const k of ['entityType', 'entityId', 'action'] as const) {
+      const v = str(s[k]);
+      if (v) out[k] = v.slice(0, k === 'action' ? 100 : 64);
+    }
+    const user = str(s.userId);
+    if (user && /^[0-9a-f-]{36}$/i.test(user)) out.userId = user;
+    const from = iso(s.from);
+    const to = iso(s.to);
+    if (from) out.from = from;
+    if (to) out.to = to;
+    return out;
+  },
+  component: lazyRouteComponent(() => import('../features/admin/AuditPage'), 'AuditPage'),
+});
+
+const orgRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/org',
+  component: lazyRouteComponent(() => import('../features/admin/OrgSettingsPage'), 'OrgSettingsPage'),
+});
+
 const sessionsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account/sessions',
@@ -204,7 +299,24 @@ const securityRoute = createRoute({
 
 const routeTree = rootRoute.addChildren([
   loginRoute,
-  appRoute.addChildren([dashboardRoute, operationsRoute, operationNewRoute, operationRoute, operationEditRoute, alarmsRoute, usersRoute, sessionsRoute, securityRoute]),
+  appRoute.addChildren([
+    dashboardRoute,
+    operationsRoute,
+    operationNewRoute,
+    operationRoute,
+    operationEditRoute,
+    alarmsRoute,
+    telemetryRoute,
+    mapRoute,
+    usersRoute,
+    rolesRoute,
+    apiKeysRoute,
+    devicesRoute,
+    auditRoute,
+    orgRoute,
+    sessionsRoute,
+    securityRoute,
+  ]),
 ]);
 
 export function createAppRouter(queryClient: QueryClient) {

@@ -4,7 +4,14 @@ import { useQuery } from '@tanstack/react-query';
 import { Dialog as D, Tooltip } from 'radix-ui';
 import {
   BookOpen,
+  Building2,
   ClipboardList,
+  Cpu,
+  KeySquare,
+  LineChart,
+  Map as MapIcon,
+  ScrollText,
+  Shield,
   KeyRound,
   LayoutDashboard,
   LogOut,
@@ -50,11 +57,22 @@ export const NAV: NavSection[] = [
     items: [
       { to: '/operations', label: 'Operations', icon: ClipboardList, allowed: (me) => can(me, 'operations:read') },
       { to: '/alarms', label: 'Alarms', icon: Siren, allowed: (me) => can(me, 'alarms:read'), badge: 'alarms' },
+      { to: '/telemetry', label: 'Telemetry', icon: LineChart, allowed: (me) => can(me, 'telemetry:read') },
+      { to: '/map', label: 'Map', icon: MapIcon, allowed: (me) => can(me, 'operations:read') || can(me, 'devices:read') },
     ],
   },
   {
+    // Administration pages show for those who administer: devices and the organization for those
+    // who may change them (readers see devices in the explorer and on the map).
     title: 'Admin',
-    items: [{ to: '/admin/users', label: 'Users', icon: Users, allowed: (me) => can(me, 'users:read', 'department') }],
+    items: [
+      { to: '/admin/users', label: 'Users', icon: Users, allowed: (me) => can(me, 'users:read', 'department') },
+      { to: '/admin/roles', label: 'Roles', icon: Shield, allowed: (me) => can(me, 'roles:read') },
+      { to: '/admin/api-keys', label: 'API keys', icon: KeySquare, allowed: (me) => can(me, 'api_keys:read') },
+      { to: '/admin/devices', label: 'Devices', icon: Cpu, allowed: (me) => can(me, 'devices:manage') },
+      { to: '/admin/audit', label: 'Audit log', icon: ScrollText, allowed: (me) => can(me, 'audit:read') },
+      { to: '/admin/org', label: 'Organization', icon: Building2, allowed: (me) => can(me, 'org:update') },
+    ],
   },
 ];
 

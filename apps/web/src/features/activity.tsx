@@ -26,7 +26,7 @@ const VERBS: Record<string, string> = {
   export: 'exported the data of',
   erase: 'erased the data of',
 };
-const NOUNS: Record<string, string> = {
+export const NOUNS: Record<string, string> = {
   operation: 'operation',
   task: 'task',
   allocation: 'allocation',

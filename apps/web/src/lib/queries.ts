@@ -22,7 +22,16 @@ export const keys = {
   users: ['users'] as const,
   roles: ['roles'] as const,
   sessions: ['sessions'] as const,
+  devices: ['devices'] as const,
+  apiKeys: ['api-keys'] as const,
+  org: ['org'] as const,
 };
+
+/** The permission catalogue, with which permissions a scope narrows. */
+export const catalogueQuery = queryOptions({ queryKey: ['permissions', 'catalogue'], queryFn: () => call(api.GET('/api/permissions')), staleTime: 10 * 60_000 });
+
+/** Devices with their online status (the alarms' source names, the explorer, the map, admin). */
+export const devicesQuery = queryOptions({ queryKey: keys.devices, queryFn: () => call(api.GET('/api/devices')), staleTime: 5 * 60_000 });
 
 export const meQuery = queryOptions({
   queryKey: keys.me,

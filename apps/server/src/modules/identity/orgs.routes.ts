@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { emailField, errorResponses, jsonObject } from '../../platform/http/schemas.ts';
+import { emailField, errorResponses, jsonObject, timeZoneField } from '../../platform/http/schemas.ts';
 import type { OrgsService } from './orgs.service.ts';
 
 const orgSchema = z.object({
@@ -11,6 +11,19 @@ const orgSchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+
+const retentionDays = z.number().int().min(1).max(36_500);
+/**
+ * The settings the platform reads are checked; any other key stays free-form. `timeZone` is the
+ * org's reference zone; `telemetry` is the retention the telemetry module applies (days kept of raw
+ * points, minute and hour rollups; a missing key keeps its default). null removes a setting.
+ */
+const settingsPatch = jsonObject.pipe(
+  z.looseObject({
+    timeZone: timeZoneField.nullable().optional(),
+    telemetry: z.strictObject({ rawDays: retentionDays.optional(), minuteDays: retentionDays.optional(), hourDays: retentionDays.optional() }).nullable().optional(),
+  }),
+);
 
 export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
   const tags = ['organizations'];
@@ -25,9 +38,9 @@ export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
       config: { auth: 'org:update' },
       schema: {
         tags,
-        summary: 'Rename the organization or change settings (merged into the existing settings)',
+        summary: 'Rename the organization or change settings (merged into the existing settings; null removes a key)',
         body: z
-          .strictObject({ name: z.string().trim().min(1).max(200).optional(), settings: jsonObject.optional() })
+          .strictObject({ name: z.string().trim().min(1).max(200).optional(), settings: settingsPatch.optional() })
           .refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
         response: { 200: orgSchema, ...errorResponses },
       },

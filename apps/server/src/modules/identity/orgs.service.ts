@@ -129,7 +129,10 @@ export function createOrgsService(ctx: IdentityContext) {
       const view = await inOrg(db, actor.orgId, async (tx) => {
         const before = await findOrg(tx, actor.orgId);
         if (!before) throw notFound('Organization');
-        const settings = patch.settings ? { ...before.settings, ...patch.settings } : before.settings;
+        // Top-level keys are merged; a key set to null is removed (as in a JSON merge patch).
+        const settings = patch.settings
+          ? Object.fromEntries(Object.entries({ ...before.settings, ...patch.settings }).filter(([, v]) => v !== null))
+          : before.settings;
         const [after] = await tx
           .update(organizations)
           .set({ ...(patch.name ? { name: patch.name } : {}), settings })

@@ -84,7 +84,20 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
       schema: {
         tags: ['permissions'],
         summary: 'The permission catalogue',
-        response: { 200: z.object({ data: z.array(z.object({ key: z.string(), resource: z.string(), action: z.string(), description: z.string() })) }), ...errorResponses },
+        response: {
+          200: z.object({
+            data: z.array(
+              z.object({
+                key: z.string(),
+                resource: z.string(),
+                action: z.string(),
+                description: z.string(),
+                scoped: z.boolean().describe('Whether a condition (any, department, own) narrows this permission; for the others only "any" means anything'),
+              }),
+            ),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => ({ data: await roles.catalogue(actorOf(req)) }),

@@ -1,7 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { can, holdsAtLeast } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { isPermission, PERMISSIONS, SYSTEM_ROLES, type Condition } from '../../platform/access/catalogue.ts';
+import { isPermission, SCOPED_PERMISSIONS, SYSTEM_ROLES, type Condition, type Permission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
@@ -230,7 +230,7 @@ export function createRolesService(ctx: IdentityContext) {
     async catalogue(actor: Actor) {
       if (!can(actor, 'permissions:read')) throw forbidden();
       const rows = await inOrg(db, actor.orgId, (tx) => tx.select().from(permissions).orderBy(asc(permissions.key)));
-      return rows.filter((r) => Object.hasOwn(PERMISSIONS, r.key));
+      return rows.filter((r) => isPermission(r.key)).map((r) => ({ ...r, scoped: SCOPED_PERMISSIONS.has(r.key as Permission) }));
     },
   };
 }

@@ -1,9 +1,28 @@
 import { sql } from 'drizzle-orm';
 import type { AppDb } from '../../platform/db/client.ts';
-import { inSystem } from '../../platform/db/scope.ts';
+import { inOrg, inSystem } from '../../platform/db/scope.ts';
 
 /** Defaults when an org sets nothing in `settings.telemetry`. */
 export const RETENTION_DEFAULTS = { rawDays: 30, minuteDays: 90, hourDays: 730 };
+export type Retention = typeof RETENTION_DEFAULTS;
+
+/** An org's retention from its `settings.telemetry`: each value that is a whole number of days ≥ 1, else the default. */
+export function effectiveRetention(stored: unknown): Retention {
+  const s = stored !== null && typeof stored === 'object' ? (stored as Record<string, unknown>) : {};
+  const pick = (k: keyof Retention) => {
+    const v = s[k];
+    return typeof v === 'number' && Number.isInteger(v) && v >= 1 ? v : RETENTION_DEFAULTS[k];
+  };
+  return { rawDays: pick('rawDays'), minuteDays: pick('minuteDays'), hourDays: pick('hourDays') };
+}
+
+/** The retention applied to one org (read inside its own scope). */
+export async function retentionOf(db: AppDb, orgId: string): Promise<Retention> {
+  const r = (await inOrg(db, orgId, (tx) => tx.execute(sql`select settings -> 'telemetry' as t from organizations where id = ${orgId}`))) as unknown as {
+    rows: { t: unknown }[];
+  };
+  return effectiveRetention(r.rows[0]?.t);
+}
 
 const monthStart = (d: Date, add = 0) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1));
 
@@ -30,10 +49,10 @@ export async function ensurePartitions(db: AppDb, now = new Date()) {
 export async function applyRetention(db: AppDb, now = Date.now()) {
   await inSystem(db, async (tx) => {
     const orgs = (await tx.execute(sql`select id, settings -> 'telemetry' as t from organizations`)) as unknown as {
-      rows: { id: string; t: Partial<typeof RETENTION_DEFAULTS> | null }[];
+      rows: { id: string; t: unknown }[];
     };
     for (const o of orgs.rows) {
-      const r = { ...RETENTION_DEFAULTS, ...(o.t ?? {}) };
+      const r = effectiveRetention(o.t);
       const cut = (days: number) => new Date(now - days * 86_400_000);
       await tx.execute(sql`delete from telemetry_points where org_id = ${o.id} and ts < ${cut(r.rawDays)}`);
       await tx.execute(sql`delete from telemetry_rollup_1m where org_id = ${o.id} and bucket < ${cut(r.minuteDays)}`);

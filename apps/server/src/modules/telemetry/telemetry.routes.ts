@@ -181,6 +181,22 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
     async (req) => ({ data: await telemetry.series(actorOf(req), req.query) }),
   );
 
+  api.get(
+    '/telemetry/retention',
+    {
+      config: { auth: 'telemetry:read' },
+      schema: {
+        tags,
+        summary: 'How long this organization keeps raw points and rollups (set in the organization settings, telemetry key)',
+        response: {
+          200: z.object({ rawDays: z.number(), minuteDays: z.number(), hourDays: z.number(), defaults: z.object({ rawDays: z.number(), minuteDays: z.number(), hourDays: z.number() }) }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => telemetry.retention(actorOf(req)),
+  );
+
   const dtags = ['devices'];
   const deviceFields = {
     name: z.string().trim().min(1).max(200),

@@ -5,9 +5,11 @@ import type { Actor } from '../../platform/access/actor.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { AppError, badRequest, forbidden } from '../../platform/http/errors.ts';
+import { validTimeZone } from '../../platform/http/schemas.ts';
 import type { DeviceIdentity, DevicesService, OperationExists } from './devices.service.ts';
 import { itemsOf, MAX_POINTS_PER_REQUEST, normalise, type PointError, type RawPoint } from './ingest/shapes.ts';
 import type { IngestWriter, SeriesPoint } from './ingest/writer.ts';
+import { RETENTION_DEFAULTS, retentionOf } from './retention.ts';
 import { telemetrySeries } from './telemetry.schema.ts';
 
 export type Interval = '1m' | '5m' | '1h' | '1d' | '1w' | '1mo';
@@ -24,16 +26,6 @@ export interface IngestResult {
 }
 
 const NIL = '00000000-0000-0000-0000-000000000000';
-
-/** Is this IANA zone known? (Intl and PostgreSQL share the tz database.) */
-export function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** Whether the zone's UTC offset is a whole number of hours throughout [from, to] (then hourly rollups align with local days). */
 export function wholeHourOffsets(tz: string, from: Date, to: Date): boolean {
@@ -231,6 +223,12 @@ export function createTelemetryService(deps: {
           count: Number(r.count),
         })),
       };
+    },
+
+    /** The retention applied to the actor's org, with the defaults. */
+    async retention(actor: Actor) {
+      if (!can(actor, 'telemetry:read')) throw forbidden();
+      return { ...(await retentionOf(db, actor.orgId)), defaults: RETENTION_DEFAULTS };
     },
 
     /** Series ids of an org with device and operation, for topic checks. */

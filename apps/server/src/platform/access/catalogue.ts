@@ -54,6 +54,24 @@ export const CONDITIONS = ['any', 'department', 'own'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 export const conditionRank: Record<Condition, number> = { any: 3, department: 2, own: 1 };
 
+/**
+ * Permissions whose condition narrows what they reach (the service checks it against the record:
+ * the user's department, the operation's owner or assignees). For the others any condition means
+ * the same as `any`; the console offers a scope only for these.
+ */
+export const SCOPED_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
+  'users:read',
+  'users:create',
+  'users:update',
+  'users:delete',
+  'users:export',
+  'users:erase',
+  'activity:read',
+  'operations:read',
+  'operations:update',
+  'operations:delete',
+]);
+
 export interface SystemRole {
   name: string;
   displayName: string;

@@ -9,6 +9,17 @@ export const isoDate = z.iso.datetime({ offset: true }).refine((v) => {
   return ms >= EARLIEST && ms <= LATEST;
 }, 'Must fall between 0001-01-01 and 9999-12-31 (UTC)');
 export const emailField = z.email().max(254).transform((v) => v.trim());
+
+/** Is this IANA zone known? (Intl and PostgreSQL share the tz database.) */
+export function validTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
+export const timeZoneField = z.string().max(64).refine(validTimeZone, 'Unknown time zone: use an IANA name such as Europe/Paris');
 export const MAX_JSON_DEPTH = 16;
 
 /** Whether a JSON value nests at most `max` levels, measured without recursion (a deep value must not blow the stack). */

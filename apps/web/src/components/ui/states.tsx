@@ -2,6 +2,8 @@ import type { ReactNode } from 'react';
 import { AlertTriangle, RotateCw } from 'lucide-react';
 import { cn } from '../../lib/cn';
 import { ApiError } from '../../lib/problem';
+import { Card } from './card';
+import { Page } from './page';
 
 export function Spinner({ className }: { className?: string }) {
   return (
@@ -87,5 +89,16 @@ export function Splash() {
     <div className="flex min-h-dvh items-center justify-center text-fg-subtle" role="status" aria-label="Loading">
       <Spinner className="size-5" />
     </div>
+  );
+}
+
+/** A page the user's role does not open (the navigation hides it; a typed URL lands here). */
+export function NoAccess({ what }: { what: string }) {
+  return (
+    <Page width="narrow">
+      <Card as="div" className="mt-10">
+        <ErrorState error={new Error(`Your role does not include ${what}.`)} title="You don’t have access to this" />
+      </Card>
+    </Page>
   );
 }

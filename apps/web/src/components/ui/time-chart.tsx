@@ -45,10 +45,34 @@ function align(series: ChartSeries[]): uPlot.AlignedData {
  * shown in the browser's time zone. Re-renders in place when data changes, and follows the theme
  * and the container's width.
  */
-export function TimeChart({ series, height = 240, unit, ariaLabel }: { series: ChartSeries[]; height?: number; unit?: string | null; ariaLabel: string }) {
+export function TimeChart({
+  series,
+  height = 240,
+  unit,
+  ariaLabel,
+  onZoom,
+  xRange,
+}: {
+  series: ChartSeries[];
+  height?: number;
+  unit?: string | null;
+  ariaLabel: string;
+  /**
+   * Drag-to-zoom is handed to the caller (epoch ms) instead of zooming in place: the telemetry
+   * explorer re-queries the server at a finer interval for the selected range.
+   */
+  onZoom?: (fromMs: number, toMs: number) => void;
+  /** The time axis shows exactly this range (epoch ms) instead of fitting the data. */
+  xRange?: [number, number];
+}) {
   const box = useRef<HTMLDivElement>(null);
   const plot = useRef<uPlot | null>(null);
   const zoomed = useRef(false);
+  const zoomTo = useRef(onZoom);
+  zoomTo.current = onZoom;
+  const external = !!onZoom;
+  const fixedX = useRef(xRange);
+  fixedX.current = xRange;
   const tooltip = useRef<HTMLDivElement | null>(null);
   const shape = series.map((s) => s.label).join('|');
   // Colours come from CSS variables read at creation: a theme change rebuilds the chart.
@@ -62,10 +86,22 @@ export function TimeChart({ series, height = 240, unit, ariaLabel }: { series: C
     const opts: uPlot.Options = {
       width: el.clientWidth || 600,
       height,
-      cursor: { drag: { x: true, y: false }, points: { size: 7 } },
+      cursor: { drag: { x: true, y: false, setScale: !external }, points: { size: 7 } },
       legend: { show: false },
       hooks: {
-        setSelect: [(u) => void (u.select.width > 0 && (zoomed.current = true))],
+        setSelect: [
+          (u) => {
+            if (u.select.width <= 0) return;
+            if (!zoomTo.current) {
+              zoomed.current = true;
+              return;
+            }
+            const from = u.posToVal(u.select.left, 'x') * 1000;
+            const to = u.posToVal(u.select.left + u.select.width, 'x') * 1000;
+            u.setSelect({ left: 0, top: 0, width: 0, height: 0 }, false);
+            zoomTo.current(from, to);
+          },
+        ],
         ready: [
           (u) => {
             u.over.addEventListener('dblclick', () => void (zoomed.current = false));
@@ -99,7 +135,12 @@ export function TimeChart({ series, height = 240, unit, ariaLabel }: { series: C
           },
         ],
       },
-      scales: { x: { time: true } },
+      scales: {
+        x: {
+          time: true,
+          range: (_u, min, max) => (fixedX.current ? [fixedX.current[0] / 1000, fixedX.current[1] / 1000] : [min, max]),
+        },
+      },
       axes: [
         { ...axis, space: 80, values: timeLabels },
         { ...axis, size: 56, values: (_u, vals) => vals.map((v) => formatNumber(v) + (unit ? ` ${unit}` : '')) },
@@ -130,12 +171,12 @@ export function TimeChart({ series, height = 240, unit, ariaLabel }: { series: C
     };
     // The data is set by the effect below; the chart is rebuilt only when its shape changes.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [shape, height, unit, dark]);
+  }, [shape, height, unit, dark, external]);
 
   useEffect(() => {
     // Live points keep arriving: do not undo the user's zoom.
     plot.current?.setData(align(series), !zoomed.current);
-  }, [series]);
+  }, [series, xRange?.[0], xRange?.[1]]);
 
   return (
     <div>

@@ -2,7 +2,7 @@ import { Link } from '@tanstack/react-router';
 import { useQuery, type QueryClient } from '@tanstack/react-query';
 import { api, call } from '../../lib/api';
 import { can } from '../../lib/permissions';
-import { keys, useMe } from '../../lib/queries';
+import { devicesQuery, keys, useMe } from '../../lib/queries';
 import type { Operation } from '../../lib/types';
 
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
@@ -13,7 +13,6 @@ export function parseSource(source: string): { kind: 'operation' | 'device'; id:
   return m ? { kind: m[1]!.toLowerCase() as 'operation' | 'device', id: m[2]!.toLowerCase() } : null;
 }
 
-export const devicesQuery = { queryKey: ['devices'] as const, queryFn: () => call(api.GET('/api/devices')), staleTime: 5 * 60_000 };
 
 /** A short text for an alarm's source from what the cache knows (toasts have no hooks). */
 export function sourceText(source: string, qc: QueryClient): string {

@@ -1,21 +1,22 @@
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
-import { ArrowDown, ArrowUp, ChevronsUpDown, ClipboardList, MapPin, Plus, Search, X } from 'lucide-react';
+import { ClipboardList, MapPin, Plus, Search, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
-import { formatDateTime, formatFull, formatRelative } from '../../lib/format';
+import { formatDateTime } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { keys, useMe } from '../../lib/queries';
 import type { Operation, OperationStatus, Priority } from '../../lib/types';
 import { operationsRoute, type OperationsSearch, type SortKey } from '../../app/router';
-import { useIsNew } from '../../app/fresh';
+import { useFresh } from '../../app/fresh';
+import { Ago } from '../../components/ui/ago';
 import { PRIORITY_LABEL, PriorityLabel, STATUS_LABEL, StatusBadge } from '../../components/ui/badge';
 import { Button, buttonClass } from '../../components/ui/button';
-import { Card } from '../../components/ui/card';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
-import { EmptyState, ErrorState, SkeletonRows } from '../../components/ui/states';
+import { EmptyState } from '../../components/ui/states';
 
 const PAGE = 50;
 const STATUSES: OperationStatus[] = ['pending', 'in_progress', 'completed', 'failed'];
@@ -29,69 +30,58 @@ function useDebounced<T>(value: T, ms: number): T {
   return v;
 }
 
-function SortHeader({ field, label, sort, onSort, className }: { field: string; label: string; sort: SortKey; onSort: (s: SortKey) => void; className?: string }) {
-  const active = sort === field || sort === `-${field}`;
-  const desc = sort === `-${field}`;
-  const Icon = !active ? ChevronsUpDown : desc ? ArrowDown : ArrowUp;
-  return (
-    <th scope="col" aria-sort={active ? (desc ? 'descending' : 'ascending') : 'none'} className={cn('px-3 py-2 text-left font-medium', className)}>
-      <button
-        type="button"
-        onClick={() => onSort((active && !desc ? `-${field}` : field) as SortKey)}
-        className={cn('-mx-1 inline-flex items-center gap-1 rounded px-1 hover:text-fg', active && 'text-fg')}
-      >
-        {label}
-        <Icon className={cn('size-3.5', !active && 'opacity-50')} aria-hidden="true" />
-      </button>
-    </th>
-  );
-}
-
-function Row({ op }: { op: Operation }) {
-  const fresh = useIsNew(op.id);
-  const navigate = useNavigate();
-  return (
-    <tr
-      className={cn('group cursor-pointer border-b border-line last:border-0 hover:bg-hover/60', fresh && 'row-new')}
-      onClick={(e) => {
-        if ((e.target as HTMLElement).closest('a,button')) return;
-        void navigate({ to: '/operations/$operationId', params: { operationId: op.id } });
-      }}
-      data-testid="operation-row"
-    >
-      <td className="max-w-0 px-3 py-2.5 sm:pl-4">
+const columns: Column<Operation>[] = [
+  {
+    id: 'name',
+    header: 'Name',
+    sort: 'name',
+    className: 'max-w-0',
+    cell: (op) => (
+      <>
         <Link to="/operations/$operationId" params={{ operationId: op.id }} className="block truncate text-[13px] font-medium text-fg hover:underline">
           {op.name}
         </Link>
         <p className="truncate text-xs text-fg-subtle">
           {[op.type, ...op.tags.map((t) => `#${t}`)].filter(Boolean).join(' · ') || (op.description ? op.description.slice(0, 80) : '\u00a0')}
         </p>
-      </td>
-      <td className="px-3 py-2.5">
-        <StatusBadge status={op.status} />
-      </td>
-      <td className="px-3 py-2.5">
-        <PriorityLabel priority={op.priority} />
-      </td>
-      <td className="hidden max-w-0 px-3 py-2.5 text-[13px] text-fg-muted xl:table-cell">
-        {op.location.text ? (
-          <span className="flex items-center gap-1 truncate">
-            <MapPin className="size-3.5 shrink-0 text-fg-subtle" aria-hidden="true" />
-            <span className="truncate">{op.location.text}</span>
-          </span>
-        ) : (
-          <span className="text-fg-subtle">—</span>
-        )}
-      </td>
-      <td className="px-3 py-2.5 text-[13px] whitespace-nowrap text-fg-muted tabular">{op.startAt ? formatDateTime(op.startAt) : <span className="text-fg-subtle">—</span>}</td>
-      <td className="px-3 py-2.5 text-[13px] whitespace-nowrap text-fg-muted sm:pr-4">
-        <time dateTime={op.updatedAt} title={formatFull(op.updatedAt)}>
-          {formatRelative(op.updatedAt)}
-        </time>
-      </td>
-    </tr>
-  );
-}
+      </>
+    ),
+  },
+  { id: 'status', header: 'Status', width: 'w-32', cell: (op) => <StatusBadge status={op.status} /> },
+  { id: 'priority', header: 'Priority', width: 'w-28', sort: 'priority', cell: (op) => <PriorityLabel priority={op.priority} /> },
+  {
+    id: 'location',
+    header: 'Location',
+    width: 'w-48',
+    hideBelow: 'xl',
+    className: 'max-w-0 text-fg-muted',
+    cell: (op) =>
+      op.location.text ? (
+        <span className="flex items-center gap-1 truncate">
+          <MapPin className="size-3.5 shrink-0 text-fg-subtle" aria-hidden="true" />
+          <span className="truncate">{op.location.text}</span>
+        </span>
+      ) : (
+        <span className="text-fg-subtle">—</span>
+      ),
+  },
+  {
+    id: 'startAt',
+    header: 'Starts',
+    width: 'w-40',
+    sort: 'startAt',
+    className: 'whitespace-nowrap text-fg-muted tabular',
+    cell: (op) => (op.startAt ? formatDateTime(op.startAt) : <span className="text-fg-subtle">—</span>),
+  },
+  {
+    id: 'updatedAt',
+    header: 'Updated',
+    width: 'w-28',
+    sort: 'updatedAt',
+    className: 'whitespace-nowrap text-fg-muted',
+    cell: (op) => <Ago value={op.updatedAt} />,
+  },
+];
 
 export function OperationsPage() {
   useDocumentTitle('Operations');
@@ -101,6 +91,7 @@ export function OperationsPage() {
   const [text, setText] = useState(search.q ?? '');
   const q = useDebounced(text.trim(), 300);
   const sort: SortKey = search.sort ?? '-createdAt';
+  const isNew = useFresh();
 
   const set = (patch: Partial<OperationsSearch>) =>
     void navigate({ search: (prev: OperationsSearch) => Object.fromEntries(Object.entries({ ...prev, ...patch }).filter(([, v]) => v !== undefined && !(Array.isArray(v) && v.length === 0))) as OperationsSearch, replace: true });
@@ -207,13 +198,13 @@ export function OperationsPage() {
         {list.isFetching && !list.isLoading ? <span className="ml-auto text-xs text-fg-subtle" role="status">Updating…</span> : null}
       </div>
 
-      <Card as="div" className="overflow-hidden">
-        {list.error && !list.data ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : list.isLoading ? (
-          <SkeletonRows rows={8} />
-        ) : rows.length === 0 ? (
-          filtered ? (
+      <TableCard
+        error={list.error && !list.data ? list.error : null}
+        onRetry={() => void list.refetch()}
+        loading={list.isLoading}
+        skeletonRows={8}
+        empty={
+          rows.length > 0 ? null : filtered ? (
             <EmptyState icon={<Search />} title="No operations match" description="Try another search or clear the filters." />
           ) : (
             <EmptyState
@@ -229,55 +220,23 @@ export function OperationsPage() {
               }
             />
           )
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full min-w-[760px] table-fixed text-[13px]" data-testid="operations-table">
-              <caption className="sr-only">Operations</caption>
-              <colgroup>
-                <col />
-                <col className="w-32" />
-                <col className="w-28" />
-                <col className="hidden w-48 xl:table-column" />
-                <col className="w-44" />
-                <col className="w-32" />
-              </colgroup>
-              <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
-                <tr>
-                  <SortHeader field="name" label="Name" sort={sort} onSort={(s) => set({ sort: s })} className="sm:pl-4" />
-                  <th scope="col" className="px-3 py-2 text-left font-medium">
-                    Status
-                  </th>
-                  <SortHeader field="priority" label="Priority" sort={sort} onSort={(s) => set({ sort: s })} />
-                  <th scope="col" className="hidden px-3 py-2 text-left font-medium xl:table-cell">
-                    Location
-                  </th>
-                  <SortHeader field="startAt" label="Starts" sort={sort} onSort={(s) => set({ sort: s })} />
-                  <SortHeader field="updatedAt" label="Updated" sort={sort} onSort={(s) => set({ sort: s })} className="sm:pr-4" />
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((op) => (
-                  <Row key={op.id} op={op} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </Card>
+        }
+      >
+        <DataTable
+          caption="Operations"
+          testId="operations-table"
+          rowTestId="operation-row"
+          columns={columns}
+          rows={rows}
+          rowKey={(op) => op.id}
+          sort={sort}
+          onSort={(s) => set({ sort: s as SortKey })}
+          onRowClick={(op) => void navigate({ to: '/operations/$operationId', params: { operationId: op.id } })}
+          rowClassName={(op) => isNew(op.id) && 'row-new'}
+        />
+      </TableCard>
 
-      {rows.length > 0 ? (
-        <div className="mt-3 flex items-center justify-between text-xs text-fg-subtle">
-          <span role="status">
-            {rows.length} operation{rows.length === 1 ? '' : 's'}
-            {list.hasNextPage ? ' shown' : ''}
-          </span>
-          {list.hasNextPage ? (
-            <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-              Load more
-            </Button>
-          ) : null}
-        </div>
-      ) : null}
+      <LoadMore count={rows.length} noun={['operation', 'operations']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
     </Page>
   );
 }

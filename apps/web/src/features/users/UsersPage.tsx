@@ -4,21 +4,22 @@ import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tansta
 import { MoreHorizontal, Search, ShieldCheck, UserPlus, Users as UsersIcon, Wand2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
-import { formatFull, formatRelative, initials } from '../../lib/format';
+import { initials } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
 import { keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { User } from '../../lib/types';
 import { usersRoute, type UsersSearch } from '../../app/router';
+import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
-import { Card } from '../../components/ui/card';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
-import { Banner, EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../components/ui/states';
+import { Banner, EmptyState, errorMessage, NoAccess } from '../../components/ui/states';
 
 /** A strong random password (the user changes it after signing in). */
 function generatePassword() {
@@ -145,11 +146,13 @@ function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange:
   );
 }
 
-function UserRow({ user, canUpdate, onToggle }: { user: User; canUpdate: boolean; onToggle: (u: User) => void }) {
-  const me = useMe();
-  return (
-    <tr className="border-b border-line last:border-0" data-testid="user-row">
-      <td className="max-w-0 px-3 py-2.5 sm:pl-4">
+function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => void): Column<User>[] {
+  return [
+    {
+      id: 'user',
+      header: 'User',
+      className: 'max-w-0',
+      cell: (user) => (
         <div className="flex items-center gap-3">
           <span className={cn('flex size-8 shrink-0 items-center justify-center rounded-full text-[11px] font-semibold', user.isActive ? 'bg-accent-soft text-accent-soft-fg' : 'bg-hover text-fg-subtle')}>
             {initials(user.name)}
@@ -157,19 +160,29 @@ function UserRow({ user, canUpdate, onToggle }: { user: User; canUpdate: boolean
           <div className="min-w-0">
             <p className="truncate text-[13px] font-medium">
               {user.name}
-              {user.id === me.id ? <span className="ml-1.5 text-xs font-normal text-fg-subtle">(you)</span> : null}
+              {user.id === meId ? <span className="ml-1.5 text-xs font-normal text-fg-subtle">(you)</span> : null}
             </p>
             <p className="truncate text-xs text-fg-subtle">{user.email}</p>
           </div>
         </div>
-      </td>
-      <td className="px-3 py-2.5">
+      ),
+    },
+    {
+      id: 'roles',
+      header: 'Roles',
+      width: 'w-44',
+      cell: (user) => (
         <div className="flex flex-wrap gap-1">
           {user.roles.length ? user.roles.map((r) => <Badge key={r.id} tone={r.name === 'admin' ? 'violet' : 'neutral'}>{r.name}</Badge>) : <span className="text-xs text-fg-subtle">No role</span>}
         </div>
-      </td>
-      <td className="hidden px-3 py-2.5 text-[13px] text-fg-muted md:table-cell">{user.department ?? <span className="text-fg-subtle">—</span>}</td>
-      <td className="px-3 py-2.5">
+      ),
+    },
+    { id: 'department', header: 'Department', width: 'w-40', hideBelow: 'xl', className: 'text-fg-muted', cell: (user) => user.department ?? <span className="text-fg-subtle">—</span> },
+    {
+      id: 'status',
+      header: 'Status',
+      width: 'w-32',
+      cell: (user) => (
         <div className="flex flex-wrap items-center gap-1.5">
           {user.isActive ? <Badge tone="green" dot>Active</Badge> : <Badge dot>Inactive</Badge>}
           {user.twoFactorEnabled ? (
@@ -178,18 +191,23 @@ function UserRow({ user, canUpdate, onToggle }: { user: User; canUpdate: boolean
             </span>
           ) : null}
         </div>
-      </td>
-      <td className="px-3 py-2.5 text-[13px] whitespace-nowrap text-fg-muted">
-        {user.lastLogin ? (
-          <time dateTime={user.lastLogin} title={formatFull(user.lastLogin)}>
-            {formatRelative(user.lastLogin)}
-          </time>
-        ) : (
-          <span className="text-fg-subtle">Never</span>
-        )}
-      </td>
-      <td className="w-12 px-2 py-2.5 text-right sm:pr-4">
-        {canUpdate && user.id !== me.id ? (
+      ),
+    },
+    {
+      id: 'lastLogin',
+      header: 'Last sign-in',
+      width: 'w-32',
+      className: 'whitespace-nowrap text-fg-muted',
+      cell: (user) => <Ago value={user.lastLogin} />,
+    },
+    {
+      id: 'actions',
+      header: 'Actions',
+      headerHidden: true,
+      width: 'w-14',
+      className: 'px-2 text-right',
+      cell: (user) =>
+        canUpdate && user.id !== meId ? (
           <Menu>
             <MenuTrigger asChild>
               <Button variant="ghost" size="icon-sm" aria-label={`Actions for ${user.name}`}>
@@ -202,10 +220,9 @@ function UserRow({ user, canUpdate, onToggle }: { user: User; canUpdate: boolean
               </MenuItem>
             </MenuContent>
           </Menu>
-        ) : null}
-      </td>
-    </tr>
-  );
+        ) : null,
+    },
+  ];
 }
 
 export function UsersPage() {
@@ -261,13 +278,7 @@ export function UsersPage() {
   });
 
   if (!can(me, 'users:read', 'department')) {
-    return (
-      <Page width="narrow">
-        <Card as="div" className="mt-10">
-          <ErrorState error={new Error('Your role does not include user administration.')} title="You don’t have access to this" />
-        </Card>
-      </Page>
-    );
+    return <NoAccess what="user administration" />;
   }
   const rows = list.data?.pages.flatMap((p) => p.data) ?? [];
   const canUpdate = can(me, 'users:update');
@@ -300,63 +311,22 @@ export function UsersPage() {
           <option value="inactive">Inactive</option>
         </Select>
       </div>
-      <Card as="div" className="overflow-hidden">
-        {list.error && !list.data ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : list.isLoading ? (
-          <SkeletonRows rows={6} />
-        ) : rows.length === 0 ? (
-          <EmptyState icon={search.q ? <Search /> : <UsersIcon />} title={search.q ? 'No users match' : 'No users'} description={search.q ? 'Try another name or email.' : undefined} />
-        ) : (
-          <div className="overflow-x-auto">
-            <table className="w-full min-w-[720px] table-fixed text-[13px]" data-testid="users-table">
-              <caption className="sr-only">Users</caption>
-              <colgroup>
-                <col />
-                <col className="w-52" />
-                <col className="hidden w-40 md:table-column" />
-                <col className="w-36" />
-                <col className="w-32" />
-                <col className="w-14" />
-              </colgroup>
-              <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
-                <tr>
-                  <th scope="col" className="px-3 py-2 text-left font-medium sm:pl-4">
-                    User
-                  </th>
-                  <th scope="col" className="px-3 py-2 text-left font-medium">
-                    Roles
-                  </th>
-                  <th scope="col" className="hidden px-3 py-2 text-left font-medium md:table-cell">
-                    Department
-                  </th>
-                  <th scope="col" className="px-3 py-2 text-left font-medium">
-                    Status
-                  </th>
-                  <th scope="col" className="px-3 py-2 text-left font-medium">
-                    Last sign-in
-                  </th>
-                  <th scope="col" className="px-2 py-2 sm:pr-4">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {rows.map((u) => (
-                  <UserRow key={u.id} user={u} canUpdate={canUpdate} onToggle={(x) => (x.isActive ? setToggling(x) : toggle.mutate(x))} />
-                ))}
-              </tbody>
-            </table>
-          </div>
-        )}
-      </Card>
-      {list.hasNextPage ? (
-        <div className="mt-3 flex justify-end">
-          <Button onClick={() => void list.fetchNextPage()} loading={list.isFetchingNextPage}>
-            Load more
-          </Button>
-        </div>
-      ) : null}
+      <TableCard
+        error={list.error && !list.data ? list.error : null}
+        onRetry={() => void list.refetch()}
+        loading={list.isLoading}
+        empty={rows.length > 0 ? null : <EmptyState icon={search.q ? <Search /> : <UsersIcon />} title={search.q ? 'No users match' : 'No users'} description={search.q ? 'Try another name or email.' : undefined} />}
+      >
+        <DataTable
+          caption="Users"
+          testId="users-table"
+          rowTestId="user-row"
+          columns={userColumns(me.id, canUpdate, (x) => (x.isActive ? setToggling(x) : toggle.mutate(x)))}
+          rows={rows}
+          rowKey={(u) => u.id}
+        />
+      </TableCard>
+      <LoadMore count={rows.length} noun={['user', 'users']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
       {creating ? <CreateUserDialog open={creating} onOpenChange={setCreating} /> : null}
       <ConfirmDialog
         open={!!toggling}
