@@ -2,7 +2,7 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import { can } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
-import type { AppDb } from '../../platform/db/client.ts';
+import type { AppDb, Executor } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { AppError, badRequest, forbidden } from '../../platform/http/errors.ts';
 import { validTimeZone } from '../../platform/http/schemas.ts';
@@ -141,9 +141,14 @@ export function createTelemetryService(deps: {
       return { accepted: good.length, rejected: errors };
     },
 
-    async series(actor: Actor, filter: { deviceId?: string | undefined; operationId?: string | undefined; metric?: string | undefined }) {
+    async series(
+      actor: Actor,
+      filter: { deviceId?: string | undefined; operationId?: string | undefined; metric?: string | undefined },
+      inTx?: Executor,
+    ) {
       if (!can(actor, 'telemetry:read')) throw forbidden();
-      return inOrg(db, actor.orgId, (tx) =>
+      const run = <T>(fn: (tx: Executor) => Promise<T>) => (inTx ? fn(inTx) : inOrg(db, actor.orgId, fn));
+      return run((tx) =>
         tx
           .select({
             id: telemetrySeries.id,
@@ -181,39 +186,44 @@ export function createTelemetryService(deps: {
       if (!can(actor, 'telemetry:read')) throw forbidden();
       if (!validTimeZone(q.tz)) throw badRequest('invalid_time_zone', `Unknown time zone "${q.tz}".`, { errors: [{ path: 'tz', message: 'Use an IANA name such as Europe/Paris' }] });
       if (!(q.to > q.from)) throw badRequest('invalid_range', '"to" must be after "from".', { errors: [{ path: 'to', message: 'Must be after from' }] });
-      const series = await this.series(actor, { deviceId: q.deviceId, operationId: q.operationId, metric: q.metric });
-      const ids = series.map((s) => s.id);
-      if (ids.length === 0) return { series: [], buckets: [] as { seriesId: number; t: string; value: number | null; count: number }[] };
-      const idList = sql.join(ids.map((id) => sql`${id}`), sql`, `);
-      const rows = await inOrg(db, actor.orgId, async (tx) => {
-        if (q.agg === 'none') {
+      // One transaction: the series and their buckets come from the same snapshot.
+      const out = await inOrg(db, actor.orgId, async (tx) => {
+        const series = await this.series(actor, { deviceId: q.deviceId, operationId: q.operationId, metric: q.metric }, tx);
+        const ids = series.map((s) => s.id);
+        if (ids.length === 0) return { series, rows: [] as { series_id: number; t: Date | string; value: number | null; count: number }[] };
+        const idList = sql.join(ids.map((id) => sql`${id}`), sql`, `);
+        const rows = await (async () => {
+          if (q.agg === 'none') {
+            const r = (await tx.execute(sql`
+              select series_id, ts as t, value, 1 as count from telemetry_points
+              where org_id = ${actor.orgId} and series_id in (${idList}) and ts >= ${q.from} and ts < ${q.to}
+              order by ts limit 10000`)) as unknown as { rows: { series_id: number; t: Date | string; value: number; count: number }[] };
+            return r.rows;
+          }
+          const hourly = ['1h', '1d', '1w', '1mo'].includes(q.interval) && wholeHourOffsets(q.tz, q.from, q.to);
+          const table = sql.identifier(hourly ? 'telemetry_rollup_1h' : 'telemetry_rollup_1m');
+          const bucket =
+            q.interval === '1m' || q.interval === '1h'
+              ? sql`date_trunc(${q.interval === '1m' ? 'minute' : 'hour'}, bucket)`
+              : q.interval === '5m'
+                ? sql`to_timestamp(floor(extract(epoch from bucket) / 300) * 300)`
+                : sql`date_trunc(${{ '1d': 'day', '1w': 'week', '1mo': 'month' }[q.interval]}, bucket, ${q.tz})`;
+          const value = {
+            avg: sql`sum(sum) / nullif(sum(count), 0)`,
+            min: sql`min(min)`,
+            max: sql`max(max)`,
+            sum: sql`sum(sum)`,
+            count: sql`sum(count)::float8`,
+          }[q.agg];
           const r = (await tx.execute(sql`
-            select series_id, ts as t, value, 1 as count from telemetry_points
-            where org_id = ${actor.orgId} and series_id in (${idList}) and ts >= ${q.from} and ts < ${q.to}
-            order by ts limit 10000`)) as unknown as { rows: { series_id: number; t: Date | string; value: number; count: number }[] };
+            select series_id, ${bucket} as t, ${value} as value, sum(count)::int as count from ${table}
+            where org_id = ${actor.orgId} and series_id in (${idList}) and bucket >= ${q.from} and bucket < ${q.to}
+            group by 1, 2 order by 2, 1`)) as unknown as { rows: { series_id: number; t: Date | string; value: number | null; count: number }[] };
           return r.rows;
-        }
-        const hourly = ['1h', '1d', '1w', '1mo'].includes(q.interval) && wholeHourOffsets(q.tz, q.from, q.to);
-        const table = sql.identifier(hourly ? 'telemetry_rollup_1h' : 'telemetry_rollup_1m');
-        const bucket =
-          q.interval === '1m' || q.interval === '1h'
-            ? sql`date_trunc(${q.interval === '1m' ? 'minute' : 'hour'}, bucket)`
-            : q.interval === '5m'
-              ? sql`to_timestamp(floor(extract(epoch from bucket) / 300) * 300)`
-              : sql`date_trunc(${{ '1d': 'day', '1w': 'week', '1mo': 'month' }[q.interval]}, bucket, ${q.tz})`;
-        const value = {
-          avg: sql`sum(sum) / nullif(sum(count), 0)`,
-          min: sql`min(min)`,
-          max: sql`max(max)`,
-          sum: sql`sum(sum)`,
-          count: sql`sum(count)::float8`,
-        }[q.agg];
-        const r = (await tx.execute(sql`
-          select series_id, ${bucket} as t, ${value} as value, sum(count)::int as count from ${table}
-          where org_id = ${actor.orgId} and series_id in (${idList}) and bucket >= ${q.from} and bucket < ${q.to}
-          group by 1, 2 order by 2, 1`)) as unknown as { rows: { series_id: number; t: Date | string; value: number | null; count: number }[] };
-        return r.rows;
+        })();
+        return { series, rows };
       });
+      const { series, rows } = out;
       return {
         series: series.map(({ lastTs: _l, lastValue: _v, ...s }) => s),
         buckets: rows.map((r) => ({

@@ -10,14 +10,6 @@ import type { SeriesPoint } from './writer.ts';
 export const EVENT_SAMPLE_MS = 1_000;
 
 /**
- * Signals handed to the rule evaluation per call. `alarms.evaluate` groups its input per org by
- * copying the list for every point (quadratic in the call's size: about 4 s for a 20,000-point batch),
- * so the time-ordered signals go through in consecutive slices; the rule state it keeps between calls
- * makes the result the same as one call.
- */
-const EVALUATE_SLICE = 128;
-
-/**
  * Detector states are stored as one JSON string inside the jsonb column, not as a jsonb object:
  * PostgreSQL parses each of an object's ~1,650 numbers into a numeric (about 75 ms per 100 series
  * for every batch, on both databases), and a string in one piece (about 4 times faster to write
@@ -102,7 +94,7 @@ export function createIngestPipeline(alarms: AlarmsService) {
     // The rows now carry this transaction's id: current once it commits, stale if it rolls back.
     const txid = meta.rows[0]?.txid;
     if (txid) for (const [id, state] of states) cache.set(id, { xmin: txid, state });
-    for (let i = 0; i < signals.length; i += EVALUATE_SLICE) await alarms.evaluate(tx, signals.slice(i, i + EVALUATE_SLICE));
+    await alarms.evaluate(tx, signals);
 
     const now = Date.now();
     const latest = new Map<number, PointSignal>();
