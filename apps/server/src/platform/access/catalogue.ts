@@ -70,6 +70,11 @@ export const SCOPED_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
   'operations:read',
   'operations:update',
   'operations:delete',
+  'tickets:read',
+  'tickets:update',
+  'tickets:merge',
+  'servicedesk:analytics',
+  'ratings:manage',
 ]);
 
 export interface SystemRole {
