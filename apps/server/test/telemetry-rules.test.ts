@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestWriter, Overloaded } from '../src/modules/telemetry/ingest/writer.ts';
 import { applyRetention, ensurePartitions } from '../src/modules/telemetry/retention.ts';
-import { bearer, createTestApp, expectProblem, type TestApp } from './helpers.ts';
+import { bearer, createTestApp, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 let opId: string;

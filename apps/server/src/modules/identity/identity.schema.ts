@@ -12,7 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
-import { appRole, createdAt, currentOrgSql, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
+import { appRole, createdAt, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
 
 export const organizations = pgTable(
   'organizations',

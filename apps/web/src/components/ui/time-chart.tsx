@@ -173,10 +173,11 @@ export function TimeChart({
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [shape, height, unit, dark, external]);
 
+  const [xFrom, xTo] = [xRange?.[0], xRange?.[1]];
   useEffect(() => {
     // Live points keep arriving: do not undo the user's zoom.
     plot.current?.setData(align(series), !zoomed.current);
-  }, [series, xRange?.[0], xRange?.[1]]);
+  }, [series, xFrom, xTo]);
 
   return (
     <div>

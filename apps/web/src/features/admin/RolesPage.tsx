@@ -2,7 +2,6 @@ import { Fragment, useMemo, useState, type FormEvent } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Check, Lock, Pencil, Plus, Shield, Trash2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
-import { cn } from '../../lib/cn';
 import { CONDITION_LABEL, cellChoices, changes, draftOf, grantsOf, groupByResource, type Draft } from '../../lib/permission-matrix';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';

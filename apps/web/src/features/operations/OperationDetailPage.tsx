@@ -343,6 +343,8 @@ function TelemetryCard({ op }: { op: Operation }) {
           .map((p) => [p.t / 1000, p.v] as [number, number | null]);
         return { label: seriesOfMetric.length > 1 && s.deviceId ? `${s.metric} (${s.deviceId.slice(0, 8)})` : s.metric, points: [...buckets, ...tail] };
       }),
+    // `liveSeries` reads the live buffer, whose version `live` is: a new point must recompute.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
     [data.data, seriesOfMetric, live],
   );
   const hasPoints = chartSeries.some((s) => s.points.length > 0);
