@@ -5,6 +5,11 @@ import { Dialog as D, Tooltip } from 'radix-ui';
 import {
   BookOpen,
   ClipboardList,
+  Headset,
+  Inbox,
+  Settings2,
+  TrendingUp,
+  UsersRound,
   KeyRound,
   LayoutDashboard,
   LogOut,
@@ -50,6 +55,16 @@ export const NAV: NavSection[] = [
     items: [
       { to: '/operations', label: 'Operations', icon: ClipboardList, allowed: (me) => can(me, 'operations:read') },
       { to: '/alarms', label: 'Alarms', icon: Siren, allowed: (me) => can(me, 'alarms:read'), badge: 'alarms' },
+    ],
+  },
+  {
+    title: 'Service desk',
+    items: [
+      { to: '/tickets', label: 'Tickets', icon: Inbox, allowed: (me) => can(me, 'tickets:read') },
+      { to: '/servicedesk/agent', label: 'My desk', icon: Headset, allowed: (me) => can(me, 'tickets:read') && can(me, 'servicedesk:analytics') },
+      { to: '/servicedesk/manager', label: 'Team', icon: UsersRound, allowed: (me) => can(me, 'servicedesk:analytics', 'department') },
+      { to: '/servicedesk/executive', label: 'Executive', icon: TrendingUp, allowed: (me) => can(me, 'servicedesk:analytics', 'any') },
+      { to: '/admin/servicedesk', label: 'Desk settings', icon: Settings2, allowed: (me) => can(me, 'servicedesk:manage') },
     ],
   },
   {
