@@ -61,7 +61,7 @@ export const NAV: NavSection[] = [
     title: 'Service desk',
     items: [
       { to: '/tickets', label: 'Tickets', icon: Inbox, allowed: (me) => can(me, 'tickets:read') },
-      { to: '/servicedesk/agent', label: 'My desk', icon: Headset, allowed: (me) => can(me, 'tickets:read') && can(me, 'servicedesk:analytics') },
+      { to: '/servicedesk/agent', label: 'My desk', icon: Headset, allowed: (me) => can(me, 'tickets:update') && can(me, 'servicedesk:analytics') },
       { to: '/servicedesk/manager', label: 'Team', icon: UsersRound, allowed: (me) => can(me, 'servicedesk:analytics', 'department') },
       { to: '/servicedesk/executive', label: 'Executive', icon: TrendingUp, allowed: (me) => can(me, 'servicedesk:analytics', 'any') },
       { to: '/admin/servicedesk', label: 'Desk settings', icon: Settings2, allowed: (me) => can(me, 'servicedesk:manage') },

@@ -64,7 +64,10 @@ function Row({ t, selected, onSelect, selectable, assignee, now }: { t: Ticket; 
         <Link to="/tickets/$ticketId" params={{ ticketId: t.id }} className="block truncate text-[13px] font-medium text-fg hover:underline">
           {t.subject}
         </Link>
-        <p className="truncate text-xs text-fg-subtle">{sub || '\u00a0'}</p>
+        <p className="truncate text-xs text-fg-subtle">
+          {sub || '\u00a0'}
+          <span className="xl:hidden"> · {assignee ?? 'Unassigned'}</span>
+        </p>
       </td>
       <td className="px-3 py-2.5">
         <TicketStatusBadge status={t.status} />
@@ -75,8 +78,8 @@ function Row({ t, selected, onSelect, selectable, assignee, now }: { t: Ticket; 
       <td className="px-3 py-2.5">
         <SlaDueBadge dueAt={t.slaNextDueAt} now={now} />
       </td>
-      <td className="max-w-0 truncate px-3 py-2.5 text-[13px] text-fg-muted">{assignee ?? <span className="text-fg-subtle">Unassigned</span>}</td>
-      <td className="px-3 py-2.5 pr-4 text-[13px] whitespace-nowrap text-fg-muted">
+      <td className="hidden max-w-0 truncate px-3 py-2.5 text-[13px] text-fg-muted xl:table-cell">{assignee ?? <span className="text-fg-subtle">Unassigned</span>}</td>
+      <td className="hidden px-3 py-2.5 pr-4 text-[13px] whitespace-nowrap text-fg-muted xl:table-cell">
         <time dateTime={t.updatedAt} title={formatFull(t.updatedAt)}>
           {formatRelative(t.updatedAt, now)}
         </time>
@@ -322,17 +325,17 @@ export function TicketsPage() {
           )
         ) : (
           <div className="overflow-x-auto">
-            <table className="w-full min-w-[900px] table-fixed text-[13px]" data-testid="tickets-table">
+            <table className="w-full min-w-[680px] table-fixed text-[13px]" data-testid="tickets-table">
               <caption className="sr-only">Tickets</caption>
               <colgroup>
                 {selectable ? <col className="w-10" /> : null}
                 <col className="w-16" />
                 <col />
-                <col className="w-44" />
-                <col className="w-28" />
                 <col className="w-40" />
-                <col className="w-36" />
                 <col className="w-28" />
+                <col className="w-36" />
+                <col className="hidden w-36 xl:table-column" />
+                <col className="hidden w-28 xl:table-column" />
               </colgroup>
               <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
                 <tr>
@@ -361,10 +364,10 @@ export function TicketsPage() {
                   <th scope="col" className="px-3 py-2 text-left font-medium">
                     SLA due
                   </th>
-                  <th scope="col" className="px-3 py-2 text-left font-medium">
+                  <th scope="col" className="hidden px-3 py-2 text-left font-medium xl:table-cell">
                     Assignee
                   </th>
-                  <th scope="col" className="px-3 py-2 pr-4 text-left font-medium">
+                  <th scope="col" className="hidden px-3 py-2 pr-4 text-left font-medium xl:table-cell">
                     Updated
                   </th>
                 </tr>

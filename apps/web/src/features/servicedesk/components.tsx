@@ -124,9 +124,10 @@ export function AttachmentPicker({
   return (
     <div className="flex flex-col gap-1.5">
       <div className="flex flex-wrap items-center gap-1.5">
-        <input ref={input} id={id} type="file" multiple className="sr-only" onChange={(e) => void pick(e.target.files)} disabled={disabled || files.length >= max} data-testid="file-input" />
+        <input ref={input} id={id} type="file" multiple className="sr-only" tabIndex={-1} onChange={(e) => void pick(e.target.files)} disabled={disabled || files.length >= max} data-testid="file-input" />
         <label
           htmlFor={id}
+          role="button"
           tabIndex={0}
           onKeyDown={(e) => {
             if (e.key === 'Enter' || e.key === ' ') {

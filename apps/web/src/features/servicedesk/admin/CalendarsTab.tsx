@@ -28,6 +28,7 @@ function IcsImport({ calendar }: { calendar: Calendar }) {
     () => call(api.POST('/api/servicedesk/calendars/{id}/holidays/import', { params: { path: { id: calendar.id } }, body: { ics: ics!.text, from, to, replace } })),
     [sdKeys.calendars],
     (c) => `${c.imported ?? 0} holidays imported${c.recalculated ? `; ${c.recalculated} open tickets recalculated` : ''}`,
+    { inlineErrors: true },
   );
   return (
     <div className="flex flex-wrap items-end gap-3">
@@ -73,6 +74,7 @@ function Editor({ calendar, onDone }: { calendar: Calendar | null; onDone: () =>
       calendar ? call(api.PATCH('/api/servicedesk/calendars/{id}', { params: { path: { id: calendar.id } }, body })) : call(api.POST('/api/servicedesk/calendars', { body })),
     [sdKeys.calendars],
     (c) => `Calendar ${c.name} saved${c.recalculated ? `; ${c.recalculated} open tickets recalculated` : ''}`,
+    { inlineErrors: true },
   );
   const server = fieldErrors(save.error);
   const weekErrors = tried ? { ...serverWeekErrors((save.error as { errors?: { path: string; message: string }[] } | null)?.errors), ...local } : {};

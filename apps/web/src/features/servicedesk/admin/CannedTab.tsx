@@ -27,6 +27,7 @@ function Editor({ canned, onClose }: { canned: Canned | null; onClose: () => voi
         : call(api.POST('/api/servicedesk/canned-responses', { body: { title, body } })),
     [sdKeys.canned],
     'Canned response saved',
+    { inlineErrors: true },
   );
   const errors = fieldErrors(save.error);
   const insert = (p: string) => {

@@ -32,6 +32,7 @@ export function FieldsTab() {
     (schema: Record<string, unknown> | null) => call(api.PUT('/api/servicedesk/settings', { body: { customFieldsSchema: schema } })),
     [sdKeys.settings],
     (s) => (s.customFieldsSchema ? 'Custom fields saved' : 'Custom fields removed'),
+    { inlineErrors: true },
   );
   const serverErrors = save.error instanceof ApiError ? (save.error.errors ?? []) : [];
   const fields = fieldsOf(local.value);
@@ -89,7 +90,7 @@ export function FieldsTab() {
               </Button>
             </div>
           </div>
-          <aside aria-label="Preview" className="rounded-md border border-line bg-app p-3 text-[13px]">
+          <aside aria-label="Preview" className="self-start rounded-md border border-line bg-app p-3 text-[13px]">
             <p className="mb-2 text-xs font-semibold text-fg-muted">Fields agents will see</p>
             {fields.length === 0 ? (
               <p className="text-xs text-fg-subtle">None.</p>

@@ -103,6 +103,7 @@ function PolicyEditor({ policy, onClose }: { policy: Policy | null; onClose: () 
       policy ? call(api.PATCH('/api/servicedesk/sla-policies/{id}', { params: { path: { id: policy.id } }, body })) : call(api.POST('/api/servicedesk/sla-policies', { body })),
     [sdKeys.policies],
     (p) => `Policy ${p.name} saved${p.recalculated ? `; ${p.recalculated} open tickets re-evaluated` : ''}`,
+    { inlineErrors: true },
   );
   const errors = { ...fieldErrors(save.error), ...local };
   const set = (patch: Partial<PolicyForm>) => setForm((f) => ({ ...f, ...patch }));

@@ -9,7 +9,7 @@ import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
 import { ConfirmDialog } from '../../../components/ui/dialog';
 import { Field, Input, Select } from '../../../components/ui/input';
-import { EmptyState, ErrorState, SkeletonRows } from '../../../components/ui/states';
+import { Banner, EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../../components/ui/states';
 import { useSaving } from './saving';
 import { sdKeys, teamsQuery, useAgents } from '../queries';
 import type { AssignmentMode, Team } from '../types';
@@ -132,7 +132,7 @@ export function TeamsTab() {
   const people = useAgents(names);
   const [name, setName] = useState('');
   const [mode, setMode] = useState<AssignmentMode>('round_robin');
-  const create = useSaving((body: { name: string; assignment: AssignmentMode }) => call(api.POST('/api/servicedesk/teams', { body })), [sdKeys.teams], (t) => `Team ${t.name} created`);
+  const create = useSaving((body: { name: string; assignment: AssignmentMode }) => call(api.POST('/api/servicedesk/teams', { body })), [sdKeys.teams], (t) => `Team ${t.name} created`, { inlineErrors: true });
   const errors = fieldErrors(create.error);
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -158,6 +158,7 @@ export function TeamsTab() {
           <Button type="submit" variant="primary" disabled={!name.trim()} loading={create.isPending}>
             Create team
           </Button>
+          {create.error && !errors.name ? <Banner className="w-full">{errorMessage(create.error)}</Banner> : null}
         </form>
       </Card>
       {teams.error ? (

@@ -2,8 +2,11 @@ import { useMutation, useQueryClient, type QueryKey } from '@tanstack/react-quer
 import { toast } from '../../../lib/toast';
 import { errorMessage } from '../../../components/ui/states';
 
-/** A mutation that refreshes `keys` on success and reports the outcome in a toast. */
-export function useSaving<I, O>(fn: (input: I) => Promise<O>, keys: QueryKey[], done?: string | ((out: O) => string)) {
+/**
+ * A mutation that refreshes `keys` on success and reports the outcome in a toast; failures too,
+ * unless the form shows them itself (`inlineErrors`).
+ */
+export function useSaving<I, O>(fn: (input: I) => Promise<O>, keys: QueryKey[], done?: string | ((out: O) => string), opts: { inlineErrors?: boolean } = {}) {
   const qc = useQueryClient();
   return useMutation({
     mutationFn: fn,
@@ -11,6 +14,8 @@ export function useSaving<I, O>(fn: (input: I) => Promise<O>, keys: QueryKey[], 
       for (const k of keys) void qc.invalidateQueries({ queryKey: k });
       if (done) toast(typeof done === 'string' ? done : done(out), { tone: 'success' });
     },
-    onError: (err) => toast('Not saved', { tone: 'error', description: errorMessage(err) }),
+    onError: (err) => {
+      if (!opts.inlineErrors) toast('Not saved', { tone: 'error', description: errorMessage(err) });
+    },
   });
 }

@@ -18,6 +18,7 @@ import { sdKeys } from '../queries';
 import type { PeriodDays } from '../search';
 import type { ExecutiveDashboard } from '../types';
 import { BarList, ComplianceList, PeriodSelect, sinceDays } from './common';
+import { dailySeries } from './series';
 
 const TimeChart = lazy(() => import('../../../components/ui/time-chart').then((m) => ({ default: m.TimeChart })));
 
@@ -48,14 +49,7 @@ export function ExecutiveDashboardPage() {
     placeholderData: (prev) => prev,
   });
   const d = q.data;
-  const series = useMemo(() => {
-    const v = d?.volume ?? [];
-    const t = (day: string) => Date.parse(`${day}T00:00:00Z`) / 1000;
-    return [
-      { label: 'Created', points: v.map((x) => [t(x.day), x.created] as [number, number]) },
-      { label: 'Resolved', points: v.map((x) => [t(x.day), x.resolved] as [number, number]) },
-    ];
-  }, [d]);
+  const series = useMemo(() => (d ? dailySeries(d.volume, d.period.from, d.period.to) : []), [d]);
 
   const run = (format: 'csv' | 'pdf') => {
     setExporting(format);
@@ -103,11 +97,11 @@ export function ExecutiveDashboardPage() {
             <div className="px-4 py-4">
               {!d ? (
                 <Skeleton className="h-60 w-full" />
-              ) : d.volume.length === 0 ? (
+              ) : d.totals.created === 0 ? (
                 <EmptyState icon={<Inbox />} title="No tickets in the period" />
               ) : (
                 <Suspense fallback={<Skeleton className="h-60 w-full" />}>
-                  <TimeChart series={series} height={240} ariaLabel={`Tickets created and resolved per day, ${d.volume.length} days`} />
+                  <TimeChart series={series} height={240} ariaLabel={`Tickets created and resolved per day: ${d.totals.created} created and ${d.totals.resolved} resolved over ${days} days`} />
                 </Suspense>
               )}
             </div>

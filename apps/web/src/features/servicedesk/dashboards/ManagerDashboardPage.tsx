@@ -26,6 +26,9 @@ import { TARGET_LABEL } from '../sla';
 import { ComplianceList, PeriodSelect, sinceDays } from './common';
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
+const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
+/** "2026-11" → "Nov 2026". */
+const formatMonth = (period: string) => (/^\d{4}-\d{2}$/.test(period) ? monthFormat.format(new Date(`${period}-15T00:00:00Z`)) : period);
 const hours = (h: number | null) => (h === null ? '—' : h * 60 < 1 ? '< 1 min' : h < 1 ? `${Math.round(h * 60)} min` : `${formatNumber(Math.round(h * 10) / 10)} h`);
 
 function Stars({ score }: { score: number }) {
@@ -169,7 +172,7 @@ export function ManagerDashboardPage() {
             <Stat label="Escalations" value={d ? formatNumber(d.breaches.escalation ?? 0) : <Skeleton className="h-8 w-12" />} {...((d?.breaches.escalation ?? 0) > 0 ? { tone: 'amber' as const } : {})} hint={`Last ${days} days`} />
           </div>
 
-          <div className="grid gap-4 lg:grid-cols-[22rem_minmax(0,1fr)]">
+          <div className="grid gap-4 xl:grid-cols-[22rem_minmax(0,1fr)]">
             <Card aria-labelledby="compliance-title">
               <CardHeader id="compliance-title" title="SLA compliance" description="Targets met in time, tickets created in the period" />
               {d ? <ComplianceList compliance={d.compliance} /> : <SkeletonRows rows={3} />}
@@ -190,7 +193,7 @@ export function ManagerDashboardPage() {
                       <Link to="/tickets/$ticketId" params={{ ticketId: String(b.ticketId) }} className="min-w-0 flex-1 truncate hover:underline">
                         <span className="text-fg-subtle tabular">#{String(b.number)}</span> {String(b.subject)}
                       </Link>
-                      <span className="text-xs text-fg-muted">{TARGET_LABEL[String(b.target)] ?? String(b.target)}</span>
+                      <span className="text-xs whitespace-nowrap text-fg-muted">{TARGET_LABEL[String(b.target)] ?? String(b.target)}</span>
                       <time className="w-36 text-right text-xs text-fg-subtle" dateTime={String(b.at)} title={formatFull(String(b.at))}>
                         {formatDateTime(String(b.at))}
                       </time>
@@ -309,7 +312,7 @@ export function ManagerDashboardPage() {
                   {d.ratings.map((r) => (
                     <tr key={`${r.agentId}:${r.period}`} className="border-b border-line last:border-0">
                       <td className="px-4 py-2">{name(r.agentId)}</td>
-                      <td className="px-3 py-2 tabular">{r.period}</td>
+                      <td className="px-3 py-2">{formatMonth(r.period)}</td>
                       <td className="px-3 py-2">
                         <Stars score={r.score} />
                       </td>

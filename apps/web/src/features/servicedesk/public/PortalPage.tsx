@@ -1,4 +1,4 @@
-import { useMemo, useState } from 'react';
+import { useState, useSyncExternalStore } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RadioGroup } from 'radix-ui';
 import { LinkIcon, Send, Star } from 'lucide-react';
@@ -15,13 +15,8 @@ import { AttachmentList, AttachmentPicker } from '../components';
 import { publicApi, type FileSource } from '../files';
 import { TicketStatusBadge } from '../labels';
 import type { PortalTicket, UploadedFile } from '../types';
+import { tokenFromHash } from './link';
 import { PublicLayout } from './PublicLayout';
-
-/** The token from the link's fragment (`#t=…`): read here, sent only in the X-Ticket-Token header. */
-export function tokenFromHash(hash: string): string | null {
-  const m = /(?:^#?|&)t=([A-Za-z0-9_-]{20,100})(?:&|$)/.exec(hash);
-  return m ? m[1]! : null;
-}
 
 const SCORE_LABEL = ['', 'Very poor', 'Poor', 'Okay', 'Good', 'Excellent'];
 
@@ -144,11 +139,17 @@ function ReplyForm({ ticket, token }: { ticket: PortalTicket; token: string }) {
   );
 }
 
+const subscribeHash = (fn: () => void) => {
+  window.addEventListener('hashchange', fn);
+  return () => window.removeEventListener('hashchange', fn);
+};
+
 export function PortalPage() {
   const { ticketId } = portalRoute.useParams();
-  const token = useMemo(() => tokenFromHash(typeof location === 'undefined' ? '' : location.hash), []);
+  // Follows the fragment: pasting another link into the same tab changes only the hash.
+  const token = useSyncExternalStore(subscribeHash, () => tokenFromHash(location.hash));
   const q = useQuery({
-    queryKey: ['portal', ticketId],
+    queryKey: ['portal', ticketId, token],
     queryFn: () => call(publicApi.GET('/api/portal/tickets/{id}', { params: { path: { id: ticketId }, header: { 'x-ticket-token': token! } } })),
     enabled: !!token,
     retry: false,

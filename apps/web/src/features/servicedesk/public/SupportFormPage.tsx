@@ -11,10 +11,8 @@ import { Banner, errorMessage } from '../../../components/ui/states';
 import { AttachmentPicker } from '../components';
 import { publicApi } from '../files';
 import type { UploadedFile } from '../types';
+import { requesterLink } from './link';
 import { PublicLayout } from './PublicLayout';
-
-/** The requester's own link: the token travels in the fragment, so it never reaches a server log. */
-export const requesterLink = (ticketId: string, token: string) => `${location.origin}/portal/tickets/${ticketId}#t=${token}`;
 
 function Done({ number, link }: { number: number; link: string }) {
   const [copied, setCopied] = useState(false);
@@ -87,7 +85,7 @@ export function SupportFormPage() {
   if (submit.data) {
     return (
       <PublicLayout title={`Ticket #${submit.data.number}`}>
-        <Done number={submit.data.number} link={requesterLink(submit.data.id, submit.data.token)} />
+        <Done number={submit.data.number} link={requesterLink(location.origin, submit.data.id, submit.data.token)} />
       </PublicLayout>
     );
   }

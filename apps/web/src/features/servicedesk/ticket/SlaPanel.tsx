@@ -44,7 +44,7 @@ function TargetRow({ t, now }: { t: Target; now: number }) {
           </>
         ) : null}
         {formatBusinessMs(t.elapsedBusinessMs)} of {formatBusinessMs(t.goalMinutes * 60_000)} business time
-        {t.pausedBusinessMs > 0 ? ` · paused ${formatBusinessMs(t.pausedBusinessMs)}` : ''}
+        {t.pausedBusinessMs >= 60_000 ? ` · paused ${formatBusinessMs(t.pausedBusinessMs)}` : ''}
       </p>
     </li>
   );

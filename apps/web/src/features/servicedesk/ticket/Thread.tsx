@@ -135,7 +135,7 @@ function ReplyBox({ ticket, onReplying }: { ticket: Ticket; onReplying: (on: boo
   };
 
   return (
-    <Card className={cn('p-3', internal && 'border-amber-500/40')} aria-labelledby="reply-title">
+    <Card className={cn('p-3', internal && 'border-amber-500/50 bg-amber-500/5')} aria-labelledby="reply-title">
       <h2 id="reply-title" className="sr-only">
         Reply
       </h2>
@@ -194,11 +194,11 @@ function ReplyBox({ ticket, onReplying }: { ticket: Ticket; onReplying: (on: boo
       ) : null}
       <div className="mt-2 flex flex-wrap items-center gap-2">
         <AttachmentPicker files={files} onChange={setFiles} max={20} />
-        <div className="ml-auto flex items-center gap-2">
+        <div className="ml-auto flex flex-wrap items-center justify-end gap-2">
           <label htmlFor="reply-status" className="text-xs text-fg-muted">
             Then
           </label>
-          <Select id="reply-status" className="w-56" value={status} onChange={(e) => setStatus(e.target.value as TicketStatus | '')} aria-describedby={errorFor(errors, 'status') ? 'reply-status-error' : undefined}>
+          <Select id="reply-status" className="w-52" value={status} onChange={(e) => setStatus(e.target.value as TicketStatus | '')} aria-describedby={errorFor(errors, 'status') ? 'reply-status-error' : undefined}>
             <option value="">{ticket.status === 'new' && !internal ? 'Set: Open' : `Keep: ${TICKET_STATUS_LABEL[ticket.status]}`}</option>
             {moves.map((s) => (
               <option key={s} value={s}>

@@ -185,7 +185,7 @@ export function TicketPage() {
     return (
       <Page>
         <div className="mb-6 h-7 w-72 skeleton" />
-        <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
+        <div className="grid gap-4 lg:grid-cols-[minmax(0,1fr)_19rem] xl:grid-cols-[minmax(0,1fr)_22rem]">
           <Card as="div">
             <SkeletonRows rows={6} />
           </Card>
@@ -234,7 +234,7 @@ export function TicketPage() {
           .
         </Banner>
       ) : null}
-      <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_22rem]">
+      <div className="grid items-start gap-4 lg:grid-cols-[minmax(0,1fr)_19rem] xl:grid-cols-[minmax(0,1fr)_22rem]">
         <div className="flex min-w-0 flex-col gap-4">
           <Thread ticket={t} names={names} canReply={editable && !t.mergedIntoId} onReplying={onReplying} />
           <Timeline ticketId={t.id} names={names} />
