@@ -57,9 +57,9 @@ beforeAll(async () => {
 });
 afterAll(async () => browser?.close());
 
-/** Toasts fade on their own; screenshots are taken without them covering the page. */
+/** Toasts fade on their own; screenshots are taken without them covering the page (never with a dialog open: a click outside closes it). */
 async function dismissToasts(page: Page) {
-  for (const b of await page.getByRole('button', { name: 'Dismiss' }).all()) await b.click().catch(() => undefined);
+  for (const b of await page.getByRole('button', { name: 'Dismiss' }).all()) await b.click({ timeout: 1000 }).catch(() => undefined); // it may fade first
 }
 
 async function live(page: Page) {
@@ -246,6 +246,64 @@ describe('service desk', () => {
     await ada.context.close();
   }, 150_000);
 
+  it('the queue: search by number, filters, a bulk change, and merging a duplicate', async () => {
+    const api = client(await adminToken());
+    const dup = (await api.POST('/api/tickets', { body: { subject: `Badge reader again ${stamp}`, requester: { name: 'Sam Park', email: 'sam@example.test' }, teamId } })).data!;
+    const target = (await api.GET('/api/tickets', { params: { query: { q: breaching } } })).data!.data[0]!;
+    const admin = await newContext(browser);
+    const { page } = admin;
+    await loginAndWait(page, inject('adminEmail'), inject('adminPassword'));
+    await page.goto('/tickets');
+    await page.getByTestId('ticket-row').first().waitFor();
+    await page.getByLabel('Search tickets').fill(`#${target.number}`);
+    await expect.poll(() => page.url()).toMatch(/q=%23/);
+    await expect.poll(() => page.getByTestId('ticket-row').count()).toBe(1);
+    await page.getByTestId('ticket-row').filter({ hasText: breaching }).waitFor();
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await page.getByRole('button', { name: /^Status: any/ }).click();
+    await page.getByRole('menuitemcheckbox', { name: 'Resolved' }).click();
+    await page.keyboard.press('Escape');
+    await expect.poll(() => decodeURIComponent(page.url())).toMatch(/status=[^&]*resolved/);
+    await page.getByTestId('ticket-row').filter({ hasText: subject }).waitFor();
+    expect(await page.getByTestId('ticket-row').filter({ hasText: breaching }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Clear' }).click();
+    await expect.poll(() => page.getByTestId('ticket-row').count()).toBeGreaterThanOrEqual(3);
+
+    // Bulk: the two badge-reader tickets become urgent and tagged.
+    await page.getByLabel(`Select ticket #${target.number}`).check();
+    await page.getByLabel(`Select ticket #${dup.number}`).check();
+    const bar = page.getByTestId('bulk-bar');
+    await bar.getByText('2 selected').waitFor();
+    await bar.getByLabel('Set priority').selectOption('urgent');
+    await page.getByText('2 tickets updated').waitFor();
+    await bar.waitFor({ state: 'detached' });
+    await page.getByLabel(`Select ticket #${target.number}`).check();
+    await page.getByLabel(`Select ticket #${dup.number}`).check();
+    await bar.getByLabel('Tag').fill('badges');
+    await bar.getByRole('button', { name: 'Add tag' }).click();
+    await page.getByTestId('ticket-row').filter({ hasText: `Badge reader again ${stamp}` }).getByText('#badges').waitFor();
+    for (const id of [target.id, dup.id]) {
+      const t = (await api.GET('/api/tickets/{id}', { params: { path: { id } } })).data!;
+      expect([t.priority, t.tags]).toEqual(['urgent', ['badges']]);
+    }
+    await dismissToasts(page);
+    await shot(page, '81-sd-queue-bulk');
+
+    // Merge the duplicate into the first ticket.
+    await page.getByRole('link', { name: `Badge reader again ${stamp}` }).click();
+    await page.getByRole('button', { name: 'Merge…' }).click();
+    const dialog = page.getByRole('dialog', { name: `Merge #${dup.number} into another ticket` });
+    await dialog.getByLabel('Ticket number').fill(String(target.number));
+    await dialog.getByTestId('merge-target').getByText(breaching).waitFor();
+    await shot(page, '82-sd-merge', { fullPage: false });
+    await dialog.getByRole('button', { name: 'Merge' }).click();
+    await page.getByRole('heading', { level: 1, name: new RegExp(breaching) }).waitFor();
+    await page.getByTestId('ticket-timeline').getByText(`Ticket #${dup.number} was merged into this one`).waitFor();
+    expect((await api.GET('/api/tickets/{id}', { params: { path: { id: dup.id } } })).data!.mergedIntoId).toBe(target.id);
+    expectNoErrors(admin);
+    await admin.context.close();
+  }, 90_000);
+
   it('the executive sees the overview and exports it as PDF and CSV', async () => {
     const eve = await newContext(browser);
     const { page } = eve;
@@ -305,7 +363,6 @@ describe('service desk', () => {
     await dialog.getByLabel('Urgent First response (minutes)').fill('0');
     await dialog.getByRole('button', { name: 'Save policy' }).click();
     await dialog.getByText('Whole minutes, 1 to 525,600').waitFor();
-    await dismissToasts(page);
     await shot(page, '74-sd-settings-policy', { fullPage: false });
     await dialog.getByRole('button', { name: 'Cancel' }).click();
     await shot(page, '75-sd-settings-policies');
