@@ -20,6 +20,18 @@ export const ASSIGNMENT_LABEL: Record<AssignmentMode, string> = {
   load_based: 'Fewest open tickets',
 };
 
+function AssignmentSelect({ value, onChange, ...rest }: { value: AssignmentMode; onChange: (m: AssignmentMode) => void; id?: string }) {
+  return (
+    <Select value={value} onChange={(e) => onChange(e.target.value as AssignmentMode)} {...rest}>
+      {(Object.keys(ASSIGNMENT_LABEL) as AssignmentMode[]).map((m) => (
+        <option key={m} value={m}>
+          {ASSIGNMENT_LABEL[m]}
+        </option>
+      ))}
+    </Select>
+  );
+}
+
 function TeamCard({ team, names, people }: { team: Team; names: Map<string, string>; people: { id: string; name: string }[] }) {
   const [name, setName] = useState(team.name);
   const [adding, setAdding] = useState('');
@@ -50,13 +62,7 @@ function TeamCard({ team, names, people }: { team: Team; names: Map<string, stri
           <Input value={name} onChange={(e) => setName(e.target.value)} onBlur={() => name.trim() && name.trim() !== team.name && update.mutate({ name: name.trim() })} maxLength={100} />
         </Field>
         <Field label="Assignment" hint="How new tickets of this team find an agent">
-          <Select value={team.assignment} onChange={(e) => update.mutate({ assignment: e.target.value as AssignmentMode })}>
-            {(Object.keys(ASSIGNMENT_LABEL) as AssignmentMode[]).map((m) => (
-              <option key={m} value={m}>
-                {ASSIGNMENT_LABEL[m]}
-              </option>
-            ))}
-          </Select>
+          <AssignmentSelect value={team.assignment} onChange={(assignment) => update.mutate({ assignment })} />
         </Field>
         <Field label="Manager" hint="Notified when an SLA breaches">
           <Select value={team.managerId ?? ''} onChange={(e) => update.mutate({ managerId: e.target.value || null })}>
@@ -147,13 +153,7 @@ export function TeamsTab() {
             <Input value={name} onChange={(e) => setName(e.target.value)} maxLength={100} />
           </Field>
           <Field label="Assignment" className="w-52">
-            <Select value={mode} onChange={(e) => setMode(e.target.value as AssignmentMode)}>
-              {(Object.keys(ASSIGNMENT_LABEL) as AssignmentMode[]).map((m) => (
-                <option key={m} value={m}>
-                  {ASSIGNMENT_LABEL[m]}
-                </option>
-              ))}
-            </Select>
+            <AssignmentSelect value={mode} onChange={setMode} />
           </Field>
           <Button type="submit" variant="primary" disabled={!name.trim()} loading={create.isPending}>
             Create team

@@ -23,7 +23,7 @@ import { Stat } from '../components';
 import { sdKeys, useAgents, useTeams } from '../queries';
 import type { PeriodDays } from '../search';
 import { TARGET_LABEL } from '../sla';
-import { ComplianceList, PeriodSelect, sinceDays } from './common';
+import { ComplianceList, PeriodSelect, SimpleTable, sinceDays } from './common';
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });
@@ -212,21 +212,7 @@ export function ManagerDashboardPage() {
               ) : d.workload.length === 0 ? (
                 <EmptyState icon={<Users />} title="No open tickets" />
               ) : (
-                <table className="w-full text-[13px]" data-testid="workload">
-                  <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
-                    <tr>
-                      <th scope="col" className="px-4 py-2 text-left font-medium">
-                        Agent
-                      </th>
-                      <th scope="col" className="px-3 py-2 text-right font-medium">
-                        Open
-                      </th>
-                      <th scope="col" className="px-4 py-2 text-right font-medium">
-                        Due within 4 h
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
+                <SimpleTable columns={[{ label: 'Agent' }, { label: 'Open', right: true }, { label: 'Due within 4 h', right: true }]} testId="workload">
                     {d.workload.map((w) => (
                       <tr key={w.agentId ?? 'none'} className="border-b border-line last:border-0">
                         <td className={cn('px-4 py-2', !w.agentId && 'text-fg-muted italic')}>{name(w.agentId)}</td>
@@ -234,8 +220,7 @@ export function ManagerDashboardPage() {
                         <td className={cn('px-4 py-2 text-right tabular', w.dueSoon > 0 && 'font-medium text-amber-700 dark:text-amber-300')}>{w.dueSoon}</td>
                       </tr>
                     ))}
-                  </tbody>
-                </table>
+                  </SimpleTable>
               )}
             </Card>
             <Card aria-labelledby="agents-title">
@@ -245,24 +230,7 @@ export function ManagerDashboardPage() {
               ) : d.agents.length === 0 ? (
                 <EmptyState title="No assigned tickets in the period" />
               ) : (
-                <table className="w-full text-[13px]">
-                  <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
-                    <tr>
-                      <th scope="col" className="px-4 py-2 text-left font-medium">
-                        Agent
-                      </th>
-                      <th scope="col" className="px-3 py-2 text-right font-medium">
-                        Tickets
-                      </th>
-                      <th scope="col" className="px-3 py-2 text-right font-medium">
-                        First response
-                      </th>
-                      <th scope="col" className="px-4 py-2 text-right font-medium">
-                        Resolution
-                      </th>
-                    </tr>
-                  </thead>
-                  <tbody>
+                <SimpleTable columns={[{ label: 'Agent' }, { label: 'Tickets', right: true }, { label: 'First response', right: true }, { label: 'Resolution', right: true }]}>
                     {d.agents.map((a) => (
                       <tr key={a.agentId} className="border-b border-line last:border-0">
                         <td className="px-4 py-2">{name(a.agentId)}</td>
@@ -275,8 +243,7 @@ export function ManagerDashboardPage() {
                         </td>
                       </tr>
                     ))}
-                  </tbody>
-                </table>
+                  </SimpleTable>
               )}
             </Card>
           </div>
@@ -288,27 +255,7 @@ export function ManagerDashboardPage() {
             ) : d.ratings.length === 0 ? (
               <EmptyState icon={<Star />} title="No ratings yet" description={can(me, 'ratings:manage') ? 'Rate an agent to start the record.' : undefined} />
             ) : (
-              <table className="w-full text-[13px]" data-testid="ratings">
-                <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
-                  <tr>
-                    <th scope="col" className="px-4 py-2 text-left font-medium">
-                      Agent
-                    </th>
-                    <th scope="col" className="px-3 py-2 text-left font-medium">
-                      Month
-                    </th>
-                    <th scope="col" className="px-3 py-2 text-left font-medium">
-                      Score
-                    </th>
-                    <th scope="col" className="px-3 py-2 text-left font-medium">
-                      Comment
-                    </th>
-                    <th scope="col" className="px-4 py-2 text-left font-medium">
-                      By
-                    </th>
-                  </tr>
-                </thead>
-                <tbody>
+              <SimpleTable columns={[{ label: 'Agent' }, { label: 'Month' }, { label: 'Score' }, { label: 'Comment' }, { label: 'By' }]} testId="ratings">
                   {d.ratings.map((r) => (
                     <tr key={`${r.agentId}:${r.period}`} className="border-b border-line last:border-0">
                       <td className="px-4 py-2">{name(r.agentId)}</td>
@@ -322,8 +269,7 @@ export function ManagerDashboardPage() {
                       <td className="px-4 py-2 text-fg-muted">{name(r.raterId)}</td>
                     </tr>
                   ))}
-                </tbody>
-              </table>
+                </SimpleTable>
             )}
           </Card>
         </div>
