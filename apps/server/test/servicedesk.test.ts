@@ -352,6 +352,27 @@ describe('uploads', () => {
     const other = (await upload('x.png', PNG, { token: t.adminToken })).json().id;
     expectProblem(await portal(id, token, `/files/${other}`), 404);
   });
+
+  it('the requester link can upload for its own ticket (?ticket= with the token), and a reply attaches it', async () => {
+    const { id, token } = (await submit()).json() as { id: string; token: string };
+    const m = multipart('reply.png', PNG);
+    const send = (query: string, headers: Record<string, string>) =>
+      t.inject({ method: 'POST', url: `/api/upload?${query}`, headers: { ...m.headers, ...headers }, payload: m.payload, remoteAddress: '203.0.113.9' });
+    expectProblem(await send(`ticket=${id}`, {}), 400, 'token_required');
+    expectProblem(await send(`ticket=${id}`, { 'x-ticket-token': 'x'.repeat(43) }), 404);
+    expectProblem(await send('ticket=not-a-uuid', { 'x-ticket-token': token }), 400);
+    const up = await send(`ticket=${id}`, { 'x-ticket-token': token });
+    expect(up.statusCode, up.body).toBe(201);
+    const fileId = up.json().id as string;
+    const reply = await portalPost(id, token, '/replies', { body: 'Here is a screenshot.', attachmentIds: [fileId] });
+    expect(reply.statusCode, reply.body).toBe(201);
+    expect((await portal(id, token)).json().replies[0].attachmentIds).toEqual([fileId]);
+    expect((await portal(id, token, `/files/${fileId}`)).rawPayload.equals(PNG)).toBe(true);
+    // Another org's link cannot place files in this org: the token is checked against the ticket.
+    const theirs = await createOrg(t);
+    const foreign = (await t.inject({ method: 'POST', url: `/api/tickets/public?org=${theirs.slug}`, payload: form(), remoteAddress: '203.0.113.7' })).json() as { id: string };
+    expectProblem(await send(`ticket=${foreign.id}`, { 'x-ticket-token': token }), 404);
+  });
 });
 
 describe('access and tenancy', () => {

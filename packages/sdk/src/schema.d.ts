@@ -13419,11 +13419,13 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug) */
+        /** Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug), or the ticket of a requester link (?ticket=id with its X-Ticket-Token header) */
         post: {
             parameters: {
                 query?: {
                     org?: string;
+                    /** @description A ticket id; the X-Ticket-Token header must hold its link token */
+                    ticket?: string;
                 };
                 header?: never;
                 path?: never;

@@ -8,6 +8,9 @@ import { Splash } from '../components/ui/states';
 import { createAppRouter } from './router';
 import { RealtimeProvider } from './realtime';
 
+/** Pages for people without an account (the public ticket form, the requester portal): never sent to the login page. */
+export const isPublicPath = (pathname: string) => /^\/(support|portal)\//.test(pathname);
+
 function makeQueryClient() {
   // A 401 that survived the refresh-and-retry means the session ended elsewhere (revoked, deactivated).
   const onError = (err: unknown) => {
@@ -39,6 +42,7 @@ export function App() {
     if (status !== 'anonymous') return;
     // Signed out (here, in another tab, or the session ended): forget everything, back to the login page.
     const { pathname, href } = router.state.location;
+    if (isPublicPath(pathname)) return;
     const leave = pathname.startsWith('/login')
       ? Promise.resolve()
       : router.navigate({ to: '/login', search: href === '/' ? {} : { redirect: href }, replace: true });

@@ -1,12 +1,13 @@
-import { createContext, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import { auth } from '../lib/auth';
 import { pushTelemetry } from '../lib/live-telemetry';
 import { keys } from '../lib/queries';
-import { RealtimeClient, type RealtimeEvent, type RealtimeStatus } from '../lib/realtime';
+import { RealtimeClient, type PresenceUser, type RealtimeEvent, type RealtimeStatus } from '../lib/realtime';
 import { toast } from '../lib/toast';
 import type { Alarm, Operation, SeriesInfo } from '../lib/types';
 import { sourceText } from '../features/alarms/source';
+import { applyTicketEvent, isTicketEvent } from '../features/servicedesk/live';
 import { markNew } from './fresh';
 
 const RealtimeContext = createContext<RealtimeClient | null>(null);
@@ -31,6 +32,7 @@ type TelemetryEvent = { seriesId: number; deviceId: string | null; operationId: 
 
 /** Applies one event to the caches: direct updates where the event carries the row, refetches otherwise. */
 export function applyEvent(qc: QueryClient, invalidate: (k: QueryKey) => void, e: RealtimeEvent) {
+  if (isTicketEvent(e)) return applyTicketEvent(qc, invalidate, e);
   if (e.event.startsWith('operation.')) {
     const { operation } = e.data as OperationEvent;
     if (e.event === 'operation.deleted') qc.removeQueries({ queryKey: keys.operation(operation.id), exact: true });
@@ -132,4 +134,24 @@ export function useTopic(topic: string | null, enabled = true) {
     if (!client || !topic || !enabled) return;
     return client.subscribe(topic);
   }, [client, topic, enabled]);
+}
+
+const NOBODY: PresenceUser[] = [];
+
+/**
+ * Says what this user is doing on a topic ('viewing', 'replying') while the component is mounted,
+ * 'left' when it unmounts, and answers who is there (everyone, this user included). The topic must
+ * also be subscribed (useTopic).
+ */
+export function usePresence(topic: string | null, state: 'viewing' | 'replying'): PresenceUser[] {
+  const client = useContext(RealtimeContext);
+  useEffect(() => {
+    if (!client || !topic) return;
+    return () => client.setPresence(topic, 'left');
+  }, [client, topic]);
+  useEffect(() => {
+    if (client && topic) client.setPresence(topic, state);
+  }, [client, topic, state]);
+  const subscribe = useCallback((fn: () => void) => client?.onPresence((t) => t === topic && fn()) ?? (() => undefined), [client, topic]);
+  return useSyncExternalStore(subscribe, () => (client && topic ? client.presenceOf(topic) : NOBODY));
 }

@@ -10,6 +10,7 @@ import { prefetchDashboard } from '../features/dashboard/queries';
 import { ErrorState, Splash } from '../components/ui/states';
 import { Button } from '../components/ui/button';
 import { AGGS, INTERVALS, isPreset, type Agg, type Interval, type PresetKey } from '../lib/telemetry-range';
+import { ADMIN_TABS, parsePeriodSearch, parseTicketsSearch, type AdminTab } from '../features/servicedesk/search';
 import { AppShell } from './shell';
 
 export interface RouterContext {
@@ -297,8 +298,66 @@ const securityRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/account/SecurityPage'), 'SecurityPage'),
 });
 
+// ---- Service desk (issue 5): the queue, a ticket, the dashboards, its settings; and two public
+// pages outside the shell, usable without an account (the ticket form and the requester portal).
+export const ticketsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/tickets',
+  validateSearch: parseTicketsSearch,
+  component: lazyRouteComponent(() => import('../features/servicedesk/TicketsPage'), 'TicketsPage'),
+});
+
+export const ticketRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/tickets/$ticketId',
+  component: lazyRouteComponent(() => import('../features/servicedesk/ticket/TicketPage'), 'TicketPage'),
+});
+
+const agentDeskRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/servicedesk/agent',
+  component: lazyRouteComponent(() => import('../features/servicedesk/dashboards/AgentDashboardPage'), 'AgentDashboardPage'),
+});
+
+export const managerDeskRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/servicedesk/manager',
+  validateSearch: parsePeriodSearch,
+  component: lazyRouteComponent(() => import('../features/servicedesk/dashboards/ManagerDashboardPage'), 'ManagerDashboardPage'),
+});
+
+export const executiveDeskRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/servicedesk/executive',
+  validateSearch: (s: Record<string, unknown>) => ({ ...(parsePeriodSearch(s).days ? { days: parsePeriodSearch(s).days } : {}) }),
+  component: lazyRouteComponent(() => import('../features/servicedesk/dashboards/ExecutiveDashboardPage'), 'ExecutiveDashboardPage'),
+});
+
+export const servicedeskAdminRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/servicedesk',
+  validateSearch: (s: Record<string, unknown>): { tab?: AdminTab } => (ADMIN_TABS.includes(s.tab as AdminTab) && s.tab !== 'teams' ? { tab: s.tab as AdminTab } : {}),
+  component: lazyRouteComponent(() => import('../features/servicedesk/admin/ServicedeskAdminPage'), 'ServicedeskAdminPage'),
+});
+
+export const supportFormRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/support/$org',
+  component: lazyRouteComponent(() => import('../features/servicedesk/public/SupportFormPage'), 'SupportFormPage'),
+});
+
+export const portalRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/portal/tickets/$ticketId',
+  component: lazyRouteComponent(() => import('../features/servicedesk/public/PortalPage'), 'PortalPage'),
+});
+
+const servicedeskRoutes = [ticketsRoute, ticketRoute, agentDeskRoute, managerDeskRoute, executiveDeskRoute, servicedeskAdminRoute] as const;
+
 const routeTree = rootRoute.addChildren([
   loginRoute,
+  supportFormRoute,
+  portalRoute,
   appRoute.addChildren([
     dashboardRoute,
     operationsRoute,
@@ -316,6 +375,7 @@ const routeTree = rootRoute.addChildren([
     orgRoute,
     sessionsRoute,
     securityRoute,
+    ...servicedeskRoutes,
   ]),
 ]);
 

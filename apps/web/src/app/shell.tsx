@@ -12,6 +12,11 @@ import {
   Map as MapIcon,
   ScrollText,
   Shield,
+  Headset,
+  Inbox,
+  Settings2,
+  TrendingUp,
+  UsersRound,
   KeyRound,
   LayoutDashboard,
   LogOut,
@@ -59,6 +64,16 @@ export const NAV: NavSection[] = [
       { to: '/alarms', label: 'Alarms', icon: Siren, allowed: (me) => can(me, 'alarms:read'), badge: 'alarms' },
       { to: '/telemetry', label: 'Telemetry', icon: LineChart, allowed: (me) => can(me, 'telemetry:read') },
       { to: '/map', label: 'Map', icon: MapIcon, allowed: (me) => can(me, 'operations:read') || can(me, 'devices:read') },
+    ],
+  },
+  {
+    title: 'Service desk',
+    items: [
+      { to: '/tickets', label: 'Tickets', icon: Inbox, allowed: (me) => can(me, 'tickets:read') },
+      { to: '/servicedesk/agent', label: 'My desk', icon: Headset, allowed: (me) => can(me, 'tickets:update') && can(me, 'servicedesk:analytics') },
+      { to: '/servicedesk/manager', label: 'Team', icon: UsersRound, allowed: (me) => can(me, 'servicedesk:analytics', 'department') },
+      { to: '/servicedesk/executive', label: 'Executive', icon: TrendingUp, allowed: (me) => can(me, 'servicedesk:analytics', 'any') },
+      { to: '/admin/servicedesk', label: 'Desk settings', icon: Settings2, allowed: (me) => can(me, 'servicedesk:manage') },
     ],
   },
   {

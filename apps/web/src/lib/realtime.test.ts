@@ -211,3 +211,76 @@ describe('RealtimeClient', () => {
     expect(client.status).toBe('reconnecting');
   });
 });
+
+describe('RealtimeClient presence', () => {
+  function live() {
+    const ctx = setup({ heartbeatMs: 20_000 });
+    ctx.client.start();
+    const ws = last();
+    ws.open();
+    ws.push({ type: 'ready' });
+    return { ...ctx, ws };
+  }
+  const presenceSent = (ws: FakeSocket) => ws.sent.filter((m) => m.type === 'presence');
+
+  it('announces only once the subscription is confirmed, then on every heartbeat, and "left" on request', () => {
+    const { client, ws } = live();
+    const off = client.subscribe('ticket:1');
+    client.setPresence('ticket:1', 'viewing');
+    // Not confirmed yet: the server would answer not_subscribed.
+    expect(presenceSent(ws)).toEqual([]);
+    ws.push({ type: 'subscribed', topic: 'ticket:1' });
+    expect(presenceSent(ws)).toEqual([{ type: 'presence', topic: 'ticket:1', state: 'viewing' }]);
+    // The same state again sends nothing; a change is sent at once.
+    client.setPresence('ticket:1', 'viewing');
+    client.setPresence('ticket:1', 'replying');
+    expect(presenceSent(ws).map((m) => m.state)).toEqual(['viewing', 'replying']);
+    // The server forgets a presence after a minute: the heartbeat refreshes it.
+    ws.push({ type: 'pong' });
+    vi.advanceTimersByTime(20_000);
+    expect(presenceSent(ws).map((m) => m.state)).toEqual(['viewing', 'replying', 'replying']);
+    client.setPresence('ticket:1', 'left');
+    ws.push({ type: 'pong' });
+    vi.advanceTimersByTime(20_000);
+    expect(presenceSent(ws).map((m) => m.state)).toEqual(['viewing', 'replying', 'replying', 'left']);
+    off();
+    expect(ws.sent[ws.sent.length - 1]).toEqual({ type: 'unsubscribe', topic: 'ticket:1' });
+  });
+
+  it('keeps who the server says is on a topic, tells listeners, and forgets it when the socket drops', () => {
+    const { client, ws } = live();
+    client.subscribe('ticket:1');
+    const heard: string[] = [];
+    client.onPresence((t) => heard.push(t));
+    ws.push({ type: 'subscribed', topic: 'ticket:1' });
+    ws.push({ type: 'presence', topic: 'ticket:1', users: [{ userId: 'u1', state: 'viewing' }, { userId: 'u2', state: 'replying' }, { userId: 'u3', state: 'dancing' }, null] });
+    expect(client.presenceOf('ticket:1')).toEqual([
+      { userId: 'u1', state: 'viewing' },
+      { userId: 'u2', state: 'replying' },
+    ]);
+    // A topic this client does not follow is ignored.
+    ws.push({ type: 'presence', topic: 'ticket:2', users: [{ userId: 'u9', state: 'viewing' }] });
+    expect(client.presenceOf('ticket:2')).toEqual([]);
+    expect(heard).toEqual(['ticket:1']);
+    ws.drop();
+    expect(client.presenceOf('ticket:1')).toEqual([]);
+    expect(heard).toEqual(['ticket:1', 'ticket:1']);
+  });
+
+  it('announces again after a reconnect, and a refused presence does not drop the subscription', () => {
+    const { client, ws } = live();
+    client.subscribe('ticket:1');
+    client.setPresence('ticket:1', 'replying');
+    ws.push({ type: 'subscribed', topic: 'ticket:1' });
+    ws.push({ type: 'error', code: 'not_subscribed', topic: 'ticket:1' });
+    ws.drop();
+    vi.advanceTimersByTime(100);
+    const ws2 = last();
+    expect(ws2).not.toBe(ws);
+    ws2.open();
+    ws2.push({ type: 'ready' });
+    expect(ws2.sent.some((m) => m.type === 'subscribe' && m.topic === 'ticket:1')).toBe(true);
+    ws2.push({ type: 'subscribed', topic: 'ticket:1' });
+    expect(presenceSent(ws2)).toEqual([{ type: 'presence', topic: 'ticket:1', state: 'replying' }]);
+  });
+});

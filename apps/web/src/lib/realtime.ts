@@ -6,6 +6,13 @@
 
 export type RealtimeStatus = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'offline';
 
+/** Someone on a topic, as the server reports it (`{type:'presence', topic, users}`). */
+export interface PresenceUser {
+  userId: string;
+  state: 'viewing' | 'replying';
+}
+export type PresenceState = PresenceUser['state'] | 'left';
+
 export interface RealtimeEvent {
   id: number;
   topic: string;
@@ -57,6 +64,7 @@ interface TopicState {
 }
 
 const OPEN = 1;
+const NO_USERS: PresenceUser[] = [];
 
 export class RealtimeClient {
   status: RealtimeStatus = 'idle';
@@ -71,6 +79,11 @@ export class RealtimeClient {
   private lastMessageAt = 0;
   private running = false;
   private statusListeners = new Set<(s: RealtimeStatus) => void>();
+  /** What this client says it is doing on a topic (re-sent on every heartbeat and after a reconnect). */
+  private announced = new Map<string, PresenceUser['state']>();
+  /** Who the server says is on a topic (everyone, this client included). */
+  private present = new Map<string, PresenceUser[]>();
+  private presenceListeners = new Set<(topic: string) => void>();
 
   constructor(private opts: RealtimeOptions) {}
 
@@ -83,6 +96,43 @@ export class RealtimeClient {
     if (this.status === s) return;
     this.status = s;
     for (const fn of this.statusListeners) fn(s);
+  }
+
+  /**
+   * Tells the others on a subscribed topic what this user is doing there ('viewing', 'replying');
+   * 'left' stops it. Sent once the subscription is confirmed, again with every heartbeat (the
+   * server forgets a presence not refreshed within a minute) and after a reconnect.
+   */
+  setPresence(topic: string, state: PresenceState) {
+    if (state === 'left') {
+      if (this.announced.delete(topic) && this.topics.get(topic)?.confirmed) this.send({ type: 'presence', topic, state });
+      return;
+    }
+    if (this.announced.get(topic) === state) return;
+    this.announced.set(topic, state);
+    if (this.topics.get(topic)?.confirmed) this.send({ type: 'presence', topic, state });
+  }
+
+  /** The users on a topic as last reported (empty while disconnected). */
+  presenceOf(topic: string): PresenceUser[] {
+    return this.present.get(topic) ?? NO_USERS;
+  }
+
+  onPresence(fn: (topic: string) => void) {
+    this.presenceListeners.add(fn);
+    return () => void this.presenceListeners.delete(fn);
+  }
+
+  private setPresent(topic: string, users: PresenceUser[] | null) {
+    if (users === null) {
+      if (!this.present.delete(topic)) return;
+    } else this.present.set(topic, users);
+    for (const fn of this.presenceListeners) fn(topic);
+  }
+
+  /** Disconnected: nobody is known to be anywhere until the server says so again. */
+  private forgetPresence() {
+    for (const topic of [...this.present.keys()]) this.setPresent(topic, null);
   }
 
   start() {
@@ -101,6 +151,8 @@ export class RealtimeClient {
       ws.onclose = ws.onmessage = ws.onerror = ws.onopen = null;
       ws.close(1000, 'bye');
     }
+    this.announced.clear();
+    this.forgetPresence();
     // A later start (another sign-in) begins afresh: nothing to resume.
     this.lastEventId = null;
     this.everConnected = false;
@@ -129,6 +181,9 @@ export class RealtimeClient {
       const cur = this.topics.get(topic);
       if (!cur || --cur.refs > 0) return;
       this.topics.delete(topic);
+      // The server announces that this connection left the topic.
+      this.announced.delete(topic);
+      this.setPresent(topic, null);
       if (this.status === 'live') this.send({ type: 'unsubscribe', topic });
     };
   }
@@ -165,6 +220,7 @@ export class RealtimeClient {
     const ws = this.ws;
     this.ws = null;
     for (const t of this.topics.values()) t.confirmed = false;
+    this.forgetPresence();
     if (ws) {
       ws.onclose = ws.onmessage = ws.onerror = ws.onopen = null;
       ws.close(4000, 'network lost');
@@ -202,6 +258,7 @@ export class RealtimeClient {
       this.ws = null;
       clearInterval(this.heartbeat);
       for (const t of this.topics.values()) t.confirmed = false;
+      this.forgetPresence();
       if (!this.running) return;
       if (ev.code === 4401 && this.opts.onUnauthorized) {
         this.setStatus('reconnecting');
@@ -240,6 +297,7 @@ export class RealtimeClient {
         return;
       }
       this.send({ type: 'ping' });
+      for (const [topic, state] of this.announced) if (this.topics.get(topic)?.confirmed) this.send({ type: 'presence', topic, state });
     }, every);
   }
 
@@ -273,6 +331,8 @@ export class RealtimeClient {
         if (t) {
           t.confirmed = true;
           t.base ??= this.lastEventId;
+          const state = this.announced.get(String(msg.topic));
+          if (state) this.send({ type: 'presence', topic: msg.topic, state });
         }
         if (msg.truncated) this.opts.onResync?.();
         break;
@@ -290,8 +350,18 @@ export class RealtimeClient {
         this.opts.onEvent(e);
         break;
       }
+      case 'presence': {
+        const topic = String(msg.topic);
+        if (!this.topics.has(topic) || !Array.isArray(msg.users)) return;
+        const users = (msg.users as unknown[]).filter(
+          (u): u is PresenceUser => !!u && typeof (u as PresenceUser).userId === 'string' && ((u as PresenceUser).state === 'viewing' || (u as PresenceUser).state === 'replying'),
+        );
+        this.setPresent(topic, users);
+        break;
+      }
       case 'error': {
-        if (typeof msg.topic === 'string') {
+        // A presence sent in a race with an unsubscribe is refused; the subscription itself stands.
+        if (typeof msg.topic === 'string' && msg.code !== 'not_subscribed') {
           this.topics.delete(msg.topic);
           this.opts.onTopicError?.(msg.topic, String(msg.code));
         }

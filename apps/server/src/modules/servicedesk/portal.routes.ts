@@ -100,8 +100,9 @@ export function portalRoutes(
         config: { auth: 'public', ...limited },
         schema: {
           tags,
-          summary: 'Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug)',
-          querystring: z.strictObject({ org: slug.optional() }),
+          summary:
+            'Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug), or the ticket of a requester link (?ticket=id with its X-Ticket-Token header)',
+          querystring: z.strictObject({ org: slug.optional(), ticket: z.uuid().optional().describe('A ticket id; the X-Ticket-Token header must hold its link token') }),
           consumes: ['multipart/form-data'],
           response: { 201: fileSchema, 413: problemSchema, 415: problemSchema, 422: problemSchema, ...errorResponses },
         },
@@ -109,7 +110,14 @@ export function portalRoutes(
       async (req, reply) => {
         let orgId: string;
         if (req.actor) orgId = req.actor.orgId;
-        else {
+        else if (req.query.ticket) {
+          // The requester portal: the link names the ticket, not the org, so the token proves which org.
+          const token = req.headers['x-ticket-token'];
+          if (typeof token !== 'string' || token.length < 20 || token.length > 100) {
+            throw badRequest('token_required', 'Uploads for a ticket need its link token in the X-Ticket-Token header.', { errors: [{ path: 'x-ticket-token', message: 'Required' }] });
+          }
+          orgId = await deps.replies.verifyLink(req.query.ticket, token);
+        } else {
           if (!req.query.org) throw badRequest('org_required', 'Anonymous uploads must name the organization (?org=slug).', { errors: [{ path: 'org', message: 'Required' }] });
           const org = await deps.orgBySlug(req.query.org);
           if (!org) throw notFound('Organization');

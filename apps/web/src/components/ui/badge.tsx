@@ -47,19 +47,20 @@ export function StatusBadge({ status }: { status: OperationStatus }) {
 export const PRIORITY_LABEL: Record<Priority, string> = { low: 'Low', medium: 'Medium', high: 'High', critical: 'Critical' };
 const PRIORITY_BARS: Record<Priority, number> = { low: 1, medium: 2, high: 3, critical: 4 };
 export function PriorityLabel({ priority }: { priority: Priority }) {
-  const n = PRIORITY_BARS[priority];
+  return <PriorityBars level={PRIORITY_BARS[priority]} colour={priority === 'critical' ? 'red' : priority === 'high' ? 'orange' : 'muted'} label={PRIORITY_LABEL[priority]} />;
+}
+
+/** A priority as 1–4 rising bars and its label (operations and service desk tickets). */
+export function PriorityBars({ level, colour, label }: { level: number; colour: 'red' | 'orange' | 'muted'; label: string }) {
+  const fill = colour === 'red' ? 'bg-red-500' : colour === 'orange' ? 'bg-orange-500' : 'bg-fg-muted';
   return (
     <span className="inline-flex items-center gap-1.5 text-[13px] text-fg-muted">
       <span className="flex h-3 items-end gap-px" aria-hidden="true">
         {[1, 2, 3, 4].map((i) => (
-          <span
-            key={i}
-            className={cn('w-[3px] rounded-[1px]', i <= n ? (priority === 'critical' ? 'bg-red-500' : priority === 'high' ? 'bg-orange-500' : 'bg-fg-muted') : 'bg-line-strong')}
-            style={{ height: `${i * 25}%` }}
-          />
+          <span key={i} className={cn('w-[3px] rounded-[1px]', i <= level ? fill : 'bg-line-strong')} style={{ height: `${i * 25}%` }} />
         ))}
       </span>
-      {PRIORITY_LABEL[priority]}
+      {label}
     </span>
   );
 }
