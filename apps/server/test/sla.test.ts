@@ -183,6 +183,7 @@ describe('breaches and escalations', () => {
     expect(n1).toBe(4);
     expect((await firings(tk.id)).map((f) => `${f.kind}:${f.level}`).sort()).toEqual(['breach:0', 'escalation:0', 'warning:750', 'warning:900']);
     expect((await mails(tk.id, manager.email)).length).toBe(1);
+    expect(((await call('GET', `/api/tickets/${tk.id}`)).json() as { slaBreached: boolean }).slaBreached).toBe(true);
     const events = await rows<{ type: string }>(sql`select type from events where topic = ${`ticket:${tk.id}`} order by id`);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['ticket.sla_warning', 'ticket.sla_breached', 'ticket.escalated']));
     expect(await sla.tick(created + 100_000)).toBe(0);
@@ -205,6 +206,7 @@ describe('breaches and escalations', () => {
 
   it('a public reply in time stops the clock: no breach, no escalation', async () => {
     const tk = await ticket({ category: 'outage' });
+    expect((tk as unknown as { slaBreached: boolean }).slaBreached).toBe(false);
     await call('POST', `/api/tickets/${tk.id}/replies`, { body: 'Looking now' });
     expect(await t.app.platform.servicedesk.services.sla.tick(Date.now() + 200 * MIN)).toBeGreaterThanOrEqual(0);
     expect((await firings(tk.id)).filter((f) => f.target === 'firstResponse')).toEqual([]);

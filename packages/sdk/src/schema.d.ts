@@ -8353,6 +8353,8 @@ export interface paths {
                                 resolvedAt: string | null;
                                 closedAt: string | null;
                                 slaNextDueAt: string | null;
+                                /** @description A target is in breach now */
+                                slaBreached: boolean;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -8488,6 +8490,8 @@ export interface paths {
                             resolvedAt: string | null;
                             closedAt: string | null;
                             slaNextDueAt: string | null;
+                            /** @description A target is in breach now */
+                            slaBreached: boolean;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -8629,6 +8633,8 @@ export interface paths {
                                 resolvedAt: string | null;
                                 closedAt: string | null;
                                 slaNextDueAt: string | null;
+                                /** @description A target is in breach now */
+                                slaBreached: boolean;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
@@ -8759,6 +8765,8 @@ export interface paths {
                             resolvedAt: string | null;
                             closedAt: string | null;
                             slaNextDueAt: string | null;
+                            /** @description A target is in breach now */
+                            slaBreached: boolean;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -8966,6 +8974,8 @@ export interface paths {
                             resolvedAt: string | null;
                             closedAt: string | null;
                             slaNextDueAt: string | null;
+                            /** @description A target is in breach now */
+                            slaBreached: boolean;
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -9095,6 +9105,8 @@ export interface paths {
                                 resolvedAt: string | null;
                                 closedAt: string | null;
                                 slaNextDueAt: string | null;
+                                /** @description A target is in breach now */
+                                slaBreached: boolean;
                                 createdAt: string;
                                 updatedAt: string;
                             };
@@ -9129,6 +9141,8 @@ export interface paths {
                                 resolvedAt: string | null;
                                 closedAt: string | null;
                                 slaNextDueAt: string | null;
+                                /** @description A target is in breach now */
+                                slaBreached: boolean;
                                 createdAt: string;
                                 updatedAt: string;
                             };
@@ -12108,6 +12122,8 @@ export interface paths {
                                 resolvedAt: string | null;
                                 closedAt: string | null;
                                 slaNextDueAt: string | null;
+                                /** @description A target is in breach now */
+                                slaBreached: boolean;
                                 createdAt: string;
                                 updatedAt: string;
                             }[];

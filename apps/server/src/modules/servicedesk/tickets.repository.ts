@@ -10,8 +10,13 @@ const { search: _search, ...columns } = getTableColumns(tickets);
 export const ticketColumns = columns;
 export type TicketRow = Omit<typeof tickets.$inferSelect, 'search'> & { search?: string | null };
 /** The ticket's columns and its earliest open SLA due time (from ticket_sla). */
-export const ticketSelection = { ...columns, slaNextDueAt: ticketSla.nextDueAt };
-export type TicketWithSla = TicketRow & { slaNextDueAt: Date | null };
+export const ticketSelection = {
+  ...columns,
+  slaNextDueAt: ticketSla.nextDueAt,
+  /** A target is in breach now: breached and not (yet) achieved. */
+  slaBreached: sql<boolean>`coalesce(${ticketSla.state} @? '$.targets.* ? (@.breachedAt != null && @.achievedAt == null)', false)`,
+};
+export type TicketWithSla = TicketRow & { slaNextDueAt: Date | null; slaBreached: boolean };
 
 /** Tickets with their SLA due time; add `.where()`. */
 export const selectTickets = (tx: Executor) => tx.select(ticketSelection).from(tickets).leftJoin(ticketSla, eq(ticketSla.ticketId, tickets.id));
@@ -37,13 +42,14 @@ export interface TicketView {
   resolvedAt: string | null;
   closedAt: string | null;
   slaNextDueAt: string | null;
+  slaBreached: boolean;
   createdAt: string;
   updatedAt: string;
 }
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function toTicketView(t: TicketRow & { slaNextDueAt?: Date | null }): TicketView {
+export function toTicketView(t: TicketRow & { slaNextDueAt?: Date | null; slaBreached?: boolean }): TicketView {
   return {
     id: t.id,
     number: t.number,
@@ -64,6 +70,7 @@ export function toTicketView(t: TicketRow & { slaNextDueAt?: Date | null }): Tic
     resolvedAt: iso(t.resolvedAt),
     closedAt: iso(t.closedAt),
     slaNextDueAt: iso(t.slaNextDueAt ?? null),
+    slaBreached: t.slaBreached ?? false,
     createdAt: t.createdAt.toISOString(),
     updatedAt: t.updatedAt.toISOString(),
   };

@@ -34,6 +34,7 @@ export const ticketSchema = z.object({
   resolvedAt: z.string().nullable(),
   closedAt: z.string().nullable(),
   slaNextDueAt: z.string().nullable(),
+  slaBreached: z.boolean().describe('A target is in breach now'),
   createdAt: z.string(),
   updatedAt: z.string(),
 });

@@ -76,7 +76,7 @@ function Row({ t, selected, onSelect, selectable, assignee, now }: { t: Ticket; 
         <TicketPriorityLabel priority={t.priority} />
       </td>
       <td className="px-3 py-2.5">
-        <SlaDueBadge dueAt={t.slaNextDueAt} now={now} />
+        <SlaDueBadge dueAt={t.slaNextDueAt} breached={t.slaBreached} now={now} />
       </td>
       <td className="hidden max-w-0 truncate px-3 py-2.5 text-[13px] text-fg-muted xl:table-cell">{assignee ?? <span className="text-fg-subtle">Unassigned</span>}</td>
       <td className="hidden px-3 py-2.5 pr-4 text-[13px] whitespace-nowrap text-fg-muted xl:table-cell">

@@ -23,7 +23,17 @@ export function useNow(everyMs = 30_000): number {
 }
 
 /** The next SLA due time as a coloured badge: green, amber under 4 h, orange under 1 h, red when overdue. */
-export function SlaDueBadge({ dueAt, now, hideEmpty }: { dueAt: string | null; now: number; hideEmpty?: boolean }) {
+export function SlaDueBadge({ dueAt, now, hideEmpty, breached }: { dueAt: string | null; now: number; hideEmpty?: boolean; breached?: boolean }) {
+  if (breached) {
+    return (
+      <span title="A target of this ticket is in breach" data-testid="sla-badge" data-tone="red">
+        <Badge tone="red">
+          <Clock className="size-3" aria-hidden="true" />
+          Breached
+        </Badge>
+      </span>
+    );
+  }
   const b = slaBadge(dueAt, now);
   if (!b || !dueAt) return hideEmpty ? null : <span className="text-[13px] text-fg-subtle" aria-label="No running SLA clock">—</span>;
   return (

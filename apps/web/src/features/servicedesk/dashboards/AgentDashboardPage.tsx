@@ -100,7 +100,7 @@ export function AgentDashboardPage() {
                       {t.subject}
                     </Link>
                     <TicketPriorityLabel priority={t.priority} />
-                    <SlaDueBadge dueAt={t.slaNextDueAt} now={now} />
+                    <SlaDueBadge dueAt={t.slaNextDueAt} breached={t.slaBreached} now={now} />
                   </li>
                 ))}
               </ul>

@@ -211,7 +211,7 @@ export function TicketPage() {
           <span className="flex flex-wrap items-center gap-2">
             <TicketStatusBadge status={t.status} />
             <TicketPriorityLabel priority={t.priority} />
-            <SlaDueBadge dueAt={t.slaNextDueAt} now={now} hideEmpty />
+            <SlaDueBadge dueAt={t.slaNextDueAt} breached={t.slaBreached} now={now} hideEmpty />
           </span>
         }
         actions={
