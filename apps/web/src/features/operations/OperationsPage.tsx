@@ -1,3 +1,4 @@
+import { useDebounced } from '../../lib/use-debounced';
 import { useEffect, useState } from 'react';
 import { Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
@@ -20,15 +21,6 @@ import { EmptyState } from '../../components/ui/states';
 
 const PAGE = 50;
 const STATUSES: OperationStatus[] = ['pending', 'in_progress', 'completed', 'failed'];
-
-function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
 
 const columns: Column<Operation>[] = [
   {

@@ -209,15 +209,6 @@ export function Meter({ value, max = 100, tone = 'accent', label }: { value: num
   );
 }
 
-export function useDebounced<T>(value: T, ms: number): T {
-  const [v, setV] = useState(value);
-  useEffect(() => {
-    const t = setTimeout(() => setV(value), ms);
-    return () => clearTimeout(t);
-  }, [value, ms]);
-  return v;
-}
-
 /** A filter button opening a checklist (several statuses, several priorities). */
 export function MultiSelect<T extends string>({ label, options, value, onChange }: { label: string; options: { value: T; label: string }[]; value: T[]; onChange: (v: T[]) => void }) {
   const chosen = options.filter((o) => value.includes(o.value));
