@@ -392,24 +392,20 @@ export function createSlaService(deps: ServicedeskDeps) {
       }
       lap('loadMs');
       const CHUNK = 5000;
-      const fetchChunk = (ids: string[]) =>
-        Promise.all([
-          tx
-            .select({ ticketId: ticketTimeline.ticketId, at: ticketTimeline.at, kind: ticketTimeline.kind, data: ticketTimeline.data })
-            .from(ticketTimeline)
-            .where(inArray(ticketTimeline.ticketId, ids))
-            .orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id)),
-          tx.select().from(slaFirings).where(inArray(slaFirings.ticketId, ids)),
-        ]);
-      const chunks: (typeof open)[] = [];
-      for (let i = 0; i < open.length; i += CHUNK) chunks.push(open.slice(i, i + CHUNK));
-      // The next chunk's rows are fetched while this one is computed (the queries queue on the connection).
-      let pending = chunks.length ? fetchChunk(chunks[0]!.map((t) => t.id)) : null;
-      for (let c = 0; c < chunks.length; c++) {
-        const chunk = chunks[c]!;
-        const [rows, fired] = await pending!;
+      // One connection, one query at a time (node-postgres deprecates queueing a query on a busy client).
+      const fetchChunk = async (ids: string[]) => {
+        const rows = await tx
+          .select({ ticketId: ticketTimeline.ticketId, at: ticketTimeline.at, kind: ticketTimeline.kind, data: ticketTimeline.data })
+          .from(ticketTimeline)
+          .where(inArray(ticketTimeline.ticketId, ids))
+          .orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id));
+        const fired = await tx.select().from(slaFirings).where(inArray(slaFirings.ticketId, ids));
+        return [rows, fired] as const;
+      };
+      for (let i = 0; i < open.length; i += CHUNK) {
+        const chunk = open.slice(i, i + CHUNK);
+        const [rows, fired] = await fetchChunk(chunk.map((t) => t.id));
         lap('fetchMs');
-        pending = c + 1 < chunks.length ? fetchChunk(chunks[c + 1]!.map((t) => t.id)) : null;
         const byTicket = new Map<string, (typeof rows)[number][]>();
         for (const r of rows) (byTicket.get(r.ticketId) ?? byTicket.set(r.ticketId, []).get(r.ticketId)!).push(r);
         const firedBy = new Map<string, Set<string>>();
