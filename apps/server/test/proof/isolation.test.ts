@@ -269,9 +269,30 @@ async function realtimeUrl(query: string) {
   return `ws://127.0.0.1:${(t.app.server.address() as { port: number }).port}/api/realtime?${query}`;
 }
 
+/** A recording client: every message, and a wait for one that matches. */
+async function listen(query: string) {
+  const ws = new WebSocket(await realtimeUrl(query));
+  const messages: { type: string; code?: string; topic?: string; data?: unknown; users?: { userId: string; state: string }[] }[] = [];
+  ws.on('message', (raw) => messages.push(JSON.parse(String(raw))));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const waitFor = async (pred: (m: (typeof messages)[number]) => boolean, ms = 5_000) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const hit = messages.find(pred);
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`timeout; got ${JSON.stringify(messages).slice(0, 2000)}`);
+  };
+  const send = (m: unknown) => ws.send(JSON.stringify(m));
+  return { ws, messages, waitFor, send };
+}
+
 describe('realtime topics', () => {
   it('org B subscribing to org A’s entity topics gets not_found, and hears nothing of org A', async () => {
-    const url = await realtimeUrl(`access_token=${B.org.token}`);
     // Every topic family the modules declare; entity topics are filled with org A's ids.
     const rules = Object.values(t.app.platform).flatMap((m) => ((m as { topics?: { pattern: RegExp }[] })?.topics ?? []));
     expect(rules.length).toBeGreaterThan(3);
@@ -286,22 +307,7 @@ describe('realtime topics', () => {
     expect(entityTopics).toEqual(expect.arrayContaining([`operation:${A.ids.operation}`, `device:${A.ids.device}`]));
     const plainTopics = rules.map((r) => /^\^([a-z_-]+)\$$/.exec(r.pattern.source)?.[1]).filter((x): x is string => Boolean(x));
 
-    const ws = new WebSocket(url);
-    const messages: { type: string; code?: string; topic?: string; data?: unknown }[] = [];
-    ws.on('message', (raw) => messages.push(JSON.parse(String(raw))));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const waitFor = async (pred: (m: (typeof messages)[number]) => boolean, ms = 5_000) => {
-      const until = Date.now() + ms;
-      while (Date.now() < until) {
-        const hit = messages.find(pred);
-        if (hit) return hit;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`timeout; got ${JSON.stringify(messages)}`);
-    };
+    const { ws, messages, waitFor } = await listen(`access_token=${B.org.token}`);
     for (const topic of entityTopics) {
       ws.send(JSON.stringify({ type: 'subscribe', topic }));
       expect(await waitFor((m) => m.topic === topic)).toMatchObject({ type: 'error', code: 'not_found' });
@@ -323,27 +329,6 @@ describe('realtime topics', () => {
     ws.close();
   });
 
-  /** A recording client: every message, and a wait for one that matches. */
-  async function listen(query: string) {
-    const ws = new WebSocket(await realtimeUrl(query));
-    const messages: { type: string; code?: string; topic?: string; replayed?: number; users?: { userId: string; state: string }[] }[] = [];
-    ws.on('message', (raw) => messages.push(JSON.parse(String(raw))));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const waitFor = async (pred: (m: (typeof messages)[number]) => boolean, ms = 5_000) => {
-      const until = Date.now() + ms;
-      while (Date.now() < until) {
-        const hit = messages.find(pred);
-        if (hit) return hit;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`timeout; got ${JSON.stringify(messages).slice(0, 2000)}`);
-    };
-    const send = (m: unknown) => ws.send(JSON.stringify(m));
-    return { ws, messages, waitFor, send };
-  }
   const userOf = async (w: World) => ((await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(w.org.token) })).json() as { id: string }).id;
 
   it('presence on a topic both orgs read (`tickets`, `operations`) stays within each org', async () => {
