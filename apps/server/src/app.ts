@@ -7,8 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { jsonSchemaTransformObject } from 'fastify-type-provider-zod';
-import { openApiTransform } from './platform/http/openapi-transform.ts';
+import { openApiTransform, openApiTransformObject } from './platform/http/openapi-transform.ts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from './config.ts';
@@ -198,7 +197,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       info: { title: 'IMSOP API', version: '0.1.0', description: 'The IMSOP operations platform API.' },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'JWT',
+            description:
+              'An access token from /api/auth/login or /api/auth/refresh: a JWS following RFC8725 (HS256 only, never "none"; issuer, type and expiry checked; short-lived, tied to a revocable session).',
+          },
           apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
           deviceKey: { type: 'apiKey', in: 'header', name: 'X-Device-Key', description: 'A device key (telemetry ingest only)' },
           whatsappSignature: {
@@ -219,7 +224,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       security: [{ bearer: [] }, { apiKey: [] }],
     },
     transform: openApiTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: openApiTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
   registerMetrics(app);

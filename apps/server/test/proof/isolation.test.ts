@@ -263,10 +263,36 @@ describe('lists never show another org’s rows', () => {
   });
 });
 
+/** The app's WebSocket URL (listening on a free port on first use). */
+async function realtimeUrl(query: string) {
+  if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' });
+  return `ws://127.0.0.1:${(t.app.server.address() as { port: number }).port}/api/realtime?${query}`;
+}
+
+/** A recording client: every message, and a wait for one that matches. */
+async function listen(query: string) {
+  const ws = new WebSocket(await realtimeUrl(query));
+  const messages: { type: string; code?: string; topic?: string; data?: unknown; users?: { userId: string; state: string }[] }[] = [];
+  ws.on('message', (raw) => messages.push(JSON.parse(String(raw))));
+  await new Promise<void>((resolve, reject) => {
+    ws.once('open', () => resolve());
+    ws.once('error', reject);
+  });
+  const waitFor = async (pred: (m: (typeof messages)[number]) => boolean, ms = 5_000) => {
+    const until = Date.now() + ms;
+    while (Date.now() < until) {
+      const hit = messages.find(pred);
+      if (hit) return hit;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`timeout; got ${JSON.stringify(messages).slice(0, 2000)}`);
+  };
+  const send = (m: unknown) => ws.send(JSON.stringify(m));
+  return { ws, messages, waitFor, send };
+}
+
 describe('realtime topics', () => {
   it('org B subscribing to org A’s entity topics gets not_found, and hears nothing of org A', async () => {
-    await t.app.listen({ port: 0, host: '127.0.0.1' });
-    const port = (t.app.server.address() as { port: number }).port;
     // Every topic family the modules declare; entity topics are filled with org A's ids.
     const rules = Object.values(t.app.platform).flatMap((m) => ((m as { topics?: { pattern: RegExp }[] })?.topics ?? []));
     expect(rules.length).toBeGreaterThan(3);
@@ -281,22 +307,7 @@ describe('realtime topics', () => {
     expect(entityTopics).toEqual(expect.arrayContaining([`operation:${A.ids.operation}`, `device:${A.ids.device}`]));
     const plainTopics = rules.map((r) => /^\^([a-z_-]+)\$$/.exec(r.pattern.source)?.[1]).filter((x): x is string => Boolean(x));
 
-    const ws = new WebSocket(`ws://127.0.0.1:${port}/api/realtime?access_token=${B.org.token}`);
-    const messages: { type: string; code?: string; topic?: string; data?: unknown }[] = [];
-    ws.on('message', (raw) => messages.push(JSON.parse(String(raw))));
-    await new Promise<void>((resolve, reject) => {
-      ws.once('open', () => resolve());
-      ws.once('error', reject);
-    });
-    const waitFor = async (pred: (m: (typeof messages)[number]) => boolean, ms = 5_000) => {
-      const until = Date.now() + ms;
-      while (Date.now() < until) {
-        const hit = messages.find(pred);
-        if (hit) return hit;
-        await new Promise((r) => setTimeout(r, 20));
-      }
-      throw new Error(`timeout; got ${JSON.stringify(messages)}`);
-    };
+    const { ws, messages, waitFor } = await listen(`access_token=${B.org.token}`);
     for (const topic of entityTopics) {
       ws.send(JSON.stringify({ type: 'subscribe', topic }));
       expect(await waitFor((m) => m.topic === topic)).toMatchObject({ type: 'error', code: 'not_found' });
@@ -316,5 +327,83 @@ describe('realtime topics', () => {
     const leaked = messages.filter((m) => secretsOf(A).some((s) => JSON.stringify(m).includes(s)) && m.type !== 'error');
     expect(leaked).toEqual([]);
     ws.close();
+  });
+
+  const userOf = async (w: World) => ((await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(w.org.token) })).json() as { id: string }).id;
+
+  it('presence on a topic both orgs read (`tickets`, `operations`) stays within each org', async () => {
+    const [aUser, bUser] = [await userOf(A), await userOf(B)];
+    const a = await listen(`access_token=${A.org.token}`);
+    const b = await listen(`access_token=${B.org.token}`);
+    for (const topic of ['tickets', 'operations']) {
+      for (const c of [a, b]) {
+        c.send({ type: 'subscribe', topic });
+        await c.waitFor((m) => m.type === 'subscribed' && m.topic === topic);
+      }
+      a.send({ type: 'presence', topic, state: 'replying' });
+      b.send({ type: 'presence', topic, state: 'viewing' });
+      // Each hears its own org's presence on the topic…
+      await a.waitFor((m) => m.type === 'presence' && m.topic === topic && (m.users ?? []).some((u) => u.userId === aUser));
+      await b.waitFor((m) => m.type === 'presence' && m.topic === topic && (m.users ?? []).some((u) => u.userId === bUser));
+    }
+    await new Promise((r) => setTimeout(r, 200));
+    // …and never the other's.
+    const presence = (c: typeof a) => c.messages.filter((m) => m.type === 'presence').flatMap((m) => (m.users ?? []).map((u) => u.userId));
+    expect(presence(a)).not.toContain(bUser);
+    expect(presence(b)).not.toContain(aUser);
+    expect(new Set(presence(a))).toEqual(new Set([aUser]));
+    // Presence on org A's entity topics: org B cannot subscribe, so it cannot announce either.
+    for (const topic of [`ticket:${A.ids.ticket}`, `operation:${A.ids.operation}`, `device:${A.ids.device}`]) {
+      b.send({ type: 'presence', topic, state: 'viewing' });
+      expect(await b.waitFor((m) => m.type === 'error' && m.topic === topic)).toMatchObject({ code: 'not_subscribed' });
+    }
+    a.ws.close();
+    b.ws.close();
+  });
+
+  it('replay from event 0 (per subscription or ?since=) returns only the caller’s org’s events, by token and by API key', async () => {
+    const topics = ['operations', 'tickets', 'alarms', 'telemetry'];
+    const secretsA = secretsOf(A);
+    const replay = async (query: string, perSubscription: boolean) => {
+      const c = await listen(query);
+      for (const topic of topics) {
+        c.send(perSubscription ? { type: 'subscribe', topic, since: 0 } : { type: 'subscribe', topic });
+        await c.waitFor((m) => m.type === 'subscribed' && m.topic === topic);
+      }
+      await new Promise((r) => setTimeout(r, 300));
+      c.ws.close();
+      return c.messages;
+    };
+    for (const [query, per] of [
+      [`access_token=${B.org.token}`, true],
+      [`access_token=${B.org.token}&since=0`, false],
+      [`access_token=${bKey}`, true],
+    ] as const) {
+      const messages = await replay(query, per);
+      const events = messages.filter((m) => m.type === 'event');
+      // Org B's own events are replayed (the check below could fail)…
+      expect(events.length, query.slice(0, 40)).toBeGreaterThan(2);
+      expect(events.some((m) => secretsOf(B).some((s) => JSON.stringify(m).includes(s)))).toBe(true);
+      // …and none of org A's.
+      expect(messages.filter((m) => secretsA.some((s) => JSON.stringify(m).includes(s)))).toEqual([]);
+    }
+    // Org A's own replay does carry org A's ids: the same check fails on another org's stream.
+    const own = await replay(`access_token=${A.org.token}`, true);
+    expect(own.filter((m) => m.type === 'event' && secretsA.some((s) => JSON.stringify(m).includes(s))).length).toBeGreaterThan(2);
+  });
+
+  it('an API key of org B gets not_found on every entity topic of org A, as a token does; org A’s own admin is let in', async () => {
+    const families = ['operation', 'device', 'ticket'] as const;
+    const b = await listen(`access_token=${bKey}`);
+    const a = await listen(`access_token=${A.org.token}`);
+    for (const f of families) {
+      const topic = `${f}:${A.ids[f]}`;
+      b.send({ type: 'subscribe', topic });
+      expect(await b.waitFor((m) => m.topic === topic)).toMatchObject({ type: 'error', code: 'not_found' });
+      a.send({ type: 'subscribe', topic });
+      expect(await a.waitFor((m) => m.topic === topic)).toMatchObject({ type: 'subscribed' });
+    }
+    a.ws.close();
+    b.ws.close();
   });
 });

@@ -4,7 +4,7 @@ export const idParams = z.object({ id: z.uuid() });
 const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
 const LATEST = Date.parse('9999-12-31T23:59:59.999Z');
 /** An ISO 8601 instant that PostgreSQL can store: years 0001 to 9999 in UTC (it has no year 0). */
-export const isoDate = z.iso.datetime({ offset: true }).refine((v) => {
+export const isoDate = z.iso.datetime({ offset: true }).max(64).refine((v) => {
   const ms = Date.parse(v);
   return ms >= EARLIEST && ms <= LATEST;
 }, 'Must fall between 0001-01-01 and 9999-12-31 (UTC)');
@@ -63,4 +63,5 @@ export const errorResponses = {
   404: problemSchema,
   409: problemSchema,
   429: problemSchema,
+  500: problemSchema,
 };
