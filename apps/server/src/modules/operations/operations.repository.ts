@@ -95,9 +95,10 @@ export async function listOperations(tx: Executor, orgId: string, f: OperationFi
           sort.field
         ];
   const timestamp = ['createdAt', 'startAt', 'endAt', 'updatedAt'].includes(sort.field);
+  const nullable = sort.field === 'startAt' || sort.field === 'endAt';
   const cursor = decodeCursor(f.cursor, {
     value: sort.field === 'priority' ? 'number' : timestamp ? 'timestamp' : 'string',
-    nullable: sort.field === 'startAt' || sort.field === 'endAt',
+    nullable,
   });
   const isMember = (userId: string) =>
     sql`exists (select 1 from ${operationAssignees} a where a.operation_id = ${operations.id} and a.user_id = ${userId})`;
@@ -124,14 +125,17 @@ export async function listOperations(tx: Executor, orgId: string, f: OperationFi
     conds.push(
       value === null
         ? sql`(${col} is null and ${operations.id} ${cmp} ${cursor.id}::uuid)`
-        : sql`((${col}, ${operations.id}) ${cmp} (${value}, ${cursor.id}::uuid) or ${col} is null)`,
+        : nullable
+          ? sql`((${col}, ${operations.id}) ${cmp} (${value}, ${cursor.id}::uuid) or ${col} is null)`
+          : sql`(${col}, ${operations.id}) ${cmp} (${value}, ${cursor.id}::uuid)`,
     );
   }
   const rows = await tx
     .select()
     .from(operations)
     .where(and(...conds))
-    .orderBy(sort.desc ? sql`${col} desc nulls last` : sql`${col} asc nulls last`, sort.desc ? desc(operations.id) : asc(operations.id))
+    // "nulls last" only for the nullable dates: on NOT NULL columns it would stop index scans.
+    .orderBy(nullable ? (sort.desc ? sql`${col} desc nulls last` : sql`${col} asc nulls last`) : sort.desc ? sql`${col} desc` : sql`${col} asc`, sort.desc ? desc(operations.id) : asc(operations.id))
     .limit(f.limit + 1);
   const page = pageOf(rows, f.limit, (o) => {
     const v =

@@ -216,12 +216,17 @@ export async function listTickets(
     conds.push(
       value === null
         ? sql`(${col} is null and ${tickets.id} ${cmp} ${cursor.id}::uuid)`
-        : sql`((${col}, ${tickets.id}) ${cmp} (${value}, ${cursor.id}::uuid) or ${col} is null)`,
+        : nullable
+          ? sql`((${col}, ${tickets.id}) ${cmp} (${value}, ${cursor.id}::uuid) or ${col} is null)`
+          : sql`(${col}, ${tickets.id}) ${cmp} (${value}, ${cursor.id}::uuid)`,
     );
   }
+  // "nulls last" only where there can be nulls: on a NOT NULL column it would keep PostgreSQL from
+  // reading the (org, created_at) index backwards, and sort every matching row instead.
+  const order = nullable ? (sort.desc ? sql`${col} desc nulls last` : sql`${col} asc nulls last`) : sort.desc ? sql`${col} desc` : sql`${col} asc`;
   const rows = await selectTickets(tx)
     .where(and(...conds))
-    .orderBy(sort.desc ? sql`${col} desc nulls last` : sql`${col} asc nulls last`, sort.desc ? desc(tickets.id) : asc(tickets.id))
+    .orderBy(order, sort.desc ? desc(tickets.id) : asc(tickets.id))
     .limit(f.limit + 1);
   const page = pageOf(rows, f.limit, (t) => {
     const v = sort.field === 'priority' ? RANK[t.priority] : sort.field === 'number' ? t.number : (t[sort.field] as Date | null);
