@@ -116,7 +116,8 @@ async function recalcScenario(log: (line: string) => void) {
       });
       const policyId = (created.json() as { id: string }).id;
       // Open tickets only: the job recalculates open ones. Every status of the generator is open here but resolved/closed.
-      const seeded = await seedTickets(database, orgId, Math.round(RECALC / 0.75), true);
+      // Five of the generator's eight statuses are open: seed enough for RECALC open tickets.
+      const seeded = await seedTickets(database, orgId, Math.round((RECALC * 8) / 5), true);
       const open = (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from tickets where status in ('new','open','pending_customer','on_hold')`))[0]!.n;
       log(`seeded ${open} open tickets with timelines in ${seeded.toFixed(1)} s`);
       const sla = app.platform.servicedesk.services.sla;
