@@ -29,7 +29,9 @@ describe('the permission catalogue', () => {
     expect(scoped('activity:read')).toBe(true);
     expect(scoped('roles:manage')).toBe(false);
     expect(scoped('telemetry:read')).toBe(false);
-    expect(data.filter((p) => p.scoped)).toHaveLength(10);
+    expect(scoped('tickets:read')).toBe(true);
+    expect(scoped('servicedesk:manage')).toBe(false);
+    expect(data.filter((p) => p.scoped)).toHaveLength(15);
   });
 });
 
