@@ -6,7 +6,7 @@ import { bearer, createOrg, createTestApp, createUser, expectProblem, PG_URL, ty
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp({ TICKET_FORM_RATE_LIMIT: '1000', SLA_TICK_SECONDS: '0' });
+  t = await createTestApp({ SLA_TICK_SECONDS: '0' });
 });
 afterAll(async () => t?.close());
 
