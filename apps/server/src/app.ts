@@ -21,7 +21,7 @@ import { fallbackRateLimitStore } from './platform/http/rate-limit-store.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logging/logger.ts';
 import { outageReporter } from './platform/logging/outage.ts';
-import { registerMetrics } from './platform/metrics/metrics.ts';
+import { counterFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
@@ -162,7 +162,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     transformObject: jsonSchemaTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
+  const writer = telemetry.services.writer;
+  counterFrom(metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
+  counterFrom(metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 

@@ -20,6 +20,8 @@ export interface ServerProcess {
   /** The JSON log records (pino, one per line). */
   records(): { level: number; msg: string; [k: string]: unknown }[];
   alive(): boolean;
+  /** It exited without being told to (a crash). */
+  crashed(): boolean;
   /** Sends the signal and resolves with the exit code (null when killed by a signal). */
   kill(signal: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
@@ -52,6 +54,7 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
   });
   running.add(proc);
   let out = '';
+  let told = false;
   const exited = new Promise<number | null>((resolve) =>
     proc.once('exit', (code) => {
       running.delete(proc);
@@ -92,7 +95,9 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
           }
         }),
     alive: () => proc.exitCode === null && proc.signalCode === null,
+    crashed: () => !told && (proc.exitCode !== null || proc.signalCode !== null),
     async kill(signal) {
+      told = true;
       if (proc.exitCode === null && proc.signalCode === null) proc.kill(signal);
       return exited;
     },
@@ -149,8 +154,16 @@ export async function eventually<T>(what: string, fn: () => Promise<T>, check: (
       lastErr = err;
     }
     if (Date.now() > deadline) {
-      throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${JSON.stringify(last) ?? String(lastErr)})`);
+      throw new Error(`${what} did not happen within ${timeoutMs} ms (last: ${(JSON.stringify(last) ?? String(lastErr)).slice(0, 500)})`);
     }
     await new Promise((r) => setTimeout(r, 200));
   }
+}
+
+/** The value of a Prometheus counter or gauge (without labels) from /metrics. */
+export async function metric(base: string, name: string): Promise<number> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
+  if (!m) throw new Error(`no metric ${name} in /metrics`);
+  return Number(m[1]);
 }
