@@ -17,11 +17,12 @@ import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
 import type { Database } from './platform/db/client.ts';
 import { errorToProblem, sendProblem, setupApi, type ApiInstance } from './platform/http/api.ts';
 import { problem } from './platform/http/errors.ts';
+import { registerLoadShedding } from './platform/http/load-shedding.ts';
 import { fallbackRateLimitStore } from './platform/http/rate-limit-store.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logging/logger.ts';
 import { outageReporter } from './platform/logging/outage.ts';
-import { counterFrom, registerMetrics } from './platform/metrics/metrics.ts';
+import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
@@ -121,6 +122,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     redis?.disconnect();
   });
 
+  // First, so that a refused request costs nothing else.
+  const shedding = await registerLoadShedding(app, {
+    maxInFlight: config.MAX_IN_FLIGHT,
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY ?? (database.kind === 'postgres' ? 500 : 0),
+  });
+
   registerSecurityHeaders(app, {
     contentSecurityPolicy: {
       directives: {
@@ -165,6 +172,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const metrics = registerMetrics(app);
   const writer = telemetry.services.writer;
   counterFrom(metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
+  counterFrom(metrics, 'imsop_http_requests_shed_total', 'Requests refused with 503 overloaded (load shedding)', () => shedding.refused);
+  gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
   counterFrom(metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);

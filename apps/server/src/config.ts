@@ -55,6 +55,13 @@ export const configSchema = z.object({
   /** Telemetry points waiting to be written before ingestion sheds load with 503. */
   INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
+  /** Requests in progress at once before new ones get 503 `overloaded` (0 turns the cap off). */
+  MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),
+  /**
+   * Mean event-loop delay (ms, over 1 s) above which requests get 503 `overloaded`; 0 turns it off.
+   * Unset: 500 on PostgreSQL, off on PGlite (whose queries run on the event loop, so lag is normal there).
+   */
+  MAX_EVENT_LOOP_DELAY: z.coerce.number().int().min(0).optional(),
 });
 
 export type Config = Readonly<
