@@ -55,8 +55,11 @@ export const configSchema = z.object({
   /** Telemetry points waiting to be written before ingestion sheds load with 503. */
   INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
-  /** Requests in progress at once before new ones get 503 `overloaded` (0 turns the cap off). */
-  MAX_IN_FLIGHT: z.coerce.number().int().min(0).default(256),
+  /**
+   * Requests in progress at once before new ones get 503 `overloaded`; 0 turns the cap off.
+   * Unset: 256 on PostgreSQL, 64 on PGlite (one connection, about a third of the throughput).
+   */
+  MAX_IN_FLIGHT: z.coerce.number().int().min(0).optional(),
   /**
    * Mean event-loop delay (ms, over 1 s) above which requests get 503 `overloaded`; 0 turns it off.
    * Unset: 500 on PostgreSQL, off on PGlite (whose queries run on the event loop, so lag is normal there).

@@ -96,13 +96,37 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openPglite(opts.dataDir ?? null);
 }
 
+/**
+ * PGlite executes on this thread, and queries queued behind its lock run one after another in
+ * microtasks: under load the event loop would never reach its I/O phase, so new requests could be
+ * neither read nor refused (load shedding), and health checks and WebSocket pings would stall for
+ * the whole backlog. Each statement and transaction therefore first waits one turn of the event
+ * loop (setImmediate), so I/O is served between them. Inside a transaction nothing changes.
+ */
+function yieldingToIo(client: PGlite): PGlite {
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query' || prop === 'transaction' || prop === 'exec') {
+        const fn = (target[prop] as (...args: unknown[]) => Promise<unknown>).bind(target);
+        return async (...args: unknown[]) => {
+          await turn();
+          return fn(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   // btree_gist backs the exclusion constraint that forbids double-booking a resource.
   const options = { extensions: { btree_gist } };
   const client = dataDir ? new PGlite(path.join(dataDir, 'pg'), options) : new PGlite(options);
   await client.waitReady;
-  const db = drizzlePglite({ client }) as unknown as AppDb;
+  const db = drizzlePglite({ client: yieldingToIo(client) }) as unknown as AppDb;
   let closed = false;
   return {
     kind: 'pglite',
