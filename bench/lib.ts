@@ -224,6 +224,8 @@ export interface MemoryStats {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
+  /** Mean event-loop delay (ms) over the last sample of the app's load shedding, when it samples. */
+  eventLoopDelay?: number;
 }
 
 export const MB = 1024 * 1024;

@@ -159,18 +159,32 @@ async function startTelemetry(): Promise<Started> {
   };
 }
 
-/** Commands every target answers. `memory {gc: true}` collects garbage first (the child runs with --expose-gc). */
-const baseCommands: Commands = {
-  memory: async (args) => {
-    if (args.gc && typeof globalThis.gc === 'function') {
-      // Twice: the first pass can leave objects whose finalizers free more.
-      globalThis.gc();
-      globalThis.gc();
-    }
-    const m = process.memoryUsage();
-    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers };
-  },
-};
+/**
+ * Commands every target answers. `memory {gc: true}` collects garbage first (the child runs with
+ * --expose-gc); the answer adds the event-loop delay that load shedding sees (under-pressure's
+ * mean over its last sample, in ms) when the app has it.
+ */
+function baseCommands(app: FastifyInstance): Commands {
+  return {
+    memory: async (args) => {
+      if (args.gc && typeof globalThis.gc === 'function') {
+        // Twice: the first pass can leave objects whose finalizers free more.
+        globalThis.gc();
+        globalThis.gc();
+      }
+      const m = process.memoryUsage();
+      const pressure = (app as { memoryUsage?: () => { eventLoopDelay: number } }).memoryUsage?.();
+      return {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+        arrayBuffers: m.arrayBuffers,
+        ...(pressure ? { eventLoopDelay: pressure.eventLoopDelay } : {}),
+      };
+    },
+  };
+}
 
 async function main() {
   const target = process.env.BENCH_TARGET;
@@ -199,7 +213,7 @@ async function main() {
     const id = c.call;
     if (typeof id !== 'number' || typeof c.cmd !== 'string') return;
     const answer = (r: Omit<ReplyMessage, 'reply'>) => process.send?.({ reply: id, ...r } satisfies ReplyMessage);
-    const fn = { ...baseCommands, ...started.commands }[c.cmd];
+    const fn = { ...baseCommands(started.app), ...started.commands }[c.cmd];
     if (!fn) return answer({ error: `unknown command ${c.cmd} for BENCH_TARGET=${target}` });
     fn(c.args ?? {}).then(
       (result) => answer({ result }),

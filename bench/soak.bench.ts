@@ -34,7 +34,9 @@ const fmt = (n: number, d = 0) => n.toLocaleString('en-US', { minimumFractionDig
 interface Stats {
   latencies: number[];
   byKind: Map<string, number>;
+  /** The first failures in full, and how many there were by status. */
   failures: string[];
+  failedByStatus: Map<number, number>;
 }
 
 async function soakScenario(log: (line: string) => void, databaseUrl: string) {
@@ -44,7 +46,7 @@ async function soakScenario(log: (line: string) => void, databaseUrl: string) {
     target = await startTarget({ BENCH_TARGET: 'imsop', BENCH_USERS: '50', DATABASE_URL: databaseUrl });
     const t = target;
     const admin = { authorization: `Bearer ${t.token}` };
-    const stats: Stats = { latencies: [], byKind: new Map(), failures: [] };
+    const stats: Stats = { latencies: [], byKind: new Map(), failures: [], failedByStatus: new Map() };
     let running = true;
 
     /** One timed request; anything but the expected status is recorded as a failure. */
@@ -60,6 +62,7 @@ async function soakScenario(log: (line: string) => void, databaseUrl: string) {
       stats.latencies.push(performance.now() - t0);
       stats.byKind.set(kind, (stats.byKind.get(kind) ?? 0) + 1);
       if (r.status !== (opts.expect ?? 200)) {
+        stats.failedByStatus.set(r.status, (stats.failedByStatus.get(r.status) ?? 0) + 1);
         if (stats.failures.length < 20) stats.failures.push(`${method} ${path} → ${r.status}: ${text.slice(0, 200)}`);
         throw new Error(`${method} ${path} answered ${r.status}`);
       }
@@ -154,7 +157,7 @@ async function soakScenario(log: (line: string) => void, databaseUrl: string) {
     ];
 
     // Memory samples.
-    const samples: { minute: number; heap: number; rss: number }[] = [];
+    const samples: { minute: number; heap: number; rss: number; lag: number }[] = [];
     const started = Date.now();
     const deadline = started + MINUTES * 60_000;
     log(`  soaking for ${MINUTES} min: 3 read, 2 write, 1 sign-in and 2 ingest loops, ${WS_CLIENTS} WebSocket subscribers with churn`);
@@ -162,16 +165,22 @@ async function soakScenario(log: (line: string) => void, databaseUrl: string) {
       await sleep(Math.min(SAMPLE_MS, deadline - Date.now()));
       const m = await t.call<MemoryStats>('memory', { gc: true });
       const minute = (Date.now() - started) / 60_000;
-      samples.push({ minute, heap: m.heapUsed / MB, rss: m.rss / MB });
+      samples.push({ minute, heap: m.heapUsed / MB, rss: m.rss / MB, lag: m.eventLoopDelay ?? Number.NaN });
       if (samples.length % 6 === 0) {
-        log(`    ${minute.toFixed(1)} min: heap ${m.heapUsed / MB | 0} MB, RSS ${m.rss / MB | 0} MB, ${fmt(stats.latencies.length)} requests, ${fmt(events)} events`);
+        log(
+          `    ${minute.toFixed(1)} min: heap ${(m.heapUsed / MB) | 0} MB, RSS ${(m.rss / MB) | 0} MB, event-loop delay ${fmt(m.eventLoopDelay ?? Number.NaN, 1)} ms, ` +
+            `${fmt(stats.latencies.length)} requests, ${fmt(events)} events`,
+        );
       }
     }
     running = false;
     await Promise.all([...loops, churn]);
     const elapsedMin = (Date.now() - started) / 60_000;
 
-    if (stats.failures.length) throw new Error(`requests failed during the soak: ${stats.failures.slice(0, 5).join(' | ')}`);
+    if (stats.failures.length) {
+      const counts = [...stats.failedByStatus].map(([status, n]) => `${fmt(n)} × ${status}`).join(', ');
+      throw new Error(`requests failed during the soak (${counts} of ${fmt(stats.latencies.length)}), first: ${stats.failures.slice(0, 3).join(' | ')}`);
+    }
     const warmup = Math.min(2, MINUTES / 4);
     const steady = samples.filter((s) => s.minute >= warmup);
     const heapSlope = slope(steady.map((s) => ({ x: s.minute, y: s.heap })));
@@ -209,11 +218,12 @@ async function soakScenario(log: (line: string) => void, databaseUrl: string) {
         details: range('rss'),
       },
     ];
-    const perMinute = samples.filter((_, i) => i % 6 === 5).map((s) => `${fmt(s.minute, 0)} min ${fmt(s.heap, 1)}/${fmt(s.rss, 0)}`);
+    const perMinute = samples.filter((_, i) => i % 6 === 5).map((s) => `${fmt(s.minute, 0)} min ${fmt(s.heap, 1)}/${fmt(s.rss, 0)}/${fmt(s.lag, 0)}`);
+    const lags = samples.map((s) => s.lag).filter(Number.isFinite);
     return {
       notes: [
         `database: ${t.database}; ${MINUTES} min (SOAK_MINUTES); memory sampled every ${SAMPLE_MS / 1000} s after a forced GC`,
-        `heap/RSS in MB each minute: ${perMinute.join(', ')}`,
+        `heap MB / RSS MB / event-loop delay ms (mean of load shedding's last one-second sample) each minute: ${perMinute.join(', ')}; delay max ${fmt(Math.max(...lags), 0)} ms`,
       ],
       rows,
     };

@@ -125,7 +125,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   // First, so that a refused request costs nothing else.
   const shedding = await registerLoadShedding(app, {
     maxInFlight: config.MAX_IN_FLIGHT ?? (database.kind === 'postgres' ? 256 : 64),
-    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY ?? (database.kind === 'postgres' ? 500 : 0),
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY,
   });
 
   registerSecurityHeaders(app, {

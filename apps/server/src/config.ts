@@ -61,10 +61,11 @@ export const configSchema = z.object({
    */
   MAX_IN_FLIGHT: z.coerce.number().int().min(0).optional(),
   /**
-   * Mean event-loop delay (ms, over 1 s) above which requests get 503 `overloaded`; 0 turns it off.
-   * Unset: 500 on PostgreSQL, off on PGlite (whose queries run on the event loop, so lag is normal there).
+   * Mean event-loop delay (ms, over 1 s samples) above which requests get 503 `overloaded`; 0 (the
+   * default) turns it off. Opt-in: on a shared or oversubscribed host, the lag also counts the time
+   * the process waits for a CPU, and would shed at light load.
    */
-  MAX_EVENT_LOOP_DELAY: z.coerce.number().int().min(0).optional(),
+  MAX_EVENT_LOOP_DELAY: z.coerce.number().int().min(0).default(0),
 });
 
 export type Config = Readonly<

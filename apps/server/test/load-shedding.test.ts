@@ -1,4 +1,5 @@
 import Fastify, { type FastifyInstance } from 'fastify';
+import WebSocket from 'ws';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerLoadShedding } from '../src/platform/http/load-shedding.ts';
 import { bearer, createTestApp } from './helpers.ts';
@@ -131,6 +132,29 @@ describe('load shedding', () => {
       expect((await held).statusCode).toBe(200);
       expect((await t.inject({ method: 'GET', url: '/api/ready' })).statusCode).toBe(200);
       expect(await metric('imsop_http_requests_shed_total')).toBe(1);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('never refuses nor counts WebSocket upgrades (long-lived: they would hold a slot for good)', async () => {
+    const t = await createTestApp({ MAX_IN_FLIGHT: '1' });
+    try {
+      await t.app.listen({ port: 0, host: '127.0.0.1' });
+      const { port } = t.app.server.address() as { port: number };
+      const open = () =>
+        new Promise<WebSocket>((resolve, reject) => {
+          const ws = new WebSocket(`ws://127.0.0.1:${port}/api/realtime?access_token=${t.adminToken}`);
+          ws.once('open', () => resolve(ws));
+          ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade answered ${res.statusCode}`)));
+          ws.once('error', reject);
+        });
+      // Three sockets stay open past a cap of one…
+      const sockets = [await open(), await open(), await open()];
+      // …and an ordinary request still finds its slot free.
+      const r = await fetch(`http://127.0.0.1:${port}/api/auth/me`, { headers: bearer(t.adminToken) });
+      expect(r.status).toBe(200);
+      for (const ws of sockets) ws.close();
     } finally {
       await t.close();
     }

@@ -49,21 +49,22 @@ const operationsWithTasks: CrashWorkload<Write> = {
 
   async verify(db, acked) {
     const rows = async <T>(text: string, values: unknown[] = []) => (await db.query(text, values)).rows as T[];
-    // State, audit records and outbox events of every operation and task, side by side.
-    const ops = await rows<{ id: string; status: string; creates: number; changes: number; created_events: number; changed_events: number }>(`
-      select o.id, o.status,
-        (select count(*)::int from audit_logs a where a.entity_id = o.id::text and a.action = 'operation.create') as creates,
-        (select count(*)::int from audit_logs a where a.entity_id = o.id::text and a.action = 'operation.status_change') as changes,
-        (select count(*)::int from events e where e.type = 'operation.created' and e.payload -> 'operation' ->> 'id' = o.id::text) as created_events,
-        (select count(*)::int from events e where e.type = 'operation.status_changed' and e.payload -> 'operation' ->> 'id' = o.id::text) as changed_events
-      from operations o`);
-    const tasks = await rows<{ id: string; status: string; creates: number; updates: number; created_events: number; updated_events: number }>(`
-      select t.id, t.status,
-        (select count(*)::int from audit_logs a where a.entity_id = t.id::text and a.action = 'task.create') as creates,
-        (select count(*)::int from audit_logs a where a.entity_id = t.id::text and a.action = 'task.update') as updates,
-        (select count(*)::int from events e where e.type = 'task.created' and e.payload -> 'task' ->> 'id' = t.id::text) as created_events,
-        (select count(*)::int from events e where e.type = 'task.updated' and e.payload -> 'task' ->> 'id' = t.id::text) as updated_events
-      from operation_tasks t`);
+    /**
+     * Each row of `table` with its state, its audit records of the two actions and its outbox
+     * events of the two types (found by the id inside the payload's `payloadKey` object).
+     */
+    const sideBySide = (table: string, payloadKey: string, actions: [string, string], types: [string, string]) =>
+      rows<{ id: string; status: string; creates: number; changes: number; created_events: number; changed_events: number }>(
+        `select r.id, r.status,
+          (select count(*)::int from audit_logs a where a.entity_id = r.id::text and a.action = $1) as creates,
+          (select count(*)::int from audit_logs a where a.entity_id = r.id::text and a.action = $2) as changes,
+          (select count(*)::int from events e where e.type = $3 and e.payload -> '${payloadKey}' ->> 'id' = r.id::text) as created_events,
+          (select count(*)::int from events e where e.type = $4 and e.payload -> '${payloadKey}' ->> 'id' = r.id::text) as changed_events
+        from ${table} r`,
+        [...actions, ...types],
+      );
+    const ops = await sideBySide('operations', 'operation', ['operation.create', 'operation.status_change'], ['operation.created', 'operation.status_changed']);
+    const tasks = await sideBySide('operation_tasks', 'task', ['task.create', 'task.update'], ['task.created', 'task.updated']);
 
     // 1. No acknowledged write is lost.
     const opById = new Map(ops.map((o) => [o.id, o]));
@@ -84,7 +85,7 @@ const operationsWithTasks: CrashWorkload<Write> = {
     expect(halfOps).toEqual([]);
     const halfTasks = tasks.filter((t) => {
       const done = t.status === 'done' ? 1 : 0;
-      return t.creates !== 1 || t.created_events !== 1 || t.updates !== done || t.updated_events !== done;
+      return t.creates !== 1 || t.created_events !== 1 || t.changes !== done || t.changed_events !== done;
     });
     expect(halfTasks).toEqual([]);
     // …and no audit record or event describes a change that is not there.

@@ -9,10 +9,9 @@
  * - Once PostgreSQL is back the same process recovers by itself: logins, writes, and the outbox
  *   dispatcher (a WebSocket subscriber hears new events again).
  */
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startPostgres, sleep, type PrivatePostgres } from './services.ts';
-import { call, eventually, login, startServer, type Answer, type ServerProcess } from './server.ts';
+import { call, eventually, login, operationsSubscriber, startServer, type Answer, type ServerProcess } from './server.ts';
 
 let pg: PrivatePostgres;
 let server: ServerProcess;
@@ -45,19 +44,7 @@ describe('PostgreSQL restarted while serving', () => {
     expect(first.status).toBe(201);
 
     // A live subscriber, to prove the outbox dispatcher resumes after the outage.
-    const ws = new WebSocket(`${server.base.replace('http', 'ws')}/api/realtime?access_token=${token}`);
-    const heard: string[] = [];
-    ws.on('message', (raw) => {
-      const m = JSON.parse(String(raw)) as { type: string; data?: { operation?: { name: string } } };
-      if (m.type === 'event' && m.data?.operation?.name) heard.push(m.data.operation.name);
-    });
-    await new Promise<void>((resolve, reject) => {
-      ws.once('error', reject);
-      ws.on('message', (raw) => {
-        if ((JSON.parse(String(raw)) as { type: string }).type === 'subscribed') resolve();
-      });
-      ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', topic: 'operations' })));
-    });
+    const { ws, heard } = await operationsSubscriber(server.base, token);
 
     await pg.stop('fast');
     const outageStarted = Date.now();

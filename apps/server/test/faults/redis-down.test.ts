@@ -10,10 +10,9 @@
  *   and re-subscribes there.
  */
 import { Redis } from 'ioredis';
-import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRedis, sleep, type PrivateRedis } from './services.ts';
-import { call, eventually, login, startServer, type ServerProcess } from './server.ts';
+import { call, eventually, login, operationsSubscriber, startServer, type ServerProcess } from './server.ts';
 
 const LIMIT = 12;
 let redis: PrivateRedis;
@@ -35,32 +34,15 @@ const rateLimitKeys = async () => (await redis.cli('--scan', '--pattern', 'imsop
 const subscribers = async (channel: string) => Number((await redis.cli('pubsub', 'numsub', channel)).split('\n')[1]);
 const badLogin = () => call(server.base, 'POST', '/api/auth/login', { body: { email: 'nobody@faults.test', password: 'not-the-password-1' } });
 
-/** Subscribes to `operations` and collects the names of operations heard. */
-async function subscriber(token: string) {
-  const ws = new WebSocket(`${server.base.replace('http', 'ws')}/api/realtime?access_token=${token}`);
-  const heard: string[] = [];
-  ws.on('message', (raw) => {
-    const m = JSON.parse(String(raw)) as { type: string; data?: { operation?: { name: string } } };
-    if (m.type === 'event' && m.data?.operation?.name) heard.push(m.data.operation.name);
-  });
-  await new Promise<void>((resolve, reject) => {
-    ws.once('error', reject);
-    ws.on('message', (raw) => {
-      if ((JSON.parse(String(raw)) as { type: string }).type === 'subscribed') resolve();
-    });
-    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', topic: 'operations' })));
-  });
-  return { ws, heard };
-}
-
 describe('Redis down while serving', () => {
   it('uses Redis while it is up', async () => {
-    const ready = await call(server.base, 'GET', '/api/ready');
+    // The server does not wait for Redis to start (it is never required), so it may connect just after.
+    const ready = await eventually('/api/ready reports redis', () => call(server.base, 'GET', '/api/ready'), (r) => (r.body.checks as Record<string, string>)?.redis === 'ok', 10_000);
     expect(ready.status).toBe(200);
     expect(ready.body.checks).toMatchObject({ database: 'ok', cache: 'redis', redis: 'ok' });
     await login(server.base);
     expect((await rateLimitKeys()).length).toBeGreaterThan(0);
-    expect(await subscribers('imsop:events.outbox')).toBe(1);
+    await eventually('the bus subscribed', () => subscribers('imsop:events.outbox'), (n) => n === 1, 10_000);
   });
 
   it('keeps serving on in-process fallbacks while Redis is down, and says so in /api/ready', async () => {
@@ -72,7 +54,7 @@ describe('Redis down while serving', () => {
     expect(ready.status).toBe(200);
     expect(ready.body).toMatchObject({ status: 'ready', checks: { database: 'ok', cache: 'in-process fallback (redis unreachable)', redis: 'unreachable' } });
 
-    const { ws, heard } = await subscriber(token);
+    const { ws, heard } = await operationsSubscriber(server.base, token);
     expect((await call(server.base, 'POST', '/api/operations', { token, body: { name: 'Redis is down' } })).status).toBe(201);
     expect((await call(server.base, 'GET', '/api/operations', { token })).status).toBe(200);
     const token2 = await login(server.base);

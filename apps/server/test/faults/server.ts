@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import WebSocket from 'ws';
 
 export const BIN = fileURLToPath(new URL('../../bin/imsop.js', import.meta.url));
 export const ADMIN_EMAIL = 'admin@faults.test';
@@ -166,4 +167,22 @@ export async function metric(base: string, name: string): Promise<number> {
   const m = new RegExp(`^${name} (\\S+)$`, 'm').exec(text);
   if (!m) throw new Error(`no metric ${name} in /metrics`);
   return Number(m[1]);
+}
+
+/** A WebSocket subscriber on `operations` that collects the names of the operations it hears about. */
+export async function operationsSubscriber(base: string, token: string): Promise<{ ws: WebSocket; heard: string[] }> {
+  const ws = new WebSocket(`${base.replace('http', 'ws')}/api/realtime?access_token=${token}`);
+  const heard: string[] = [];
+  ws.on('message', (raw) => {
+    const m = JSON.parse(String(raw)) as { type: string; data?: { operation?: { name: string } } };
+    if (m.type === 'event' && m.data?.operation?.name) heard.push(m.data.operation.name);
+  });
+  await new Promise<void>((resolve, reject) => {
+    ws.once('error', reject);
+    ws.on('message', (raw) => {
+      if ((JSON.parse(String(raw)) as { type: string }).type === 'subscribed') resolve();
+    });
+    ws.once('open', () => ws.send(JSON.stringify({ type: 'subscribe', topic: 'operations' })));
+  });
+  return { ws, heard };
 }

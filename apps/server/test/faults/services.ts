@@ -112,6 +112,27 @@ async function killChild(c: Child | null, signal: NodeJS.Signals): Promise<void>
   clearTimeout(t);
 }
 
+/** A service binary run in the foreground, that can be stopped and started again on the same port. */
+function restartable(name: string, cmd: string, args: string[], port: number) {
+  let child: Child | null = null;
+  let earlier = '';
+  return {
+    async start() {
+      child = spawnChild(cmd, args);
+      await waitForPort(port).catch((err: Error) => {
+        throw new Error(`${err.message}\n${name} output:\n${child?.output()}`);
+      });
+    },
+    async stop(signal: NodeJS.Signals) {
+      const c = child;
+      child = null;
+      await killChild(c, signal);
+      earlier += c?.output() ?? '';
+    },
+    output: () => earlier + (child?.output() ?? ''),
+  };
+}
+
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
@@ -194,20 +215,12 @@ export async function startRedis(): Promise<PrivateRedis> {
   const cli = requireBinary('redis-cli');
   const dir = tempDir('redis');
   const port = await freePort();
-  let child: Child | null = null;
+  const proc = restartable('redis-server', server, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], port);
   const r: PrivateRedis = {
     port,
     url: `redis://127.0.0.1:${port}`,
-    async start() {
-      child = spawnChild(server, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir]);
-      await waitForPort(port).catch((err: Error) => {
-        throw new Error(`${err.message}\nredis-server output:\n${child?.output()}`);
-      });
-    },
-    async kill() {
-      await killChild(child, 'SIGKILL');
-      child = null;
-    },
+    start: () => proc.start(),
+    kill: () => proc.stop('SIGKILL'),
     async cli(...args: string[]) {
       const { stdout } = await run(cli, ['-h', '127.0.0.1', '-p', String(port), ...args], { timeout: 10_000 });
       return stdout;
@@ -254,24 +267,13 @@ export async function startMosquitto(): Promise<PrivateMosquitto> {
       '',
     ].join('\n'),
   );
-  let child: Child | null = null;
-  let logs = '';
+  const proc = restartable('mosquitto', bin, ['-c', conf], port);
   const m: PrivateMosquitto = {
     port,
     url: `mqtt://127.0.0.1:${port}`,
-    async start() {
-      child = spawnChild(bin, ['-c', conf]);
-      await waitForPort(port).catch((err: Error) => {
-        throw new Error(`${err.message}\nmosquitto output:\n${child?.output()}`);
-      });
-    },
-    async stop() {
-      const c = child;
-      await killChild(c, 'SIGTERM');
-      logs += c?.output() ?? '';
-      child = null;
-    },
-    log: () => logs + (child?.output() ?? ''),
+    start: () => proc.start(),
+    stop: () => proc.stop('SIGTERM'),
+    log: () => proc.output(),
     async destroy() {
       await m.stop();
       fs.rmSync(dir, { recursive: true, force: true });

@@ -49,6 +49,23 @@ export function redisBus(url: string, report: ConnectionReport): Bus {
   const pub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false });
   const sub = new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1 });
   const channels = new Set<string>();
+  /**
+   * Channels to SUBSCRIBE once the connection is ready. Never earlier: ioredis writes a SUBSCRIBE
+   * during its connection handshake, which puts the connection in subscriber mode before its own
+   * CLIENT SETINFO and ready check, which then fail (and the subscription is lost). Also the
+   * channels whose SUBSCRIBE failed.
+   */
+  const unconfirmed = new Set<string>();
+  const subscribeRemote = (channel: string) => {
+    if (sub.status !== 'ready') {
+      unconfirmed.add(channel);
+      return;
+    }
+    sub.subscribe(`imsop:${channel}`).catch((err: unknown) => {
+      unconfirmed.add(channel);
+      report.failed(err, 'bus subscriber');
+    });
+  };
   let subWasDown = false;
   pub.on('error', (err) => report.failed(err, 'bus publisher'));
   pub.on('ready', () => report.ok('bus publisher'));
@@ -58,6 +75,12 @@ export function redisBus(url: string, report: ConnectionReport): Bus {
   });
   sub.on('ready', () => {
     report.ok('bus subscriber');
+    // ioredis re-subscribes the channels it saw confirmed; the others are subscribed here.
+    if (unconfirmed.size) {
+      const retry = [...unconfirmed];
+      unconfirmed.clear();
+      for (const channel of retry) subscribeRemote(channel);
+    }
     if (subWasDown) {
       subWasDown = false;
       local.publish(CHANNEL_RESYNC, {});
@@ -82,8 +105,7 @@ export function redisBus(url: string, report: ConnectionReport): Bus {
       local.subscribe(channel, handler);
       if (!channels.has(channel) && channel !== CHANNEL_RESYNC) {
         channels.add(channel);
-        // Queued while disconnected; ioredis re-subscribes every channel after a reconnect.
-        sub.subscribe(`imsop:${channel}`).catch((err: unknown) => report.failed(err, 'bus subscriber'));
+        subscribeRemote(channel);
       }
     },
     healthy: () => pub.status === 'ready' && sub.status === 'ready',

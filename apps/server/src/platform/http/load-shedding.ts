@@ -14,8 +14,8 @@ export interface LoadSheddingOptions {
 /** Liveness, readiness and metrics must answer under load: that is when they matter. */
 const EXEMPT = new Set(['/api/health', '/api/ready', '/metrics']);
 
-const exempt = (req: FastifyRequest) =>
-  EXEMPT.has(req.routeOptions.url ?? '') || (req.routeOptions as { websocket?: boolean }).websocket === true;
+/** WebSocket upgrades are long-lived (their requests never "finish") and have their own limits. */
+const exempt = (req: FastifyRequest) => EXEMPT.has(req.routeOptions.url ?? '') || /^websocket$/i.test(req.headers.upgrade ?? '');
 
 /** Sets the 503's status and headers and returns its problem body. */
 function overloaded(reply: FastifyReply, retryAfter: number, detail: string) {
