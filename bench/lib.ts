@@ -224,8 +224,9 @@ export interface MemoryStats {
   heapTotal: number;
   external: number;
   arrayBuffers: number;
-  /** Mean event-loop delay (ms) over the last sample of the app's load shedding, when it samples. */
-  eventLoopDelay?: number;
+  /** Event-loop delay (ms) of the server process since the previous `memory` command: mean and max. */
+  eventLoopDelayMean: number;
+  eventLoopDelayMax: number;
 }
 
 export const MB = 1024 * 1024;

@@ -14,6 +14,7 @@
  *                       port (as main.ts starts it); answers the commands of bench/telemetry.child.ts
  *                       (`{ call, cmd, args }` over IPC, see Target.call in bench/lib.ts).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../apps/server/src/app.ts';
@@ -159,32 +160,28 @@ async function startTelemetry(): Promise<Started> {
   };
 }
 
+/** Event-loop delay of this process between two `memory` commands (what a request waits at most). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
 /**
  * Commands every target answers. `memory {gc: true}` collects garbage first (the child runs with
- * --expose-gc); the answer adds the event-loop delay that load shedding sees (under-pressure's
- * mean over its last sample, in ms) when the app has it.
+ * --expose-gc); the answer adds the mean and max event-loop delay (ms) since the previous call.
  */
-function baseCommands(app: FastifyInstance): Commands {
-  return {
-    memory: async (args) => {
-      if (args.gc && typeof globalThis.gc === 'function') {
-        // Twice: the first pass can leave objects whose finalizers free more.
-        globalThis.gc();
-        globalThis.gc();
-      }
-      const m = process.memoryUsage();
-      const pressure = (app as { memoryUsage?: () => { eventLoopDelay: number } }).memoryUsage?.();
-      return {
-        rss: m.rss,
-        heapUsed: m.heapUsed,
-        heapTotal: m.heapTotal,
-        external: m.external,
-        arrayBuffers: m.arrayBuffers,
-        ...(pressure ? { eventLoopDelay: pressure.eventLoopDelay } : {}),
-      };
-    },
-  };
-}
+const baseCommands: Commands = {
+  memory: async (args) => {
+    const delay = { eventLoopDelayMean: loopDelay.mean / 1e6, eventLoopDelayMax: loopDelay.max / 1e6 };
+    if (args.gc && typeof globalThis.gc === 'function') {
+      // Twice: the first pass can leave objects whose finalizers free more.
+      globalThis.gc();
+      globalThis.gc();
+    }
+    // After the forced GC, whose pause is the bench's doing, not the server's.
+    loopDelay.reset();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...delay };
+  },
+};
 
 async function main() {
   const target = process.env.BENCH_TARGET;
@@ -213,7 +210,7 @@ async function main() {
     const id = c.call;
     if (typeof id !== 'number' || typeof c.cmd !== 'string') return;
     const answer = (r: Omit<ReplyMessage, 'reply'>) => process.send?.({ reply: id, ...r } satisfies ReplyMessage);
-    const fn = { ...baseCommands(started.app), ...started.commands }[c.cmd];
+    const fn = { ...baseCommands, ...started.commands }[c.cmd];
     if (!fn) return answer({ error: `unknown command ${c.cmd} for BENCH_TARGET=${target}` });
     fn(c.args ?? {}).then(
       (result) => answer({ result }),
