@@ -36,15 +36,21 @@ export async function registerLoadShedding(app: FastifyInstance, opts: LoadShedd
   let inFlight = 0;
   let refused = 0;
   if (opts.maxInFlight > 0) {
-    app.addHook('onRequest', async (req, reply) => {
-      if (exempt(req)) return;
+    // On every request, so kept cheap: a callback hook (no promise) and one shared listener.
+    const release = () => {
+      inFlight--;
+    };
+    app.addHook('onRequest', (req, reply, done) => {
+      if (exempt(req)) return done();
       if (inFlight >= opts.maxInFlight) {
         refused++;
-        return reply.send(overloaded(reply, 1, 'The server is at capacity; retry shortly.'));
+        reply.send(overloaded(reply, 1, 'The server is at capacity; retry shortly.'));
+        return;
       }
       inFlight++;
       // 'close' fires once the response is sent or the client went away, whichever comes first.
-      reply.raw.once('close', () => inFlight--);
+      reply.raw.once('close', release);
+      done();
     });
   }
   if (opts.maxEventLoopDelayMs > 0) {
