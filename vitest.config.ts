@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
@@ -22,6 +22,8 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['apps/server/test/**/*.test.ts'],
+          // Fault injection runs on its own (npm run test:faults): it starts private services.
+          exclude: [...configDefaults.exclude, 'apps/server/test/faults/**'],
           environment: 'node',
           testTimeout: 30_000,
           hookTimeout: 60_000,

@@ -56,7 +56,8 @@ export interface Target extends ReadyMessage {
 export function startTarget(env: Record<string, string>, timeoutMs = 120_000): Promise<Target> {
   const profDir = process.env.BENCH_CPU_PROF;
   const child: ChildProcess = fork(path.join(BENCH_DIR, 'server.ts'), [], {
-    execArgv: ['--import', 'tsx', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
+    // --expose-gc: the `memory` command can collect before measuring the heap (overload, soak).
+    execArgv: ['--import', 'tsx', '--expose-gc', ...(profDir ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [])],
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -125,7 +126,7 @@ export interface Measurement {
   errors: number;
 }
 
-function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
+export function cannon(opts: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, result) => (err ? reject(err) : resolve(result)));
   });
@@ -171,6 +172,8 @@ export interface Row {
   target?: number;
   /** An absolute target instead: a floor on the throughput or a ceiling on a latency percentile. */
   goal?: Goal;
+  /** Other figures of the row (shed %, memory, …), shown in the table's last column. */
+  details?: string;
 }
 
 export interface Goal {
@@ -213,6 +216,31 @@ export const rowOf = (endpoint: string, m: Measurement, baseline: Measurement, t
   ratio: m.reqPerSec / baseline.reqPerSec,
   ...(target !== undefined ? { target } : {}),
 });
+
+/** What the bench server's `memory` command answers: process.memoryUsage() in bytes. */
+export interface MemoryStats {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Event-loop delay (ms) of the server process since the previous `memory` command: mean and max. */
+  eventLoopDelayMean: number;
+  eventLoopDelayMax: number;
+}
+
+export const MB = 1024 * 1024;
+
+/** Least-squares slope of y over x. */
+export function slope(points: { x: number; y: number }[]): number {
+  const n = points.length;
+  if (n < 2) return Number.NaN;
+  const mx = points.reduce((a, p) => a + p.x, 0) / n;
+  const my = points.reduce((a, p) => a + p.y, 0) / n;
+  const num = points.reduce((a, p) => a + (p.x - mx) * (p.y - my), 0);
+  const den = points.reduce((a, p) => a + (p.x - mx) ** 2, 0);
+  return num / den;
+}
 
 export const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 

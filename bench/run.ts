@@ -29,7 +29,11 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { minimumFracti
 /** autocannon records whole milliseconds: 0 means under one. Other sources keep a decimal. */
 const ms = (n: number | undefined) =>
   n === undefined || !Number.isFinite(n) ? '' : n === 0 ? '< 1' : Number.isInteger(n) || n >= 100 ? fmt(n) : fmt(n, 1);
-const rate = (r: Row) => (Number.isFinite(r.reqPerSec) ? `${fmt(r.reqPerSec)}${r.unit && r.unit !== 'req/s' ? ` ${r.unit}` : ''}` : '');
+/** Small rates (a memory slope in MB/min) keep two decimals. */
+const rate = (r: Row) =>
+  Number.isFinite(r.reqPerSec)
+    ? `${fmt(r.reqPerSec, Math.abs(r.reqPerSec) < 10 ? 2 : 0)}${r.unit && r.unit !== 'req/s' ? ` ${r.unit}` : ''}`
+    : '';
 
 function verdict(r: Row): string {
   const ok = meetsTarget(r);
@@ -51,17 +55,17 @@ export function markdown(results: ScenarioResult[], meta: { date: string; machin
   const lines = [
     `Measured ${meta.date} on ${meta.machine}; ${meta.load}.`,
     '',
-    '| Scenario | Endpoint | rate (req/s unless stated) | p50 (ms) | p95 (ms) | p99 (ms) | ratio to baseline | target |',
-    '|---|---|---:|---:|---:|---:|---:|---|',
+    '| Scenario | Endpoint | rate (req/s unless stated) | p50 (ms) | p95 (ms) | p99 (ms) | ratio to baseline | target | details |',
+    '|---|---|---:|---:|---:|---:|---:|---|---|',
   ];
   for (const s of results) {
     if (!s.ok) {
-      lines.push(`| ${s.scenario} | **FAILED**: ${s.error?.replace(/\|/g, '\\|') ?? 'unknown error'} | | | | | | |`);
+      lines.push(`| ${s.scenario} | **FAILED**: ${s.error?.replace(/\|/g, '\\|') ?? 'unknown error'} | | | | | | | |`);
       continue;
     }
     for (const r of s.rows) {
       lines.push(
-        `| ${s.scenario} | ${r.endpoint} | ${rate(r)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${verdict(r)} |`,
+        `| ${s.scenario} | ${r.endpoint} | ${rate(r)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.p99)} | ${r.ratio === undefined ? '' : fmt(r.ratio, 2)} | ${verdict(r)} | ${r.details ?? ''} |`,
       );
     }
   }

@@ -9,10 +9,12 @@
  *                       what the same response bytes cost without the app
  *   BENCH_TARGET=imsop  the full IMSOP app (buildApp) on in-memory PGlite, or on DATABASE_URL when set;
  *                       logs the admin in and seeds BENCH_USERS users (default 200).
+ *   Every target answers the `memory` command (process.memoryUsage(), after a GC when asked).
  *   BENCH_TARGET=telemetry  the same app without seeded users, plus the embedded MQTT broker on a free
  *                       port (as main.ts starts it); answers the commands of bench/telemetry.child.ts
  *                       (`{ call, cmd, args }` over IPC, see Target.call in bench/lib.ts).
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp } from '../apps/server/src/app.ts';
@@ -109,6 +111,9 @@ async function startImsop(count = Number(process.env.BENCH_USERS ?? 200)): Promi
     IMSOP_ADMIN_PASSWORD: BENCH_ADMIN_PASSWORD,
     IMSOP_DATA_DIR: '/nonexistent-not-used',
     ...(url ? { DATABASE_URL: url } : {}),
+    // Load-shedding settings, when a scenario sets them (bench/overload.bench.ts).
+    ...(process.env.MAX_IN_FLIGHT ? { MAX_IN_FLIGHT: process.env.MAX_IN_FLIGHT } : {}),
+    ...(process.env.MAX_EVENT_LOOP_DELAY ? { MAX_EVENT_LOOP_DELAY: process.env.MAX_EVENT_LOOP_DELAY } : {}),
   });
   await prepareDatabase(database, config, () => undefined);
   const app = await buildApp({ config, database });
@@ -155,6 +160,29 @@ async function startTelemetry(): Promise<Started> {
   };
 }
 
+/** Event-loop delay of this process between two `memory` commands (what a request waits at most). */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+
+/**
+ * Commands every target answers. `memory {gc: true}` collects garbage first (the child runs with
+ * --expose-gc); the answer adds the mean and max event-loop delay (ms) since the previous call.
+ */
+const baseCommands: Commands = {
+  memory: async (args) => {
+    const delay = { eventLoopDelayMean: loopDelay.mean / 1e6, eventLoopDelayMax: loopDelay.max / 1e6 };
+    if (args.gc && typeof globalThis.gc === 'function') {
+      // Twice: the first pass can leave objects whose finalizers free more.
+      globalThis.gc();
+      globalThis.gc();
+    }
+    // After the forced GC, whose pause is the bench's doing, not the server's.
+    loopDelay.reset();
+    const m = process.memoryUsage();
+    return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...delay };
+  },
+};
+
 async function main() {
   const target = process.env.BENCH_TARGET;
   let started: Started;
@@ -182,7 +210,7 @@ async function main() {
     const id = c.call;
     if (typeof id !== 'number' || typeof c.cmd !== 'string') return;
     const answer = (r: Omit<ReplyMessage, 'reply'>) => process.send?.({ reply: id, ...r } satisfies ReplyMessage);
-    const fn = started.commands?.[c.cmd];
+    const fn = { ...baseCommands, ...started.commands }[c.cmd];
     if (!fn) return answer({ error: `unknown command ${c.cmd} for BENCH_TARGET=${target}` });
     fn(c.args ?? {}).then(
       (result) => answer({ result }),

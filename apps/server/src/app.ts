@@ -17,9 +17,12 @@ import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
 import type { Database } from './platform/db/client.ts';
 import { errorToProblem, sendProblem, setupApi, type ApiInstance } from './platform/http/api.ts';
 import { problem } from './platform/http/errors.ts';
+import { registerLoadShedding } from './platform/http/load-shedding.ts';
+import { fallbackRateLimitStore } from './platform/http/rate-limit-store.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { loggerOptions } from './platform/logging/logger.ts';
-import { registerMetrics } from './platform/metrics/metrics.ts';
+import { outageReporter } from './platform/logging/outage.ts';
+import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
@@ -83,11 +86,15 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     frameworkErrors: (err, req, reply) => errorToProblem(err, req, reply),
   });
 
+  // Redis is optional at every moment: while it is unreachable the rate limits count in process and
+  // the bus delivers in process; one warning per outage (outageReporter), not one per retry.
+  const redisReport = outageReporter(app.log, 'Redis (in-process fallbacks in use)');
   const redis = config.REDIS_URL
     ? new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false })
     : null;
-  redis?.on('error', (err) => app.log.warn({ err: err.message }, 'redis error'));
-  const bus = config.REDIS_URL ? redisBus(config.REDIS_URL, (err) => app.log.warn({ err: err.message }, 'redis bus error')) : localBus();
+  redis?.on('error', (err) => redisReport.failed(err, 'rate limits'));
+  redis?.on('ready', () => redisReport.ok('rate limits'));
+  const bus = config.REDIS_URL ? redisBus(config.REDIS_URL, redisReport) : localBus();
   const keys = await loadKeys(database.db, config.IMSOP_JWT_SECRET);
   const tokens = createTokenService(keys.jwt, config.ACCESS_TOKEN_TTL);
   const identity = createIdentityModule({
@@ -99,7 +106,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     refreshKey: keys.refresh,
     log: app.log,
   });
-  const dispatcher = createDispatcher(database.db, bus, { onError: (err) => app.log.warn({ err }, 'event dispatch failed') });
+  const dispatcher = createDispatcher(database.db, bus, {
+    onError: (err) => app.log.warn({ err }, 'event subscriber failed'),
+    report: outageReporter(app.log, 'Event dispatch (database)'),
+  });
   const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
   const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
   const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
@@ -153,7 +163,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher });
   app.addHook('onReady', async () => {
     await dispatcher.start();
-    await telemetry.start((err) => app.log.warn({ err }, 'telemetry maintenance failed'));
+    await telemetry.start(outageReporter(app.log, 'Telemetry maintenance (database)'));
     notifier.start();
     servicedesk.start((err) => app.log.warn({ err }, 'SLA scheduler pass failed'));
   });
@@ -165,6 +175,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     dispatcher.stop();
     await bus.close();
     redis?.disconnect();
+  });
+
+  // First, so that a refused request costs nothing else.
+  const shedding = await registerLoadShedding(app, {
+    maxInFlight: config.MAX_IN_FLIGHT ?? (database.kind === 'postgres' ? 256 : 64),
+    maxEventLoopDelayMs: config.MAX_EVENT_LOOP_DELAY,
   });
 
   registerSecurityHeaders(app, {
@@ -187,7 +203,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,
-    ...(redis ? { redis, skipOnError: true, nameSpace: 'imsop-rl:' } : {}),
+    ...(redis ? { store: fallbackRateLimitStore(redis, 'imsop-rl:') } : {}),
     errorResponseBuilder: (_req, ctx) =>
       Object.assign(new Error(`Too many requests; retry in ${Math.ceil(ctx.ttl / 1000)} s.`), { statusCode: 429 }),
   });
@@ -227,7 +243,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     transformObject: openApiTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  registerMetrics(app);
+  const metrics = registerMetrics(app);
+  const writer = telemetry.services.writer;
+  counterFrom(metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
+  counterFrom(metrics, 'imsop_http_requests_shed_total', 'Requests refused with 503 overloaded (load shedding)', () => shedding.refused);
+  gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
+  counterFrom(metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 
@@ -267,7 +288,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       setupApi(api, identity.authenticator);
-      platformRoutes(api as unknown as ApiInstance, database, redis);
+      platformRoutes(api as unknown as ApiInstance, database, redis, bus);
       identity.routes(api as unknown as ApiInstance);
       operations.routes(api as unknown as ApiInstance);
       telemetry.routes(api as unknown as ApiInstance);
@@ -284,7 +305,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 const readySchema = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), z.string()) });
 
 /** Liveness and readiness: public, outside any org. */
-function platformRoutes(api: ApiInstance, database: Database, redis: Redis | null) {
+function platformRoutes(api: ApiInstance, database: Database, redis: Redis | null, bus: Bus) {
   const tags = ['platform'];
   api.get(
     '/health',
@@ -310,7 +331,10 @@ function platformRoutes(api: ApiInstance, database: Database, redis: Redis | nul
         checks.database = 'unreachable';
         ok = false;
       }
-      checks.cache = redis ? (redis.status === 'ready' ? 'redis' : 'in-process fallback (redis unreachable)') : 'in-process';
+      // Redis is never required: without it the instance is still ready, on in-process fallbacks.
+      const redisUp = redis ? redis.status === 'ready' && bus.healthy() : false;
+      checks.cache = redis ? (redisUp ? 'redis' : 'in-process fallback (redis unreachable)') : 'in-process';
+      checks.redis = redis ? (redisUp ? 'ok' : 'unreachable') : 'not configured';
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
     },
   );

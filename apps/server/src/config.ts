@@ -88,6 +88,17 @@ export const configSchema = z.object({
   TWILIO_AUTH_TOKEN: secret,
   /** The SMS sender: an E.164 number or a Messaging Service SID (MG…). */
   TWILIO_FROM: z.string().regex(/^(\+[1-9]\d{6,14}|MG[0-9a-fA-F]{32})$/, 'must be an E.164 number or a Messaging Service SID').optional(),
+  /**
+   * Requests in progress at once before new ones get 503 `overloaded`; 0 turns the cap off.
+   * Unset: 256 on PostgreSQL, 64 on PGlite (one connection, about a third of the throughput).
+   */
+  MAX_IN_FLIGHT: z.coerce.number().int().min(0).optional(),
+  /**
+   * Mean event-loop delay (ms, over 1 s samples) above which requests get 503 `overloaded`; 0 (the
+   * default) turns it off. Opt-in: on a shared or oversubscribed host, the lag also counts the time
+   * the process waits for a CPU, and would shed at light load.
+   */
+  MAX_EVENT_LOOP_DELAY: z.coerce.number().int().min(0).default(0),
 }).superRefine((c, ctx) => {
   // Half a channel is a mistake worth refusing at start rather than discovering at the first message.
   const pairs: [keyof typeof c, keyof typeof c][] = [

@@ -5,7 +5,7 @@ import { buildAbility, type Ability } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
 import { sha256, safeEqual } from '../../platform/auth/crypto.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
-import type { Bus } from '../../platform/bus/bus.ts';
+import { CHANNEL_RESYNC, type Bus } from '../../platform/bus/bus.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { grantsOf } from './identity.repository.ts';
@@ -99,6 +99,11 @@ export function createIdentityContext(deps: IdentityDeps) {
     const userId = m.userId as string | undefined;
     if (userId) profiles.delete(`${orgId}:${userId}`);
     else dropOrgEntries(profiles, orgId);
+  });
+  // Redis is back after an outage: invalidations from other instances may have been missed.
+  deps.bus.subscribe(CHANNEL_RESYNC, () => {
+    generation++;
+    for (const cache of [sessions, abilities, keys, profiles] as LRUCache<string, object>[]) cache.clear();
   });
   deps.bus.subscribe(CHANNEL_KEYS, (m) => {
     generation++;

@@ -54,14 +54,22 @@ export function createTelemetryModule(deps: TelemetryDeps) {
     routes(api: ApiInstance) {
       telemetryRoutes(api, telemetry, devices, alarms);
     },
-    /** Scheduled work: partitions ahead and retention (hourly), no-data alarms (every 15 s). */
-    async start(onError: (err: unknown) => void) {
-      await ensurePartitions(deps.db).catch(onError);
-      silenceTimer = setInterval(() => void alarms.checkSilence().catch(onError), 15_000);
+    /**
+     * Scheduled work: partitions ahead and retention (hourly), no-data alarms (every 15 s). A failure
+     * (the database is down) is reported to `report`, which throttles it; the next tick retries.
+     */
+    async start(report: { failed(err: unknown): void; ok(): void }) {
+      const tick = (work: Promise<unknown>) =>
+        work.then(
+          () => report.ok(),
+          (err: unknown) => report.failed(err),
+        );
+      await tick(ensurePartitions(deps.db));
+      silenceTimer = setInterval(() => void tick(alarms.checkSilence()), 15_000);
       silenceTimer.unref();
       maintenanceTimer = setInterval(() => {
-        void ensurePartitions(deps.db).catch(onError);
-        void applyRetention(deps.db).catch(onError);
+        void tick(ensurePartitions(deps.db));
+        void tick(applyRetention(deps.db));
       }, 3_600_000);
       maintenanceTimer.unref();
     },

@@ -6,6 +6,9 @@ import type { TelemetryService } from './telemetry.service.ts';
 
 export const TOPIC = /^imsop\/devices\/([0-9a-f-]{36})\/telemetry$/;
 
+/** How long an external broker keeps our subscription and queues messages while we are away. */
+export const SESSION_EXPIRY_SECONDS = 24 * 3600;
+
 export interface MqttIngestOptions {
   /** An external broker (mqtt://…); otherwise an embedded broker listens on `port`. */
   url?: string | undefined;
@@ -108,6 +111,9 @@ async function startExternal(o: MqttIngestOptions): Promise<MqttIngest> {
     clientId: 'imsop-ingest',
     clean: false,
     protocolVersion: 5,
+    // MQTT 5 ends a session when its connection closes unless it says how long to keep it: without
+    // this, a broker restart (or our own) drops the subscription and what is published meanwhile.
+    properties: { sessionExpiryInterval: SESSION_EXPIRY_SECONDS },
     reconnectPeriod: 1_000,
     connectTimeout: 5_000,
     customHandleAcks: (topic, message, packet, done) => {

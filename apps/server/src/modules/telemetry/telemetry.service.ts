@@ -133,7 +133,7 @@ export function createTelemetryService(deps: {
       const good = points.filter((_, i) => !badIdx.has(pointIndex[i]!));
       if (good.length) {
         const ids = await resolveSeries(orgId, good);
-        const rows: SeriesPoint[] = good.map((p, i) => ({ seriesId: ids[i]!, orgId, tsMs: p.tsMs, value: p.value }));
+        const rows: SeriesPoint[] = good.map((p, i) => ({ seriesId: ids[i]!, orgId, tsMs: p.tsMs, value: p.value, keyed: p.timestamped }));
         await deps.writer.write(rows);
         const deviceIds = good.map((p) => p.deviceId).filter((x): x is string => !!x);
         if (deviceIds.length) void deps.devices.touch(orgId, deviceIds).catch(() => undefined);

@@ -38,6 +38,41 @@ export interface DatabaseOptions {
 
 const MIGRATION_LOCK = 7_243_001;
 
+/**
+ * Errors that mean "the database cannot be reached right now" rather than "this statement is
+ * wrong": a refused or broken connection, a server shutting down or starting up (57P01-57P03),
+ * any connection exception (SQLSTATE class 08), too many connections, a pool that cannot get a
+ * connection in time. They answer 503 with Retry-After and background loops back off on them.
+ * Drizzle wraps driver errors, so the cause chain is walked.
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+  '57P01',
+  '57P02',
+  '57P03',
+  '53300',
+]);
+const UNAVAILABLE_MESSAGE = /Connection terminated|timeout exceeded when trying to connect|not queryable|Connection ended unexpectedly/i;
+
+export function isDatabaseUnavailable(err: unknown): boolean {
+  let e: unknown = err;
+  for (let depth = 0; e && depth < 6; depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (typeof message === 'string' && UNAVAILABLE_MESSAGE.test(message)) return true;
+    // net reports a refused dual-stack connect as an AggregateError of both attempts.
+    if (e instanceof AggregateError && e.errors.some((x) => isDatabaseUnavailable(x))) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
 function journalCount(): number {
   const journal = JSON.parse(fs.readFileSync(path.join(migrationsFolder, 'meta/_journal.json'), 'utf8')) as {
     entries: unknown[];
@@ -61,13 +96,54 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   return openPglite(opts.dataDir ?? null);
 }
 
+/**
+ * PGlite executes on this thread, and statements queued behind its lock run one after another in
+ * microtasks: under load the event loop would never reach its I/O phase, so new requests could be
+ * neither read nor refused (load shedding), and health checks and WebSocket pings would stall for
+ * the whole backlog. So a statement or transaction that starts after PGlite has held the thread
+ * for YIELD_AFTER_MS first waits one turn of the event loop (setImmediate). Time-sliced rather than
+ * before every statement: a turn can cost milliseconds when many sockets are ready (each refused
+ * request is work too), and paying it per statement multiplied the latency of admitted requests
+ * under overload by the number of their statements. Inside a transaction nothing changes.
+ */
+const YIELD_AFTER_MS = 10;
+
+function yieldingToIo(client: PGlite): PGlite {
+  let lastTurn = performance.now();
+  /**
+   * The turn being waited for. Calls that arrive meanwhile wait for it too, so statements reach
+   * PGlite in the order they were issued: the ingest writer relies on its transactions starting in
+   * order (a later batch that overtook an earlier one would wait for it while holding PGlite).
+   */
+  let waiting: Promise<void> | null = null;
+  const turn = () =>
+    new Promise<void>((resolve) => setImmediate(resolve)).then(() => {
+      lastTurn = performance.now();
+      waiting = null;
+    });
+  return new Proxy(client, {
+    get(target, prop) {
+      if (prop === 'query' || prop === 'transaction' || prop === 'exec') {
+        const fn = (target[prop] as (...args: unknown[]) => Promise<unknown>).bind(target);
+        return async (...args: unknown[]) => {
+          if (!waiting && performance.now() - lastTurn >= YIELD_AFTER_MS) waiting = turn();
+          if (waiting) await waiting;
+          return fn(...args);
+        };
+      }
+      const v = Reflect.get(target, prop, target) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}
+
 async function openPglite(dataDir: string | null): Promise<Database> {
   if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
   // btree_gist backs the exclusion constraint that forbids double-booking a resource.
   const options = { extensions: { btree_gist } };
   const client = dataDir ? new PGlite(path.join(dataDir, 'pg'), options) : new PGlite(options);
   await client.waitReady;
-  const db = drizzlePglite({ client }) as unknown as AppDb;
+  const db = drizzlePglite({ client: yieldingToIo(client) }) as unknown as AppDb;
   let closed = false;
   return {
     kind: 'pglite',
@@ -91,12 +167,25 @@ async function openPostgres(url: string, max: number): Promise<Database> {
   const pool = new pg.Pool({
     connectionString: url,
     max,
+    // Waiting for a connection (a new one, or a free one from a busy pool) fails after 5 s, so a
+    // database that is down or saturated answers 503 well within the 30 s request timeout.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // A dead peer (a crashed server, a dropped network) is noticed on idle connections too.
+    keepAlive: true,
     application_name: 'imsop',
   });
-  // A dropped connection must not crash the process; the next query reconnects.
+  // An idle client whose server went away (restart, admin_shutdown) emits 'error' on the pool; the
+  // pool drops it, and without this listener the error would crash the process. The next query
+  // opens a new connection, so the server recovers by itself once PostgreSQL is back.
   pool.on('error', () => undefined);
+  // A checked-out client can lose its server between two statements (a transaction waiting on
+  // application code while PostgreSQL restarts): the client then emits 'error' itself, which the
+  // pool does not listen to while the client is out, and an unheard 'error' event kills the
+  // process. The client's next query fails (503 to the request) and the pool discards it on release.
+  pool.on('connect', (client) => {
+    client.on('error', () => undefined);
+  });
   const db = drizzlePg({ client: pool }) as unknown as AppDb;
   let closed = false;
   return {

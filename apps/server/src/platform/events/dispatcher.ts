@@ -22,7 +22,12 @@ export interface DispatcherOptions {
   pollMs?: number;
   /** How long a hole in the id sequence may stay open before it is taken as a rolled-back insert. */
   gapTimeoutMs?: number;
+  /** Longest wait between reads while the database fails (the back-off doubles from pollMs up to it). */
+  maxBackoffMs?: number;
+  /** A subscriber threw. */
   onError?: (err: unknown) => void;
+  /** Reading the outbox failed (the database is down) and later recovered; throttled by the caller. */
+  report?: { failed(err: unknown): void; ok(): void };
 }
 
 /**
@@ -34,6 +39,7 @@ export interface DispatcherOptions {
 export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = {}) {
   const pollMs = opts.pollMs ?? 1_000;
   const gapTimeoutMs = opts.gapTimeoutMs ?? 3_000;
+  const maxBackoffMs = opts.maxBackoffMs ?? 5_000;
   const handlers = new Set<EventHandler>();
   let delivered = 0;
   let gapSince: number | null = null;
@@ -41,6 +47,9 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
   let again = false;
   let timer: NodeJS.Timeout | null = null;
   let stopped = false;
+  /** Consecutive failed reads, and when the next read may run (back-off while the database is down). */
+  let failures = 0;
+  let retryAt = 0;
 
   async function drain(): Promise<void> {
     for (;;) {
@@ -86,8 +95,23 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
       again = true;
       return running;
     }
+    // Backing off: wake-ups are ignored until the timer's next try (the outbox is read in full then).
+    if (Date.now() < retryAt) return Promise.resolve();
     running = drain()
-      .catch((err: unknown) => opts.onError?.(err))
+      .then(
+        () => {
+          if (failures > 0) opts.report?.ok();
+          failures = 0;
+          retryAt = 0;
+        },
+        (err: unknown) => {
+          failures++;
+          const wait = Math.min(maxBackoffMs, pollMs * 2 ** (failures - 1));
+          retryAt = Date.now() + wait;
+          opts.report?.failed(err);
+          schedule(wait);
+        },
+      )
       .finally(() => {
         running = null;
         if (again) {
@@ -99,11 +123,15 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
   }
 
   function schedule(ms: number) {
-    if (timer || stopped) return;
+    if (stopped) return;
+    if (timer) {
+      // A back-off replaces the regular poll, so a down database is not read every pollMs.
+      if (ms <= pollMs) return;
+      clearTimeout(timer);
+    }
     timer = setTimeout(() => {
       timer = null;
-      void kick();
-      schedule(pollMs);
+      void kick().then(() => schedule(pollMs));
     }, ms);
     timer.unref();
   }

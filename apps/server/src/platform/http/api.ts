@@ -17,6 +17,8 @@ import {
 import { can } from '../access/ability.ts';
 import type { Actor, RequestMeta } from '../access/actor.ts';
 import type { Permission } from '../access/catalogue.ts';
+import { isDatabaseUnavailable } from '../db/client.ts';
+import { errorSummary } from '../logging/outage.ts';
 import { AppError, problem, type Problem } from './errors.ts';
 import { memoizingSerializerCompiler } from './serializer.ts';
 
@@ -182,18 +184,23 @@ export function errorToProblem(err: FastifyError | Error, req: FastifyRequest, r
       status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : status === 400 ? 'bad_request' : 'client_error';
     return sendProblem(reply, problem(status, code, fe.message || 'Bad request.'));
   }
-  if (isUnavailable(err)) {
-    req.log.warn({ err }, 'database unavailable');
-    return sendProblem(reply, problem(503, 'unavailable', 'The service is temporarily unavailable; retry shortly.'), {
-      'retry-after': '5',
-    });
+  if (isDatabaseUnavailable(err)) {
+    // One line per outage burst, not one per request: under load an outage would flood the log.
+    const now = Date.now();
+    if (now - unavailableLoggedAt > 10_000) {
+      unavailableLoggedAt = now;
+      req.log.warn({ err: errorSummary(err) }, 'database unavailable; answering 503');
+    }
+    return sendProblem(
+      reply,
+      problem(503, 'database_unavailable', 'The database is unreachable right now; retry shortly.', { retryAfter: DB_RETRY_AFTER }),
+      { 'retry-after': String(DB_RETRY_AFTER) },
+    );
   }
   req.log.error({ err }, 'unhandled error');
   return sendProblem(reply, problem(500, 'internal_error', 'An unexpected error occurred.', { requestId: req.id }));
 }
 
-function isUnavailable(err: unknown): boolean {
-  const code = (err as { code?: string; cause?: { code?: string } }).code ?? (err as { cause?: { code?: string } }).cause?.code;
-  return ['ECONNREFUSED', 'ECONNRESET', '57P01', '57P03', '08006', '08001', '08003'].includes(code ?? '') ||
-    /Connection terminated|timeout exceeded when trying to connect/i.test((err as Error).message ?? '');
-}
+/** Seconds a client should wait before retrying while the database is unreachable. */
+const DB_RETRY_AFTER = 2;
+let unavailableLoggedAt = 0;

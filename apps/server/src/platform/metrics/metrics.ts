@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { collectDefaultMetrics, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Prometheus metrics: request duration by route and status, plus the process's own metrics. */
 export function registerMetrics(app: FastifyInstance) {
@@ -23,4 +23,29 @@ export function registerMetrics(app: FastifyInstance) {
     return registry.metrics();
   });
   return registry;
+}
+
+/** A counter read from a running total kept elsewhere (e.g. the ingest writer's), at each scrape. */
+export function counterFrom(registry: Registry, name: string, help: string, read: () => number) {
+  return new Counter({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.reset();
+      this.inc(read());
+    },
+  });
+}
+
+/** A gauge read from a live value kept elsewhere, at each scrape. */
+export function gaugeFrom(registry: Registry, name: string, help: string, read: () => number) {
+  return new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
 }

@@ -266,7 +266,11 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
         // Messages are handled one at a time, in order, after the query-string authentication.
         const token = query.access_token;
         let chain: Promise<unknown> = token
-          ? authenticate(token, meta).then((actor) => (actor ? attach(actor, token) : closeUnauthorized()))
+          ? authenticate(token, meta).then(
+              (actor) => (actor ? attach(actor, token) : closeUnauthorized()),
+              // The credential could not be checked (the database is down): try again later.
+              () => socket.close(1013, 'temporarily unavailable; reconnect shortly'),
+            )
           : Promise.resolve();
         socket.on('message', (data) => {
           const raw = String(data);
@@ -276,12 +280,16 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
         const recheck = setInterval(() => {
           if (!conn) return;
           const c: Connection = conn;
-          void authenticate(c.token, meta).then((a) => {
-            if (!a) {
-              c.ws.send(JSON.stringify({ type: 'error', code: 'unauthorized', message: 'Session ended.' }));
-              c.ws.close(4401, 'session ended');
-            } else c.actor = a;
-          });
+          void authenticate(c.token, meta).then(
+            (a) => {
+              if (!a) {
+                c.ws.send(JSON.stringify({ type: 'error', code: 'unauthorized', message: 'Session ended.' }));
+                c.ws.close(4401, 'session ended');
+              } else c.actor = a;
+            },
+            // The check could not run (the database is down): keep the connection, check again next time.
+            () => undefined,
+          );
         }, opts.recheckMs ?? 15_000);
         socket.on('close', () => {
           clearInterval(recheck);

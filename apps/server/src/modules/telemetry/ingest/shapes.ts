@@ -8,6 +8,8 @@ export interface RawPoint {
   value: number;
   unit: string | null;
   tsMs: number;
+  /** The sender gave the timestamp (otherwise it is the time of arrival). */
+  timestamped: boolean;
   deviceId: string | null;
   operationId: string | null;
 }
@@ -77,7 +79,8 @@ function normaliseItem(item: unknown, d: Defaults): RawPoint[] | string {
     if (bad) return bad;
     const value = checkValue(item.value);
     if (typeof value === 'string') return value;
-    const tsMs = parseTs(item.timestamp ?? item.ts, d.now);
+    const givenTs = item.timestamp ?? item.ts;
+    const tsMs = parseTs(givenTs, d.now);
     if (typeof tsMs === 'string') return tsMs;
     const deviceId = checkId(item.deviceId, 'deviceId');
     const operationId = checkId(item.operationId, 'operationId');
@@ -91,6 +94,7 @@ function normaliseItem(item: unknown, d: Defaults): RawPoint[] | string {
       value,
       unit: (item.unit as string | undefined) ?? null,
       tsMs,
+      timestamped: givenTs !== undefined && givenTs !== null,
       deviceId: deviceId ?? d.deviceId,
       operationId: operationId ?? d.operationId,
     };
@@ -100,8 +104,10 @@ function normaliseItem(item: unknown, d: Defaults): RawPoint[] | string {
   // ThingsBoard: { ts, values: {...} } or a bare { metric: value, ... }.
   const values = isPlainObject(item.values) ? item.values : 'ts' in item ? null : item;
   if (!values) return 'values must be an object of metric: number';
-  const tsMs = parseTs(isPlainObject(item.values) ? item.ts : undefined, d.now);
+  const givenTs = isPlainObject(item.values) ? item.ts : undefined;
+  const tsMs = parseTs(givenTs, d.now);
   if (typeof tsMs === 'string') return tsMs;
+  const timestamped = givenTs !== undefined && givenTs !== null;
   if (!d.deviceId && !d.operationId) return 'say which operationId or deviceId the point belongs to';
   const out: RawPoint[] = [];
   const entries = Object.entries(values);
@@ -111,7 +117,7 @@ function normaliseItem(item: unknown, d: Defaults): RawPoint[] | string {
     if (bad) return `${metric.slice(0, 40)}: ${bad}`;
     const value = checkValue(raw);
     if (typeof value === 'string') return `${metric}: ${value}`;
-    out.push({ metric, value, unit: null, tsMs, deviceId: d.deviceId, operationId: d.operationId });
+    out.push({ metric, value, unit: null, tsMs, timestamped, deviceId: d.deviceId, operationId: d.operationId });
   }
   return out;
 }

@@ -8,6 +8,12 @@ export interface SeriesPoint {
   orgId: string;
   tsMs: number;
   value: number;
+  /**
+   * The sender gave the timestamp, so (series, timestamp) identifies the point: a repeat (an MQTT
+   * QoS 1 redelivery, a device or client retrying after a lost answer) is acknowledged but not
+   * stored twice. Points stamped by the server on arrival are never taken for repeats.
+   */
+  keyed?: boolean;
 }
 
 interface Pending {
@@ -107,6 +113,110 @@ function columns(points: SeriesPoint[]) {
 }
 
 /**
+ * One statement: the minute rollups (aggregated in `columns`), the hour rollups (from the minutes)
+ * and the latest values. Each conflict target is hit at most once, the rows being grouped by
+ * (series, bucket) first.
+ */
+function rollupsOf(c: ReturnType<typeof columns>) {
+  const orgs = arrayLiteral(c.orgs);
+  const m = c.minuteList;
+  return sql`
+    with minute as materialized (
+      select m.series_id, (${orgs}::uuid[])[m.o] as org_id, to_timestamp(m.ms / 1000) as bucket, m.count, m.sum, m.min, m.max, m.sum_sq
+      from unnest(
+        ${arrayLiteral(m.map((x) => x.seriesId))}::bigint[], ${arrayLiteral(m.map((x) => x.org))}::int[], ${arrayLiteral(m.map((x) => x.minuteMs))}::float8[],
+        ${arrayLiteral(m.map((x) => x.count))}::bigint[], ${arrayLiteral(m.map((x) => x.sum))}::float8[], ${arrayLiteral(m.map((x) => x.min))}::float8[],
+        ${arrayLiteral(m.map((x) => x.max))}::float8[], ${arrayLiteral(m.map((x) => x.sumSq))}::float8[]
+      ) as m(series_id, o, ms, count, sum, min, max, sum_sq)
+    ), rollup_1m as (
+      insert into telemetry_rollup_1m as r (series_id, org_id, bucket, count, sum, min, max, sum_sq)
+      select series_id, org_id, bucket, count, sum, min, max, sum_sq from minute
+      on conflict (series_id, bucket) do update set
+        count = r.count + excluded.count, sum = r.sum + excluded.sum,
+        min = least(r.min, excluded.min), max = greatest(r.max, excluded.max), sum_sq = r.sum_sq + excluded.sum_sq
+    ), rollup_1h as (
+      insert into telemetry_rollup_1h as r (series_id, org_id, bucket, count, sum, min, max, sum_sq)
+      select series_id, org_id, date_trunc('hour', bucket), sum(count), sum(sum), min(min), max(max), sum(sum_sq)
+      from minute group by 1, 2, 3
+      on conflict (series_id, bucket) do update set
+        count = r.count + excluded.count, sum = r.sum + excluded.sum,
+        min = least(r.min, excluded.min), max = greatest(r.max, excluded.max), sum_sq = r.sum_sq + excluded.sum_sq
+    )
+    update telemetry_series s set last_ts = to_timestamp(l.ms / 1000), last_value = l.value
+    from unnest(
+      ${arrayLiteral(c.latest.map((p) => p.seriesId))}::bigint[], ${arrayLiteral(c.latest.map((p) => p.tsMs))}::float8[], ${arrayLiteral(c.latest.map((p) => p.value))}::float8[]
+    ) as l(id, ms, value)
+    where s.id = l.id and (s.last_ts is null or to_timestamp(l.ms / 1000) >= s.last_ts)`;
+}
+
+/**
+ * Repeats among a batch's keyed points (see SeriesPoint.keyed): they are deleted from the raw rows
+ * this transaction just inserted, and their indexes returned, so that rollups, rules and events
+ * see each point once. Runs after the batch's raw insert and before anything else touches its
+ * series: it locks the batch's series rows in id order (as the ingest pipeline does next, so the
+ * lock order is unchanged), and a concurrent transaction writing the same points, on this instance
+ * or another, either committed before this lock (and is seen here) or checks after this one commits.
+ * Only points at or before a series' latest stored timestamp can be repeats, so an in-order stream
+ * costs one lock query and no lookups.
+ */
+async function dropRepeats(tx: Tx, points: SeriesPoint[]): Promise<Set<number>> {
+  const repeats = new Set<number>();
+  if (!points.some((p) => p.keyed)) return repeats;
+  const ids = [...new Set(points.map((p) => p.seriesId))].sort((a, b) => a - b);
+  const locked = (await tx.execute(sql`
+    select id, (extract(epoch from last_ts) * 1000)::float8 as last_ms from telemetry_series
+    where id = any(${arrayLiteral(ids)}::bigint[]) order by id for update`)) as unknown as { rows: { id: string | number; last_ms: number | null }[] };
+  const lastMs = new Map(locked.rows.map((r) => [Number(r.id), r.last_ms === null ? null : Number(r.last_ms)]));
+  const candidates: number[] = [];
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    const last = lastMs.get(p.seriesId);
+    if (p.keyed && last !== null && last !== undefined && p.tsMs <= last) candidates.push(i);
+  }
+  if (candidates.length === 0) return repeats;
+  const found = (await tx.execute(sql`
+    with d as (
+      select * from unnest(
+        ${arrayLiteral(candidates.map((i) => points[i]!.seriesId))}::bigint[],
+        ${arrayLiteral(candidates.map((i) => points[i]!.tsMs))}::float8[],
+        ${arrayLiteral(candidates)}::int[]
+      ) as d(series_id, ms, i)
+    ), dup as (
+      select d.* from d where exists (
+        select 1 from telemetry_points t
+        where t.series_id = d.series_id and t.ts = to_timestamp(d.ms / 1000) and t.xmin <> pg_current_xact_id()::xid
+      )
+    ), removed as (
+      delete from telemetry_points t using dup
+      where t.series_id = dup.series_id and t.ts = to_timestamp(dup.ms / 1000) and t.xmin = pg_current_xact_id()::xid
+    )
+    select i from dup`)) as unknown as { rows: { i: number }[] };
+  for (const r of found.rows) repeats.add(Number(r.i));
+  return repeats;
+}
+
+/** Keyed points repeated within a batch (a retry coalesced with its original): the first one stays. */
+function firstOfEachKey(points: SeriesPoint[]): SeriesPoint[] {
+  let seen: Map<number, Set<number>> | null = null;
+  let out: SeriesPoint[] | null = null;
+  for (let i = 0; i < points.length; i++) {
+    const p = points[i]!;
+    if (p.keyed) {
+      seen ??= new Map();
+      let s = seen.get(p.seriesId);
+      if (!s) seen.set(p.seriesId, (s = new Set()));
+      if (s.has(p.tsMs)) {
+        out ??= points.slice(0, i);
+        continue;
+      }
+      s.add(p.tsMs);
+    }
+    out?.push(p);
+  }
+  return out ?? points;
+}
+
+/**
  * Writes raw points, the minute and hour rollups and the latest value per series in one
  * transaction per batch. Concurrent callers are coalesced into multi-row writes (group commit);
  * each caller's promise resolves only after its points are committed, so an acknowledged point is
@@ -130,53 +240,33 @@ export function createIngestWriter(db: AppDb, opts: WriterOptions = {}) {
   /** Settles when the batch formed last has committed or rolled back. */
   let previous: Promise<void> = Promise.resolve();
   let written = 0;
+  /** Repeats acknowledged without being stored again. */
+  let repeated = 0;
 
-  async function writeBatch(points: SeriesPoint[], turn: Promise<void>) {
-    const c = columns(points);
+  /** Returns the points actually stored: the batch less the repeats of points stored before. */
+  async function writeBatch(points: SeriesPoint[], turn: Promise<void>): Promise<SeriesPoint[]> {
+    let c = columns(points);
     const orgs = arrayLiteral(c.orgs);
-    const m = c.minuteList;
     const raw = sql`
       insert into telemetry_points (series_id, org_id, ts, value)
       select p.series_id, (${orgs}::uuid[])[p.o], to_timestamp(p.ms / 1000), p.value
       from unnest(${arrayLiteral(c.ids)}::bigint[], ${arrayLiteral(c.orgOf)}::int[], ${arrayLiteral(c.ms)}::float8[], ${arrayLiteral(c.vals)}::float8[])
         as p(series_id, o, ms, value)`;
-    // One statement: the minute rollups (aggregated above), the hour rollups (from the minutes) and
-    // the latest values. Each conflict target is hit at most once, the rows being grouped by
-    // (series, bucket) first.
-    const rollups = sql`
-      with minute as materialized (
-        select m.series_id, (${orgs}::uuid[])[m.o] as org_id, to_timestamp(m.ms / 1000) as bucket, m.count, m.sum, m.min, m.max, m.sum_sq
-        from unnest(
-          ${arrayLiteral(m.map((x) => x.seriesId))}::bigint[], ${arrayLiteral(m.map((x) => x.org))}::int[], ${arrayLiteral(m.map((x) => x.minuteMs))}::float8[],
-          ${arrayLiteral(m.map((x) => x.count))}::bigint[], ${arrayLiteral(m.map((x) => x.sum))}::float8[], ${arrayLiteral(m.map((x) => x.min))}::float8[],
-          ${arrayLiteral(m.map((x) => x.max))}::float8[], ${arrayLiteral(m.map((x) => x.sumSq))}::float8[]
-        ) as m(series_id, o, ms, count, sum, min, max, sum_sq)
-      ), rollup_1m as (
-        insert into telemetry_rollup_1m as r (series_id, org_id, bucket, count, sum, min, max, sum_sq)
-        select series_id, org_id, bucket, count, sum, min, max, sum_sq from minute
-        on conflict (series_id, bucket) do update set
-          count = r.count + excluded.count, sum = r.sum + excluded.sum,
-          min = least(r.min, excluded.min), max = greatest(r.max, excluded.max), sum_sq = r.sum_sq + excluded.sum_sq
-      ), rollup_1h as (
-        insert into telemetry_rollup_1h as r (series_id, org_id, bucket, count, sum, min, max, sum_sq)
-        select series_id, org_id, date_trunc('hour', bucket), sum(count), sum(sum), min(min), max(max), sum(sum_sq)
-        from minute group by 1, 2, 3
-        on conflict (series_id, bucket) do update set
-          count = r.count + excluded.count, sum = r.sum + excluded.sum,
-          min = least(r.min, excluded.min), max = greatest(r.max, excluded.max), sum_sq = r.sum_sq + excluded.sum_sq
-      )
-      update telemetry_series s set last_ts = to_timestamp(l.ms / 1000), last_value = l.value
-      from unnest(
-        ${arrayLiteral(c.latest.map((p) => p.seriesId))}::bigint[], ${arrayLiteral(c.latest.map((p) => p.tsMs))}::float8[], ${arrayLiteral(c.latest.map((p) => p.value))}::float8[]
-      ) as l(id, ms, value)
-      where s.id = l.id and (s.last_ts is null or to_timestamp(l.ms / 1000) >= s.last_ts)`;
+    let stored = points;
     await inSystem(db, async (tx) => {
       await tx.execute(raw);
       // Everything below runs one batch at a time, in batch order (see createIngestWriter).
       await turn;
-      await opts.inTransaction?.(tx, points);
-      await tx.execute(rollups);
+      const repeats = await dropRepeats(tx, points);
+      if (repeats.size) {
+        stored = points.filter((_, i) => !repeats.has(i));
+        if (stored.length === 0) return;
+        c = columns(stored);
+      }
+      await opts.inTransaction?.(tx, stored);
+      await tx.execute(rollupsOf(c));
     });
+    return stored;
   }
 
   async function flushOne() {
@@ -192,16 +282,17 @@ export function createIngestWriter(db: AppDb, opts: WriterOptions = {}) {
       batch.push(p);
       n += p.points.length;
     }
-    const points = batch.flatMap((b) => b.points);
+    const points = firstOfEachKey(batch.flatMap((b) => b.points));
     const turn = previous;
     let done!: () => void;
     previous = new Promise<void>((resolve) => (done = resolve));
     try {
-      await writeBatch(points, turn);
-      written += points.length;
+      const stored = await writeBatch(points, turn);
+      written += stored.length;
+      repeated += n - stored.length;
       pendingPoints -= n;
       for (const b of batch) b.resolve();
-      opts.afterCommit?.(points);
+      if (stored.length) opts.afterCommit?.(stored);
     } catch (err) {
       pendingPoints -= n;
       for (const b of batch) b.reject(err);
@@ -240,6 +331,9 @@ export function createIngestWriter(db: AppDb, opts: WriterOptions = {}) {
     },
     get written() {
       return written;
+    },
+    get repeated() {
+      return repeated;
     },
   };
 }
