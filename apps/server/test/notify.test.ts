@@ -66,8 +66,11 @@ describe('outbound email over SMTP', () => {
     expect(mail.from?.text).toContain('desk@example.test');
     expect(mail.text).toContain(link);
     expect(mail.messageId).toBe(`<ticket-${id}@imsop>`);
-    const rows = ((await t.database.db.execute(sql`select status, attempts from notifications where meta->>'ticketId' = ${id}`)) as unknown as { rows: { status: string; attempts: number }[] }).rows;
-    expect(rows).toEqual([{ status: 'sent', attempts: 1 }]);
+    // The relay has the message; the sender records the outcome right after the relay's answer.
+    const read = async () =>
+      ((await t.database.db.execute(sql`select status, attempts from notifications where meta->>'ticketId' = ${id}`)) as unknown as { rows: { status: string; attempts: number }[] }).rows;
+    await until(async () => (await read()).find((r) => r.status !== 'pending'));
+    expect(await read()).toEqual([{ status: 'sent', attempts: 1 }]);
 
     // The agent's public reply goes out in the same thread.
     const reply = await t.inject({ method: 'POST', url: `/api/tickets/${id}/replies`, headers: { authorization: `Bearer ${t.adminToken}` }, payload: { body: 'Please try door 5 meanwhile.' } });

@@ -230,6 +230,15 @@ class AuthStore {
     // The server ends the session and clears the refresh cookie; an expired access token is
     // refreshed first, or the cookie would sign the user back in on the next load.
     const end = (token: string) => bare.POST('/api/auth/logout', { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+    const token = this.token;
+    if (token && Date.now() < this.expiresAt - REFRESH_MARGIN_MS) {
+      // A token still fresh ends its own session. Stop using it here first, so no query or socket
+      // races the revocation with the old token (they would answer 401 after it).
+      this.clear('signed_out');
+      this.channel?.postMessage({ type: 'logout' } satisfies Message);
+      await end(token);
+      return;
+    }
     if (this.token) {
       const res = await end(this.token);
       if (res?.response.status === 401) {
