@@ -15,7 +15,7 @@
  * reports process.memoryUsage(). After a warm-up (the first 2 minutes, or a quarter of a short
  * run: JIT, pools and the bounded caches filling), the least-squares slope of the heap used after
  * GC must stay under 1 MB/min and that of the RSS under 4 MB/min. For scale: a leak of one
- * kilobyte per request at this load (~100 requests/s) would grow the heap by about 6 MB/min.
+ * kilobyte per request at this load (~200 requests/s) would grow the heap by about 12 MB/min.
  */
 import WebSocket from 'ws';
 import { MB, slope, startTarget, withThrowawayDatabase, type MemoryStats, type Row, type Scenario, type Target } from './lib.ts';

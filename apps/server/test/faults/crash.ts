@@ -42,53 +42,59 @@ export async function crashDuringWrites<A>(
   const writers = opts.writers ?? 6;
   const killAfter = opts.killAfterAcks ?? 300;
   const server = await startServer({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
-  const token = await login(server.base);
-  const api: Api = (method, url, body) => call(server.base, method, url, { token, ...(body !== undefined ? { body } : {}) });
+  try {
+    const token = await login(server.base);
+    const api: Api = (method, url, body) => call(server.base, method, url, { token, ...(body !== undefined ? { body } : {}) });
 
-  const acked: A[] = [];
-  let gone = false;
-  const loops = Array.from({ length: writers }, async (_, w) => {
-    for (let r = 0; !gone; r++) {
-      try {
-        await workload.round(api, (a) => acked.push(a), w, r);
-      } catch (err) {
-        if (gone) return; // the server was killed under this round
-        throw err;
+    const acked: A[] = [];
+    let gone = false;
+    let failure: unknown = null;
+    const loops = Array.from({ length: writers }, async (_, w) => {
+      for (let r = 0; !gone && !failure; r++) {
+        try {
+          await workload.round(api, (a) => acked.push(a), w, r);
+        } catch (err) {
+          if (!gone) failure ??= err; // otherwise the server was killed under this round
+          return;
+        }
       }
+    });
+    while (acked.length < killAfter) {
+      if (failure) throw failure;
+      if (server.crashed()) throw new Error(`the server died before the kill:\n${server.output().slice(-4000)}`);
+      await new Promise((r) => setTimeout(r, 10));
     }
-  });
-  while (acked.length < killAfter) {
-    if (server.crashed()) throw new Error(`the server died before the kill:\n${server.output().slice(-4000)}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  gone = true;
-  await server.kill('SIGKILL');
-  await Promise.all(loops);
+    gone = true;
+    await server.kill('SIGKILL');
+    await Promise.all(loops);
 
-  const db = new pg.Client({ connectionString: database.url });
-  await db.connect();
-  let summary: string;
-  try {
-    summary = await workload.verify(db, acked);
+    const db = new pg.Client({ connectionString: database.url });
+    await db.connect();
+    let summary: string;
+    try {
+      summary = await workload.verify(db, acked);
+    } finally {
+      await db.end();
+    }
+
+    // The hash chain is intact: the crash left no half-written audit record.
+    const verified = await run(process.execPath, [BIN, 'audit', 'verify'], {
+      env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, LOG_LEVEL: 'silent', IMSOP_DATA_DIR: server.dataDir },
+      timeout: 60_000,
+    });
+    expect(verified.stdout).toMatch(/^OK/);
+
+    // And the server starts again on the same database, and serves (a login writes its session).
+    const again = await startServer({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
+    try {
+      const t = await login(again.base);
+      const r = await call(again.base, 'GET', '/api/ready', { token: t });
+      expect(r.status).toBe(200);
+    } finally {
+      await again.dispose();
+    }
+    return { acked, summary, auditVerify: verified.stdout.trim() };
   } finally {
-    await db.end();
+    await server.dispose();
   }
-
-  // The hash chain is intact: the crash left no half-written audit record.
-  const verified = await run(process.execPath, [BIN, 'audit', 'verify'], {
-    env: { PATH: process.env.PATH ?? '', DATABASE_URL: database.url, LOG_LEVEL: 'silent', IMSOP_DATA_DIR: server.dataDir },
-    timeout: 60_000,
-  });
-  expect(verified.stdout).toMatch(/^OK/);
-
-  // And the server starts again on the same database, and writes.
-  const again = await startServer({ DATABASE_URL: database.url, LOG_LEVEL: 'warn' });
-  try {
-    const t = await login(again.base);
-    const r = await call(again.base, 'GET', '/api/ready', { token: t });
-    expect(r.status).toBe(200);
-  } finally {
-    await again.kill('SIGTERM');
-  }
-  return { acked, summary, auditVerify: verified.stdout.trim() };
 }

@@ -27,7 +27,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (server?.crashed()) console.error(`the server died; its last output:\n${server.output().slice(-6000)}`);
-  await server?.kill('SIGTERM');
+  await server?.dispose();
   await broker?.destroy();
 });
 

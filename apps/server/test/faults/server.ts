@@ -27,6 +27,8 @@ export interface ServerProcess {
   kill(signal: NodeJS.Signals): Promise<number | null>;
   exited: Promise<number | null>;
   dataDir: string;
+  /** Stops the server (SIGTERM) if it runs, and removes the data dir it was given here. */
+  dispose(): Promise<void>;
 }
 
 const running = new Set<ChildProcess>();
@@ -36,7 +38,8 @@ process.once('exit', () => {
 
 /** Starts the server and resolves once it prints its address (after migrations and /api/ready). */
 export async function startServer(env: Record<string, string>, timeoutMs = 90_000): Promise<ServerProcess> {
-  const dataDir = env.IMSOP_DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-fault-data-'));
+  const madeDir = env.IMSOP_DATA_DIR ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-fault-data-'));
+  const dataDir = env.IMSOP_DATA_DIR ?? madeDir!;
   const proc = spawn(process.execPath, [BIN, 'start'], {
     env: {
       PATH: process.env.PATH ?? '',
@@ -103,6 +106,12 @@ export async function startServer(env: Record<string, string>, timeoutMs = 90_00
       return exited;
     },
     exited,
+    async dispose() {
+      told = true;
+      if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGTERM');
+      await exited;
+      if (madeDir) fs.rmSync(madeDir, { recursive: true, force: true });
+    },
   };
 }
 

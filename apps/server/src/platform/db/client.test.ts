@@ -32,7 +32,8 @@ describe('PGlite statements and the event loop', () => {
     clearInterval(timer);
     const elapsed = performance.now() - started;
     expect(elapsed).toBeGreaterThan(50);
-    // About one turn per 10 ms slice; asserted generously (one per 50 ms).
-    expect(firedDuring).toBeGreaterThanOrEqual(Math.floor(elapsed / 50));
+    // Without the turns the timer fires 0 times during the drain; with them about once per 10 ms
+    // slice. Asserted as a count rather than a rate, since a busy machine stretches wall time.
+    expect(firedDuring).toBeGreaterThanOrEqual(10);
   });
 });
