@@ -487,12 +487,14 @@ describe('the SMS flow (Twilio)', () => {
     expect(ticket).toMatchObject({ channel: 'sms', subject: 'VPN drops every hour', requester: { name: 'Bo Ramos', email: null, mobile: from } });
     const answers = await delivered('twilio', from, before, 4);
     expect(answers.every((c) => c.body.To === from && c.body.From === creds.from)).toBe(true);
-    expect(String(answers[3]!.body.Body)).toContain(`ticket #${ticket.number}`);
+    // Chat replies are not guaranteed to arrive in order (see docs/servicedesk.md, Limits): look for the confirmation among them.
+    expect(answers.filter((a) => String(a.body.Body).includes(`ticket #${ticket.number}`))).toHaveLength(1);
 
     const reply = await t.inject({ method: 'POST', url: `/api/tickets/${ticket.id}/replies`, headers: bearer(t.adminToken), payload: { body: 'Please update your VPN client.' } });
     expect(reply.statusCode).toBe(201);
-    const [out] = await delivered('twilio', from, before + 4);
-    expect(out!.body).toEqual({ To: from, From: creds.from, Body: `#${ticket.number}: Please update your VPN client.\n\nReply here to answer.` });
+    const expected = { To: from, From: creds.from, Body: `#${ticket.number}: Please update your VPN client.\n\nReply here to answer.` };
+    const out = await until(async () => sentTo('twilio', from).slice(before).find((c) => String(c.body.Body).startsWith(`#${ticket.number}:`)));
+    expect(out.body).toEqual(expected);
     // A WhatsApp conversation with the same number is another conversation.
     expect(await conversation('default', from, 'whatsapp')).toBeUndefined();
   });
