@@ -1,18 +1,11 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
 import { pageQuery, parseSort } from '../../platform/http/pagination.ts';
-import { errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
+import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { OperationsService } from './operations.service.ts';
 import { OPERATION_STATUSES, PRIORITIES, RESOURCE_KINDS, TASK_STATUSES } from './operations.schema.ts';
 import type { ResourcesService } from './resources.service.ts';
 import type { createTasksService } from './tasks.service.ts';
-
-const csv = <T extends readonly [string, ...string[]]>(values: T) =>
-  z
-    .string()
-    .max(200)
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(values)).min(1));
 
 const operationSchema = z.object({
   id: z.uuid(),
@@ -113,8 +106,8 @@ export function operationsRoutes(
         querystring: z.strictObject({
           ...pageQuery,
           sort: z.string().max(100).optional(),
-          status: csv(OPERATION_STATUSES).optional(),
-          priority: csv(PRIORITIES).optional(),
+          status: csvEnum(OPERATION_STATUSES).optional(),
+          priority: csvEnum(PRIORITIES).optional(),
           ownerId: z.uuid().optional(),
           assigneeId: z.uuid().optional(),
           tag: z.string().max(50).optional(),

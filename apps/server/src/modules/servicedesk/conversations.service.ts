@@ -56,7 +56,7 @@ export function createConversationsService(deps: ServicedeskDeps, tickets: Ticke
         let ticketId = ticket?.id ?? null;
         let reply = out.reply;
         if (out.effect.kind === 'create_ticket') {
-          const view = await tickets.insertTicket(
+          const view = await tickets.insertInTx(
             tx,
             orgId,
             author,
@@ -69,7 +69,6 @@ export function createConversationsService(deps: ServicedeskDeps, tickets: Ticke
               channel,
               status: 'new',
             },
-            new Set(),
           );
           ticketId = view.id;
           reply = openedReply(view.number, requesterLink(deps.publicUrl, view.id, linkToken(deps.linkKey, view.id, 1)));

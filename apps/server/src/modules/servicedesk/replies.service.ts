@@ -11,7 +11,7 @@ import { agentReplyText } from './conversation.ts';
 import { linkToken, replyMessageId, requesterLink, verifyLinkToken } from './links.ts';
 import { newId } from '../../platform/db/ids.ts';
 import { csatResponses, ticketReplies, tickets, ticketTimeline, type Channel, type TicketStatus } from './servicedesk.schema.ts';
-import { auditableTicket, auditOf, claimFiles, commitIn, ticketEvents, type Author, type ServicedeskDeps } from './servicedesk.context.ts';
+import { auditOf, claimFiles, commitIn, ticketEvents, type Author, type ServicedeskDeps } from './servicedesk.context.ts';
 import { addTimeline, findTicket, repliesOf, toReplyView, toTicketView, type ReplyView, type TicketRow } from './tickets.repository.ts';
 import type { TicketsService } from './tickets.service.ts';
 import { canMove, statusAfterAgentReply, statusAfterCustomerReply } from './tickets.transitions.ts';
@@ -301,7 +301,6 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       return cur;
     },
 
-    auditable: auditableTicket,
   };
 }
 

@@ -1,18 +1,11 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
 import { pageQuery, parseSort } from '../../platform/http/pagination.ts';
-import { errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
+import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { RepliesService } from './replies.service.ts';
 import { CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from './servicedesk.schema.ts';
 import { TICKET_SORTS, VIEWS } from './tickets.repository.ts';
 import type { TicketsService } from './tickets.service.ts';
-
-const csv = <T extends readonly [string, ...string[]]>(values: T) =>
-  z
-    .string()
-    .max(200)
-    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
-    .pipe(z.array(z.enum(values)).min(1));
 
 export const ticketSchema = z.object({
   id: z.uuid(),
@@ -85,8 +78,8 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
           ...pageQuery,
           sort: z.string().max(100).optional(),
           view: z.enum(VIEWS).optional(),
-          status: csv(TICKET_STATUSES).optional(),
-          priority: csv(TICKET_PRIORITIES).optional(),
+          status: csvEnum(TICKET_STATUSES).optional(),
+          priority: csvEnum(TICKET_PRIORITIES).optional(),
           assigneeId: z.uuid().optional(),
           teamId: z.uuid().optional(),
           category: category.optional(),

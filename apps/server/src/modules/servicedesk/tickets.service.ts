@@ -280,8 +280,6 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     /** Opens a ticket inside the caller's transaction (inbound channels: email, chat). */
     insertInTx: (tx: Tx, orgId: string, author: Author, values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>) =>
       insertTicket(tx, orgId, author, values, new Set()),
-    /** The insert path of every channel, for use cases that open a ticket inside their own transaction (chat). */
-    insertTicket,
 
     async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
       return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));

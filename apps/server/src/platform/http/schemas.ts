@@ -65,3 +65,11 @@ export const errorResponses = {
   429: problemSchema,
   500: problemSchema,
 };
+
+/** A comma-separated query value of allowed words (`?status=open,new`), as a non-empty array. */
+export const csvEnum = <T extends readonly [string, ...string[]]>(values: T) =>
+  z
+    .string()
+    .max(200)
+    .transform((s) => s.split(',').map((x) => x.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(values)).min(1));
