@@ -267,9 +267,13 @@ export async function withThrowawayDatabase<T>(fn: (url: string) => Promise<T>):
   try {
     return await fn(url.toString());
   } finally {
-    const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
-    await c.connect();
-    await c.query(`drop database if exists ${name} with (force)`);
-    await c.end();
+    if (process.env.BENCH_KEEP_DATABASE) {
+      console.log(`kept database ${name} (BENCH_KEEP_DATABASE): drop it when done`);
+    } else {
+      const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 5_000 });
+      await c.connect();
+      await c.query(`drop database if exists ${name} with (force)`);
+      await c.end();
+    }
   }
 }

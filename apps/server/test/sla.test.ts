@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inOrg } from '../src/platform/db/scope.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, PG_URL, type TestApp } from './helpers.ts';
 
 let t: TestApp;
@@ -16,7 +17,8 @@ const rows = async <T>(q: ReturnType<typeof sql>) => ((await t.database.db.execu
 const MIN = 60_000;
 
 type Ticket = { id: string; number: number; priority: string; assigneeId: string | null; slaNextDueAt: string | null; status: string };
-type Stored = { targets: Record<string, { state: string; dueAt: string; breachedAt: string | null; achievedAt: string | null }> };
+// Instants that did not happen are left out of the stored state.
+type Stored = { targets: Record<string, { state: string; dueAt: string; breachedAt?: string; achievedAt?: string }> };
 const slaOf = async (id: string) => (await rows<{ state: Stored }>(sql`select state from ticket_sla where ticket_id = ${id}`))[0]?.state ?? null;
 
 const WEEKDAY_9_TO_5 = Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [['09:00', '17:00']]]));
@@ -83,7 +85,8 @@ describe('ticket clocks', () => {
     await call('POST', `/api/tickets/${plain.id}/replies`, { body: 'Hello!' });
     const after = (await slaOf(plain.id))!.targets.firstResponse!;
     expect(after.state).toBe('achieved');
-    expect(after.achievedAt).not.toBeNull();
+    expect(Date.parse(after.achievedAt!)).toBeLessThanOrEqual(Date.now());
+    expect(after.breachedAt).toBeUndefined();
   });
 
   it('explains the computation: policy, calendar intervals, pauses and targets', async () => {
@@ -109,6 +112,20 @@ describe('ticket clocks', () => {
     const bare = (await call('POST', '/api/tickets', { subject: 'x', requester: { name: 'R', email: 'r@example.test' } }, other.token)).json();
     expect((await call('GET', `/api/tickets/${bare.id}/sla`, undefined, other.token)).json()).toEqual({ ticketId: bare.id, sla: null });
     expectProblem(await call('GET', `/api/tickets/${vip.id}/sla`, undefined, other.token), 404);
+  });
+
+  it('a policy edit that leaves a ticket under no policy removes its clocks', async () => {
+    const other = await createOrg(t);
+    const as = (method: 'POST' | 'PATCH', url: string, body: unknown) => call(method, url, body, other.token);
+    const created = await as('POST', '/api/servicedesk/sla-policies', { name: 'Gold', conditions: { tagsAny: ['gold'] }, targets: { medium: { firstResponse: 30 } } });
+    expect(created.statusCode, created.body).toBe(201);
+    const gold = created.json();
+    const tk = (await as('POST', '/api/tickets', { subject: 'x', tags: ['gold'], priority: 'medium', requester: { name: 'R', email: 'r@example.test' } })).json();
+    expect((await slaOf(tk.id))!.targets.firstResponse!.state).toBe('active');
+    const res = await as('PATCH', `/api/servicedesk/sla-policies/${gold.id}`, { conditions: { tagsAny: ['platinum'] } });
+    expect(res.statusCode, res.body).toBe(200);
+    expect(await slaOf(tk.id)).toBeNull();
+    expect((await call('GET', `/api/tickets/${tk.id}/sla`, undefined, other.token)).json()).toEqual({ ticketId: tk.id, sla: null });
   });
 
   it('editing the calendar recalculates open tickets', async () => {
@@ -243,6 +260,45 @@ describe('breaches and escalations', () => {
     expect(all.filter((f) => f.kind === 'escalation').map((f) => f.level).sort()).toEqual([0, 1]);
     expect(((await call('GET', `/api/tickets/${tk.id}`)).json() as Ticket).priority).toBe('high');
     expect((await mails(tk.id, exec.email)).length).toBe(1);
+  });
+
+  it('recalculating open tickets in chunks stores exactly what each ticket computes on its own', async () => {
+    const sla = t.app.platform.servicedesk.services.sla;
+    const [{ orgId }] = await rows<{ orgId: string }>(sql`select org_id as "orgId" from tickets where id = ${(await ticket({ category: 'outage' })).id}`);
+    // Varied timelines: replies (public and internal), a pause, a reopened and a closed ticket, fired escalations.
+    const paused = await ticket({ priority: 'high' });
+    await call('POST', `/api/tickets/${paused.id}/replies`, { body: 'Which version?' });
+    await call('PATCH', `/api/tickets/${paused.id}`, { status: 'pending_customer' });
+    const noted = await ticket({ category: 'outage', teamId: team.id });
+    await call('POST', `/api/tickets/${noted.id}/replies`, { body: 'internal', isInternal: true });
+    const closed = await ticket();
+    await call('PATCH', `/api/tickets/${closed.id}`, { status: 'closed' });
+    await sla.tick(Date.now() + 200 * MIN);
+    const now = Date.now() + 30 * MIN;
+    const stored = () =>
+      rows<{ ticketId: string; policyId: string; state: unknown; nextDueAt: string | null; wakeAt: string | null }>(sql`
+        select s.ticket_id as "ticketId", s.policy_id as "policyId", s.state, s.next_due_at::text as "nextDueAt", s.wake_at::text as "wakeAt"
+        from ticket_sla s join tickets tk on tk.id = s.ticket_id
+        where s.org_id = ${orgId} and tk.status in ('new', 'open', 'pending_customer', 'on_hold') order by s.ticket_id`);
+    const open = await rows<{ id: string }>(sql`select id from tickets where org_id = ${orgId} and status in ('new', 'open', 'pending_customer', 'on_hold') order by id`);
+    expect(open.length).toBeGreaterThan(10);
+    // The reference: each open ticket on its own (the path every ticket change takes).
+    for (const { id } of open) await inOrg(t.database.db, orgId, (tx) => sla.sync(tx, orgId, id, undefined, now));
+    const reference = await stored();
+    expect(reference.map((r) => r.ticketId)).toEqual(open.map((o) => o.id));
+    expect(reference.some((r) => r.wakeAt !== null && Date.parse(r.wakeAt) > now)).toBe(true);
+
+    // Wrong state on every ticket, and an open one without a row (the insert path).
+    await rows(sql`update ticket_sla set state = '{}', next_due_at = null, wake_at = null where org_id = ${orgId}`);
+    await rows(sql`delete from ticket_sla where ticket_id = ${paused.id}`);
+    const stats = { setupMs: 0, computeMs: 0, waitMs: 0, readMs: 0, writeMs: 0 };
+    const n = await inOrg(t.database.db, orgId, (tx) => sla.recalculateOpen(tx, orgId, { now, stats, chunkSize: 4 }));
+    expect(n).toBe(open.length);
+    expect(await stored()).toEqual(reference);
+    expect(stats.readMs).toBeGreaterThan(0);
+    expect(stats.writeMs).toBeGreaterThan(0);
+    // Closed tickets are not recalculated: theirs is still the wrong state.
+    expect(await rows(sql`select state from ticket_sla where ticket_id = ${closed.id}`)).toEqual([{ state: {} }]);
   });
 });
 

@@ -8,7 +8,8 @@ import { publishEvents } from '../../platform/events/outbox.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
 import { sdTeams, slaCalendars, slaPolicies } from './servicedesk.schema.ts';
 import { commitIn, type ServicedeskDeps } from './servicedesk.context.ts';
-import { ALWAYS_OPEN, type SlaService } from './sla.service.ts';
+import type { SlaService } from './sla.service.ts';
+import { ALWAYS_OPEN } from './sla.setup.ts';
 import { importHolidaysFromIcs, parseCalendar, parseEscalationPlan, parsePolicy, type CalendarDefinition, type Holiday } from './sla/index.ts';
 import type { TicketsService } from './tickets.service.ts';
 

@@ -14,7 +14,8 @@ export const ticketSelection = {
   ...columns,
   slaNextDueAt: ticketSla.nextDueAt,
   /** A target is in breach now: breached and not (yet) achieved. */
-  slaBreached: sql<boolean>`coalesce(${ticketSla.state} @? '$.targets.* ? (@.breachedAt != null && @.achievedAt == null)', false)`,
+  // A breached target not achieved since (stored state leaves out instants that did not happen).
+  slaBreached: sql<boolean>`coalesce(${ticketSla.state} @? '$.targets.* ? (@.breachedAt != null && !(@.achievedAt != null))', false)`,
 };
 export type TicketWithSla = TicketRow & { slaNextDueAt: Date | null; slaBreached: boolean };
 
