@@ -3,7 +3,7 @@
  * server on a private PostgreSQL, each acknowledged write is recorded, the server is killed with
  * SIGKILL mid-flight, and the workload's `verify` then checks the database for lost acknowledged
  * writes and half-applied use cases. `imsop audit verify` must pass, and the server must start again
- * on the same database and serve. A new use case (tickets, …) only writes a CrashWorkload.
+ * on the same database and serve. A new use case only writes a CrashWorkload.
  */
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
@@ -19,6 +19,8 @@ export type Api = (method: string, url: string, body?: unknown) => Promise<Answe
 
 export interface CrashWorkload<A> {
   name: string;
+  /** Once, before the writers start (e.g. a policy the use case reads). */
+  setup?(api: Api): Promise<void>;
   /**
    * One round of the use case (it may take several requests). Calls `ack` for every write the
    * server answered with success; throws when the server is gone (the round ends there).
@@ -46,6 +48,7 @@ export async function crashDuringWrites<A>(
     const token = await login(server.base);
     const api: Api = (method, url, body) => call(server.base, method, url, { token, ...(body !== undefined ? { body } : {}) });
 
+    await workload.setup?.(api);
     const acked: A[] = [];
     let gone = false;
     let failure: unknown = null;
