@@ -51,6 +51,14 @@ export const configSchema = z.object({
   SECURE_COOKIES: bool.optional(),
   /** An external MQTT broker (mqtt://…); when unset an embedded broker listens on MQTT_PORT. */
   MQTT_URL: optionalUrl,
+  /**
+   * The client id of the external MQTT session (default imsop-ingest). One per cluster: instances on
+   * one database elect a leader that holds the session; the others stand by.
+   */
+  MQTT_CLIENT_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1 to 64 letters, digits, "-" or "_"')
+    .optional(),
   /** Port of the embedded MQTT broker; 0 picks a free port. (1883 is often taken by a system broker.) */
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
   /** Set to false to run without MQTT ingestion. */

@@ -3,8 +3,9 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { verifyAuditChain } from './platform/audit/audit.ts';
 import { openDatabase, type Database } from './platform/db/client.ts';
+import { runAsLeader, type Leadership } from './platform/db/leader.ts';
 import { ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
-import { startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
+import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
 
 export async function openConfiguredDatabase(config: Config): Promise<Database> {
   return openDatabase({ url: config.DATABASE_URL, dataDir: config.IMSOP_DATA_DIR });
@@ -27,15 +28,25 @@ export async function prepareDatabase(database: Database, config: Config, print:
   }
 }
 
+/** A URL fit to print: its password masked. */
+function withoutPassword(url: string): string {
+  const u = new URL(url);
+  if (u.password) u.password = '***';
+  return u.toString();
+}
+
 /** Starts the server and shuts down gracefully on SIGINT/SIGTERM: in-flight requests finish, the database closes. */
 export async function start(config: Config): Promise<FastifyInstance> {
   const database = await openConfiguredDatabase(config);
   await prepareDatabase(database, config, (line) => process.stdout.write(`${line}\n`));
   const app = await buildApp({ config, database });
   let mqtt: MqttIngest | null = null;
+  let mqttLeader: Leadership | null = null;
+  let mqttRole = '';
   // Order on close: stop taking MQTT messages, finish HTTP requests and queued writes, then the database.
   app.addHook('preClose', async () => {
     await mqtt?.close();
+    await mqttLeader?.close();
   });
   app.addHook('onClose', async () => database.close());
   let closing = false;
@@ -59,15 +70,31 @@ export async function start(config: Config): Promise<FastifyInstance> {
   // answers /api/ready, so "ready" means fully started.
   await app.ready();
   if (config.MQTT_ENABLED) {
+    const options = {
+      url: config.MQTT_URL,
+      clientId: config.MQTT_CLIENT_ID,
+      port: config.MQTT_PORT,
+      host: config.HOST,
+      devices: app.platform.telemetry.services.devices,
+      telemetry: app.platform.telemetry.services.telemetry,
+      log: app.log,
+    };
     try {
-      mqtt = await startMqttIngest({
-        url: config.MQTT_URL,
-        port: config.MQTT_PORT,
-        host: config.HOST,
-        devices: app.platform.telemetry.services.devices,
-        telemetry: app.platform.telemetry.services.telemetry,
-        log: app.log,
-      });
+      if (config.MQTT_URL) {
+        // An external session has one owner: the instance that holds the cluster-wide lock.
+        mqttLeader = runAsLeader(
+          database,
+          `mqtt-ingest:${config.MQTT_CLIENT_ID ?? DEFAULT_CLIENT_ID}`,
+          async () => {
+            const ingest = await startMqttIngest(options);
+            return () => ingest.close();
+          },
+          { log: app.log },
+        );
+        mqttRole = await mqttLeader.started;
+      } else {
+        mqtt = await startMqttIngest(options);
+      }
     } catch (err) {
       await app.close();
       throw err;
@@ -81,7 +108,7 @@ export async function start(config: Config): Promise<FastifyInstance> {
     if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
     throw err;
   }
-  const mqttLine = mqtt ? (mqtt.kind === 'embedded' ? `; MQTT on port ${mqtt.port}` : `; MQTT via ${config.MQTT_URL}`) : '';
+  const mqttLine = mqtt ? `; MQTT on port ${mqtt.port}` : mqttLeader ? `; MQTT via ${withoutPassword(config.MQTT_URL!)} (${mqttRole === 'leading' ? 'this instance consumes' : 'standby: another instance consumes'})` : '';
   process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${mqttLine})\n`);
   return app;
 }

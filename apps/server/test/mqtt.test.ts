@@ -1,7 +1,8 @@
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMqttIngest, type MqttIngest } from '../src/modules/telemetry/index.ts';
-import { bearer, createTestApp, type TestApp } from './helpers.ts';
+import { runAsLeader, type Leadership } from '../src/platform/db/leader.ts';
+import { bearer, createTestApp, PG_URL, type TestApp } from './helpers.ts';
 
 const MOSQUITTO_URL = process.env.IMSOP_TEST_MQTT_URL;
 
@@ -84,5 +85,63 @@ describe.skipIf(!MOSQUITTO_URL)('MQTT ingestion through the machine’s Mosquitt
     });
     expect(raw.json().buckets.map((b: { value: number }) => b.value)).toEqual([230.5]);
     await c.endAsync();
+  });
+});
+
+describe.skipIf(!MOSQUITTO_URL || !PG_URL)('two instances on one PostgreSQL and the machine’s Mosquitto', () => {
+  // One session per cluster: its own client id here, so the test leaves the real one alone.
+  const clientId = `imsop-test-${process.pid}-${Date.now()}`;
+  const instances: Leadership[] = [];
+  const start = () =>
+    runAsLeader(
+      t.database,
+      `mqtt-ingest:${clientId}`,
+      async () => {
+        const ingest = await startMqttIngest({ url: MOSQUITTO_URL, clientId, port: 0, host: '127.0.0.1', ...services(), log: silent });
+        return () => ingest.close();
+      },
+      { log: silent, retryMs: 100 },
+    );
+  afterAll(async () => {
+    for (const i of instances) await i.close();
+    // End the test session on the broker (it would be kept for a day).
+    const c = await mqtt.connectAsync(MOSQUITTO_URL!, { clientId, clean: true, protocolVersion: 5, properties: { sessionExpiryInterval: 0 }, reconnectPeriod: 0 });
+    await c.endAsync();
+  });
+
+  it('only the leader consumes: each message is stored once, and the standby resumes the session when the leader stops', async () => {
+    instances.push(start(), start());
+    expect([await instances[0]!.started, await instances[1]!.started]).toEqual(['leading', 'standby']);
+    const metric = `cluster_${Date.now()}`;
+    const publisher = await mqtt.connectAsync(MOSQUITTO_URL!, { protocolVersion: 5, reconnectPeriod: 0 });
+    // Points without timestamps: a message consumed by both instances would be stored twice.
+    const publish = async (from: number, to: number) => {
+      for (let i = from; i <= to; i++) {
+        await publisher.publishAsync(`imsop/devices/${device.id}/telemetry`, JSON.stringify({ deviceKey: device.key, values: { [metric]: i } }), { qos: 1 });
+      }
+    };
+    const since = new Date(Date.now() - 60_000).toISOString();
+    const stored = async (): Promise<number[]> =>
+      (
+        await t.inject({ method: 'GET', url: `/api/telemetry?deviceId=${device.id}&metric=${metric}&agg=none&from=${since}`, headers: bearer(t.adminToken) })
+      )
+        .json()
+        .buckets.map((x: { value: number }) => x.value);
+    const waitFor = async (n: number) => {
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && (await stored()).length < n) await new Promise((r) => setTimeout(r, 100));
+    };
+    await publish(1, 30);
+    await waitFor(30);
+    // The leader stops (a restart, a scale-down); what is published meanwhile waits in the session.
+    await instances[0]!.close();
+    await publish(31, 60);
+    await waitFor(60);
+    await new Promise((r) => setTimeout(r, 500)); // a duplicate would have arrived by now
+    const values = await stored();
+    expect(values.length).toBe(60);
+    expect(new Set(values).size).toBe(60);
+    expect(instances[1]!.leading()).toBe(true);
+    await publisher.endAsync();
   });
 });

@@ -264,7 +264,7 @@ describe('breaches and escalations', () => {
 
   it('recalculating open tickets in chunks stores exactly what each ticket computes on its own', async () => {
     const sla = t.app.platform.servicedesk.services.sla;
-    const [{ orgId }] = await rows<{ orgId: string }>(sql`select org_id as "orgId" from tickets where id = ${(await ticket({ category: 'outage' })).id}`);
+    const orgId = (await rows<{ orgId: string }>(sql`select org_id as "orgId" from tickets where id = ${(await ticket({ category: 'outage' })).id}`))[0]!.orgId;
     // Varied timelines: replies (public and internal), a pause, a reopened and a closed ticket, fired escalations.
     const paused = await ticket({ priority: 'high' });
     await call('POST', `/api/tickets/${paused.id}/replies`, { body: 'Which version?' });

@@ -11,7 +11,7 @@ import { createTelemetryService } from './telemetry.service.ts';
 import { telemetryRoutes } from './telemetry.routes.ts';
 import { applyRetention, ensurePartitions } from './retention.ts';
 
-export { startMqttIngest, type MqttIngest } from './mqtt.ts';
+export { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './mqtt.ts';
 
 export { scoreCsv } from './anomaly/csv.ts';
 

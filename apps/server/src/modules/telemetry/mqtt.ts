@@ -9,6 +9,9 @@ export const TOPIC = /^imsop\/devices\/([0-9a-f-]{36})\/telemetry$/;
 /** How long an external broker keeps our subscription and queues messages while we are away. */
 export const SESSION_EXPIRY_SECONDS = 24 * 3600;
 
+/** The external session's client id when MQTT_CLIENT_ID is unset: one per cluster. */
+export const DEFAULT_CLIENT_ID = 'imsop-ingest';
+
 export interface MqttIngestOptions {
   /** An external broker (mqtt://…); otherwise an embedded broker listens on `port`. */
   url?: string | undefined;
@@ -16,6 +19,11 @@ export interface MqttIngestOptions {
   host: string;
   devices: DevicesService;
   telemetry: TelemetryService;
+  /**
+   * External broker: the session's client id. One client per id at a time (the broker hands the
+   * session to the newest connection), so with several instances only the leader connects.
+   */
+  clientId?: string | undefined;
   log: { info(obj: unknown, msg?: string): void; warn(obj: unknown, msg?: string): void };
 }
 
@@ -108,7 +116,7 @@ async function startEmbedded(o: MqttIngestOptions): Promise<MqttIngest> {
 
 async function startExternal(o: MqttIngestOptions): Promise<MqttIngest> {
   const client = mqtt.connect(o.url!, {
-    clientId: 'imsop-ingest',
+    clientId: o.clientId ?? DEFAULT_CLIENT_ID,
     clean: false,
     protocolVersion: 5,
     // MQTT 5 ends a session when its connection closes unless it says how long to keep it: without

@@ -26,7 +26,20 @@ export interface Database {
   /** Number of migrations in the folder that are not applied yet. */
   pendingMigrations(): Promise<number>;
   ping(): Promise<void>;
+  /**
+   * Takes the named cluster-wide lock if no other process holds it (null otherwise). On PostgreSQL
+   * it is a session advisory lock on a connection of its own, checked every `keepAliveMs`: `lost`
+   * settles when that connection breaks (the server may then grant the lock to another process).
+   * On PGlite the process owns the database, so the lock is always granted.
+   */
+  holdLock(name: string, keepAliveMs?: number): Promise<HeldLock | null>;
   close(): Promise<void>;
+}
+
+export interface HeldLock {
+  /** Settles when the lock is no longer held (its connection broke); never while it is. */
+  readonly lost: Promise<void>;
+  release(): Promise<void>;
 }
 
 export interface DatabaseOptions {
@@ -155,6 +168,7 @@ async function openPglite(dataDir: string | null): Promise<Database> {
     ping: async () => {
       await client.query('select 1');
     },
+    holdLock: async () => ({ lost: new Promise<void>(() => undefined), release: async () => undefined }),
     close: async () => {
       if (closed) return;
       closed = true;
@@ -207,6 +221,53 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     pendingMigrations: async () => journalCount() - (await appliedCount(db)),
     ping: async () => {
       await pool.query('select 1');
+    },
+    holdLock: async (name, keepAliveMs = 5_000) => {
+      const client = await pool.connect();
+      try {
+        const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_lock(hashtextextended($1, 0)) as ok', [name]);
+        if (!rows[0]?.ok) {
+          client.release();
+          return null;
+        }
+      } catch (err) {
+        client.release(true);
+        throw err;
+      }
+      let markLost!: () => void;
+      const lost = new Promise<void>((resolve) => (markLost = resolve));
+      let gone = false;
+      let released = false;
+      const onGone = () => {
+        if (gone) return;
+        gone = true;
+        clearInterval(timer);
+        markLost();
+      };
+      // A terminated backend or a broken socket ends the session, and the lock with it.
+      client.on('error', onGone);
+      client.on('end', onGone);
+      const timer = setInterval(() => {
+        client.query('select 1').catch(onGone);
+      }, keepAliveMs);
+      timer.unref();
+      return {
+        lost,
+        release: async () => {
+          if (released) return;
+          released = true;
+          if (gone) return client.release(true);
+          onGone();
+          client.off('error', onGone);
+          client.off('end', onGone);
+          try {
+            await client.query('select pg_advisory_unlock(hashtextextended($1, 0))', [name]);
+            client.release();
+          } catch {
+            client.release(true);
+          }
+        },
+      };
     },
     close: async () => {
       if (closed) return;
