@@ -158,7 +158,10 @@ describe('requester link and replies', () => {
   it('reopens a resolved ticket on a customer reply, takes a CSAT once, and refuses replies when closed', async () => {
     const { id, token } = (await submit()).json() as { id: string; token: string };
     expectProblem(await portalPost(id, token, '/csat', { score: 5 }), 409, 'not_resolved');
-    expect((await patch(`/api/tickets/${id}`, { status: 'resolved' })).json().status).toBe('resolved');
+    const resolved = (await patch(`/api/tickets/${id}`, { status: 'resolved' })).json();
+    expect(resolved.status).toBe('resolved');
+    // The ticket says where it may go next (the console offers exactly these).
+    expect(resolved.allowedStatuses).toEqual(['open', 'closed']);
     expect((await portal(id, token)).json().canRate).toBe(true);
     expect((await portalPost(id, token, '/replies', { body: 'Not fixed!' })).statusCode).toBe(201);
     const reopened = (await get(`/api/tickets/${id}`)).json();
@@ -173,6 +176,7 @@ describe('requester link and replies', () => {
     expectProblem(await portalPost(id, token, '/replies', { body: 'again' }), 409, 'ticket_closed');
     const bad = expectProblem(await patch(`/api/tickets/${id}`, { status: 'open' }), 409, 'illegal_transition') as unknown as { allowed: string[] };
     expect(bad.allowed).toEqual([]);
+    expect((await get(`/api/tickets/${id}`)).json().allowedStatuses).toEqual([]);
   });
 });
 

@@ -9199,6 +9199,8 @@ export interface paths {
                                 description: string;
                                 /** @enum {string} */
                                 status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                                /** @description Statuses the ticket may move to now; `closed` is final */
+                                allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                                 /** @enum {string} */
                                 priority: "low" | "medium" | "high" | "urgent";
                                 category: string | null;
@@ -9347,6 +9349,8 @@ export interface paths {
                             description: string;
                             /** @enum {string} */
                             status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                            /** @description Statuses the ticket may move to now; `closed` is final */
+                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                             /** @enum {string} */
                             priority: "low" | "medium" | "high" | "urgent";
                             category: string | null;
@@ -9501,6 +9505,8 @@ export interface paths {
                                 description: string;
                                 /** @enum {string} */
                                 status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                                /** @description Statuses the ticket may move to now; `closed` is final */
+                                allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                                 /** @enum {string} */
                                 priority: "low" | "medium" | "high" | "urgent";
                                 category: string | null;
@@ -9644,6 +9650,8 @@ export interface paths {
                             description: string;
                             /** @enum {string} */
                             status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                            /** @description Statuses the ticket may move to now; `closed` is final */
+                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                             /** @enum {string} */
                             priority: "low" | "medium" | "high" | "urgent";
                             category: string | null;
@@ -9875,6 +9883,8 @@ export interface paths {
                             description: string;
                             /** @enum {string} */
                             status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                            /** @description Statuses the ticket may move to now; `closed` is final */
+                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                             /** @enum {string} */
                             priority: "low" | "medium" | "high" | "urgent";
                             category: string | null;
@@ -10017,6 +10027,8 @@ export interface paths {
                                 description: string;
                                 /** @enum {string} */
                                 status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                                /** @description Statuses the ticket may move to now; `closed` is final */
+                                allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                                 /** @enum {string} */
                                 priority: "low" | "medium" | "high" | "urgent";
                                 category: string | null;
@@ -10053,6 +10065,8 @@ export interface paths {
                                 description: string;
                                 /** @enum {string} */
                                 status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                                /** @description Statuses the ticket may move to now; `closed` is final */
+                                allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                                 /** @enum {string} */
                                 priority: "low" | "medium" | "high" | "urgent";
                                 category: string | null;
@@ -13342,6 +13356,8 @@ export interface paths {
                                 description: string;
                                 /** @enum {string} */
                                 status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+                                /** @description Statuses the ticket may move to now; `closed` is final */
+                                allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
                                 /** @enum {string} */
                                 priority: "low" | "medium" | "high" | "urgent";
                                 category: string | null;

@@ -3,7 +3,7 @@ import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/client.ts';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/http/pagination.ts';
 import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketSla, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
-import { OPEN_STATUSES } from './tickets.transitions.ts';
+import { allowedMoves, OPEN_STATUSES } from './tickets.transitions.ts';
 
 /** A ticket as read: every column but the search vector (an index input nobody reads back). */
 const { search: _search, ...columns } = getTableColumns(tickets);
@@ -29,6 +29,8 @@ export interface TicketView {
   subject: string;
   description: string;
   status: TicketRow['status'];
+  /** Statuses the ticket may move to now (the transition table), so clients need no copy of it. */
+  allowedStatuses: TicketRow['status'][];
   priority: TicketRow['priority'];
   category: string | null;
   tags: string[];
@@ -57,6 +59,7 @@ export function toTicketView(t: TicketRow & { slaNextDueAt?: Date | null; slaBre
     subject: t.subject,
     description: t.description,
     status: t.status,
+    allowedStatuses: [...allowedMoves(t.status)],
     priority: t.priority,
     category: t.category,
     tags: t.tags,

@@ -13,6 +13,7 @@ export const ticketSchema = z.object({
   subject: z.string(),
   description: z.string(),
   status: z.enum(TICKET_STATUSES),
+  allowedStatuses: z.array(z.enum(TICKET_STATUSES)).describe('Statuses the ticket may move to now; `closed` is final'),
   priority: z.enum(TICKET_PRIORITIES),
   category: z.string().nullable(),
   tags: z.array(z.string()),

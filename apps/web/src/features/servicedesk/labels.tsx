@@ -35,12 +35,3 @@ export const CHANNEL_LABEL: Record<TicketChannel, string> = { web: 'Web form', e
 /** Statuses that are still work to do. */
 export const OPEN_STATUSES: TicketStatus[] = ['new', 'open', 'pending_customer', 'on_hold'];
 
-/** Allowed moves, as the server's transition table (apps/server/src/modules/servicedesk/tickets.transitions.ts). */
-export const MOVES: Record<TicketStatus, TicketStatus[]> = {
-  new: ['open', 'pending_customer', 'on_hold', 'resolved', 'closed'],
-  open: ['pending_customer', 'on_hold', 'resolved', 'closed'],
-  pending_customer: ['open', 'on_hold', 'resolved', 'closed'],
-  on_hold: ['open', 'pending_customer', 'resolved', 'closed'],
-  resolved: ['open', 'closed'],
-  closed: [],
-};

@@ -9,7 +9,7 @@ import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
 import { Field, Input, Select, Textarea } from '../../../components/ui/input';
 import { errorMessage } from '../../../components/ui/states';
-import { CHANNEL_LABEL, MOVES, TICKET_PRIORITIES, TICKET_PRIORITY_LABEL, TICKET_STATUS_LABEL } from '../labels';
+import { CHANNEL_LABEL, TICKET_PRIORITIES, TICKET_PRIORITY_LABEL, TICKET_STATUS_LABEL } from '../labels';
 import { sdKeys, settingsQuery, useTeams } from '../queries';
 import { fieldsOf, fromInputs, toInputs, type CustomField } from './custom-fields';
 import type { Ticket, TicketPatch } from '../types';
@@ -166,7 +166,7 @@ export function Properties({ ticket, editable, agents }: { ticket: Ticket; edita
       <dl className="flex flex-col gap-2.5 px-4 py-3">
         <Row label="Status">
           <Select aria-label="Status" value={ticket.status} onChange={(e) => apply({ status: e.target.value as Ticket['status'] }, 'Status')} disabled={!editable || patch.isPending}>
-            {[ticket.status, ...MOVES[ticket.status]].map((s) => (
+            {[ticket.status, ...ticket.allowedStatuses].map((s) => (
               <option key={s} value={s}>
                 {TICKET_STATUS_LABEL[s]}
               </option>

@@ -12,7 +12,7 @@ import { Card } from '../../../components/ui/card';
 import { Select, Textarea } from '../../../components/ui/input';
 import { Banner, errorMessage, ErrorState, SkeletonRows } from '../../../components/ui/states';
 import { AttachmentList, AttachmentPicker } from '../components';
-import { MOVES, TICKET_STATUS_LABEL } from '../labels';
+import { TICKET_STATUS_LABEL } from '../labels';
 import { sdKeys, useCanned } from '../queries';
 import type { Reply, Ticket, TicketStatus, UploadedFile } from '../types';
 
@@ -123,7 +123,7 @@ function ReplyBox({ ticket, onReplying }: { ticket: Ticket; onReplying: (on: boo
   });
   const errors = fieldErrors(send.error);
   const closed = ticket.status === 'closed';
-  const moves = MOVES[ticket.status];
+  const moves = ticket.allowedStatuses;
   const submit = () => {
     if (body.trim() && !send.isPending) send.mutate();
   };
