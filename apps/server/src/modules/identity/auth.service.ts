@@ -20,7 +20,7 @@ import {
   weakPassword,
 } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
-import { findOrg, findUser, revokeUserSessions, roleNamesOf, type UserRow } from './identity.repository.ts';
+import { findOrg, findUser, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
 import { activityLogs, mfaRecoveryCodes, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
 
 export interface TokenPair {
@@ -51,7 +51,7 @@ export interface PublicUser {
   roles: { id: string; name: string }[];
 }
 
-export function toPublicUser(u: UserRow, roleList: { id: string; name: string }[] = []): PublicUser {
+export function toPublicUser(u: PublicUserRow, roleList: { id: string; name: string }[] = []): PublicUser {
   return {
     id: u.id,
     orgId: u.orgId,

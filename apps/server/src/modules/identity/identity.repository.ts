@@ -12,6 +12,27 @@ import {
 } from './identity.schema.ts';
 
 export type UserRow = typeof users.$inferSelect;
+
+/**
+ * The columns a user is shown with: lists read only these, never the password hash or the MFA
+ * secrets (least privilege, and less to move and parse per row).
+ */
+export const publicUserColumns = {
+  id: users.id,
+  orgId: users.orgId,
+  email: users.email,
+  name: users.name,
+  department: users.department,
+  phone: users.phone,
+  isActive: users.isActive,
+  twoFactorEnabled: users.twoFactorEnabled,
+  lastLogin: users.lastLogin,
+  createdAt: users.createdAt,
+  updatedAt: users.updatedAt,
+  deletedAt: users.deletedAt,
+  metadata: users.metadata,
+};
+export type PublicUserRow = Pick<UserRow, keyof typeof publicUserColumns>;
 export type OrgRow = typeof organizations.$inferSelect;
 export type RoleRow = typeof roles.$inferSelect;
 export type SessionRow = typeof userSessions.$inferSelect;

@@ -12,7 +12,7 @@ import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../
 import { toPublicUser, type PublicUser } from './auth.service.ts';
 import { cannotGrant, emailTaken, weakPassword } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
-import { findUser, revokeUserSessions, roleNamesOf, type UserRow } from './identity.repository.ts';
+import { findUser, publicUserColumns, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
 import {
   activityLogs,
   apiKeys,
@@ -136,7 +136,7 @@ export function createUsersService(ctx: IdentityContext) {
     }
   }
 
-  async function withRoles(tx: Tx, orgId: string, list: UserRow[]): Promise<PublicUser[]> {
+  async function withRoles(tx: Tx, orgId: string, list: PublicUserRow[]): Promise<PublicUser[]> {
     const map = await roleNamesOf(tx, orgId, list.map((u) => u.id));
     return list.map((u) => toPublicUser(u, map.get(u.id) ?? []));
   }
@@ -200,7 +200,7 @@ export function createUsersService(ctx: IdentityContext) {
       }
       return inOrg(db, actor.orgId, async (tx) => {
         const rows = await tx
-          .select()
+          .select(publicUserColumns)
           .from(users)
           .where(and(...conds))
           .orderBy(
