@@ -391,4 +391,23 @@ describe('explanation', () => {
     expect(fr.derivation).toContain('outside business hours, so the clock starts at the next opening 2025-03-10T09:00:00+00:00');
     expect(JSON.parse(JSON.stringify(late))).toEqual(late); // plain JSON, ready to serve
   });
+
+  it('says a pause under a minute in seconds, not in hundredths of a minute', () => {
+    const t0 = t(`${MON} 10:00`);
+    const short = explainTicketSla(
+      {
+        createdAt: t0,
+        priority: 'medium',
+        policy: std,
+        events: [
+          { type: 'status', at: t0 + 1_000, status: 'pending_customer' },
+          { type: 'status', at: t0 + 37_000, status: 'open' },
+        ],
+      },
+      { calendars: cals, now: t(`${MON} 10:10`) },
+    );
+    const resolution = short.targets.find((x) => x.target === 'resolution')!;
+    expect(resolution.pausedBeforeDueMs).toBe(36_000);
+    expect(resolution.derivation).toContain('plus 36 seconds of paused business time before the due time');
+  });
 });

@@ -56,6 +56,13 @@ const minutes = (ms: number) => {
   return Number.isInteger(m) ? String(m) : m.toFixed(2);
 };
 
+/** Paused business time in words: minutes, or seconds when under a minute (not "0.01 minutes"). */
+function pausedAmount(ms: number): string {
+  if (ms >= 60_000) return `${minutes(ms)} paused business minutes`;
+  const s = Math.max(1, Math.round(ms / 1000));
+  return `${s} second${s === 1 ? '' : 's'} of paused business time`;
+}
+
 function derivationText(c: TargetClock, d: CycleDerivation, policyName: string, iso: (t: number) => string): string {
   const parts: string[] = [];
   parts.push(
@@ -63,7 +70,7 @@ function derivationText(c: TargetClock, d: CycleDerivation, policyName: string, 
       ? `Started ${iso(c.startedAt)}, outside business hours, so the clock starts at the next opening ${iso(d.clockStartedAt)}.`
       : `Started ${iso(c.startedAt)}, within business hours.`,
   );
-  const paused = d.pausedBeforeDueMs > 0 ? ` plus ${minutes(d.pausedBeforeDueMs)} paused business minutes before the due time` : '';
+  const paused = d.pausedBeforeDueMs > 0 ? ` plus ${pausedAmount(d.pausedBeforeDueMs)} before the due time` : '';
   parts.push(
     `Target ${c.goalMinutes} business minutes (${c.priority} priority, policy "${policyName}")${paused}: due ${iso(c.dueAt)}` +
       (c.achievedAt === null && c.state !== 'breached' ? ' if the clock keeps running.' : '.'),
