@@ -1,12 +1,12 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, customType, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
+import { CHANNELS, PRIORITIES as TICKET_PRIORITIES, STATUSES as TICKET_STATUSES } from './sla/sla.vocabulary.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 
-export const TICKET_STATUSES = ['new', 'open', 'pending_customer', 'on_hold', 'resolved', 'closed'] as const;
-export const TICKET_PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
-export const CHANNELS = ['web', 'email', 'whatsapp', 'sms', 'api'] as const;
+// One vocabulary for the tables and the SLA engine.
+export { CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES };
 export const ASSIGNMENT_MODES = ['manual', 'round_robin', 'load_based'] as const;
 export const AUTHOR_TYPES = ['agent', 'requester', 'system'] as const;
 

@@ -22,9 +22,9 @@ import type { BusinessCalendar } from './sla.calendar.ts';
 import { assertInstant } from './sla.calendar.ts';
 import { SlaError } from './sla.errors.ts';
 import { goalMs, PRIORITIES, TARGET_KINDS, type Policy, type Priority, type TargetKind } from './sla.policy.ts';
+import { STATUSES, type Status } from './sla.vocabulary.ts';
 
-export const STATUSES = ['new', 'open', 'pending_customer', 'on_hold', 'resolved', 'closed'] as const;
-export type Status = (typeof STATUSES)[number];
+export { STATUSES, type Status };
 export const PAUSE_STATUSES: readonly Status[] = ['pending_customer', 'on_hold'];
 
 /** An instant: epoch milliseconds, a Date, or an ISO 8601 string with an offset. */

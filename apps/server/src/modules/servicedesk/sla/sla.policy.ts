@@ -4,11 +4,9 @@
  */
 import { z } from 'zod';
 import { fromIssues } from './sla.errors.ts';
+import { CHANNELS, PRIORITIES, type Channel, type Priority } from './sla.vocabulary.ts';
 
-export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
-export type Priority = (typeof PRIORITIES)[number];
-export const CHANNELS = ['web', 'email', 'whatsapp', 'sms', 'api'] as const;
-export type Channel = (typeof CHANNELS)[number];
+export { CHANNELS, PRIORITIES, type Channel, type Priority };
 export const TARGET_KINDS = ['firstResponse', 'nextResponse', 'resolution'] as const;
 export type TargetKind = (typeof TARGET_KINDS)[number];
 
