@@ -3,7 +3,13 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { verifyAuditChain } from './platform/audit/audit.ts';
 import { openDatabase, type Database } from './platform/db/client.ts';
-import { runAsLeader, type Leadership } from './platform/db/leader.ts';
+import { runAsLeader, type FirstAttempt, type Leadership } from './platform/db/leader.ts';
+
+const MQTT_ROLE_TEXT: Record<FirstAttempt, string> = {
+  leading: 'this instance consumes',
+  standby: 'standby: another instance consumes',
+  retrying: 'waiting for the database to elect a consumer',
+};
 import { ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
 import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
 
@@ -42,7 +48,7 @@ export async function start(config: Config): Promise<FastifyInstance> {
   const app = await buildApp({ config, database });
   let mqtt: MqttIngest | null = null;
   let mqttLeader: Leadership | null = null;
-  let mqttRole = '';
+  let mqttRole: FirstAttempt = 'standby';
   // Order on close: stop taking MQTT messages, finish HTTP requests and queued writes, then the database.
   app.addHook('preClose', async () => {
     await mqtt?.close();
@@ -108,7 +114,7 @@ export async function start(config: Config): Promise<FastifyInstance> {
     if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
     throw err;
   }
-  const mqttLine = mqtt ? `; MQTT on port ${mqtt.port}` : mqttLeader ? `; MQTT via ${withoutPassword(config.MQTT_URL!)} (${mqttRole === 'leading' ? 'this instance consumes' : 'standby: another instance consumes'})` : '';
+  const mqttLine = mqtt ? `; MQTT on port ${mqtt.port}` : mqttLeader ? `; MQTT via ${withoutPassword(config.MQTT_URL!)} (${MQTT_ROLE_TEXT[mqttRole]})` : '';
   process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${mqttLine})\n`);
   return app;
 }

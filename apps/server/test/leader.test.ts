@@ -98,6 +98,27 @@ describe.skipIf(!PG_URL)('leader election on PostgreSQL', () => {
     expect(t.running.size).toBe(0);
   });
 
+  it('a leader whose lock session stops answering stops its work after a keep-alive period', async () => {
+    const t = tracker();
+    const l = runAsLeader(fresh.database, 'job-hang', t.work('a'), { log: silent, retryMs: 100, keepAliveMs: 200 });
+    expect(await l.started).toBe('leading');
+    const [holder] = (
+      (await other.db.execute(sql`
+        select pid from pg_locks where locktype = 'advisory' and granted and objid::bigint = (hashtextextended('job-hang', 0) & 4294967295)`)) as unknown as {
+        rows: { pid: number }[];
+      }
+    ).rows;
+    // Frozen, as behind a partition or a failover: the socket stays open, nothing answers.
+    process.kill(holder!.pid, 'SIGSTOP');
+    try {
+      await until(() => !t.running.has('a'), 3_000);
+      expect(l.leading()).toBe(false);
+    } finally {
+      process.kill(holder!.pid, 'SIGCONT');
+    }
+    await l.close();
+  });
+
   it('work that fails to start rejects the first attempt and is retried later', async () => {
     let attempts = 0;
     const l = runAsLeader(

@@ -114,6 +114,34 @@ describe('ticket clocks', () => {
     expectProblem(await call('GET', `/api/tickets/${vip.id}/sla`, undefined, other.token), 404);
   });
 
+  it('a policy edit that moves a ticket to another policy changes it at that instant: outcomes reached stay', async () => {
+    const other = await createOrg(t);
+    const as = (method: 'POST' | 'PATCH', url: string, body: unknown) => call(method, url, body, other.token);
+    const targets = (firstResponse: number) => ({ medium: { firstResponse, resolution: 480 } });
+    expect((await as('POST', '/api/servicedesk/sla-policies', { name: 'Standard', isDefault: true, targets: targets(60) })).statusCode).toBe(201);
+    const strict = (await as('POST', '/api/servicedesk/sla-policies', { name: 'Strict', conditions: { tagsAny: ['gold'] }, targets: targets(5) })).json();
+    const tk = (await as('POST', '/api/tickets', { subject: 'x', tags: ['vip'], priority: 'medium', requester: { name: 'R', email: 'r@example.test' } })).json();
+    expect((await as('POST', `/api/tickets/${tk.id}/replies`, { body: 'On it' })).statusCode).toBe(201);
+    // The ticket came in 30 minutes ago and was answered after 10: in time for Standard (60), late for Strict (5).
+    await rows(sql`update tickets set created_at = created_at - interval '30 minutes' where id = ${tk.id}`);
+    await rows(sql`update ticket_timeline set at = at - case when kind = 'created' then interval '30 minutes' else interval '20 minutes' end where ticket_id = ${tk.id}`);
+    const sla = t.app.platform.servicedesk.services.sla;
+    await inOrg(t.database.db, other.orgId, (tx) => sla.sync(tx, other.orgId, tk.id));
+    expect((await slaOf(tk.id))!.targets.firstResponse).toMatchObject({ state: 'achieved' });
+
+    // Strict now covers the ticket: the edit recalculates, and the ticket changes policy now.
+    expect((await as('PATCH', `/api/servicedesk/sla-policies/${strict.id}`, { conditions: { tagsAny: ['vip'] } })).statusCode).toBe(200);
+    const lines = await rows<{ data: { policyId: string } }>(sql`select data from ticket_timeline where ticket_id = ${tk.id} and kind = 'policy'`);
+    expect(lines.map((l) => l.data.policyId)).toEqual([strict.id]);
+    const after = (await slaOf(tk.id))!.targets.firstResponse!;
+    expect(after.state).toBe('achieved');
+    expect(after.breachedAt).toBeUndefined();
+    // And the next change of the ticket computes the same: no retroactive breach.
+    await inOrg(t.database.db, other.orgId, (tx) => sla.sync(tx, other.orgId, tk.id));
+    expect((await slaOf(tk.id))!.targets.firstResponse).toMatchObject({ state: 'achieved' });
+    expect((await rows(sql`select 1 from ticket_timeline where ticket_id = ${tk.id} and kind = 'policy'`)).length).toBe(1);
+  });
+
   it('a policy edit that leaves a ticket under no policy removes its clocks', async () => {
     const other = await createOrg(t);
     const as = (method: 'POST' | 'PATCH', url: string, body: unknown) => call(method, url, body, other.token);

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../platform/db/client.ts';
+import { newId } from '../../platform/db/ids.ts';
 import { computeTicketSla } from './sla/index.ts';
 import { dueItems, firingKey, loadSetup, nextDue, policyFor, stored, timelineFor, type ClockRow, type ClockTicket, type Firing, type SlaSetup } from './sla.setup.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
@@ -46,6 +47,9 @@ interface Computed {
   state: unknown;
   next: number | null;
   wake: number | null;
+  /** When the ticket moved to another policy: the id of its `policy` timeline line, and the old policy. */
+  line?: string;
+  from?: string;
 }
 
 const open = sql.join(
@@ -108,9 +112,16 @@ async function computeChunk(setup: SlaSetup, chunk: Chunk, now: number, stats: R
     const t = chunk.tickets[i]!;
     const policy = policyFor(setup, t);
     if (policy) {
-      const sla = computeTicketSla(timelineFor(t, chunk.rows.get(t.id) ?? [], setup, policy, t.storedPolicyId), { calendars: setup.calendars, now });
+      // A ticket that now falls under another policy changes policy at this instant, as in sync():
+      // a `policy` line on its timeline, so outcomes reached under the old one stay.
+      const moved = t.storedPolicyId !== null && t.storedPolicyId !== policy.id;
+      let rows = chunk.rows.get(t.id) ?? [];
+      if (moved) rows = [...rows, { at: now, kind: 'policy', data: { policyId: policy.id, from: t.storedPolicyId } }];
+      const sla = computeTicketSla(timelineFor(t, rows, setup, policy, t.storedPolicyId), { calendars: setup.calendars, now });
       const { wake } = dueItems(sla, setup.levels.get(sla.policyId) ?? [], chunk.fired.get(t.id) ?? NONE, setup.calendars, now);
-      out.push({ id: t.id, policy: policy.id, state: stored(sla), next: nextDue(sla), wake });
+      const c: Computed = { id: t.id, policy: policy.id, state: stored(sla), next: nextDue(sla), wake };
+      if (moved) Object.assign(c, { line: newId(), from: t.storedPolicyId });
+      out.push(c);
     } else if (t.storedPolicyId !== null) {
       out.push({ id: t.id, policy: null, state: null, next: null, wake: null });
     }
@@ -130,12 +141,16 @@ async function computeChunk(setup: SlaSetup, chunk: Chunk, now: number, stats: R
  * are updated (cheaper than an upsert's conflict path), the few tickets without one get inserted,
  * and tickets no policy applies to any more lose theirs.
  */
-async function writeChunk(tx: Tx, orgId: string, doc: string | null) {
+async function writeChunk(tx: Tx, orgId: string, doc: string | null, now: number) {
   if (doc === null) return;
   await tx.execute(sql`
     with v as materialized (
-      select v.id, v.policy, v.state, to_timestamp(v.next / 1000.0) as next, to_timestamp(v.wake / 1000.0) as wake
-      from jsonb_to_recordset(${doc}::jsonb) as v(id uuid, policy uuid, state jsonb, next float8, wake float8)
+      select v.id, v.policy, v.state, to_timestamp(v.next / 1000.0) as next, to_timestamp(v.wake / 1000.0) as wake, v.line, v."from"
+      from jsonb_to_recordset(${doc}::jsonb) as v(id uuid, policy uuid, state jsonb, next float8, wake float8, line uuid, "from" uuid)
+    ), moved as (
+      insert into ticket_timeline (id, org_id, ticket_id, at, kind, data)
+      select v.line, ${orgId}::uuid, v.id, ${new Date(now)}, 'policy', jsonb_build_object('policyId', v.policy, 'from', v."from")
+      from v where v.line is not null
     ), removed as (
       delete from ticket_sla s using v where s.ticket_id = v.id and s.org_id = ${orgId} and v.policy is null
     ), updated as (
@@ -184,6 +199,7 @@ export interface RecalcOptions {
 /** Recomputes and stores the clocks of every open ticket of the org; returns how many are open. */
 export async function recalculateOpen(tx: Tx, orgId: string, options: RecalcOptions = {}): Promise<number> {
   const { now = Date.now(), stats = { setupMs: 0, computeMs: 0, waitMs: 0, readMs: 0, writeMs: 0 }, chunkSize = CHUNK } = options;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1) throw new RangeError(`chunkSize must be a positive integer (got ${chunkSize})`);
   let t0 = performance.now();
   const setup = await loadSetup(tx, orgId);
   stats.setupMs += performance.now() - t0;
@@ -216,7 +232,7 @@ export async function recalculateOpen(tx: Tx, orgId: string, options: RecalcOpti
       const last = chunk.tickets[chunk.tickets.length - 1]?.id ?? null;
       if (more) next = lane.run(timed('readMs', () => fetchChunk(tx, orgId, last, chunkSize)));
       const doc = await computeChunk(setup, chunk, now, stats);
-      void lane.run(timed('writeMs', () => writeChunk(tx, orgId, doc)));
+      void lane.run(timed('writeMs', () => writeChunk(tx, orgId, doc, now)));
       if (!more) break;
     }
   } finally {

@@ -152,14 +152,20 @@ async function startExternal(o: MqttIngestOptions): Promise<MqttIngest> {
         .then(() => done(0), (err: unknown) => o.log.warn({ err: (err as Error).message }, 'mqtt: ingest failed; left for redelivery'));
     },
   });
-  await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`Cannot reach the MQTT broker at ${o.url}.`)), 10_000);
-    client.once('connect', () => {
-      clearTimeout(t);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`Cannot reach the MQTT broker at ${o.url}.`)), 10_000);
+      client.once('connect', () => {
+        clearTimeout(t);
+        resolve();
+      });
     });
-  });
-  await client.subscribeAsync('imsop/devices/+/telemetry', { qos: 1 });
+    await client.subscribeAsync('imsop/devices/+/telemetry', { qos: 1 });
+  } catch (err) {
+    // A client left behind would keep reconnecting (and consuming) outside whoever owns the session.
+    await client.endAsync(true).catch(() => undefined);
+    throw err;
+  }
   client.on('connect', () => void client.subscribeAsync('imsop/devices/+/telemetry', { qos: 1 }).catch(() => undefined));
   client.on('error', (err) => o.log.warn({ err: err.message }, 'mqtt client error'));
   return {

@@ -247,8 +247,24 @@ async function openPostgres(url: string, max: number): Promise<Database> {
       // A terminated backend or a broken socket ends the session, and the lock with it.
       client.on('error', onGone);
       client.on('end', onGone);
+      // A ping that does not answer within the period counts as a lost session too (a failover or a
+      // partition can leave a socket that neither errors nor answers for many minutes), and the
+      // connection is dropped on release; one ping at a time.
+      let pinging = false;
       const timer = setInterval(() => {
-        client.query('select 1').catch(onGone);
+        if (pinging || gone) return;
+        pinging = true;
+        const late = setTimeout(onGone, keepAliveMs);
+        client.query('select 1').then(
+          () => {
+            clearTimeout(late);
+            pinging = false;
+          },
+          () => {
+            clearTimeout(late);
+            onGone();
+          },
+        );
       }, keepAliveMs);
       timer.unref();
       return {

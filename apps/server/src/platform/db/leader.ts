@@ -12,15 +12,18 @@ export type LeaderWork = () => Promise<() => Promise<void>>;
 
 export interface Leadership {
   /**
-   * The first attempt: 'leading' once the work started, 'standby' when another process leads.
-   * Rejects when this process took the lock but the work failed to start (the caller decides
-   * whether that is fatal; later attempts only log).
+   * The first attempt: 'leading' once the work started, 'standby' when another process leads,
+   * 'retrying' when the lock could not be asked for (the database did not answer). Rejects when
+   * this process took the lock but the work failed to start (the caller decides whether that is
+   * fatal; later attempts only log).
    */
-  readonly started: Promise<'leading' | 'standby'>;
+  readonly started: Promise<FirstAttempt>;
   leading(): boolean;
   /** Stops the work (if leading), releases the lock and stops trying. */
   close(): Promise<void>;
 }
+
+export type FirstAttempt = 'leading' | 'standby' | 'retrying';
 
 export interface LeaderOptions {
   retryMs?: number;
@@ -32,26 +35,23 @@ export function runAsLeader(database: Database, name: string, work: LeaderWork, 
   const retryMs = o.retryMs ?? 5_000;
   let closed = false;
   let leading = false;
-  let wakeSleep: () => void = () => undefined;
   let markClosed!: () => void;
   const closedSignal = new Promise<void>((resolve) => (markClosed = resolve));
-  const sleep = (ms: number) =>
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      wakeSleep = () => {
-        clearTimeout(t);
-        resolve();
-      };
-    });
+  /** Waits `ms`, or less when closed meanwhile (whenever close() is called). */
+  const sleep = async (ms: number) => {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([new Promise<void>((resolve) => (timer = setTimeout(resolve, ms))), closedSignal]);
+    clearTimeout(timer);
+  };
 
-  let settleFirst: ((v: 'leading' | 'standby') => void) | null = null;
+  let settleFirst: ((v: FirstAttempt) => void) | null = null;
   let failFirst: ((err: unknown) => void) | null = null;
-  const started = new Promise<'leading' | 'standby'>((resolve, reject) => {
+  const started = new Promise<FirstAttempt>((resolve, reject) => {
     settleFirst = resolve;
     failFirst = reject;
   });
   started.catch(() => undefined); // the caller may not look; later attempts go on regardless
-  const first = (v: 'leading' | 'standby' | Error) => {
+  const first = (v: FirstAttempt | Error) => {
     if (v instanceof Error) failFirst?.(v);
     else settleFirst?.(v);
     settleFirst = failFirst = null;
@@ -62,11 +62,12 @@ export function runAsLeader(database: Database, name: string, work: LeaderWork, 
       let lock: HeldLock | null = null;
       try {
         lock = await database.holdLock(name, o.keepAliveMs);
+        if (!lock) first('standby');
       } catch (err) {
         o.log.warn({ lock: name, err: (err as Error).message }, 'leader: cannot ask for the lock; will retry');
+        first('retrying');
       }
       if (!lock) {
-        first('standby');
         await sleep(retryMs);
         continue;
       }
@@ -103,7 +104,6 @@ export function runAsLeader(database: Database, name: string, work: LeaderWork, 
     close: async () => {
       closed = true;
       markClosed();
-      wakeSleep();
       await loop;
     },
   };
