@@ -56,6 +56,11 @@ export interface Platform {
   servicedesk: ServicedeskModule;
   notifier: Notifier;
   dispatcher: Dispatcher;
+  /**
+   * Informational lines of /api/ready that parts started outside buildApp add (the MQTT consumer):
+   * name → what to say now. They never make the instance "not ready".
+   */
+  readinessNotes: Map<string, () => string>;
 }
 
 declare module 'fastify' {
@@ -160,7 +165,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     log: app.log,
     bus,
   });
-  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher });
+  const readinessNotes = new Map<string, () => string>();
+  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher, readinessNotes });
   app.addHook('onReady', async () => {
     await dispatcher.start();
     await telemetry.start(outageReporter(app.log, 'Telemetry maintenance (database)'));
@@ -288,7 +294,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(
     async (api) => {
       setupApi(api, identity.authenticator);
-      platformRoutes(api as unknown as ApiInstance, database, redis, bus);
+      platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
       identity.routes(api as unknown as ApiInstance);
       operations.routes(api as unknown as ApiInstance);
       telemetry.routes(api as unknown as ApiInstance);
@@ -305,7 +311,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 const readySchema = z.object({ status: z.enum(['ready', 'not ready']), checks: z.record(z.string(), z.string()) });
 
 /** Liveness and readiness: public, outside any org. */
-function platformRoutes(api: ApiInstance, database: Database, redis: Redis | null, bus: Bus) {
+function platformRoutes(api: ApiInstance, database: Database, redis: Redis | null, bus: Bus, notes: Map<string, () => string>) {
   const tags = ['platform'];
   api.get(
     '/health',
@@ -335,6 +341,7 @@ function platformRoutes(api: ApiInstance, database: Database, redis: Redis | nul
       const redisUp = redis ? redis.status === 'ready' && bus.healthy() : false;
       checks.cache = redis ? (redisUp ? 'redis' : 'in-process fallback (redis unreachable)') : 'in-process';
       checks.redis = redis ? (redisUp ? 'ok' : 'unreachable') : 'not configured';
+      for (const [name, note] of notes) checks[name] = note();
       return reply.code(ok ? 200 : 503).send({ status: ok ? 'ready' : 'not ready', checks });
     },
   );

@@ -75,6 +75,7 @@ export async function start(config: Config): Promise<FastifyInstance> {
   // Everything that can refuse to start (the MQTT port, the HTTP port) does so before the API
   // answers /api/ready, so "ready" means fully started.
   await app.ready();
+  if (!config.MQTT_ENABLED) app.platform.readinessNotes.set('mqtt', () => 'disabled (MQTT_ENABLED=false)');
   if (config.MQTT_ENABLED) {
     const options = {
       url: config.MQTT_URL,
@@ -98,8 +99,14 @@ export async function start(config: Config): Promise<FastifyInstance> {
           { log: app.log },
         );
         mqttRole = await mqttLeader.started;
+        const leader = mqttLeader;
+        app.platform.readinessNotes.set('mqtt', () =>
+          leader.leading() ? `consuming ${withoutPassword(config.MQTT_URL!)} (this instance leads)` : 'standby (another instance consumes, or none can reach the broker)',
+        );
       } else {
         mqtt = await startMqttIngest(options);
+        const broker = mqtt;
+        app.platform.readinessNotes.set('mqtt', () => (broker.connected() ? `embedded broker on port ${broker.port}` : 'embedded broker stopped'));
       }
     } catch (err) {
       await app.close();

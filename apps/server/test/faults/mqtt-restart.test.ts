@@ -32,6 +32,12 @@ afterAll(async () => {
 });
 
 describe('MQTT broker restarted', () => {
+  it('says in /api/ready that this instance consumes the broker', async () => {
+    const ready = await call(server.base, 'GET', '/api/ready');
+    expect(ready.status).toBe(200);
+    expect((ready.body as { checks: Record<string, string> }).checks.mqtt).toMatch(/^consuming mqtt:\/\/127\.0\.0\.1:\d+ \(this instance leads\)$/);
+  });
+
   it('resumes ingestion with nothing lost and nothing stored twice', async () => {
     const token = await login(server.base);
     const device = (await call(server.base, 'POST', '/api/devices', { token, body: { name: 'restarting meter' } })).body as { id: string; key: string };
