@@ -511,6 +511,11 @@ describe('GDPR export', () => {
     expect(body.activity.map((a: { action: string }) => a.action)).toContain('login');
     expect(body.apiKeys.map((k: { name: string }) => k.name)).toEqual(['export-key']);
     expect(body.auditTrail.map((a: { action: string }) => a.action)).toContain('user.create');
+    // Newest first, in the audit chain's order: the permission grant came after the creation.
+    const actions = body.auditTrail.map((a: { action: string }) => a.action) as string[];
+    expect(actions.indexOf('user.permission_grant')).toBeLessThan(actions.indexOf('user.create'));
+    const times = body.auditTrail.map((a: { createdAt: string }) => Date.parse(a.createdAt)) as number[];
+    expect(times).toEqual([...times].sort((a, b) => b - a));
     expect(typeof body.exportedAt).toBe('string');
 
     const text = JSON.stringify(body);

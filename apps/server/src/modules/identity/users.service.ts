@@ -457,6 +457,8 @@ export function createUsersService(ctx: IdentityContext) {
           .select({ action: auditLogs.action, entityType: auditLogs.entityType, entityId: auditLogs.entityId, createdAt: auditLogs.createdAt })
           .from(auditLogs)
           .where(or(eq(auditLogs.actorId, id), and(eq(auditLogs.entityType, 'user'), eq(auditLogs.entityId, id))))
+          // Newest first, as the activity: without an order the rows came in heap order, which moves.
+          .orderBy(desc(auditLogs.seq))
           .limit(10_000);
         await recordAudit(tx, auditContextOf(actor), { action: 'user.export', entityType: 'user', entityId: id });
         const { passwordHash: _p, mfaSecret: _m, mfaPendingSecret: _mp, ...profile } = u;
