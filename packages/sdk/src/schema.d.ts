@@ -13240,7 +13240,92 @@ export interface paths {
                             /** Format: uuid */
                             ticketId: string;
                             sla: {
-                                [key: string]: unknown;
+                                /** @description ISO 8601 with the calendar’s offset */
+                                evaluatedAt: string;
+                                timeZone: string;
+                                ticket: {
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    createdAt: string;
+                                    status: string;
+                                    /** @enum {string} */
+                                    priority: "low" | "medium" | "high" | "urgent";
+                                    policyId: string;
+                                    policyName: string;
+                                    calendarId: string;
+                                };
+                                targetChanges: {
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    at: string;
+                                    policyId: string;
+                                    policyName: string;
+                                    /** @enum {string} */
+                                    priority: "low" | "medium" | "high" | "urgent";
+                                    targetsMinutes: {
+                                        firstResponse?: number;
+                                        nextResponse?: number;
+                                        resolution?: number;
+                                    };
+                                }[];
+                                pauses: {
+                                    status: string;
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    start: string;
+                                    end: string | null;
+                                    businessMs: number;
+                                }[];
+                                targets: {
+                                    /** @enum {string} */
+                                    target: "firstResponse" | "nextResponse" | "resolution";
+                                    cycle: number;
+                                    /** @enum {string} */
+                                    state: "active" | "paused" | "achieved" | "breached";
+                                    policyId: string;
+                                    /** @enum {string} */
+                                    priority: "low" | "medium" | "high" | "urgent";
+                                    goalMinutes: number;
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    startedAt: string;
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    clockStartedAt: string;
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    dueAt: string;
+                                    pausedBeforeDueMs: number;
+                                    elapsedBusinessMs: number;
+                                    pausedBusinessMs: number;
+                                    achievedAt: string | null;
+                                    stopReason: ("agent_reply" | "resolved" | "closed") | null;
+                                    breachedAt: string | null;
+                                    warnings: {
+                                        threshold: number;
+                                        /** @description ISO 8601 with the calendar’s offset */
+                                        at: string;
+                                        reached: boolean;
+                                    }[];
+                                    remeasuredAt: string[];
+                                    /** @description The derivation in words */
+                                    derivation: string;
+                                }[];
+                                calendar: {
+                                    id: string;
+                                    timeZone: string;
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    from: string;
+                                    /** @description ISO 8601 with the calendar’s offset */
+                                    to: string;
+                                    intervals: {
+                                        /** @description ISO 8601 with the calendar’s offset */
+                                        start: string;
+                                        /** @description ISO 8601 with the calendar’s offset */
+                                        end: string;
+                                        businessMs: number;
+                                    }[];
+                                    holidays: {
+                                        date: string;
+                                        name?: string;
+                                    }[];
+                                    /** @description More open intervals fall in the period than are listed */
+                                    truncated: boolean;
+                                };
                             } | null;
                         };
                     };

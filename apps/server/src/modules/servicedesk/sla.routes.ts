@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
 import { errorResponses, idParams } from '../../platform/http/schemas.ts';
 import type { SlaAdminService } from './sla-admin.service.ts';
-import { CHANNELS, PRIORITIES, TARGET_KINDS, WEEKDAYS } from './sla/index.ts';
+import { CHANNELS, PRIORITIES, TARGET_KINDS, WEEKDAYS, type SlaExplanation } from './sla/index.ts';
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM (24:00 ends a day)');
 const weeklyHours = z
@@ -16,6 +16,48 @@ const calendarFields = {
   holidays: z.array(holiday).max(10_000).optional(),
   teamId: z.uuid().nullable().optional(),
 };
+const instant = z.string().describe('ISO 8601 with the calendar’s offset');
+const minutesPerTarget = z.object(Object.fromEntries(TARGET_KINDS.map((k) => [k, z.number().optional()])) as Record<(typeof TARGET_KINDS)[number], z.ZodOptional<z.ZodNumber>>);
+/** The engine's explanation (sla/sla.explain.ts, `SlaExplanation`), published so clients need no copy of it. */
+const explanationSchema = z.object({
+  evaluatedAt: instant,
+  timeZone: z.string(),
+  ticket: z.object({ createdAt: instant, status: z.string(), priority: z.enum(PRIORITIES), policyId: z.string(), policyName: z.string(), calendarId: z.string() }),
+  targetChanges: z.array(z.object({ at: instant, policyId: z.string(), policyName: z.string(), priority: z.enum(PRIORITIES), targetsMinutes: minutesPerTarget })),
+  pauses: z.array(z.object({ status: z.string(), start: instant, end: instant.nullable(), businessMs: z.number() })),
+  targets: z.array(
+    z.object({
+      target: z.enum(TARGET_KINDS),
+      cycle: z.number().int(),
+      state: z.enum(['active', 'paused', 'achieved', 'breached']),
+      policyId: z.string(),
+      priority: z.enum(PRIORITIES),
+      goalMinutes: z.number(),
+      startedAt: instant,
+      clockStartedAt: instant,
+      dueAt: instant,
+      pausedBeforeDueMs: z.number(),
+      elapsedBusinessMs: z.number(),
+      pausedBusinessMs: z.number(),
+      achievedAt: instant.nullable(),
+      stopReason: z.enum(['agent_reply', 'resolved', 'closed']).nullable(),
+      breachedAt: instant.nullable(),
+      warnings: z.array(z.object({ threshold: z.number(), at: instant, reached: z.boolean() })),
+      remeasuredAt: z.array(instant),
+      derivation: z.string().describe('The derivation in words'),
+    }),
+  ),
+  calendar: z.object({
+    id: z.string(),
+    timeZone: z.string(),
+    from: instant,
+    to: instant,
+    intervals: z.array(z.object({ start: instant, end: instant, businessMs: z.number() })),
+    holidays: z.array(z.object({ date: z.string(), name: z.string().optional() })),
+    truncated: z.boolean().describe('More open intervals fall in the period than are listed'),
+  }),
+}) satisfies z.ZodType<SlaExplanation>;
+
 const calendarSchema = z.object({
   id: z.uuid(),
   name: z.string(),
@@ -188,9 +230,9 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
         tags,
         summary: 'How the ticket’s SLA was computed: policy, calendar intervals used, pauses, targets (null without a policy)',
         params: idParams,
-        response: { 200: z.object({ ticketId: z.uuid(), sla: z.record(z.string(), z.unknown()).nullable() }), ...errorResponses },
+        response: { 200: z.object({ ticketId: z.uuid(), sla: explanationSchema.nullable() }), ...errorResponses },
       },
     },
-    async (req) => svc.explain(actorOf(req), req.params.id) as Promise<{ ticketId: string; sla: Record<string, unknown> | null }>,
+    async (req) => svc.explain(actorOf(req), req.params.id),
   );
 }

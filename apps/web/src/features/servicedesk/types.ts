@@ -21,50 +21,8 @@ export type Rating = Ok<'/api/servicedesk/ratings', 'get'>[number];
 export type UploadedFile = { id: string; name: string; mime: string; size: number; sha256: string; createdAt: string };
 export type PortalTicket = Ok<'/api/portal/tickets/{id}', 'get'>;
 
-/** The executive report (JSON form of GET /api/servicedesk/dashboards/executive). */
-export interface ExecutiveDashboard {
-  period: { from: string; to: string };
-  volume: { day: string; created: number; resolved: number }[];
-  totals: { created: number; resolved: number };
-  compliance: Record<string, { met: number; breached: number; percent: number | null }>;
-  backlog: Record<string, number>;
-  csat: { average: number | null; responses: number };
-  topCategories: { category: string; tickets: number }[];
-}
+/** The executive report (the JSON form of GET /api/servicedesk/dashboards/executive; the CSV and PDF forms are strings). */
+export type ExecutiveDashboard = Exclude<Ok<'/api/servicedesk/dashboards/executive', 'get'>, string>;
 
-/** GET /api/tickets/:id/sla → `sla` (docs/servicedesk.md, "Explanation"). */
-export interface SlaExplanation {
-  evaluatedAt: string;
-  timeZone: string;
-  ticket: { createdAt: string; status: string; priority: string; policyId: string | null; policyName: string | null; calendarId: string | null };
-  targetChanges: { at: string; policyId: string; policyName: string; priority: string; targetsMinutes: Record<string, number> }[];
-  pauses: { status: string; start: string; end: string | null; businessMs: number }[];
-  targets: {
-    target: string;
-    cycle: number;
-    state: 'active' | 'paused' | 'achieved' | 'breached';
-    goalMinutes: number;
-    priority: string;
-    startedAt: string;
-    clockStartedAt: string;
-    dueAt: string | null;
-    pausedBeforeDueMs: number;
-    elapsedBusinessMs: number;
-    pausedBusinessMs: number;
-    achievedAt: string | null;
-    stopReason: string | null;
-    breachedAt: string | null;
-    warnings: { threshold: number; at: string; reached: boolean }[];
-    remeasuredAt: string[];
-    derivation: string;
-  }[];
-  calendar: {
-    id: string;
-    timeZone: string;
-    from: string;
-    to: string;
-    intervals: { start: string; end: string; businessMs: number }[];
-    holidays: { date: string; name?: string }[];
-    truncated: boolean;
-  };
-}
+/** GET /api/tickets/:id/sla → `sla` (docs/servicedesk.md, "Explanation"), as the API declares it. */
+export type SlaExplanation = NonNullable<Ok<'/api/tickets/{id}/sla', 'get'>['sla']>;

@@ -130,7 +130,7 @@ function Explain({ sla }: { sla: SlaExplanation }) {
 export function SlaPanel({ ticketId, now }: { ticketId: string; now: number }) {
   const q = useQuery({
     queryKey: sdKeys.sla(ticketId),
-    queryFn: async () => (await call(api.GET('/api/tickets/{id}/sla', { params: { path: { id: ticketId } } }))).sla as SlaExplanation | null,
+    queryFn: async () => (await call(api.GET('/api/tickets/{id}/sla', { params: { path: { id: ticketId } } }))).sla,
   });
   return (
     <Card aria-labelledby="sla-title">
