@@ -12,8 +12,7 @@ import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../platform/db/client.ts';
 import { newId } from '../../platform/db/ids.ts';
-import { computeTicketSla } from './sla/index.ts';
-import { dueItems, firingKey, loadSetup, nextDue, policyFor, stored, timelineFor, type ClockRow, type ClockTicket, type Firing, type SlaSetup } from './sla.setup.ts';
+import { clocksOf, firingKey, loadSetup, policyFor, type ClockRow, type ClockTicket, type Firing, type SlaSetup } from './sla.setup.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
 
 const CHUNK = 5000;
@@ -117,11 +116,8 @@ async function computeChunk(setup: SlaSetup, chunk: Chunk, now: number, stats: R
       const moved = t.storedPolicyId !== null && t.storedPolicyId !== policy.id;
       let rows = chunk.rows.get(t.id) ?? [];
       if (moved) rows = [...rows, { at: now, kind: 'policy', data: { policyId: policy.id, from: t.storedPolicyId } }];
-      const sla = computeTicketSla(timelineFor(t, rows, setup, policy, t.storedPolicyId), { calendars: setup.calendars, now });
-      const { wake } = dueItems(sla, setup.levels.get(sla.policyId) ?? [], chunk.fired.get(t.id) ?? NONE, setup.calendars, now);
-      const c: Computed = { id: t.id, policy: policy.id, state: stored(sla), next: nextDue(sla), wake };
-      if (moved) Object.assign(c, { line: newId(), from: t.storedPolicyId });
-      out.push(c);
+      const { state, next, wake } = clocksOf(setup, t, policy, rows, chunk.fired.get(t.id) ?? NONE, t.storedPolicyId, now);
+      out.push({ id: t.id, policy: policy.id, state, next, wake, ...(moved ? { line: newId(), from: t.storedPolicyId! } : {}) });
     } else if (t.storedPolicyId !== null) {
       out.push({ id: t.id, policy: null, state: null, next: null, wake: null });
     }

@@ -9,9 +9,9 @@ import { sdTeams, slaFirings, tickets, ticketSla, ticketTimeline, type TicketPri
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketEvents } from './servicedesk.context.ts';
 import { addTimeline, ticketColumns, toTicketView, type TicketRow } from './tickets.repository.ts';
-import { computeTicketSla, explainTicketSla } from './sla/index.ts';
+import { explainTicketSla } from './sla/index.ts';
 import { recalculateOpen } from './sla.recalc.ts';
-import { dueItems, firingKey, loadSetup, nextDue, policyFor, stored, timelineFor, type Firing, type SlaSetup } from './sla.setup.ts';
+import { clocksOf, dueItems, firingKey, loadSetup, policyFor, timelineFor, type Firing, type SlaSetup } from './sla.setup.ts';
 
 const PRIORITY_UP: Record<TicketPriority, TicketPriority> = { low: 'medium', medium: 'high', high: 'urgent', urgent: 'urgent' };
 
@@ -34,17 +34,15 @@ export function createSlaService(deps: ServicedeskDeps) {
     }
     if (prev && prev.policyId !== policy.id) await addTimeline(tx, orgId, t.id, 'policy', { policyId: policy.id, from: prev.policyId }, new Date(now));
     const rows = await tx.select().from(ticketTimeline).where(eq(ticketTimeline.ticketId, t.id)).orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id));
-    const sla = computeTicketSla(timelineFor(t, rows, s, policy, prev?.policyId ?? null), { calendars: s.calendars, now });
-    const { wake } = dueItems(sla, s.levels.get(sla.policyId) ?? [], await firedOf(tx, t.id), s.calendars, now);
-    const next = nextDue(sla);
+    const c = clocksOf(s, t, policy, rows, await firedOf(tx, t.id), prev?.policyId ?? null, now);
     const values = {
       policyId: policy.id,
-      state: stored(sla) as unknown as Record<string, unknown>,
-      nextDueAt: next === null ? null : new Date(next),
-      wakeAt: wake === null ? null : new Date(wake),
+      state: c.state as unknown as Record<string, unknown>,
+      nextDueAt: c.next === null ? null : new Date(c.next),
+      wakeAt: c.wake === null ? null : new Date(c.wake),
     };
     await tx.insert(ticketSla).values({ ticketId: t.id, orgId, ...values }).onConflictDoUpdate({ target: ticketSla.ticketId, set: values });
-    return sla;
+    return c.sla;
   }
 
   /** Carries out what is due for one ticket, each firing exactly once (its primary key decides who wins). */

@@ -9,6 +9,7 @@ import { slaCalendars, slaPolicies, type TicketPriority } from './servicedesk.sc
 import type { TicketRow } from './tickets.repository.ts';
 import {
   compileCalendar,
+  computeTicketSla,
   evaluateEscalations,
   matchPolicy,
   twentyFourSeven,
@@ -202,6 +203,24 @@ export function dueItems(sla: TicketSla, levels: EscalationLevel[], fired: Reado
   }
   due.sort((a, b) => a.at - b.at);
   return { due, wake: due.length ? now : wake };
+}
+
+/**
+ * A ticket's clocks under `policy` and what is stored and scheduled from them: the one computation
+ * a ticket change (sync) and a recalculation share.
+ */
+export function clocksOf(
+  setup: SlaSetup,
+  t: ClockTicket,
+  policy: Policy,
+  rows: readonly ClockRow[],
+  fired: ReadonlySet<string>,
+  storedPolicyId: string | null,
+  now: number,
+) {
+  const sla = computeTicketSla(timelineFor(t, rows, setup, policy, storedPolicyId), { calendars: setup.calendars, now });
+  const { wake } = dueItems(sla, setup.levels.get(sla.policyId) ?? [], fired, setup.calendars, now);
+  return { sla, state: stored(sla), next: nextDue(sla), wake };
 }
 
 /** The earliest due time of a running target (for "breaching soon" and sorting). */
