@@ -11,6 +11,14 @@ Commands:
   create-admin          Create an administrator: --email <e> --name <n> [--org <slug>] [--password <p>]
                         (password from IMSOP_ADMIN_PASSWORD or generated and printed once)
   audit verify          Verify every organization's audit hash chain; exit 1 on the first broken record
+  backup [--out FILE]   Write a consistent backup, also while the server runs (PGlite: a .tar.gz of the
+                        data directory; PostgreSQL: a pg_dump custom-format archive)
+  restore FILE          Restore a backup into an empty data directory (or empty DATABASE_URL database),
+                        then verify the audit chains
+
+On the embedded database (PGlite), one process owns the data directory. While the server runs,
+migrate, create-admin, audit verify and backup go through it (its control socket in the data
+directory); restore and a second start refuse.
   anomaly score <in.csv> [--out out.csv]
                         Score a timestamp,value CSV with the live streaming anomaly detector
   openapi               Print the OpenAPI document as JSON
@@ -53,16 +61,30 @@ export async function runCli(argv: string[]): Promise<void> {
     throw err;
   }
   const main = await import('./main.ts');
+  const { DataDirInUseError } = await import('./platform/db/owner.ts');
   try {
     switch (command) {
       case 'start':
-        await main.start(config);
+        try {
+          await main.start(config);
+        } catch (err) {
+          if (!(err instanceof DataDirInUseError)) throw err;
+          // Never a second owner: one line, exit 2, the files untouched.
+          process.stderr.write(`imsop start: ${err.message} Stop that process first, or set IMSOP_DATA_DIR to another directory.\n`);
+          process.exit(2);
+        }
         return;
       case 'migrate': {
-        const db = await main.openConfiguredDatabase(config);
-        await main.prepareDatabase(db, config, (l) => process.stdout.write(`${l}\n`));
-        await db.close();
-        process.stdout.write('Database is up to date.\n');
+        const r = await viaServerIfRunning(
+          config,
+          'migrate',
+          async (db) => {
+            await main.prepareDatabase(db, config, (l) => process.stdout.write(`${l}\n`));
+            return 0;
+          },
+          async (socket) => (await controlJson<{ pending: number }>(socket, 'POST', '/migrate')).pending,
+        );
+        process.stdout.write(r.via === 'server' ? `The running server (process ${r.pid}) applied the migrations when it started; ${r.value} pending.\n` : 'Database is up to date.\n');
         return;
       }
       case 'create-admin':
@@ -70,20 +92,32 @@ export async function runCli(argv: string[]): Promise<void> {
         return;
       case 'audit': {
         if (sub !== 'verify') break;
-        const db = await main.openConfiguredDatabase(config);
-        try {
-          const r = await main.auditVerify(db);
-          if (r.ok) {
-            process.stdout.write(`OK: ${r.records} audit records in ${r.orgs} organization(s); every hash chain is intact.\n`);
-          } else {
-            process.stdout.write(
-              `BROKEN: organization ${r.orgId}, record #${r.seq} (${r.id}): ${r.reason}. ${r.records - 1} records before it verified.\n`,
-            );
-            process.exitCode = 1;
-          }
-        } finally {
-          await db.close();
+        const { value: r } = await viaServerIfRunning(config, 'audit verify', (db) => main.auditVerify(db), (socket) =>
+          controlJson<Awaited<ReturnType<typeof main.auditVerify>>>(socket, 'POST', '/audit/verify'),
+        );
+        printVerify(r);
+        return;
+      }
+      case 'backup': {
+        const { values } = parseArgs({ args: argv.slice(1), options: { out: { type: 'string' } } });
+        const { backup } = await import('./backup.ts');
+        const r = await backup(config, values.out, new Date());
+        process.stdout.write(`Backup written to ${r.file} (${r.bytes} bytes${r.via === 'server' ? ', taken by the running server' : ''}).\n`);
+        return;
+      }
+      case 'restore': {
+        const { positionals } = parseArgs({ args: argv.slice(1), allowPositionals: true, options: {} });
+        if (positionals.length !== 1) {
+          process.stderr.write('Usage: imsop restore FILE\n');
+          process.exit(2);
         }
+        const { restore } = await import('./backup.ts');
+        const r = await restore(config, positionals[0]!).catch((err: unknown) => {
+          if (err instanceof DataDirInUseError) throw new Error(`${err.message} Stop it first: restore writes into an empty data directory.`);
+          throw err;
+        });
+        process.stdout.write(`Restored ${positionals[0]} into ${r.kind === 'pglite' ? config.IMSOP_DATA_DIR : 'the database at DATABASE_URL'}.\n`);
+        printVerify(r.verify);
         return;
       }
       case 'openapi': {
@@ -104,22 +138,68 @@ export async function runCli(argv: string[]): Promise<void> {
   process.exit(2);
 }
 
-async function createAdmin(args: string[], config: ReturnType<typeof loadConfig>, main: typeof import('./main.ts')) {
+type Config = ReturnType<typeof loadConfig>;
+type Database = Awaited<ReturnType<(typeof import('./main.ts'))['openConfiguredDatabase']>>;
+
+/**
+ * Runs a command on the database: directly when this process can own it (PostgreSQL, or a PGlite
+ * directory nobody holds), otherwise through the server that owns it. Never opens a live directory.
+ */
+async function viaServerIfRunning<T>(
+  config: Config,
+  command: string,
+  local: (db: Database) => Promise<T>,
+  remote: (socket: string) => Promise<T>,
+): Promise<{ value: T; via: 'direct' | 'server'; pid?: number }> {
+  const main = await import('./main.ts');
+  const { DataDirInUseError } = await import('./platform/db/owner.ts');
+  let db: Database;
+  try {
+    db = await main.openConfiguredDatabase(config, command);
+  } catch (err) {
+    if (!(err instanceof DataDirInUseError)) throw err;
+    const { usableSocket } = await import('./backup.ts');
+    return { value: await remote(usableSocket(err)), via: 'server', pid: err.owner!.pid };
+  }
+  try {
+    return { value: await local(db), via: 'direct' };
+  } finally {
+    await db.close();
+  }
+}
+
+async function controlJson<T>(socket: string, method: 'GET' | 'POST', route: string, body?: unknown): Promise<T> {
+  const control = await import('./control.ts');
+  return control.controlJson<T>(socket, method, route, body);
+}
+
+function printVerify(r: { ok: true; records: number; orgs: number } | { ok: false; orgId: string; seq: number; id: string; reason: string; records: number }) {
+  if (r.ok) {
+    process.stdout.write(`OK: ${r.records} audit records in ${r.orgs} organization(s); every hash chain is intact.\n`);
+  } else {
+    process.stdout.write(`BROKEN: organization ${r.orgId}, record #${r.seq} (${r.id}): ${r.reason}. ${r.records - 1} records before it verified.\n`);
+    process.exitCode = 1;
+  }
+}
+
+async function createAdmin(args: string[], config: Config, main: typeof import('./main.ts')) {
   const { values } = parseArgs({
     args,
     options: { email: { type: 'string' }, name: { type: 'string' }, org: { type: 'string' }, password: { type: 'string' } },
   });
   if (!values.email || !values.name) throw new Error('--email and --name are required');
-  const db = await main.openConfiguredDatabase(config);
-  try {
-    await main.prepareDatabase(db, config, () => undefined);
-    const { createAdminUser } = await import('./modules/identity/index.ts');
-    const generated = !(values.password ?? config.IMSOP_ADMIN_PASSWORD);
-    const password = values.password ?? config.IMSOP_ADMIN_PASSWORD ?? (await import('node:crypto')).randomBytes(18).toString('base64url');
-    const r = await createAdminUser(db.db, { orgSlug: values.org ?? 'default', email: values.email, name: values.name, password });
-    process.stdout.write(`Created administrator ${values.email} in organization "${r.orgSlug}".\n`);
-    if (generated) process.stdout.write(`Generated password (shown once): ${password}\n`);
-  } finally {
-    await db.close();
-  }
+  const generated = !(values.password ?? config.IMSOP_ADMIN_PASSWORD);
+  const password = values.password ?? config.IMSOP_ADMIN_PASSWORD ?? (await import('node:crypto')).randomBytes(18).toString('base64url');
+  const input = { email: values.email, name: values.name, org: values.org ?? 'default', password };
+  const { value: r } = await viaServerIfRunning(
+    config,
+    'create-admin',
+    async (db) => {
+      await main.prepareDatabase(db, config, () => undefined);
+      return main.createAdmin(db, input);
+    },
+    (socket) => controlJson<{ email: string; org: string }>(socket, 'POST', '/admins', input),
+  );
+  process.stdout.write(`Created administrator ${r.email} in organization "${r.org}".\n`);
+  if (generated) process.stdout.write(`Generated password (shown once): ${password}\n`);
 }

@@ -10,11 +10,13 @@ const MQTT_ROLE_TEXT: Record<FirstAttempt, string> = {
   standby: 'standby: another instance consumes',
   retrying: 'waiting for the database to elect a consumer',
 };
-import { ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
+import { createAdminUser, ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
+import { startControlServer, type ControlServer } from './control.ts';
 import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
 
-export async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return openDatabase({ url: config.DATABASE_URL, dataDir: config.IMSOP_DATA_DIR });
+/** Opens the configured database; on PGlite this claims the data directory for `command` (or throws DataDirInUseError). */
+export async function openConfiguredDatabase(config: Config, command = 'start'): Promise<Database> {
+  return openDatabase({ url: config.DATABASE_URL, dataDir: config.IMSOP_DATA_DIR, command });
 }
 
 /** Migrations, the permission catalogue, then org `default` and its admin on an empty database. */
@@ -45,7 +47,14 @@ function withoutPassword(url: string): string {
 export async function start(config: Config): Promise<FastifyInstance> {
   const database = await openConfiguredDatabase(config);
   await prepareDatabase(database, config, (line) => process.stdout.write(`${line}\n`));
-  const app = await buildApp({ config, database });
+  let app: FastifyInstance;
+  try {
+    app = await buildApp({ config, database });
+  } catch (err) {
+    await database.close();
+    throw err;
+  }
+  let control: ControlServer | null = null;
   let mqtt: MqttIngest | null = null;
   let mqttLeader: Leadership | null = null;
   let mqttRole: FirstAttempt = 'standby';
@@ -54,7 +63,10 @@ export async function start(config: Config): Promise<FastifyInstance> {
     await mqtt?.close();
     await mqttLeader?.close();
   });
-  app.addHook('onClose', async () => database.close());
+  app.addHook('onClose', async () => {
+    await control?.close();
+    await database.close();
+  });
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
@@ -121,9 +133,23 @@ export async function start(config: Config): Promise<FastifyInstance> {
     if (e.code === 'EADDRINUSE') throw new Error(`Port ${config.PORT} on ${config.HOST} is already in use; set PORT to another port.`);
     throw err;
   }
+  if (database.claim) {
+    // CLI commands reach this database through the server from now on (control.ts).
+    control = await startControlServer(database, config.IMSOP_DATA_DIR, {
+      auditVerify: () => auditVerify(database),
+      createAdmin: (input) => createAdmin(database, input),
+      pendingMigrations: () => database.pendingMigrations(),
+    });
+    database.claim.setSocket(control.socket);
+  }
   const mqttLine = mqtt ? `; MQTT on port ${mqtt.port}` : mqttLeader ? `; MQTT via ${withoutPassword(config.MQTT_URL!)} (${MQTT_ROLE_TEXT[mqttRole]})` : '';
   process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${mqttLine})\n`);
   return app;
+}
+
+export async function createAdmin(database: Database, input: { email: string; name: string; org: string; password: string }) {
+  const r = await createAdminUser(database.db, { orgSlug: input.org, email: input.email, name: input.name, password: input.password });
+  return { email: input.email, org: r.orgSlug };
 }
 
 export async function auditVerify(database: Database) {

@@ -125,6 +125,65 @@ describe('imsop CLI', () => {
     expect(dupe.stderr).toMatch(/already exists/);
   }, 60_000);
 
+  it('while the server runs, the CLI goes through it and never opens the files; a second start refuses; stop and start keep the data; a backup restores', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-live-'));
+    const env = { IMSOP_DATA_DIR: dir, IMSOP_ADMIN_PASSWORD: 'Live-Directory-Pass-42' };
+    try {
+      const server = startServer(env);
+      const base = await server.ready;
+      // The exact sequence that used to destroy the directory: audit verify against a live server…
+      const verify = await run(['audit', 'verify'], env);
+      expect(verify.stderr).toBe('');
+      expect(verify.stdout).toMatch(/^OK: \d+ audit records in 1 organization/);
+      // …create-admin and migrate through it too…
+      const admin = await run(['create-admin', '--email', 'live@imsop.local', '--name', 'Live', '--password', 'Sturdy-Second-Pass-8'], env);
+      expect(admin.stderr).toBe('');
+      expect(admin.stdout).toContain('Created administrator live@imsop.local in organization "default"');
+      const migrate = await run(['migrate'], env);
+      expect(migrate.stdout).toMatch(new RegExp(`running server \\(process ${server.p.pid}\\) applied the migrations when it started; 0 pending`));
+      // …a second server on the same directory refuses with one line naming it and the owner, exit 2…
+      const second = await run(['start'], { ...env, PORT: '0' });
+      expect(second.code).toBe(2);
+      expect(second.stderr.trim().split('\n')).toHaveLength(1);
+      expect(second.stderr).toContain(`The data directory ${dir} is in use by process ${server.p.pid} (imsop start`);
+      // …restore refuses to write over it…
+      const backupFile = path.join(dir, '..', `${path.basename(dir)}.tar.gz`);
+      const backup = await run(['backup', '--out', backupFile], env);
+      expect(backup.stdout).toMatch(/taken by the running server/);
+      const overwrite = await run(['restore', backupFile], env);
+      expect(overwrite.code).toBe(1);
+      expect(overwrite.stderr).toMatch(/in use by process|already holds a database/);
+      // …then Ctrl-C, which now shuts down cleanly, and a start on the same directory.
+      server.p.kill('SIGINT');
+      expect(await server.exited).toBe(0);
+      expect(server.errors()).not.toMatch(/Aborted|error during shutdown/);
+      const again = startServer(env);
+      const base2 = await again.ready;
+      expect(base2).toBeTruthy();
+      const r = await fetch(`${base2}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'live@imsop.local', password: 'Sturdy-Second-Pass-8' }),
+      });
+      expect(r.status).toBe(200);
+      again.p.kill('SIGINT');
+      expect(await again.exited).toBe(0);
+      expect(base).toBeTruthy();
+      // The backup restores into an empty directory, with the admin made through the server.
+      const restoredDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-restored-'));
+      try {
+        const restored = await run(['restore', backupFile], { IMSOP_DATA_DIR: restoredDir });
+        expect(restored.stderr).toBe('');
+        expect(restored.stdout).toMatch(/^OK: 3 audit records in 1 organization/m);
+      } finally {
+        fs.rmSync(restoredDir, { recursive: true, force: true });
+        fs.rmSync(backupFile, { force: true });
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  }, 180_000);
+
   it('anomaly score writes timestamp,value,anomaly_score with the live detector', async () => {
     const rows = Array.from({ length: 400 }, (_, i) => {
       const ts = new Date(Date.UTC(2026, 0, 1) + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);

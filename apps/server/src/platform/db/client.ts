@@ -10,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
+import { claimDataDir, type DataDirClaim } from './owner.ts';
 
 export type AppDb = PgDatabase<PgQueryResultHKT>;
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -33,6 +34,14 @@ export interface Database {
    * On PGlite the process owns the database, so the lock is always granted.
    */
   holdLock(name: string, keepAliveMs?: number): Promise<HeldLock | null>;
+  /**
+   * PGlite on disk only: the claim this process holds on the data directory (see owner.ts), and a
+   * consistent copy of the data directory as a gzipped tarball (PGlite's own dump, taken between
+   * two statements after a checkpoint: what a crash at that instant would leave, every committed
+   * transaction included).
+   */
+  readonly claim?: DataDirClaim;
+  dumpDataDir?(): Promise<Blob>;
   close(): Promise<void>;
 }
 
@@ -47,6 +56,10 @@ export interface DatabaseOptions {
   url?: string | undefined;
   dataDir?: string | null;
   poolSize?: number;
+  /** What this process does with a data directory (`start`, `backup`, …), written beside its lock. */
+  command?: string;
+  /** PGlite only: fill an empty data directory from this dump (`imsop restore`). */
+  loadDataDir?: Blob;
 }
 
 const MIGRATION_LOCK = 7_243_001;
@@ -106,7 +119,12 @@ async function appliedCount(db: AppDb): Promise<number> {
 
 export async function openDatabase(opts: DatabaseOptions): Promise<Database> {
   if (opts.url) return openPostgres(opts.url, opts.poolSize ?? 10);
-  return openPglite(opts.dataDir ?? null);
+  return openPglite(opts.dataDir ?? null, opts.command ?? 'start', opts.loadDataDir);
+}
+
+/** Whether a PGlite data directory holds a database (restore refuses to write over one). */
+export function pgliteDataExists(dataDir: string): boolean {
+  return fs.existsSync(path.join(dataDir, 'pg', 'PG_VERSION'));
 }
 
 /**
@@ -150,17 +168,31 @@ function yieldingToIo(client: PGlite): PGlite {
   });
 }
 
-async function openPglite(dataDir: string | null): Promise<Database> {
-  if (dataDir) fs.mkdirSync(dataDir, { recursive: true });
+async function openPglite(dataDir: string | null, command: string, loadDataDir: Blob | undefined): Promise<Database> {
+  // The directory's lock comes before its files are touched: a second process never opens them.
+  const claim = dataDir ? claimDataDir(dataDir, command) : undefined;
   // btree_gist backs the exclusion constraint that forbids double-booking a resource.
-  const options = { extensions: { btree_gist } };
-  const client = dataDir ? new PGlite(path.join(dataDir, 'pg'), options) : new PGlite(options);
-  await client.waitReady;
+  const options = { extensions: { btree_gist }, ...(loadDataDir ? { loadDataDir } : {}) };
+  let client: PGlite;
+  try {
+    client = dataDir ? new PGlite(path.join(dataDir, 'pg'), options) : new PGlite(options);
+    await client.waitReady;
+  } catch (err) {
+    claim?.release();
+    throw err;
+  }
   const db = drizzlePglite({ client: yieldingToIo(client) }) as unknown as AppDb;
   let closed = false;
   return {
     kind: 'pglite',
     db,
+    ...(claim ? { claim } : {}),
+    dumpDataDir: async () => {
+      // The checkpoint makes a restore start without WAL replay; the dump itself reads the files in
+      // one synchronous pass, so no statement runs while it is taken.
+      await client.query('checkpoint');
+      return client.dumpDataDir('gzip');
+    },
     migrate: async () => {
       await migratePglite(db as never, { migrationsFolder });
     },
@@ -172,7 +204,12 @@ async function openPglite(dataDir: string | null): Promise<Database> {
     close: async () => {
       if (closed) return;
       closed = true;
-      await client.close();
+      try {
+        await client.close();
+      } finally {
+        // Released only once PGlite has written its last page: the next owner finds whole files.
+        claim?.release();
+      }
     },
   };
 }
