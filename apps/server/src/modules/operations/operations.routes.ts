@@ -27,9 +27,9 @@ const operationSchema = z.object({
 });
 
 const locationText = z.string().trim().max(300);
-// The design documents send the location as a plain string: it is the object's text.
+// The design documents send the location as a plain string: it is the object's text (see asOperationInput).
 const location = z.union([
-  locationText.transform((text) => ({ text })),
+  locationText,
   z.strictObject({
     text: locationText.nullable().optional(),
     lat: z.number().min(-90).max(90).nullable().optional(),
@@ -52,17 +52,22 @@ const operationFields = {
   tags: tags.optional(),
 };
 
+type Located = { location?: z.infer<typeof location> | undefined };
 type Dated = { startAt?: string | null | undefined; endAt?: string | null | undefined; start_date?: string | null | undefined; end_date?: string | null | undefined };
-/** startAt/endAt or start_date/end_date, not both of a pair; the snake-case spelling becomes the other. */
-const withDates = <T extends z.ZodType<Dated>>(body: T) =>
+/**
+ * The design documents' spellings become the service's: a string location is `{ text }`, and
+ * start_date/end_date are startAt/endAt (a pair given both ways is refused).
+ */
+const asOperationInput = <T extends z.ZodType<Dated & Located>>(body: T) =>
   body
     .superRefine((b, ctx) => {
       for (const [camel, snake] of [['startAt', 'start_date'], ['endAt', 'end_date']] as const) {
         if (b[camel] !== undefined && b[snake] !== undefined) ctx.addIssue({ code: 'custom', path: [snake], message: `Give ${camel} or ${snake}, not both` });
       }
     })
-    .transform(({ start_date, end_date, ...b }) => ({
+    .transform(({ start_date, end_date, location: where, ...b }) => ({
       ...b,
+      ...(where !== undefined ? { location: typeof where === 'string' ? { text: where } : where } : {}),
       ...(start_date !== undefined ? { startAt: start_date } : {}),
       ...(end_date !== undefined ? { endAt: end_date } : {}),
     }));
@@ -161,7 +166,7 @@ export function operationsRoutes(
     '/operations',
     {
       config: { auth: 'operations:create' },
-      schema: { tags, summary: 'Create an operation', body: withDates(z.strictObject(operationFields)), response: { 201: operationSchema, ...errorResponses } },
+      schema: { tags, summary: 'Create an operation', body: asOperationInput(z.strictObject(operationFields)), response: { 201: operationSchema, ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await ops.create(actorOf(req), req.body)),
   );
@@ -210,7 +215,7 @@ export function operationsRoutes(
         tags,
         summary: 'Edit an operation or move its status (illegal moves answer 409 with the allowed ones)',
         params: idParams,
-        body: withDates(
+        body: asOperationInput(
           z
             .strictObject({ ...operationFields, name: operationFields.name.optional(), status: z.enum(OPERATION_STATUSES).optional() })
             .refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
