@@ -87,6 +87,63 @@ describe('operations', () => {
     expect((await t.inject({ method: 'DELETE', url: `/api/operations/${op.id}/tasks/${task.id}`, headers: bearer(t.adminToken) })).statusCode).toBe(204);
   });
 
+  it('an assignee without operations:update may change only the status and checklist of their task', async () => {
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    const other = await createUser(t, { roles: ['viewer'] });
+    const op = await createOp();
+    const url = (id: string) => `/api/operations/${op.id}/tasks/${id}`;
+    const task = (await post(`/api/operations/${op.id}/tasks`, { title: 'Inspect pump', assigneeId: viewer.id, checklist: [{ text: 'gauge', done: false }] })).json();
+    for (const body of [
+      { title: 'Renamed by the assignee' },
+      { dueAt: '2030-01-01T00:00:00Z' },
+      { assigneeId: other.id },
+      { assigneeId: null },
+      { position: 9 },
+      { status: 'done', title: 'Sneaked in with a status change' },
+    ]) {
+      expectProblem(await patch(url(task.id), body, viewer.token), 403, 'forbidden');
+    }
+    const unchanged = (await get(`/api/operations/${op.id}/tasks`)).json().data[0];
+    expect(unchanged).toMatchObject({ title: 'Inspect pump', dueAt: null, assigneeId: viewer.id, position: 0, status: 'todo' });
+    // What an assignee may do: move the status and tick the checklist.
+    expect((await patch(url(task.id), { status: 'in_progress' }, viewer.token)).json().status).toBe('in_progress');
+    const ticked = await patch(url(task.id), { checklist: [{ text: 'gauge', done: true }], status: 'done' }, viewer.token);
+    expect(ticked.statusCode, ticked.body).toBe(200);
+    expect(ticked.json()).toMatchObject({ status: 'done', checklist: [{ text: 'gauge', done: true }], title: 'Inspect pump' });
+    // A viewer who is not the assignee may do neither.
+    expectProblem(await patch(url(task.id), { status: 'todo' }, other.token), 403);
+    // Someone with operations:update still edits everything.
+    expect((await patch(url(task.id), { title: 'Renamed', assigneeId: other.id }, t.adminToken)).json()).toMatchObject({ title: 'Renamed', assigneeId: other.id });
+  });
+
+  it('accepts the design documents’ create shape: a string location and start_date / end_date', async () => {
+    const res = await post('/api/operations', {
+      name: 'Seed contract',
+      description: 'From the design documents',
+      location: 'Rotterdam harbour',
+      start_date: '2026-03-01T08:00:00Z',
+      end_date: '2026-03-02T17:00:00+01:00',
+    });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toMatchObject({
+      name: 'Seed contract',
+      description: 'From the design documents',
+      location: { text: 'Rotterdam harbour', lat: null, lng: null },
+      startAt: '2026-03-01T08:00:00.000Z',
+      endAt: '2026-03-02T16:00:00.000Z',
+    });
+    expect((await get(`/api/operations/${res.json().id}`)).json().location.text).toBe('Rotterdam harbour');
+    // The object form and startAt/endAt still work, and the two spellings are checked alike.
+    expect((await post('/api/operations', { name: 'x', location: { text: 'Delft' }, startAt: '2026-03-01T08:00:00Z' })).statusCode).toBe(201);
+    expectProblem(await post('/api/operations', { name: 'x', start_date: '2026-02-01T00:00:00Z', end_date: '2026-01-01T00:00:00Z' }), 400, 'invalid_dates');
+    expectProblem(await post('/api/operations', { name: 'x', start_date: 'yesterday' }), 400, 'validation_failed');
+    expectProblem(await post('/api/operations', { name: 'x', location: 'x'.repeat(301) }), 400, 'validation_failed');
+    expectProblem(await post('/api/operations', { name: 'x', startAt: '2026-03-01T08:00:00Z', start_date: '2026-03-01T09:00:00Z' }), 400, 'validation_failed');
+    // The same spellings edit an operation.
+    const edited = await patch(`/api/operations/${res.json().id}`, { location: 'Schiedam', end_date: '2026-03-03T00:00:00Z' });
+    expect(edited.json()).toMatchObject({ location: { text: 'Schiedam', lat: null, lng: null }, endAt: '2026-03-03T00:00:00.000Z' });
+  });
+
   it('refuses to double-book a resource, also under concurrent requests', async () => {
     const truck = (await post('/api/resources', { name: 'Truck 7', kind: 'vehicle' })).json();
     const a = await createOp();

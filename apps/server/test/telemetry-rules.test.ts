@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestWriter, Overloaded } from '../src/modules/telemetry/ingest/writer.ts';
 import { applyRetention, ensurePartitions } from '../src/modules/telemetry/retention.ts';
-import { bearer, createTestApp, type TestApp } from './helpers.ts';
+import { bearer, createOrg, createTestApp, expectProblem, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 let opId: string;
@@ -71,6 +71,36 @@ describe('alert rules', () => {
     // The detector state was persisted with the series.
     const [row] = ((await t.database.db.execute(sql`select anomaly_state is not null as ok from telemetry_series where metric = 'vibration'`)) as unknown as { rows: { ok: boolean }[] }).rows;
     expect(row?.ok).toBe(true);
+  });
+});
+
+describe('alert rule references', () => {
+  it('refuse another org’s device and operation ids, and ids that exist nowhere, on create and edit', async () => {
+    const other = await createOrg(t);
+    const asOther = (method: 'POST' | 'PATCH', url: string, payload: unknown) => t.inject({ method, url, headers: bearer(other.token), payload: payload as object });
+    const theirDevice = (await t.inject({ method: 'POST', url: '/api/devices', headers: bearer(t.adminToken), payload: { name: 'Not yours', operationId: opId } })).json().id as string;
+    const ghost = crypto.randomUUID();
+    const base = { name: 'stolen', metric: 'temp_c', kind: 'threshold', direction: 'above', threshold: 1 };
+    const own = await asOther('POST', '/api/alert-rules', base);
+    expect(own.statusCode, own.body).toBe(201);
+    for (const [field, id, code] of [
+      ['deviceId', theirDevice, 'unknown_device'],
+      ['deviceId', ghost, 'unknown_device'],
+      ['operationId', opId, 'unknown_operation'],
+      ['operationId', ghost, 'unknown_operation'],
+    ] as const) {
+      const created = expectProblem(await asOther('POST', '/api/alert-rules', { ...base, [field]: id }), 400, code) as unknown as { errors: unknown[] };
+      expect(created.errors).toEqual([{ path: field, message: expect.any(String) }]);
+      expectProblem(await asOther('PATCH', `/api/alert-rules/${own.json().id}`, { [field]: id }), 400, code);
+    }
+    // Nothing was stored: org B has only its own unscoped rule, unchanged.
+    const rules = (await t.inject({ method: 'GET', url: '/api/alert-rules', headers: bearer(other.token) })).json().data;
+    expect(rules).toEqual([own.json()]);
+    // The owner of the ids may use them, so the refusals above are about the org.
+    const mine = await t.inject({ method: 'POST', url: '/api/alert-rules', headers: bearer(t.adminToken), payload: { ...base, name: 'scoped', deviceId: theirDevice, operationId: opId } });
+    expect(mine.statusCode, mine.body).toBe(201);
+    const edit = await t.inject({ method: 'PATCH', url: `/api/alert-rules/${mine.json().id}`, headers: bearer(t.adminToken), payload: { deviceId: null, operationId: opId } });
+    expect(edit.json()).toMatchObject({ deviceId: null, operationId: opId });
   });
 });
 

@@ -48,6 +48,44 @@ describe('ingestion', () => {
     expect(single.statusCode).toBe(201);
   });
 
+  it('the single-point form answers 201 with the stored point, and 404 for an operation or device that is not the org’s', async () => {
+    const one = (payload: unknown, headers: Record<string, string> = bearer(t.adminToken), query = '') =>
+      t.inject({ method: 'POST', url: `/api/telemetry${query}`, headers, payload: payload as object });
+    const at = new Date(Date.now() - 5_000).toISOString();
+    const res = await one({ operationId: opId, metricName: 'seed_flow', value: 12.5, timestamp: at });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json()).toEqual({ seriesId: expect.any(Number), operationId: opId, deviceId: null, metricName: 'seed_flow', value: 12.5, unit: null, timestamp: at });
+    const latest = (await t.inject({ method: 'GET', url: `/api/telemetry/latest?operationId=${opId}&metric=seed_flow`, headers: bearer(t.adminToken) })).json().data;
+    expect(latest).toEqual([expect.objectContaining({ id: res.json().seriesId, lastValue: 12.5, lastTs: at })]);
+    // Without a timestamp the point is stamped on arrival; a device key speaks for its device (and its operation).
+    const stamped = (await one({ metricName: 'seed_temp', value: 3, unit: '°C' }, { 'x-device-key': device.key })).json();
+    expect(stamped).toMatchObject({ deviceId: device.id, operationId: opId, metricName: 'seed_temp', value: 3, unit: '°C' });
+    expect(Math.abs(Date.parse(stamped.timestamp) - Date.now())).toBeLessThan(60_000);
+
+    // An operation that exists nowhere, or in another org, is not found, alike; so is such a device.
+    const other = await createOrg(t);
+    const ghost = crypto.randomUUID();
+    const strip = (b: Record<string, unknown>) => ({ ...b, requestId: undefined });
+    const nowhere = expectProblem(await one({ operationId: ghost, metricName: 'seed_flow', value: 1 }, bearer(other.token)), 404, 'not_found');
+    const theirs = expectProblem(await one({ operationId: opId, metricName: 'seed_flow', value: 1 }, bearer(other.token)), 404, 'not_found');
+    expect(strip(theirs)).toEqual(strip(nowhere));
+    expectProblem(await one({ operationId: opId, metricName: 'seed_flow', value: 1 }, bearer(other.token), '?partial=true'), 404, 'not_found');
+    expectProblem(await one({ deviceId: device.id, metricName: 'seed_flow', value: 1 }, bearer(other.token)), 404, 'not_found');
+    expectProblem(await one({ metricName: 'seed_flow', value: 1 }, bearer(other.token), `?operationId=${opId}`), 404, 'not_found');
+    expect((await t.inject({ method: 'GET', url: '/api/telemetry/latest', headers: bearer(other.token) })).json().data).toEqual([]);
+    // Other faults stay 400, as in a batch.
+    expectProblem(await one({ operationId: opId, metricName: '9bad', value: 1 }), 400, 'invalid_points');
+
+    // The batch forms answer as before, on both URLs.
+    const batch = { accepted: 1, rejected: [] };
+    expect((await one([{ operationId: opId, metricName: 'seed_flow', value: 2 }])).json()).toEqual(batch);
+    expect((await one({ points: [{ operationId: opId, metricName: 'seed_flow', value: 2 }] })).json()).toEqual(batch);
+    expect((await one({ ts: Date.now(), values: { seed_flow: 2 } }, bearer(t.adminToken), `?operationId=${opId}`)).json()).toEqual(batch);
+    expect((await ingest({ operationId: opId, metricName: 'seed_flow', value: 2 })).json()).toEqual(batch);
+    expectProblem(await ingest({ operationId: ghost, metricName: 'seed_flow', value: 2 }), 400, 'invalid_points');
+    expectProblem(await one([{ operationId: ghost, metricName: 'seed_flow', value: 2 }]), 400, 'invalid_points');
+  });
+
   it('reports bad points by index and stores nothing; ?partial=true keeps the valid ones', async () => {
     const bad = [
       { operationId: opId, metricName: 'ok_metric', value: 1 },

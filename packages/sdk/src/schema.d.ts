@@ -5041,13 +5041,18 @@ export interface paths {
                         /** @enum {string} */
                         priority?: "low" | "medium" | "high" | "critical";
                         type?: string | null;
-                        location?: {
+                        /** @description An object {text, lat, lng}, or a string (the text) */
+                        location?: string | {
                             text?: string | null;
                             lat?: number | null;
                             lng?: number | null;
                         };
                         startAt?: string | null;
                         endAt?: string | null;
+                        /** @description The same as startAt (the design documents spell it so) */
+                        start_date?: string | null;
+                        /** @description The same as endAt (the design documents spell it so) */
+                        end_date?: string | null;
                         ownerId?: string | null;
                         assignees?: string[];
                         tags?: string[];
@@ -5509,13 +5514,18 @@ export interface paths {
                         /** @enum {string} */
                         priority?: "low" | "medium" | "high" | "critical";
                         type?: string | null;
-                        location?: {
+                        /** @description An object {text, lat, lng}, or a string (the text) */
+                        location?: string | {
                             text?: string | null;
                             lat?: number | null;
                             lng?: number | null;
                         };
                         startAt?: string | null;
                         endAt?: string | null;
+                        /** @description The same as startAt (the design documents spell it so) */
+                        start_date?: string | null;
+                        /** @description The same as endAt (the design documents spell it so) */
+                        end_date?: string | null;
                         ownerId?: string | null;
                         assignees?: string[];
                         tags?: string[];
@@ -7084,7 +7094,10 @@ export interface paths {
             };
         };
         put?: never;
-        /** Send one point (user token, API key or X-Device-Key) */
+        /**
+         * Send one point (user token, API key or X-Device-Key); an operation or device the org does not have answers 404
+         * @description One point `{operationId|deviceId, metricName, value, unit?, timestamp?}` answers 201 with the point as stored. Any other body (an array, `{points: [...]}`, the ThingsBoard shapes) is a batch and answers as POST /telemetry/batch does.
+         */
         post: {
             parameters: {
                 query?: {
@@ -7109,6 +7122,14 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
+                            seriesId: number;
+                            operationId: string | null;
+                            deviceId: string | null;
+                            metricName: string;
+                            value: number;
+                            unit: string | null;
+                            timestamp: string;
+                        } | {
                             accepted: number;
                             rejected: {
                                 index: number;

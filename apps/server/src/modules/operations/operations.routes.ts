@@ -26,24 +26,51 @@ const operationSchema = z.object({
   updatedAt: z.string(),
 });
 
-const location = z.strictObject({
-  text: z.string().trim().max(300).nullable().optional(),
-  lat: z.number().min(-90).max(90).nullable().optional(),
-  lng: z.number().min(-180).max(180).nullable().optional(),
-});
+const locationText = z.string().trim().max(300);
+// The design documents send the location as a plain string: it is the object's text (see asOperationInput).
+const location = z.union([
+  locationText,
+  z.strictObject({
+    text: locationText.nullable().optional(),
+    lat: z.number().min(-90).max(90).nullable().optional(),
+    lng: z.number().min(-180).max(180).nullable().optional(),
+  }),
+]);
 const tags = z.array(z.string().trim().min(1).max(50)).max(30);
 const operationFields = {
   name: z.string().trim().min(1).max(200),
   description: z.string().max(10_000).optional(),
   priority: z.enum(PRIORITIES).optional(),
   type: z.string().trim().max(100).nullable().optional(),
-  location: location.optional(),
+  location: location.optional().describe('An object {text, lat, lng}, or a string (the text)'),
   startAt: isoDate.nullable().optional(),
   endAt: isoDate.nullable().optional(),
+  start_date: isoDate.nullable().optional().describe('The same as startAt (the design documents spell it so)'),
+  end_date: isoDate.nullable().optional().describe('The same as endAt (the design documents spell it so)'),
   ownerId: z.uuid().nullable().optional(),
   assignees: z.array(z.uuid()).max(100).optional(),
   tags: tags.optional(),
 };
+
+type Located = { location?: z.infer<typeof location> | undefined };
+type Dated = { startAt?: string | null | undefined; endAt?: string | null | undefined; start_date?: string | null | undefined; end_date?: string | null | undefined };
+/**
+ * The design documents' spellings become the service's: a string location is `{ text }`, and
+ * start_date/end_date are startAt/endAt (a pair given both ways is refused).
+ */
+const asOperationInput = <T extends z.ZodType<Dated & Located>>(body: T) =>
+  body
+    .superRefine((b, ctx) => {
+      for (const [camel, snake] of [['startAt', 'start_date'], ['endAt', 'end_date']] as const) {
+        if (b[camel] !== undefined && b[snake] !== undefined) ctx.addIssue({ code: 'custom', path: [snake], message: `Give ${camel} or ${snake}, not both` });
+      }
+    })
+    .transform(({ start_date, end_date, location: where, ...b }) => ({
+      ...b,
+      ...(where !== undefined ? { location: typeof where === 'string' ? { text: where } : where } : {}),
+      ...(start_date !== undefined ? { startAt: start_date } : {}),
+      ...(end_date !== undefined ? { endAt: end_date } : {}),
+    }));
 
 const taskSchema = z.object({
   id: z.uuid(),
@@ -139,7 +166,7 @@ export function operationsRoutes(
     '/operations',
     {
       config: { auth: 'operations:create' },
-      schema: { tags, summary: 'Create an operation', body: z.strictObject(operationFields), response: { 201: operationSchema, ...errorResponses } },
+      schema: { tags, summary: 'Create an operation', body: asOperationInput(z.strictObject(operationFields)), response: { 201: operationSchema, ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await ops.create(actorOf(req), req.body)),
   );
@@ -188,9 +215,11 @@ export function operationsRoutes(
         tags,
         summary: 'Edit an operation or move its status (illegal moves answer 409 with the allowed ones)',
         params: idParams,
-        body: z
-          .strictObject({ ...operationFields, name: operationFields.name.optional(), status: z.enum(OPERATION_STATUSES).optional() })
-          .refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
+        body: asOperationInput(
+          z
+            .strictObject({ ...operationFields, name: operationFields.name.optional(), status: z.enum(OPERATION_STATUSES).optional() })
+            .refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
+        ),
         response: { 200: operationSchema, ...errorResponses },
       },
     },

@@ -18,6 +18,9 @@ export interface TaskInput {
   position?: number | undefined;
 }
 
+/** What a task's assignee may change without operations:update on the operation. */
+const ASSIGNEE_FIELDS: ReadonlySet<string> = new Set(['status', 'checklist'] satisfies (keyof TaskInput)[]);
+
 export const toTaskView = (t: TaskRow) => ({
   id: t.id,
   operationId: t.operationId,
@@ -100,8 +103,17 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
           .from(operationTasks)
           .where(and(eq(operationTasks.operationId, operationId), eq(operationTasks.id, taskId)));
         if (!before) throw notFound('Task');
-        // The task's own assignee may tick it off even without rights on the whole operation.
-        if (!editable(actor, o, assignees) && !(actor.userId && before.assigneeId === actor.userId)) throw forbidden();
+        if (!editable(actor, o, assignees)) {
+          // The task's own assignee may work it (status, checklist) without rights on the whole
+          // operation, but not rename, reschedule, reorder or hand it on.
+          if (!(actor.userId && before.assigneeId === actor.userId)) throw forbidden();
+          const others = Object.entries(patch)
+            .filter(([k, v]) => v !== undefined && !ASSIGNEE_FIELDS.has(k))
+            .map(([k]) => k);
+          if (others.length) {
+            throw forbidden(`As the task's assignee you may change only its status and checklist, not ${others.join(', ')}.`);
+          }
+        }
         const set: Partial<typeof operationTasks.$inferInsert> = {};
         if (patch.title !== undefined) set.title = patch.title;
         if (patch.assigneeId !== undefined) set.assigneeId = patch.assigneeId;

@@ -8,7 +8,8 @@ import type { Dispatcher } from '../../platform/events/dispatcher.ts';
 import { publishEvents, type NewEvent } from '../../platform/events/outbox.ts';
 import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
 import type { SeriesPoint } from './ingest/writer.ts';
-import { alarms, alertRules, telemetrySeries, type ALARM_SEVERITIES, type RULE_KINDS } from './telemetry.schema.ts';
+import type { OperationExists } from './devices.service.ts';
+import { alarms, alertRules, devices, telemetrySeries, type ALARM_SEVERITIES, type RULE_KINDS } from './telemetry.schema.ts';
 
 type RuleRow = typeof alertRules.$inferSelect;
 type AlarmRow = typeof alarms.$inferSelect;
@@ -90,8 +91,26 @@ export interface PointSignal extends SeriesPoint {
  * points that raised it commit together; the partial unique index keeps one active alarm per rule
  * and source even when several batches race.
  */
-export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher }) {
+export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher; operationExists: OperationExists }) {
   const { db, dispatcher } = deps;
+
+  const unknown = (code: string, path: string, what: string) =>
+    badRequest(code, `No such ${what} in this organization.`, { errors: [{ path, message: `Unknown ${what}` }] });
+  type References = { deviceId?: string | null | undefined; operationId?: string | null | undefined };
+
+  /**
+   * A rule may name only a device and an operation of the actor's own org; another org's ids are
+   * unknown, exactly as ids that exist nowhere. The operation is asked of its module before the
+   * rule's transaction, the device (this module's) inside it.
+   */
+  async function checkOperation(actor: Actor, r: References) {
+    if (r.operationId && !(await deps.operationExists(actor.orgId, r.operationId))) throw unknown('unknown_operation', 'operationId', 'operation');
+  }
+  async function checkDevice(tx: Tx, actor: Actor, r: References) {
+    if (!r.deviceId) return;
+    const [d] = await tx.select({ id: devices.id }).from(devices).where(and(eq(devices.orgId, actor.orgId), eq(devices.id, r.deviceId)));
+    if (!d) throw unknown('unknown_device', 'deviceId', 'device');
+  }
   const rulesCache = new Map<string, RuleRow[]>();
   /** When each (rule, series) condition started holding, for duration rules. */
   const since = new Map<string, number>();
@@ -233,7 +252,9 @@ export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher })
     async createRule(actor: Actor, input: RuleInput) {
       if (!can(actor, 'alarms:manage')) throw forbidden();
       checkRule(input);
+      await checkOperation(actor, input);
       const out = await inOrg(db, actor.orgId, async (tx) => {
+        await checkDevice(tx, actor, input);
         const [r] = await tx
           .insert(alertRules)
           .values({ ...input, orgId: actor.orgId, createdBy: actor.userId, durationSeconds: input.durationSeconds ?? 0 })
@@ -247,10 +268,12 @@ export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher })
 
     async updateRule(actor: Actor, id: string, patch: Partial<RuleInput>) {
       if (!can(actor, 'alarms:manage')) throw forbidden();
+      await checkOperation(actor, patch);
       const out = await inOrg(db, actor.orgId, async (tx) => {
         const [before] = await tx.select().from(alertRules).where(and(eq(alertRules.orgId, actor.orgId), eq(alertRules.id, id)));
         if (!before) throw notFound('Alert rule');
         checkRule({ ...toRuleView(before), ...patch } as RuleInput);
+        await checkDevice(tx, actor, patch);
         const [after] = await tx.update(alertRules).set(patch).where(eq(alertRules.id, id)).returning();
         await recordAudit(tx, auditContextOf(actor), { action: 'alert_rule.update', entityType: 'alert_rule', entityId: id, before: toRuleView(before), after: toRuleView(after!) });
         return toRuleView(after!);

@@ -25,7 +25,7 @@ export interface TelemetryDeps {
 
 /** Devices, telemetry ingestion and queries, alert rules and alarms. */
 export function createTelemetryModule(deps: TelemetryDeps) {
-  const alarms = createAlarmsService({ db: deps.db, dispatcher: deps.dispatcher });
+  const alarms = createAlarmsService({ db: deps.db, dispatcher: deps.dispatcher, operationExists: deps.operationExists });
   const devices = createDevicesService(deps.db, deps.operationExists);
   const writer = createIngestWriter(deps.db, {
     ...(deps.maxPendingPoints ? { maxPending: deps.maxPendingPoints } : {}),

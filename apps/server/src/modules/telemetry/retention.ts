@@ -29,20 +29,27 @@ const monthStart = (d: Date, add = 0) => new Date(Date.UTC(d.getUTCFullYear(), d
 /**
  * Creates monthly partitions of telemetry_points for this month and the next two. A month whose
  * rows already sit in the default partition is left there (creating it would fail); nothing is lost.
+ *
+ * Row-level security is not inherited by partitions, and the app role may read them directly, so
+ * each partition gets RLS and the parent's org policy in the transaction that creates it
+ * (`imsop_secure_partitions()`, see the migration): no partition is ever visible without them. A
+ * last pass secures any partition made some other way (by hand, by an older instance).
  */
 export async function ensurePartitions(db: AppDb, now = new Date()) {
   for (let i = 0; i < 3; i++) {
     const from = monthStart(now, i);
     const to = monthStart(now, i + 1);
     const name = `telemetry_points_${from.getUTCFullYear()}${String(from.getUTCMonth() + 1).padStart(2, '0')}`;
-    await inSystem(db, (tx) =>
-      tx.execute(
+    await inSystem(db, async (tx) => {
+      await tx.execute(
         sql.raw(
           `create table if not exists ${name} partition of telemetry_points for values from ('${from.toISOString()}') to ('${to.toISOString()}')`,
         ),
-      ),
-    ).catch(() => undefined);
+      );
+      await tx.execute(sql`select imsop_secure_partitions()`);
+    }).catch(() => undefined);
   }
+  await inSystem(db, (tx) => tx.execute(sql`select imsop_secure_partitions()`));
 }
 
 /** Per-org retention from `organizations.settings.telemetry` ({rawDays, minuteDays, hourDays}). */

@@ -6,6 +6,7 @@ import { booleanQuery, errorResponses, idParams, isoDate, jsonObject } from '../
 import type { AlarmsService } from './alarms.service.ts';
 import type { DevicesService } from './devices.service.ts';
 import { ALARM_SEVERITIES, RULE_KINDS } from './telemetry.schema.ts';
+import { isSinglePoint } from './ingest/shapes.ts';
 import type { IngestSource, TelemetryService } from './telemetry.service.ts';
 
 const deviceSchema = z.object({
@@ -54,6 +55,15 @@ const alarmSchema = z.object({
   acknowledgedBy: z.uuid().nullable(),
 });
 const ingestResult = z.object({ accepted: z.number(), rejected: z.array(z.object({ index: z.number(), reason: z.string() })) });
+const storedPoint = z.object({
+  seriesId: z.number(),
+  operationId: z.uuid().nullable(),
+  deviceId: z.uuid().nullable(),
+  metricName: z.string(),
+  value: z.number(),
+  unit: z.string().nullable(),
+  timestamp: z.string(),
+});
 const metricName = z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/-]{0,127}$/, 'Letters, digits and _ . : / -, starting with a letter');
 const ruleFields = {
   name: z.string().trim().min(1).max(200),
@@ -87,36 +97,55 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
     operationId: z.uuid().optional(),
   });
 
-  const ingestRoutes = [
-    { url: '/telemetry', bodyLimit: 1024 * 1024, summary: 'Send one point (user token, API key or X-Device-Key)' },
+  const security: Record<string, string[]>[] = [{ bearer: [] }, { apiKey: [] }, { deviceKey: [] }];
+  const pointExample = { operationId: '0195f3a0-0000-7000-8000-000000000001', metricName: 'temperature', value: 21.5, timestamp: '2026-01-01T12:00:00Z' };
+  const thingsBoardExample = { ts: 1767225600000, values: { temperature: 21.5, humidity: 40 } };
+
+  // Public at the edge, but every request must carry one of these credentials (see ingestSource).
+  api.post(
+    '/telemetry',
     {
-      url: '/telemetry/batch',
-      bodyLimit: 16 * 1024 * 1024,
-      summary: 'Send up to 10,000 points: IMSOP shape, ThingsBoard {ts, values} shape, or arrays of them; ?partial=true keeps the valid ones',
+      config: { auth: 'public' },
+      bodyLimit: 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Send one point (user token, API key or X-Device-Key); an operation or device the org does not have answers 404',
+        description:
+          'One point `{operationId|deviceId, metricName, value, unit?, timestamp?}` answers 201 with the point as stored. ' +
+          'Any other body (an array, `{points: [...]}`, the ThingsBoard shapes) is a batch and answers as POST /telemetry/batch does.',
+        security,
+        querystring: ingestQuery,
+        body: z.unknown().meta({ examples: [pointExample, thingsBoardExample] }),
+        response: { 201: z.union([storedPoint, ingestResult]), ...errorResponses },
+      },
     },
-  ];
-  for (const r of ingestRoutes) {
-    api.post(
-      r.url,
-      {
-        config: { auth: 'public' },
-        bodyLimit: r.bodyLimit,
-        // Public at the edge, but every request must carry one of these credentials (see ingestSource).
-        schema: {
-          tags,
-          summary: r.summary,
-          security: [{ bearer: [] }, { apiKey: [] }, { deviceKey: [] }],
-          querystring: ingestQuery,
-          body: z.unknown().meta({ examples: [{ metricName: 'temperature', value: 21.5 }, { ts: 1767225600000, values: { temperature: 21.5, humidity: 40 } }] }),
-          response: { 201: ingestResult, ...errorResponses },
-        },
+    async (req, reply) => {
+      const { partial, ...ids } = req.query;
+      const source = await ingestSource(req);
+      const body: unknown = req.body;
+      const out = isSinglePoint(body) ? await telemetry.ingestPoint(source, body, ids) : await telemetry.ingest(source, body, { partial: partial ?? false, ...ids });
+      return reply.code(201).send(out);
+    },
+  );
+  api.post(
+    '/telemetry/batch',
+    {
+      config: { auth: 'public' },
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: 'Send up to 10,000 points: IMSOP shape, ThingsBoard {ts, values} shape, or arrays of them; ?partial=true keeps the valid ones',
+        security,
+        querystring: ingestQuery,
+        body: z.unknown().meta({ examples: [[pointExample], thingsBoardExample] }),
+        response: { 201: ingestResult, ...errorResponses },
       },
-      async (req, reply) => {
-        const { partial, ...ids } = req.query;
-        return reply.code(201).send(await telemetry.ingest(await ingestSource(req), req.body, { partial: partial ?? false, ...ids }));
-      },
-    );
-  }
+    },
+    async (req, reply) => {
+      const { partial, ...ids } = req.query;
+      return reply.code(201).send(await telemetry.ingest(await ingestSource(req), req.body, { partial: partial ?? false, ...ids }));
+    },
+  );
 
   api.get(
     '/telemetry',

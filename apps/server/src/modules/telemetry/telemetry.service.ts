@@ -4,7 +4,7 @@ import { can } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import type { AppDb, Executor } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { AppError, badRequest, forbidden } from '../../platform/http/errors.ts';
+import { AppError, badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
 import { validTimeZone } from '../../platform/http/schemas.ts';
 import type { DeviceIdentity, DevicesService, OperationExists } from './devices.service.ts';
 import { itemsOf, MAX_POINTS_PER_REQUEST, normalise, type PointError, type RawPoint } from './ingest/shapes.ts';
@@ -24,6 +24,32 @@ export interface IngestResult {
   accepted: number;
   rejected: PointError[];
 }
+
+/** A point as stored, the answer to the single-point form. */
+export interface StoredPoint {
+  seriesId: number;
+  operationId: string | null;
+  deviceId: string | null;
+  metricName: string;
+  value: number;
+  unit: string | null;
+  timestamp: string;
+}
+
+export interface IngestOptions {
+  partial: boolean;
+  deviceId?: string | undefined;
+  operationId?: string | undefined;
+}
+
+const UNKNOWN_DEVICE = 'unknown deviceId';
+const UNKNOWN_OPERATION = 'unknown operationId';
+
+const invalidPoints = (errors: PointError[]) =>
+  new AppError(400, 'invalid_points', `${errors.length} point(s) are invalid; nothing was stored. Fix them or send ?partial=true.`, {
+    errors: errors.slice(0, 100).map((e) => ({ path: `points.${e.index}`, message: e.reason })),
+    rejected: errors.slice(0, 1000),
+  });
 
 const NIL = '00000000-0000-0000-0000-000000000000';
 
@@ -81,64 +107,98 @@ export function createTelemetryService(deps: {
     return points.map((p) => seriesCache.get(keyOf(p))!);
   }
 
+  /** The org a source speaks for, if it may send at all. */
+  function orgOf(source: IngestSource): string {
+    const orgId = source.device?.orgId ?? source.actor?.orgId;
+    if (!orgId) throw forbidden();
+    if (source.actor && !can(source.actor, 'telemetry:ingest')) throw forbidden();
+    return orgId;
+  }
+
+  /** Validates a request's items: every id must belong to the org, and a device key speaks only for its own device. */
+  async function prepare(orgId: string, source: IngestSource, items: unknown[], opts: Omit<IngestOptions, 'partial'>) {
+    const defaults = {
+      deviceId: source.device?.id ?? opts.deviceId ?? null,
+      operationId: opts.operationId ?? source.device?.operationId ?? null,
+      now: Date.now(),
+    };
+    const { points, errors, pointIndex } = normalise(items, defaults);
+    const badIdx = new Set(errors.map((e) => e.index));
+    const checks = new Map<string, Promise<boolean>>();
+    const check = (kind: 'device' | 'operation', id: string) => {
+      const k = `${kind}:${id}`;
+      if (!checks.has(k)) checks.set(k, exists(kind, orgId, id));
+      return checks.get(k)!;
+    };
+    for (let i = 0; i < points.length; i++) {
+      const p = points[i]!;
+      const idx = pointIndex[i]!;
+      if (badIdx.has(idx)) continue;
+      let reason: string | null = null;
+      if (source.device && p.deviceId !== source.device.id) reason = 'a device key may only send for its own device';
+      else if (p.deviceId && !(await check('device', p.deviceId))) reason = UNKNOWN_DEVICE;
+      else if (p.operationId && !(await check('operation', p.operationId))) reason = UNKNOWN_OPERATION;
+      if (reason) {
+        errors.push({ index: idx, reason });
+        badIdx.add(idx);
+      }
+    }
+    errors.sort((a, b) => a.index - b.index);
+    return { good: points.filter((_, i) => !badIdx.has(pointIndex[i]!)), errors };
+  }
+
+  /** Writes valid points; resolves once they are committed. Returns each point's series id. */
+  async function store(orgId: string, good: RawPoint[]): Promise<number[]> {
+    const ids = await resolveSeries(orgId, good);
+    const rows: SeriesPoint[] = good.map((p, i) => ({ seriesId: ids[i]!, orgId, tsMs: p.tsMs, value: p.value, keyed: p.timestamped }));
+    await deps.writer.write(rows);
+    const deviceIds = good.map((p) => p.deviceId).filter((x): x is string => !!x);
+    if (deviceIds.length) void deps.devices.touch(orgId, deviceIds).catch(() => undefined);
+    return ids;
+  }
+
   return {
     /**
      * Validates, attributes and writes a request's points. All-or-nothing unless `partial`, in
      * which case the valid points are kept and the rest reported by index.
      */
-    async ingest(source: IngestSource, body: unknown, opts: { partial: boolean; deviceId?: string | undefined; operationId?: string | undefined }): Promise<IngestResult> {
-      const orgId = source.device?.orgId ?? source.actor?.orgId;
-      if (!orgId) throw forbidden();
-      if (source.actor && !can(source.actor, 'telemetry:ingest')) throw forbidden();
+    async ingest(source: IngestSource, body: unknown, opts: IngestOptions): Promise<IngestResult> {
+      const orgId = orgOf(source);
       const items = itemsOf(body);
       if (!items) throw badRequest('invalid_body', 'Send a point, an array of points, or { points: [...] }.');
       if (items.length === 0) throw badRequest('empty_batch', 'The batch holds no points.');
       if (items.length > MAX_POINTS_PER_REQUEST) {
         throw new AppError(413, 'batch_too_large', `At most ${MAX_POINTS_PER_REQUEST} points per request; split the batch.`);
       }
-      const defaults = {
-        deviceId: source.device?.id ?? opts.deviceId ?? null,
-        operationId: opts.operationId ?? source.device?.operationId ?? null,
-        now: Date.now(),
-      };
-      const { points, errors, pointIndex } = normalise(items, defaults);
-      // Every id must belong to the org, and a device key speaks only for its own device.
-      const badIdx = new Set(errors.map((e) => e.index));
-      const checks = new Map<string, Promise<boolean>>();
-      const check = (kind: 'device' | 'operation', id: string) => {
-        const k = `${kind}:${id}`;
-        if (!checks.has(k)) checks.set(k, exists(kind, orgId, id));
-        return checks.get(k)!;
-      };
-      for (let i = 0; i < points.length; i++) {
-        const p = points[i]!;
-        const idx = pointIndex[i]!;
-        if (badIdx.has(idx)) continue;
-        let reason: string | null = null;
-        if (source.device && p.deviceId !== source.device.id) reason = 'a device key may only send for its own device';
-        else if (p.deviceId && !(await check('device', p.deviceId))) reason = 'unknown deviceId';
-        else if (p.operationId && !(await check('operation', p.operationId))) reason = 'unknown operationId';
-        if (reason) {
-          errors.push({ index: idx, reason });
-          badIdx.add(idx);
-        }
-      }
-      errors.sort((a, b) => a.index - b.index);
-      if (errors.length && !opts.partial) {
-        throw new AppError(400, 'invalid_points', `${errors.length} point(s) are invalid; nothing was stored. Fix them or send ?partial=true.`, {
-          errors: errors.slice(0, 100).map((e) => ({ path: `points.${e.index}`, message: e.reason })),
-          rejected: errors.slice(0, 1000),
-        });
-      }
-      const good = points.filter((_, i) => !badIdx.has(pointIndex[i]!));
-      if (good.length) {
-        const ids = await resolveSeries(orgId, good);
-        const rows: SeriesPoint[] = good.map((p, i) => ({ seriesId: ids[i]!, orgId, tsMs: p.tsMs, value: p.value, keyed: p.timestamped }));
-        await deps.writer.write(rows);
-        const deviceIds = good.map((p) => p.deviceId).filter((x): x is string => !!x);
-        if (deviceIds.length) void deps.devices.touch(orgId, deviceIds).catch(() => undefined);
-      }
+      const { good, errors } = await prepare(orgId, source, items, opts);
+      if (errors.length && !opts.partial) throw invalidPoints(errors);
+      if (good.length) await store(orgId, good);
       return { accepted: good.length, rejected: errors };
+    },
+
+    /**
+     * One point in IMSOP's own shape, answered with the point as stored. An operation or device
+     * the org does not have is not found (404), whether it exists elsewhere or nowhere; any other
+     * fault is a 400 as in a batch. There is nothing partial about one point.
+     */
+    async ingestPoint(source: IngestSource, body: Record<string, unknown>, opts: Omit<IngestOptions, 'partial'>): Promise<StoredPoint> {
+      const orgId = orgOf(source);
+      const { good, errors } = await prepare(orgId, source, [body], opts);
+      const reason = errors[0]?.reason;
+      if (reason === UNKNOWN_OPERATION) throw notFound('Operation');
+      if (reason === UNKNOWN_DEVICE) throw notFound('Device');
+      if (errors.length) throw invalidPoints(errors);
+      const p = good[0]!;
+      const [seriesId] = await store(orgId, [p]);
+      return {
+        seriesId: seriesId!,
+        operationId: p.operationId,
+        deviceId: p.deviceId,
+        metricName: p.metric,
+        value: p.value,
+        unit: p.unit,
+        timestamp: new Date(p.tsMs).toISOString(),
+      };
     },
 
     async series(

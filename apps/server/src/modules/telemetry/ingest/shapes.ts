@@ -122,6 +122,11 @@ function normaliseItem(item: unknown, d: Defaults): RawPoint[] | string {
   return out;
 }
 
+/** Is the body one point in IMSOP's own shape (`{ operationId?, deviceId?, metricName, value, … }`), not a batch? */
+export function isSinglePoint(body: unknown): body is Record<string, unknown> {
+  return isPlainObject(body) && !Array.isArray(body.points) && ('metricName' in body || 'metric' in body);
+}
+
 /** The body as a list of items: an array, `{ points: [...] }`, or one item. */
 export function itemsOf(body: unknown): unknown[] | null {
   if (Array.isArray(body)) return body;
