@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as OTPAuth from 'otpauth';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, bearer, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -274,5 +276,33 @@ describe('API keys', () => {
     const viewer = await createUser(t, { roles: ['viewer'] });
     // A viewer cannot manage keys at all.
     expectProblem(await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(viewer.token), payload: { name: 'x' } }), 403);
+  });
+
+  it('mass assignment on create: orgId (another org’s) and fields the caller may not set are refused with 400; no key lands in either org', async () => {
+    const other = await createOrg(t);
+    const ownOrg = (await me(t.adminToken)).json().org.id as string;
+    const keysNamed = async (name: string) =>
+      ((await t.database.db.execute(sql`select org_id from api_keys where name = ${name}`)) as unknown as { rows: { org_id: string }[] }).rows;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ orgId: other.orgId }, 'orgId'],
+      [{ createdBy: crypto.randomUUID() }, 'createdBy'],
+      [{ id: crypto.randomUUID() }, 'id'],
+      [{ keyHash: 'x'.repeat(64) }, 'keyHash'],
+      [{ revokedAt: null }, 'revokedAt'],
+    ];
+    for (const [extra, field] of cases) {
+      const name = `mass-${field}-${crypto.randomBytes(3).toString('hex')}`;
+      const res = await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(t.adminToken), payload: { name, ...extra } });
+      const p = expectProblem(res, 400, 'validation_failed') as unknown as { errors: { path: string; message: string }[] };
+      expect(JSON.stringify(p.errors), field).toContain(field);
+      expect(await keysNamed(name), field).toEqual([]);
+    }
+    const name = `mass-ok-${crypto.randomBytes(3).toString('hex')}`;
+    const ok = await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(t.adminToken), payload: { name } });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(await keysNamed(name)).toEqual([{ org_id: ownOrg }]);
+    // The key acts in the caller's org only: the other org's users are not visible to it.
+    const key = ok.json().key as string;
+    expectProblem(await t.inject({ method: 'GET', url: `/api/users/${other.adminId}`, headers: { 'x-api-key': key } }), 404);
   });
 });
