@@ -179,6 +179,29 @@ describe('passwords', () => {
     expect(expectProblem(common, 400, 'weak_password').detail).toMatch(/common/);
   });
 
+  it('refuses known breached passwords of 12 characters or more, when creating a user and when changing a password (issue 11)', async () => {
+    for (const password of ['password1234', 'QwertyUIOP123', 'iloveyou1234', 'qwerty123456']) {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: bearer(t.adminToken),
+        payload: { email: `breached-${password.toLowerCase()}@example.test`, name: 'P', password },
+      });
+      const p = expectProblem(res, 400, 'weak_password') as unknown as { detail: string; errors: { path: string }[] };
+      expect(p.detail, password).toMatch(/breach/);
+      expect(p.errors[0]!.path).toBe('password');
+    }
+    const u = await createUser(t);
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/auth/password',
+      headers: bearer(u.token),
+      payload: { currentPassword: GOOD_PASSWORD, newPassword: 'iloveyou1234' },
+    });
+    expect(expectProblem(res, 400, 'weak_password').detail).toMatch(/breach/);
+    expect((await login({ email: u.email, password: GOOD_PASSWORD })).statusCode).toBe(200);
+  });
+
   it('changing the password revokes the other sessions and keeps this one', async () => {
     const u = await createUser(t);
     const other = await t.login(u.email, GOOD_PASSWORD);
