@@ -15,12 +15,15 @@ export async function tokenFor(email: string, password: string): Promise<string>
 
 export const adminToken = () => tokenFor(inject('adminEmail'), inject('adminPassword'));
 
-/** The current TOTP code for an otpauth:// URI or a base32 secret. */
-export function totp(uriOrSecret: string): string {
+/**
+ * The TOTP code for an otpauth:// URI or a base32 secret: the current one, or `stepsAhead` 30-second
+ * steps later (the server accepts each step's code once per user, and one step of drift).
+ */
+export function totp(uriOrSecret: string, stepsAhead = 0): string {
   const t = uriOrSecret.startsWith('otpauth://')
     ? (OTPAuth.URI.parse(uriOrSecret) as OTPAuth.TOTP)
     : new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(uriOrSecret.replace(/\s+/g, '')) });
-  return t.generate();
+  return t.generate({ timestamp: Date.now() + stepsAhead * 30_000 });
 }
 
 let n = 0;

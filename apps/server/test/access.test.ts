@@ -397,11 +397,12 @@ describe('privilege escalation', () => {
     await expectDenied(await call('DELETE', `/api/users/${holder.id}/permissions/users:erase`, delegator.token), n, 'user');
     const direct = (await admin('GET', `/api/users/${holder.id}/permissions`)).json().direct.map((d: { permission: string }) => d.permission);
     expect(direct.sort()).toEqual(['roles:read', 'users:erase']);
-    // One they hold, they may take away.
+    // While the holder holds users:erase they are above the delegator: even a grant the delegator holds stays.
+    await expectDenied(await call('DELETE', `/api/users/${holder.id}/permissions/roles:read`, delegator.token), n + 1, 'user');
+    // Once the holder holds nothing beyond the delegator, one the delegator holds they may take away.
+    expect((await admin('DELETE', `/api/users/${holder.id}/permissions/users:erase`)).statusCode).toBe(204);
     expect((await call('DELETE', `/api/users/${holder.id}/permissions/roles:read`, delegator.token)).statusCode).toBe(204);
-    expect((await admin('GET', `/api/users/${holder.id}/permissions`)).json().direct.map((d: { permission: string }) => d.permission)).toEqual([
-      'users:erase',
-    ]);
+    expect((await admin('GET', `/api/users/${holder.id}/permissions`)).json().direct).toEqual([]);
   });
 
   it('cannot create an API key carrying permissions they lack', async () => {
@@ -452,5 +453,100 @@ describe('API keys of a manager', () => {
     // Demote the manager: the key loses audit:read on the next request.
     expect((await admin('PUT', `/api/users/${m.id}/roles`, { roles: ['viewer'] })).statusCode).toBe(200);
     expectProblem(await useKey('/api/audit-logs'), 403);
+  });
+});
+
+describe('acting above one’s own rank (issue 11)', () => {
+  const refused = async (res: Awaited<ReturnType<typeof call>>) => {
+    const p = expectProblem(res, 403, 'privilege_escalation');
+    expect(p.detail).toMatch(/do not hold/);
+  };
+  const userOf = async (id: string) => (await admin('GET', `/api/users/${id}`)).json() as { email: string; isActive: boolean; deletedAt: string | null; name: string };
+
+  it('a department manager cannot change the email of, or deactivate, an administrator of their department', async () => {
+    const dept = `Rank-${tag()}`;
+    const m = await createUser(t, { roles: ['manager'], department: dept });
+    const boss = await createUser(t, { roles: ['admin'], department: dept });
+    const peer = await createUser(t, { roles: ['viewer'], department: dept });
+    const before = await userOf(boss.id);
+    const n = (await escalations(m.id)).length;
+
+    await refused(await call('PATCH', `/api/users/${boss.id}`, m.token, { email: uniqueEmail('takeover') }));
+    await refused(await call('POST', `/api/users/${boss.id}/deactivate`, m.token));
+    await refused(await call('PATCH', `/api/users/${boss.id}`, m.token, { name: 'Demoted' }));
+    expect(await userOf(boss.id)).toEqual(before);
+    // The administrator's session still works: nothing was revoked.
+    expect((await call('GET', '/api/auth/me', boss.token)).statusCode).toBe(200);
+    const events = await escalations(m.id);
+    expect(events.length, 'one security event per refusal').toBe(n + 3);
+    expect(events.every((e) => e.entityType === 'user')).toBe(true);
+
+    // Someone of their department who holds nothing more, they still manage.
+    const ok = await call('PATCH', `/api/users/${peer.id}`, m.token, { name: 'Renamed Peer' });
+    expect(ok.statusCode, ok.body).toBe(200);
+    expect((await call('POST', `/api/users/${peer.id}/deactivate`, m.token)).statusCode).toBe(200);
+  });
+
+  it('users:update + roles:assign (and the other user permissions) reach no one holding more than the actor', async () => {
+    const dept = `Rank-${tag()}`;
+    const role = await createRole(
+      ['users:read', 'users:create', 'users:update', 'users:delete', 'users:erase', 'users:export', 'roles:read', 'roles:assign', 'permissions:grant', 'permissions:read'],
+    );
+    const op = await createUser(t, { roles: [role.name, 'viewer'], department: dept });
+    const boss = await createUser(t, { roles: ['admin'], department: dept });
+    // A direct grant of something the operator holds too, so only the rank stops its revocation.
+    expect((await admin('POST', `/api/users/${boss.id}/permissions`, { permission: 'users:read' })).statusCode).toBe(200);
+    const before = await userOf(boss.id);
+    const n = (await escalations(op.id)).length;
+
+    await refused(await call('PATCH', `/api/users/${boss.id}`, op.token, { email: uniqueEmail('takeover') }));
+    await refused(await call('POST', `/api/users/${boss.id}/deactivate`, op.token));
+    await refused(await call('DELETE', `/api/users/${boss.id}`, op.token));
+    await refused(await call('PUT', `/api/users/${boss.id}/roles`, op.token, { roles: ['admin', 'viewer'] }));
+    await refused(await call('POST', `/api/users/${boss.id}/permissions`, op.token, { permission: 'roles:read' }));
+    await refused(await call('DELETE', `/api/users/${boss.id}/permissions/users:read`, op.token));
+    await refused(await call('POST', `/api/users/${boss.id}/erase`, op.token));
+    expect(await userOf(boss.id)).toEqual(before);
+    expect((await admin('GET', `/api/users/${boss.id}/roles`)).json().data.map((r: { name: string }) => r.name)).toEqual(['admin']);
+    expect((await admin('GET', `/api/users/${boss.id}/permissions`)).json().direct.map((d: { permission: string }) => d.permission)).toEqual([
+      'users:read',
+    ]);
+    expect((await call('GET', '/api/auth/me', boss.token)).statusCode).toBe(200);
+
+    // A deactivated or deleted administrator is out of reach too: no reactivating, no restoring.
+    expect((await admin('POST', `/api/users/${boss.id}/deactivate`)).statusCode).toBe(200);
+    await refused(await call('POST', `/api/users/${boss.id}/activate`, op.token));
+    expect((await admin('DELETE', `/api/users/${boss.id}`)).statusCode).toBe(204);
+    await refused(await call('POST', `/api/users/${boss.id}/restore`, op.token));
+    expect(await userOf(boss.id)).toMatchObject({ isActive: false, deletedAt: expect.any(String) });
+    expect((await escalations(op.id)).length).toBe(n + 9);
+
+    // The same rights reach a user who holds nothing the operator lacks.
+    const v = await createUser(t, { roles: ['viewer'], department: dept });
+    expect((await call('PATCH', `/api/users/${v.id}`, op.token, { email: uniqueEmail('moved') })).statusCode).toBe(200);
+    expect((await call('POST', `/api/users/${v.id}/permissions`, op.token, { permission: 'roles:read' })).statusCode).toBe(200);
+    expect((await call('DELETE', `/api/users/${v.id}/permissions/roles:read`, op.token)).statusCode).toBe(204);
+    expect((await call('POST', `/api/users/${v.id}/deactivate`, op.token)).statusCode).toBe(200);
+    expect((await call('DELETE', `/api/users/${v.id}`, op.token)).statusCode).toBe(204);
+    expect((await call('POST', `/api/users/${v.id}/restore`, op.token)).statusCode).toBe(200);
+    expect((await call('POST', `/api/users/${v.id}/erase`, op.token)).statusCode).toBe(200);
+  });
+
+  it('a role holding permissions the actor lacks cannot be deleted by them', async () => {
+    const manager = await createRole(['roles:read', 'roles:manage', 'users:read']);
+    const actor = await createUser(t, { roles: [manager.name] });
+    const strong = await createRole(['users:read', 'users:erase']);
+    const n = (await escalations(actor.id)).length;
+    const res = await call('DELETE', `/api/roles/${strong.id}`, actor.token);
+    expectProblem(res, 403, 'privilege_escalation');
+    expect(res.json().detail).toContain('users:erase');
+    expect((await admin('GET', `/api/roles/${strong.id}`)).statusCode).toBe(200);
+    const events = await escalations(actor.id);
+    expect(events.length).toBe(n + 1);
+    expect(events[0]).toMatchObject({ entityType: 'role' });
+    // A role within their own rights they may delete.
+    const weak = await createRole(['users:read']);
+    expect((await call('DELETE', `/api/roles/${weak.id}`, actor.token)).statusCode).toBe(204);
+    expect((await admin('GET', `/api/roles/${weak.id}`)).statusCode).toBe(404);
   });
 });

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as OTPAuth from 'otpauth';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, bearer, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
+import crypto from 'node:crypto';
+import { sql } from 'drizzle-orm';
+import { buildApp } from '../src/app.ts';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -176,6 +179,29 @@ describe('passwords', () => {
     expect(expectProblem(common, 400, 'weak_password').detail).toMatch(/common/);
   });
 
+  it('refuses known breached passwords of 12 characters or more, when creating a user and when changing a password (issue 11)', async () => {
+    for (const password of ['password1234', 'QwertyUIOP123', 'iloveyou1234', 'qwerty123456']) {
+      const res = await t.inject({
+        method: 'POST',
+        url: '/api/users',
+        headers: bearer(t.adminToken),
+        payload: { email: `breached-${password.toLowerCase()}@example.test`, name: 'P', password },
+      });
+      const p = expectProblem(res, 400, 'weak_password') as unknown as { detail: string; errors: { path: string }[] };
+      expect(p.detail, password).toMatch(/breach/);
+      expect(p.errors[0]!.path).toBe('password');
+    }
+    const u = await createUser(t);
+    const res = await t.inject({
+      method: 'POST',
+      url: '/api/auth/password',
+      headers: bearer(u.token),
+      payload: { currentPassword: GOOD_PASSWORD, newPassword: 'iloveyou1234' },
+    });
+    expect(expectProblem(res, 400, 'weak_password').detail).toMatch(/breach/);
+    expect((await login({ email: u.email, password: GOOD_PASSWORD })).statusCode).toBe(200);
+  });
+
   it('changing the password revokes the other sessions and keeps this one', async () => {
     const u = await createUser(t);
     const other = await t.login(u.email, GOOD_PASSWORD);
@@ -215,6 +241,127 @@ describe('lockout', () => {
   });
 });
 
+/** Turns MFA on for a signed-in user; answers the TOTP generator and the recovery codes. The enrolment code spends the current step. */
+async function enrolMfa(token: string) {
+  const setup = await t.inject({ method: 'POST', url: '/api/auth/mfa/setup', headers: bearer(token) });
+  expect(setup.statusCode, setup.body).toBe(200);
+  const totp = new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(setup.json().secret) });
+  const enable = await t.inject({ method: 'POST', url: '/api/auth/mfa/enable', headers: bearer(token), payload: { code: totp.generate() } });
+  expect(enable.statusCode, enable.body).toBe(200);
+  return { totp, recoveryCodes: enable.json().recoveryCodes as string[] };
+}
+/** The code of the next 30-second step: accepted (±1 step) and later than any code spent so far in a test. */
+const nextCode = (totp: OTPAuth.TOTP, steps = 1) => totp.generate({ timestamp: Date.now() + steps * 30_000 });
+
+describe('every check of a password or second factor counts toward the lockout (issue 11)', () => {
+  const changePassword = (token: string, currentPassword: string) =>
+    t.inject({ method: 'POST', url: '/api/auth/password', headers: bearer(token), payload: { currentPassword, newPassword: 'Another-Sturdy-Pass-7' } });
+  const disableMfa = (token: string, password: string, code: string) =>
+    t.inject({ method: 'POST', url: '/api/auth/mfa/disable', headers: bearer(token), payload: { password, code } });
+  const failures = async (userId: string, action: string) =>
+    (await t.inject({ method: 'GET', url: `/api/activity-logs?userId=${userId}&action=${action}`, headers: bearer(t.adminToken) })).json().data as unknown[];
+
+  it('wrong current passwords on POST /api/auth/password lock the account, then even the right one answers 429', async () => {
+    const u = await createUser(t);
+    for (let i = 0; i < 5; i++) expectProblem(await changePassword(u.token, 'wrong-password-xx'), 400, 'invalid_current_password');
+    const locked = expectProblem(await changePassword(u.token, GOOD_PASSWORD), 429, 'account_locked');
+    expect(locked.detail).toMatch(/try again later/);
+    expectProblem(await login({ email: u.email, password: GOOD_PASSWORD }), 429, 'account_locked');
+    expect(await failures(u.id, 'password_change_failed')).toHaveLength(5);
+    // The password did not change.
+    expect((await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(u.token) })).statusCode).toBe(200);
+  });
+
+  it('wrong codes on POST /api/auth/mfa/disable lock the account; a wrong password and a wrong code answer alike', async () => {
+    const u = await createUser(t);
+    const { totp } = await enrolMfa(u.token);
+    const wrongPassword = await disableMfa(u.token, 'wrong-password-xx', nextCode(totp));
+    const wrongCode = await disableMfa(u.token, GOOD_PASSWORD, '000000');
+    expect(wrongPassword.statusCode).toBe(wrongCode.statusCode);
+    expect(expectProblem(wrongPassword, 401, 'invalid_mfa_code')).toEqual(expectProblem(wrongCode, 401, 'invalid_mfa_code'));
+    for (let i = 0; i < 3; i++) expectProblem(await disableMfa(u.token, GOOD_PASSWORD, '111111'), 401, 'invalid_mfa_code');
+    expectProblem(await disableMfa(u.token, GOOD_PASSWORD, nextCode(totp)), 429, 'account_locked');
+    expect((await me(u.token)).json().twoFactorEnabled).toBe(true);
+    expect(await failures(u.id, 'mfa_disable_failed')).toHaveLength(5);
+  });
+
+  it('failures add up across sign-in, password change and the MFA endpoints', async () => {
+    const u = await createUser(t);
+    const { totp } = await enrolMfa(u.token);
+    expectProblem(await login({ email: u.email, password: 'wrong-password-xx' }), 401, 'invalid_credentials');
+    expectProblem(await changePassword(u.token, 'wrong-password-xx'), 400, 'invalid_current_password');
+    expectProblem(await disableMfa(u.token, GOOD_PASSWORD, '000000'), 401, 'invalid_mfa_code');
+    const mfaToken = (await login({ email: u.email, password: GOOD_PASSWORD })).json().mfaToken;
+    expectProblem(await t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code: '000000' } }), 401, 'invalid_mfa_code');
+    expectProblem(await changePassword(u.token, 'wrong-password-xx'), 400, 'invalid_current_password');
+    // Five failures in all: every check now answers 429, whatever it is sent.
+    expectProblem(await login({ email: u.email, password: GOOD_PASSWORD }), 429, 'account_locked');
+    expectProblem(await t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code: nextCode(totp) } }), 429, 'account_locked');
+    expectProblem(await changePassword(u.token, GOOD_PASSWORD), 429, 'account_locked');
+    expectProblem(await disableMfa(u.token, GOOD_PASSWORD, nextCode(totp)), 429, 'account_locked');
+  });
+});
+
+describe('MFA replay (issue 11)', () => {
+  const verify = (mfaToken: string, code: string) => t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code } });
+  const challenge = async (email: string) => {
+    const res = await login({ email, password: GOOD_PASSWORD });
+    expect(res.json().mfaRequired, res.body).toBe(true);
+    return res.json().mfaToken as string;
+  };
+
+  it('a TOTP code is accepted once per user: the same code cannot complete a second sign-in, nor an earlier one', async () => {
+    const u = await createUser(t);
+    const { totp, recoveryCodes } = await enrolMfa(u.token);
+    const code = nextCode(totp);
+    expect((await verify(await challenge(u.email), code)).statusCode).toBe(200);
+    const second = await challenge(u.email);
+    expectProblem(await verify(second, code), 401, 'invalid_mfa_code');
+    // The enrolment code (an earlier step) is spent too.
+    expectProblem(await verify(second, totp.generate()), 401, 'invalid_mfa_code');
+    // The challenge itself is still good: a fresh second factor completes it.
+    expect((await verify(second, recoveryCodes[0]!)).statusCode).toBe(200);
+    // Nor can the code turn MFA off.
+    expectProblem(
+      await t.inject({ method: 'POST', url: '/api/auth/mfa/disable', headers: bearer(u.token), payload: { password: GOOD_PASSWORD, code } }),
+      401,
+      'invalid_mfa_code',
+    );
+  });
+
+  it('an MFA-step token is single-use: the same token and code give one session, and the token cannot be reused with another code', async () => {
+    const u = await createUser(t);
+    const { totp, recoveryCodes } = await enrolMfa(u.token);
+    const mfaToken = await challenge(u.email);
+    const code = nextCode(totp);
+    const [a, b] = await Promise.all([verify(mfaToken, code), verify(mfaToken, code)]);
+    expect([a.statusCode, b.statusCode].sort()).toEqual([200, 401]);
+    expectProblem(await verify(mfaToken, code), 401, 'invalid_mfa_code');
+    // With a fresh, valid second factor the used token is still refused, and the factor is not spent.
+    expectProblem(await verify(mfaToken, recoveryCodes[1]!), 401, 'invalid_mfa_code');
+    expect((await verify(await challenge(u.email), recoveryCodes[1]!)).statusCode).toBe(200);
+    const sessions = (await t.inject({ method: 'GET', url: '/api/auth/sessions', headers: bearer(u.token) })).json().data as unknown[];
+    expect(sessions).toHaveLength(3); // the factory's sign-in, the one MFA sign-in of the pair, the recovery sign-in
+  });
+
+  it('holds across instances: a token and code used on one instance are refused by another on the same database', async () => {
+    const other = await buildApp({ config: t.config, database: t.database, logger: false });
+    try {
+      await other.ready();
+      const u = await createUser(t);
+      const { totp } = await enrolMfa(u.token);
+      const mfaToken = await challenge(u.email);
+      const code = nextCode(totp);
+      expect((await verify(mfaToken, code)).statusCode).toBe(200);
+      expectProblem(await other.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code } }), 401, 'invalid_mfa_code');
+      const fresh = await challenge(u.email);
+      expectProblem(await other.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken: fresh, code } }), 401, 'invalid_mfa_code');
+    } finally {
+      await other.close();
+    }
+  });
+});
+
 describe('MFA', () => {
   it('enrols with TOTP, then login needs the second step; recovery codes work once', async () => {
     const u = await createUser(t);
@@ -236,7 +383,8 @@ describe('MFA', () => {
     expect(step1.json()).not.toHaveProperty('accessToken');
     const mfaToken = step1.json().mfaToken;
     expectProblem(await t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code: '123456' } }), 401, 'invalid_mfa_code');
-    const ok = await t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code: totp.generate() } });
+    // The enrolment spent the current step's code: the next step's is accepted once.
+    const ok = await t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code: nextCode(totp) } });
     expect(ok.statusCode).toBe(200);
     expect((await me(ok.json().accessToken)).json().twoFactorEnabled).toBe(true);
 
@@ -274,5 +422,33 @@ describe('API keys', () => {
     const viewer = await createUser(t, { roles: ['viewer'] });
     // A viewer cannot manage keys at all.
     expectProblem(await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(viewer.token), payload: { name: 'x' } }), 403);
+  });
+
+  it('mass assignment on create: orgId (another org’s) and fields the caller may not set are refused with 400; no key lands in either org', async () => {
+    const other = await createOrg(t);
+    const ownOrg = (await me(t.adminToken)).json().org.id as string;
+    const keysNamed = async (name: string) =>
+      ((await t.database.db.execute(sql`select org_id from api_keys where name = ${name}`)) as unknown as { rows: { org_id: string }[] }).rows;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ orgId: other.orgId }, 'orgId'],
+      [{ createdBy: crypto.randomUUID() }, 'createdBy'],
+      [{ id: crypto.randomUUID() }, 'id'],
+      [{ keyHash: 'x'.repeat(64) }, 'keyHash'],
+      [{ revokedAt: null }, 'revokedAt'],
+    ];
+    for (const [extra, field] of cases) {
+      const name = `mass-${field}-${crypto.randomBytes(3).toString('hex')}`;
+      const res = await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(t.adminToken), payload: { name, ...extra } });
+      const p = expectProblem(res, 400, 'validation_failed') as unknown as { errors: { path: string; message: string }[] };
+      expect(JSON.stringify(p.errors), field).toContain(field);
+      expect(await keysNamed(name), field).toEqual([]);
+    }
+    const name = `mass-ok-${crypto.randomBytes(3).toString('hex')}`;
+    const ok = await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(t.adminToken), payload: { name } });
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect(await keysNamed(name)).toEqual([{ org_id: ownOrg }]);
+    // The key acts in the caller's org only: the other org's users are not visible to it.
+    const key = ok.json().key as string;
+    expectProblem(await t.inject({ method: 'GET', url: `/api/users/${other.adminId}`, headers: { 'x-api-key': key } }), 404);
   });
 });

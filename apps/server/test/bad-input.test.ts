@@ -341,6 +341,7 @@ const routes: RouteSpec[] = [
       { name: 'huge permissions array', payload: { name: 'k', permissions: many(50_000, () => 'users:read') }, fields: ['permissions'] },
       { name: 'not a timestamp', payload: { name: 'k', expiresAt: 'tomorrow' }, fields: ['expiresAt'] },
       { name: 'extra key', payload: { name: 'k', key: 'imsop_mine' }, fields: ['key'] },
+      { name: 'fields nobody may set', payload: { name: 'k', orgId: crypto.randomUUID(), createdBy: crypto.randomUUID() }, fields: ['orgId', 'createdBy'] },
       { name: 'expiry in the past', payload: { name: 'k', expiresAt: '2001-01-01T00:00:00Z' }, fields: ['expiresAt'], code: 'invalid_expiry' },
       { name: 'unknown permission', payload: { name: 'k', permissions: ['users:fly'] }, fields: ['permissions'], code: 'unknown_permission' },
     ],

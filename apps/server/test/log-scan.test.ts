@@ -121,7 +121,9 @@ async function expectStatus(p: ReturnType<typeof call>, status: number, what: st
   return r;
 }
 
-const totp = (secret: string) => new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate();
+/** A code `steps` 30-second steps ahead (each TOTP step is accepted once per user). */
+const totp = (secret: string, steps = 0) =>
+  new OTPAuth.TOTP({ secret: OTPAuth.Secret.fromBase32(secret), digits: 6, period: 30 }).generate({ timestamp: Date.now() + steps * 30_000 });
 
 /** Runs every flow; returns what the run must have logged, to show that the scan looks at real logs. */
 async function runFlows() {
@@ -182,7 +184,7 @@ async function runFlows() {
   const challenge = await expectStatus(call('POST', '/api/auth/login', { body: { email: seed.userEmail, password: seed.userNewPassword } }), 200, 'mfa challenge');
   keep(challenge.json.mfaToken as string);
   await expectStatus(call('POST', '/api/auth/mfa/verify', { body: { mfaToken: challenge.json.mfaToken, code: recovery[1]!.replace(/.$/, (c) => (c === 'a' ? 'b' : 'a')) } }), 401, 'wrong code');
-  const viaTotp = await expectStatus(call('POST', '/api/auth/mfa/verify', { body: { mfaToken: challenge.json.mfaToken, code: totp(totpSecret) } }), 200, 'mfa verify');
+  const viaTotp = await expectStatus(call('POST', '/api/auth/mfa/verify', { body: { mfaToken: challenge.json.mfaToken, code: totp(totpSecret, 1) } }), 200, 'mfa verify');
   keep(viaTotp.json.accessToken as string, viaTotp.json.refreshToken as string);
   const challenge2 = await expectStatus(call('POST', '/api/auth/login', { body: { email: seed.userEmail, password: seed.userNewPassword } }), 200, 'mfa challenge 2');
   keep(challenge2.json.mfaToken as string);

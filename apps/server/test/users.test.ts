@@ -3,7 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditVerify } from '../src/main.ts';
 import { encodeCursor } from '../src/platform/http/pagination.ts';
-import { ADMIN_EMAIL, bearer, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
+import { ADMIN_EMAIL, bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
 
 let t: TestApp;
 let adminId: string;
@@ -125,6 +125,34 @@ describe('create and get', () => {
 
   it('answers 404 for an unknown id', async () => {
     expectProblem(await call('GET', `/api/users/${crypto.randomUUID()}`), 404, 'not_found');
+  });
+
+  it('mass assignment on create: orgId (another org’s), id and other fields the caller may not set are refused with 400; nothing lands in either org', async () => {
+    const other = await createOrg(t);
+    const ownOrg = (await me(t.adminToken)).json().org.id as string;
+    const cases: [Record<string, unknown>, string][] = [
+      [{ orgId: other.orgId }, 'orgId'],
+      [{ org_id: other.orgId }, 'org_id'],
+      [{ id: crypto.randomUUID() }, 'id'],
+      [{ isPlatformAdmin: true }, 'isPlatformAdmin'],
+      [{ passwordHash: 'x' }, 'passwordHash'],
+      [{ twoFactorEnabled: true }, 'twoFactorEnabled'],
+      [{ isActive: false }, 'isActive'],
+    ];
+    for (const [extra, field] of cases) {
+      const email = uniqueEmail('mass');
+      const p = expectProblem(await call('POST', '/api/users', { email, name: 'Mass', password: GOOD_PASSWORD, ...extra }), 400, 'validation_failed') as unknown as {
+        errors: { path: string; message: string }[];
+      };
+      expect(JSON.stringify(p.errors), field).toContain(field);
+      expect(await rows(sql`select org_id from users where lower(email) = lower(${email})`), field).toEqual([]);
+    }
+    // Without the field the user lands in the caller's org, never the other.
+    const email = uniqueEmail('mass');
+    const res = await call('POST', '/api/users', { email, name: 'Mass', password: GOOD_PASSWORD });
+    expect(res.statusCode, res.body).toBe(201);
+    expect(res.json().orgId).toBe(ownOrg);
+    expect(await rows(sql`select org_id from users where lower(email) = lower(${email})`)).toEqual([{ org_id: ownOrg }]);
   });
 });
 

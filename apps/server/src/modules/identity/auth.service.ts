@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import type { Ability } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
@@ -7,6 +7,8 @@ import { auditContextOf } from '../../platform/access/actor.ts';
 import { recordAudit, type AuditContext } from '../../platform/audit/audit.ts';
 import { hmac, open, randomToken, seal, sha256 } from '../../platform/auth/crypto.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../../platform/auth/password.ts';
+import type { VerifiedMfaClaims } from '../../platform/auth/tokens.ts';
+import { matchedStep, totpFor } from '../../platform/auth/totp.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/http/errors.ts';
@@ -21,7 +23,7 @@ import {
 } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { findOrg, findUser, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
-import { activityLogs, mfaRecoveryCodes, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
+import { activityLogs, mfaRecoveryCodes, mfaTokensSpent, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
 
 export interface TokenPair {
   accessToken: string;
@@ -120,17 +122,7 @@ function meBody<P extends object>(profile: P, ability: Ability, isPlatformAdmin:
 
 export function createAuthService(ctx: IdentityContext) {
   const { db, config, tokens } = ctx.deps;
-
-  function totpFor(secretBase32: string, label: string) {
-    return new OTPAuth.TOTP({
-      issuer: 'IMSOP',
-      label,
-      algorithm: 'SHA1',
-      digits: 6,
-      period: 30,
-      secret: OTPAuth.Secret.fromBase32(secretBase32),
-    });
-  }
+  const clock = ctx.deps.now ?? Date.now;
 
   async function recordFailure(u: UserRow, meta: RequestMeta, action: string) {
     await inOrg(db, u.orgId, async (tx) => {
@@ -143,7 +135,7 @@ export function createAuthService(ctx: IdentityContext) {
       if (wait > 0) {
         await tx
           .update(users)
-          .set({ lockedUntil: new Date(Date.now() + wait * 1000) })
+          .set({ lockedUntil: new Date(clock() + wait * 1000) })
           .where(eq(users.id, u.id));
       }
       await logActivity(tx, u.orgId, u.id, action, meta, { failures: row!.failedLogins, lockedSeconds: wait });
@@ -153,13 +145,63 @@ export function createAuthService(ctx: IdentityContext) {
 
   function assertNotLocked(u: UserRow) {
     const until = u.lockedUntil?.getTime() ?? 0;
-    if (until > Date.now()) {
+    const at = clock();
+    if (until > at) {
       throw tooManyRequests(
-        Math.ceil((until - Date.now()) / 1000),
+        Math.ceil((until - at) / 1000),
         'Too many failed attempts on this account; try again later.',
         'account_locked',
       );
     }
+  }
+
+  /**
+   * Every check of a password or a second factor goes through here, so they all count alike: a
+   * locked account answers 429 whatever it sends, and a failure counts toward the lockout (logged
+   * as `action`). The caller answers every wrong secret the same way.
+   */
+  async function checked(u: UserRow, meta: RequestMeta, action: string, check: () => Promise<boolean>): Promise<boolean> {
+    assertNotLocked(u);
+    if (await check()) return true;
+    await recordFailure(u, meta, action);
+    return false;
+  }
+
+  /** A secret proved right clears the count of failures, as a sign-in does. */
+  const clearFailures = (tx: Executor, userId: string) =>
+    tx.update(users).set({ failedLogins: 0, lockedUntil: null }).where(eq(users.id, userId));
+
+  /**
+   * Accepts a TOTP code once: its time-step must be later than the last one accepted for the user,
+   * and is recorded in the same statement (so two requests, on any instances, cannot both use it).
+   */
+  async function acceptTotp(u: UserRow, code: string): Promise<boolean> {
+    if (!u.mfaSecret) return false;
+    const step = matchedStep(open(ctx.deps.mfaKey, u.mfaSecret), code, clock());
+    if (step === null) return false;
+    const rows = await inOrg(db, u.orgId, (tx) =>
+      tx
+        .update(users)
+        .set({ mfaLastStep: step })
+        .where(and(eq(users.id, u.id), or(isNull(users.mfaLastStep), lt(users.mfaLastStep, step))))
+        .returning({ id: users.id }),
+    );
+    return rows.length > 0;
+  }
+
+  /** A TOTP code (±1 step, each step once) or an unused recovery code, which is spent. */
+  async function checkSecondFactor(u: UserRow, code: string, meta: RequestMeta): Promise<boolean> {
+    if (/^\d{6}$/.test(code.replace(/\s/g, ''))) return acceptTotp(u, code);
+    const hash = sha256(normaliseRecovery(code));
+    return inOrg(db, u.orgId, async (tx) => {
+      const spent = await tx
+        .update(mfaRecoveryCodes)
+        .set({ usedAt: new Date(clock()) })
+        .where(and(eq(mfaRecoveryCodes.userId, u.id), eq(mfaRecoveryCodes.codeHash, hash), isNull(mfaRecoveryCodes.usedAt)))
+        .returning({ id: mfaRecoveryCodes.id });
+      if (spent.length) await logActivity(tx, u.orgId, u.id, 'mfa_recovery_code_used', meta);
+      return spent.length > 0;
+    });
   }
 
   async function startSession(tx: Tx, u: UserRow, meta: RequestMeta): Promise<TokenPair> {
@@ -195,8 +237,18 @@ export function createAuthService(ctx: IdentityContext) {
     return toPublicUser(u, roleMap.get(u.id) ?? []);
   }
 
-  async function completeLogin(u: UserRow, meta: RequestMeta): Promise<TokenPair & { user: PublicUser }> {
+  /** Starts the session; an MFA-step token is spent in the same transaction, so it completes one sign-in. */
+  async function completeLogin(u: UserRow, meta: RequestMeta, mfa?: VerifiedMfaClaims): Promise<TokenPair & { user: PublicUser }> {
     const out = await inOrg(db, u.orgId, async (tx) => {
+      if (mfa) {
+        await tx.delete(mfaTokensSpent).where(and(eq(mfaTokensSpent.userId, u.id), lt(mfaTokensSpent.expiresAt, new Date(clock()))));
+        const spent = await tx
+          .insert(mfaTokensSpent)
+          .values({ jti: mfa.jti, orgId: u.orgId, userId: u.id, expiresAt: mfa.expiresAt })
+          .onConflictDoNothing()
+          .returning({ jti: mfaTokensSpent.jti });
+        if (!spent.length) throw invalidMfa();
+      }
       const pair = await startSession(tx, u, meta);
       const fresh = (await findUser(tx, u.orgId, u.id))!;
       return { ...pair, user: await userWithRoles(tx, fresh) };
@@ -250,35 +302,20 @@ export function createAuthService(ctx: IdentityContext) {
     async verifyMfa(input: { mfaToken: string; code: string }, meta: RequestMeta) {
       const claims = await tokens.verifyMfa(input.mfaToken);
       if (!claims) throw invalidMfa();
-      const u = await inOrg(db, claims.org, (tx) => findUser(tx, claims.org, claims.sub));
+      const { u, used } = await inOrg(db, claims.org, async (tx) => ({
+        u: await findUser(tx, claims.org, claims.sub),
+        used: (await tx.select({ jti: mfaTokensSpent.jti }).from(mfaTokensSpent).where(eq(mfaTokensSpent.jti, claims.jti))).length > 0,
+      }));
       if (!u || u.deletedAt || !u.twoFactorEnabled || !u.mfaSecret) throw invalidMfa();
       assertNotLocked(u);
-      if (!u.isActive) throw accountDisabled();
-      const ok = await this.checkSecondFactor(u, input.code, meta);
-      if (!ok) {
-        await recordFailure(u, meta, 'mfa_failed');
+      // A spent token is refused before the code is looked at, so a replay spends no recovery code.
+      if (used) {
+        await recordFailure(u, meta, 'mfa_token_reused');
         throw invalidMfa();
       }
-      return completeLogin(u, meta);
-    },
-
-    /** A TOTP code (±1 step) or an unused recovery code, which is spent. */
-    async checkSecondFactor(u: UserRow, code: string, meta: RequestMeta): Promise<boolean> {
-      const trimmed = code.replace(/\s/g, '');
-      if (/^\d{6}$/.test(trimmed) && u.mfaSecret) {
-        const secret = open(ctx.deps.mfaKey, u.mfaSecret);
-        return totpFor(secret, u.email).validate({ token: trimmed, window: 1 }) !== null;
-      }
-      const hash = sha256(normaliseRecovery(code));
-      return inOrg(db, u.orgId, async (tx) => {
-        const spent = await tx
-          .update(mfaRecoveryCodes)
-          .set({ usedAt: new Date() })
-          .where(and(eq(mfaRecoveryCodes.userId, u.id), eq(mfaRecoveryCodes.codeHash, hash), isNull(mfaRecoveryCodes.usedAt)))
-          .returning({ id: mfaRecoveryCodes.id });
-        if (spent.length) await logActivity(tx, u.orgId, u.id, 'mfa_recovery_code_used', meta);
-        return spent.length > 0;
-      });
+      if (!u.isActive) throw accountDisabled();
+      if (!(await checked(u, meta, 'mfa_failed', () => checkSecondFactor(u, input.code, meta)))) throw invalidMfa();
+      return completeLogin(u, meta, claims);
     },
 
     async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
@@ -436,7 +473,7 @@ export function createAuthService(ctx: IdentityContext) {
       const userId = requireUser(actor);
       const u = await inOrg(db, actor.orgId, (tx) => findUser(tx, actor.orgId, userId));
       if (!u) throw notFound('User');
-      if (!(await verifyPassword(u.passwordHash, input.currentPassword))) {
+      if (!(await checked(u, actor.meta, 'password_change_failed', () => verifyPassword(u.passwordHash, input.currentPassword)))) {
         throw badRequest('invalid_current_password', 'The current password is incorrect.', {
           errors: [{ path: 'currentPassword', message: 'Incorrect password.' }],
         });
@@ -446,6 +483,7 @@ export function createAuthService(ctx: IdentityContext) {
       const passwordHash = await hashPassword(input.newPassword);
       const ids = await inOrg(db, actor.orgId, async (tx) => {
         await tx.update(users).set({ passwordHash, passwordChangedAt: new Date() }).where(eq(users.id, userId));
+        await clearFailures(tx, userId);
         const ids = await revokeUserSessions(tx, actor.orgId, userId, 'password_changed', actor.sessionId);
         await recordAudit(tx, auditContextOf(actor), {
           action: 'user.password_change',
@@ -475,18 +513,20 @@ export function createAuthService(ctx: IdentityContext) {
 
     async mfaEnable(actor: Actor, code: string) {
       const userId = requireUser(actor);
+      const u = await inOrg(db, actor.orgId, (tx) => findUser(tx, actor.orgId, userId));
+      if (!u?.mfaPendingSecret) throw badRequest('mfa_not_started', 'Start enrolment first: POST /api/auth/mfa/setup.');
+      const pending = u.mfaPendingSecret;
+      const step = matchedStep(open(ctx.deps.mfaKey, pending), code, clock());
+      if (!(await checked(u, actor.meta, 'mfa_enable_failed', async () => step !== null)) || step === null) throw invalidMfa();
       const out = await inOrg(db, actor.orgId, async (tx) => {
-        const u = await findUser(tx, actor.orgId, userId);
-        if (!u?.mfaPendingSecret) throw badRequest('mfa_not_started', 'Start enrolment first: POST /api/auth/mfa/setup.');
-        const secret = open(ctx.deps.mfaKey, u.mfaPendingSecret);
-        const token = code.replace(/\s/g, '');
-        // Only six digits can match (and the TOTP library throws on a code whose bytes differ in length).
-        if (!/^\d{6}$/.test(token) || totpFor(secret, u.email).validate({ token, window: 1 }) === null) throw invalidMfa();
         const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
-        await tx
+        // Only the secret the code was checked against is enabled (a setup in between starts over), and its code is spent.
+        const enabled = await tx
           .update(users)
-          .set({ twoFactorEnabled: true, mfaSecret: u.mfaPendingSecret, mfaPendingSecret: null })
-          .where(eq(users.id, userId));
+          .set({ twoFactorEnabled: true, mfaSecret: pending, mfaPendingSecret: null, mfaLastStep: step })
+          .where(and(eq(users.id, userId), eq(users.mfaPendingSecret, pending)))
+          .returning({ id: users.id });
+        if (!enabled.length) throw invalidMfa();
         await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
         await tx
           .insert(mfaRecoveryCodes)
@@ -508,11 +548,17 @@ export function createAuthService(ctx: IdentityContext) {
       const userId = requireUser(actor);
       const u = await inOrg(db, actor.orgId, (tx) => findUser(tx, actor.orgId, userId));
       if (!u?.twoFactorEnabled) throw badRequest('mfa_not_enabled', 'Two-factor authentication is not on.');
-      if (!(await verifyPassword(u.passwordHash, input.password)) || !(await this.checkSecondFactor(u, input.code, actor.meta))) {
-        throw invalidMfa();
-      }
+      // A wrong password and a wrong code answer alike, and count alike.
+      const ok = await checked(
+        u,
+        actor.meta,
+        'mfa_disable_failed',
+        async () => (await verifyPassword(u.passwordHash, input.password)) && checkSecondFactor(u, input.code, actor.meta),
+      );
+      if (!ok) throw invalidMfa();
       await inOrg(db, actor.orgId, async (tx) => {
-        await tx.update(users).set({ twoFactorEnabled: false, mfaSecret: null }).where(eq(users.id, userId));
+        await tx.update(users).set({ twoFactorEnabled: false, mfaSecret: null, mfaLastStep: null }).where(eq(users.id, userId));
+        await clearFailures(tx, userId);
         await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
         await recordAudit(tx, auditContextOf(actor), {
           action: 'user.mfa_disable',

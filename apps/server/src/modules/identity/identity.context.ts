@@ -21,6 +21,8 @@ export interface IdentityDeps {
   /** Derives a refresh token's successor, so a retry inside the grace window gets the same one. */
   refreshKey: Buffer;
   log: { warn(obj: unknown, msg?: string): void };
+  /** The clock sign-in checks read (TOTP steps, lockouts); the machine's unless a test injects one. */
+  now?: () => number;
 }
 
 interface CachedSession {

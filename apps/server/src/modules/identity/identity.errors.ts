@@ -13,6 +13,12 @@ export const weakPassword = (reason: string, field = 'password') =>
   });
 export const cannotGrant = (what: string) =>
   forbidden(`You cannot grant ${what} because you do not hold it yourself.`, 'privilege_escalation');
+/** The target of `action` (a user, or a role being deleted) holds `what`, which the actor lacks. */
+export const outranked = (action: 'change this user' | 'delete this role', what: string) =>
+  forbidden(
+    `You cannot ${action}: ${action.endsWith('user') ? 'they hold' : 'it holds'} ${what}, which you do not hold yourself.`,
+    'privilege_escalation',
+  );
 export const emailTaken = () =>
   conflict('email_taken', 'A user with this email already exists in this organization.');
 export const systemRoleImmutable = () =>

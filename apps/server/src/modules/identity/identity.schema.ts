@@ -42,6 +42,8 @@ export const users = pgTable(
     twoFactorEnabled: boolean('two_factor_enabled').notNull().default(false),
     mfaSecret: text('mfa_secret'),
     mfaPendingSecret: text('mfa_pending_secret'),
+    /** The 30-second time-step of the last TOTP code accepted: a code is accepted once, and only a later one after it. */
+    mfaLastStep: integer('mfa_last_step'),
     failedLogins: integer('failed_logins').notNull().default(0),
     lockedUntil: ts('locked_until'),
     lastLogin: ts('last_login'),
@@ -71,6 +73,24 @@ export const mfaRecoveryCodes = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('mfa_recovery_codes_user').on(t.userId), orgIsolation()],
+).enableRLS();
+
+/**
+ * MFA-step tokens (the `jti` of the token a password sign-in answers with) that completed a sign-in:
+ * each completes one. Kept until the token would have expired anyway.
+ */
+export const mfaTokensSpent = pgTable(
+  'mfa_tokens_spent',
+  {
+    jti: uuid('jti').primaryKey(),
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('mfa_tokens_spent_user').on(t.userId, t.expiresAt), orgIsolation()],
 ).enableRLS();
 
 export const roles = pgTable(

@@ -1,12 +1,12 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { can, holdsAtLeast } from '../../platform/access/ability.ts';
+import { can, firstNotHeld, holdsAtLeast } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { isPermission, SCOPED_PERMISSIONS, SYSTEM_ROLES, type Condition, type Permission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
-import { cannotGrant, systemRoleImmutable } from './identity.errors.ts';
+import { cannotGrant, outranked, systemRoleImmutable } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { permissions, rolePermissions, roles, userRoles } from './identity.schema.ts';
 
@@ -53,7 +53,11 @@ export async function seedSystemRoles(tx: Executor, orgId: string) {
 }
 
 class RemovalDenied extends Error {
-  constructor(readonly grant: RoleGrant) {
+  constructor(
+    readonly grant: RoleGrant,
+    /** Deleting the whole role, rather than taking the permission out of it. */
+    readonly deleting = false,
+  ) {
     super('removal denied');
   }
 }
@@ -97,16 +101,17 @@ export function createRolesService(ctx: IdentityContext) {
     return grants.find((g) => !holdsAtLeast(actor, g.permission, g.condition));
   }
 
-  async function denied(actor: Actor, entityId: string | null, g: RoleGrant): Promise<never> {
+  async function denied(actor: Actor, entityId: string | null, g: RoleGrant, deleting = false): Promise<never> {
     await inOrg(db, actor.orgId, (tx) =>
       recordAudit(tx, auditContextOf(actor), {
         action: 'security.privilege_escalation_denied',
         entityType: 'role',
         entityId,
-        details: { attempted: `${g.permission} (${g.condition})` },
+        details: { attempted: deleting ? `delete a role holding ${g.permission} (${g.condition})` : `${g.permission} (${g.condition})` },
       }),
     );
-    throw cannotGrant(`"${g.permission}" (${g.condition})`);
+    const what = `"${g.permission}" (${g.condition})`;
+    throw deleting ? outranked('delete this role', what) : cannotGrant(what);
   }
 
   async function mutableRole(tx: Tx, actor: Actor, id: string) {
@@ -216,6 +221,9 @@ export function createRolesService(ctx: IdentityContext) {
       await inOrg(db, actor.orgId, async (tx) => {
         const r = await mutableRole(tx, actor, id);
         const [before] = await view(tx, actor.orgId, [r]);
+        // Deleting a role takes its permissions from its holders: nobody strips what they could not give.
+        const above = firstNotHeld(actor, before!.permissions);
+        if (above) throw new RemovalDenied(above, true);
         await tx.delete(roles).where(eq(roles.id, id));
         await recordAudit(tx, auditContextOf(actor), {
           action: 'role.delete',
@@ -223,6 +231,9 @@ export function createRolesService(ctx: IdentityContext) {
           entityId: id,
           before: { name: r.name, permissions: before!.permissions, users: before!.userCount },
         });
+      }).catch(async (err: unknown) => {
+        if (err instanceof RemovalDenied) return denied(actor, id, err.grant, err.deleting);
+        throw err;
       });
       ctx.authzChanged(actor.orgId);
     },

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { can, holdsAtLeast, reach } from '../../platform/access/ability.ts';
+import { buildAbility, can, firstNotHeld, holdsAtLeast, reach } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { isPermission, type Condition, type Permission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
@@ -10,9 +10,9 @@ import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
 import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../platform/http/pagination.ts';
 import { toPublicUser, type PublicUser } from './auth.service.ts';
-import { cannotGrant, emailTaken, weakPassword } from './identity.errors.ts';
+import { cannotGrant, emailTaken, outranked, weakPassword } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
-import { findUser, publicUserColumns, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
+import { findUser, grantsOf, publicUserColumns, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
 import {
   activityLogs,
   apiKeys,
@@ -67,6 +67,8 @@ export class EscalationDenied extends Error {
     readonly entityId: string,
     readonly what: string,
     readonly reason: string,
+    /** What the caller is told; by default that they cannot grant `what`. */
+    readonly refusal = cannotGrant(what),
   ) {
     super(`escalation denied: ${what}`);
   }
@@ -80,6 +82,21 @@ export function createUsersService(ctx: IdentityContext) {
     const u = await findUser(tx, actor.orgId, id);
     if (!u || !can(actor, 'users:read', subjectOf(u))) throw notFound('User');
     if (!can(actor, permission, subjectOf(u))) throw forbidden();
+    return u;
+  }
+
+  /**
+   * A visible user the actor may change: besides `permission` on them, the actor must hold every
+   * permission the user holds, at least as widely. Otherwise a holder of users:update could take
+   * over an administrator (change their email, deactivate them).
+   */
+  async function changeableUser(tx: Tx, actor: Actor, id: string, permission: Permission): Promise<UserRow> {
+    const u = await visibleUser(tx, actor, id, permission);
+    const above = firstNotHeld(actor, Array.from(buildAbility(await grantsOf(tx, actor.orgId, id)), ([p, c]) => ({ permission: p, condition: c })));
+    if (above) {
+      const what = `"${above.permission}" (${above.condition})`;
+      throw new EscalationDenied('user', id, what, 'held by the user, not by the actor', outranked('change this user', what));
+    }
     return u;
   }
 
@@ -132,7 +149,7 @@ export function createUsersService(ctx: IdentityContext) {
           details: { attempted: err.what, reason: err.reason },
         }),
       );
-      throw cannotGrant(err.what);
+      throw err.refusal;
     }
   }
 
@@ -264,8 +281,8 @@ export function createUsersService(ctx: IdentityContext) {
 
     async update(actor: Actor, id: string, patch: UpdateUserInput): Promise<PublicUser> {
       try {
-        const out = await inOrg(db, actor.orgId, async (tx) => {
-          const before = await visibleUser(tx, actor, id, 'users:update');
+        const out = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+          const before = await changeableUser(tx, actor, id, 'users:update');
           if (patch.department !== undefined && !can(actor, 'users:update', { department: patch.department })) {
             throw forbidden('You may not move users into that department.');
           }
@@ -285,7 +302,7 @@ export function createUsersService(ctx: IdentityContext) {
             after: auditable(after!),
           });
           return { user: (await withRoles(tx, actor.orgId, [after!]))[0]!, revoked };
-        });
+        }));
         await afterCommit(actor.orgId, id, out.revoked);
         return out.user;
       } catch (err) {
@@ -296,8 +313,8 @@ export function createUsersService(ctx: IdentityContext) {
 
     async softDelete(actor: Actor, id: string) {
       if (id === actor.userId) throw badRequest('cannot_delete_self', 'You cannot delete your own account.');
-      const revoked = await inOrg(db, actor.orgId, async (tx) => {
-        const before = await visibleUser(tx, actor, id, 'users:delete');
+      const revoked = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        const before = await changeableUser(tx, actor, id, 'users:delete');
         if (before.deletedAt) return [];
         const [after] = await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, id)).returning();
         const ids = await revokeUserSessions(tx, actor.orgId, id, 'deleted');
@@ -309,13 +326,13 @@ export function createUsersService(ctx: IdentityContext) {
           after: auditable(after!),
         });
         return ids;
-      });
+      }));
       await afterCommit(actor.orgId, id, revoked);
     },
 
     async restore(actor: Actor, id: string): Promise<PublicUser> {
-      const u = await inOrg(db, actor.orgId, async (tx) => {
-        const before = await visibleUser(tx, actor, id, 'users:delete');
+      const u = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        const before = await changeableUser(tx, actor, id, 'users:delete');
         if (!before.deletedAt) return before;
         const [after] = await tx.update(users).set({ deletedAt: null }).where(eq(users.id, id)).returning();
         await recordAudit(tx, auditContextOf(actor), {
@@ -326,7 +343,7 @@ export function createUsersService(ctx: IdentityContext) {
           after: auditable(after!),
         });
         return after!;
-      });
+      }));
       await afterCommit(actor.orgId, id);
       return this.get(actor, u.id);
     },
@@ -342,7 +359,7 @@ export function createUsersService(ctx: IdentityContext) {
     async setRoles(actor: Actor, id: string, refs: string[]) {
       if (!can(actor, 'roles:assign')) throw forbidden();
       const result = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
-        await visibleUser(tx, actor, id, 'users:update');
+        await changeableUser(tx, actor, id, 'users:update');
         const before = (await roleNamesOf(tx, actor.orgId, [id])).get(id) ?? [];
         const next = await resolveRoles(tx, actor, refs);
         // Taking a role away also needs its permissions: nobody strips what they could not give.
@@ -400,7 +417,7 @@ export function createUsersService(ctx: IdentityContext) {
         });
       }
       await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
-        await visibleUser(tx, actor, id, 'users:update');
+        await changeableUser(tx, actor, id, 'users:update');
         if (!holdsAtLeast(actor, permission, condition)) {
           throw new EscalationDenied('user', id, `"${permission}" (${condition})`, 'not held by the granter');
         }
@@ -425,7 +442,7 @@ export function createUsersService(ctx: IdentityContext) {
     async revokePermission(actor: Actor, id: string, permission: string) {
       if (!can(actor, 'permissions:grant')) throw forbidden();
       await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
-        await visibleUser(tx, actor, id, 'users:update');
+        await changeableUser(tx, actor, id, 'users:update');
         const rows = await tx
           .delete(userPermissions)
           .where(and(eq(userPermissions.orgId, actor.orgId), eq(userPermissions.userId, id), eq(userPermissions.permission, permission)))
@@ -480,8 +497,8 @@ export function createUsersService(ctx: IdentityContext) {
      */
     async erase(actor: Actor, id: string) {
       if (id === actor.userId) throw badRequest('cannot_erase_self', 'Ask another administrator to erase your account.');
-      const revoked = await inOrg(db, actor.orgId, async (tx) => {
-        const before = await visibleUser(tx, actor, id, 'users:erase');
+      const revoked = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        const before = await changeableUser(tx, actor, id, 'users:erase');
         await tx
           .update(users)
           .set({
@@ -511,7 +528,7 @@ export function createUsersService(ctx: IdentityContext) {
           before: auditable(before),
         });
         return ids;
-      });
+      }));
       await afterCommit(actor.orgId, id, revoked);
       return { erased: true as const };
     },

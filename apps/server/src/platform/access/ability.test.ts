@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildAbility, can, holdsAtLeast, reach } from './ability.ts';
+import { buildAbility, can, firstNotHeld, holdsAtLeast, reach } from './ability.ts';
 
 const actor = (grants: [string, string][], extra: { userId?: string; department?: string | null } = {}) => ({
   userId: extra.userId ?? 'u1',
@@ -53,5 +53,20 @@ describe('holdsAtLeast and reach', () => {
     expect(holdsAtLeast(a, 'users:delete', 'own')).toBe(false);
     expect(reach(a, 'users:update')).toBe('department');
     expect(reach(a, 'users:delete')).toBeNull();
+  });
+});
+
+describe('firstNotHeld', () => {
+  const a = actor([['users:read', 'any'], ['users:update', 'department']]);
+  it('is undefined when every grant is held at least as widely', () => {
+    expect(firstNotHeld(a, [{ permission: 'users:read', condition: 'own' }, { permission: 'users:update', condition: 'department' }])).toBeUndefined();
+    expect(firstNotHeld(a, [])).toBeUndefined();
+  });
+  it('names a permission not held, or held more narrowly', () => {
+    expect(firstNotHeld(a, [{ permission: 'users:read', condition: 'any' }, { permission: 'users:erase', condition: 'own' }])).toEqual({
+      permission: 'users:erase',
+      condition: 'own',
+    });
+    expect(firstNotHeld(a, [{ permission: 'users:update', condition: 'any' }])).toEqual({ permission: 'users:update', condition: 'any' });
   });
 });

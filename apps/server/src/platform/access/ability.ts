@@ -50,3 +50,15 @@ export function holdsAtLeast(actor: AbilityHolder, permission: string, condition
   const held = actor.ability.get(permission);
   return !!held && conditionRank[held] >= conditionRank[condition];
 }
+
+/**
+ * The first grant of `grants` the actor does not hold at least as widely, or undefined when the
+ * actor holds them all. A user whose grants include one is above the actor: nobody changes,
+ * deactivates, deletes or strips someone (or a role) holding what they could not give.
+ */
+export function firstNotHeld<G extends { permission: string; condition: string }>(actor: AbilityHolder, grants: Iterable<G>): G | undefined {
+  for (const g of grants) {
+    if (!holdsAtLeast(actor, g.permission, g.condition as Condition)) return g;
+  }
+  return undefined;
+}

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { hashPassword, passwordProblem, verifyPassword } from './password.ts';
+import { breachedPasswords, hashPassword, PASSWORD_MIN, passwordProblem, verifyPassword } from './password.ts';
 
 describe('passwordProblem', () => {
   it.each([
     ['short', /at least 12/],
     ['x'.repeat(129), /at most 128/],
-    ['Unbelievable', /most common/],
-    ['aaaaaaaaaaaaaaa', /too few different/],
+    ['Unbelievable', /common password/],
+    ['zyxzyxzyxzyxzyx', /too few different/],
   ])('refuses %s', (pw, why) => {
     expect(passwordProblem(pw)).toMatch(why);
   });
@@ -16,6 +16,33 @@ describe('passwordProblem', () => {
   it('accepts a long, unusual password and counts characters, not bytes', () => {
     expect(passwordProblem('Sturdy-Password-42')).toBeNull();
     expect(passwordProblem('ÄÖÜßéèêëîïôœ')).toBeNull();
+  });
+});
+
+describe('breached passwords (issue 11)', () => {
+  // Known breached passwords of 12 characters or more (the minimum): each appears in public breach corpora.
+  const breached = ['password1234', 'qwertyuiop123', 'iloveyou1234', '123456789012', 'qwerty123456', '1q2w3e4r5t6y', 'passwordpassword', 'qazwsxedcrfv'];
+  it.each(breached)('refuses %s, in any case', (pw) => {
+    expect(passwordProblem(pw)).toMatch(/breach/);
+    expect(passwordProblem(pw.toUpperCase())).toMatch(/breach/);
+  });
+
+  it('holds a real list with long entries, not a handful', () => {
+    const list = breachedPasswords();
+    expect(list.size).toBeGreaterThan(10_000);
+    const short = [...list].filter((p) => [...p].length < PASSWORD_MIN);
+    expect(short, 'entries shorter than the minimum are refused by length already; the list keeps only the others').toEqual([]);
+  });
+
+  it('the minimum stays at least 12: the list holds only entries that long (regenerate it before lowering the minimum)', () => {
+    expect(PASSWORD_MIN).toBeGreaterThanOrEqual(12);
+  });
+
+  it('is loaded once and checked by a set lookup: 20,000 checks take well under a second', () => {
+    breachedPasswords();
+    const started = performance.now();
+    for (let i = 0; i < 20_000; i++) passwordProblem(`Sturdy-Password-${i}`);
+    expect(performance.now() - started).toBeLessThan(1000);
   });
 });
 

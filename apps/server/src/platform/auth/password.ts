@@ -8,13 +8,17 @@ const OPTIONS = { algorithm: 2, memoryCost: 19_456, timeCost: 2, parallelism: 1 
 export const PASSWORD_MIN = 12;
 export const PASSWORD_MAX = 128;
 
-let common: Set<string> | undefined;
-function commonPasswords(): Set<string> {
-  if (!common) {
-    const text = fs.readFileSync(new URL('./common-passwords.txt', import.meta.url), 'utf8');
-    common = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')));
+let breached: ReadonlySet<string> | undefined;
+/**
+ * Known breached passwords of 12+ characters, lowercased (source and licence in
+ * breached-passwords.md), read once on first use and checked with a set lookup.
+ */
+export function breachedPasswords(): ReadonlySet<string> {
+  if (!breached) {
+    const text = fs.readFileSync(new URL('./breached-passwords.txt', import.meta.url), 'utf8');
+    breached = new Set(text.split('\n').filter((l) => l && !l.startsWith('#')));
   }
-  return common;
+  return breached;
 }
 
 /** Why a password is refused, or null when it is acceptable. */
@@ -23,7 +27,7 @@ export function passwordProblem(password: string, context: { email?: string; nam
   if (length < PASSWORD_MIN) return `must be at least ${PASSWORD_MIN} characters`;
   if (length > PASSWORD_MAX) return `must be at most ${PASSWORD_MAX} characters`;
   const lower = password.toLowerCase();
-  if (commonPasswords().has(lower)) return 'is one of the most common passwords; choose another';
+  if (breachedPasswords().has(lower)) return 'is a common password found in data breaches; choose another';
   if (new Set(lower).size < 4) return 'uses too few different characters';
   const local = context.email?.split('@')[0]?.toLowerCase();
   if (local && local.length >= 4 && lower.includes(local)) return 'must not contain your email address';

@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import { SignJWT, jwtVerify, errors } from 'jose';
 import { LRUCache } from 'lru-cache';
 
@@ -12,7 +13,16 @@ export interface MfaClaims {
   org: string;
 }
 
+/** A verified MFA-step token: its id (spent when it completes a sign-in) and when it expires. */
+export interface VerifiedMfaClaims extends MfaClaims {
+  jti: string;
+  expiresAt: Date;
+}
+
 const ISSUER = 'imsop';
+/** Seconds an MFA-step token stays valid after the password step. */
+const MFA_TOKEN_TTL = 300;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Signs and verifies the platform's JWTs (HS256 with a key from config or the database).
@@ -23,8 +33,10 @@ const ISSUER = 'imsop';
  */
 export function createTokenService(key: Uint8Array, accessTtlSeconds: number) {
   const verified = new LRUCache<string, AccessClaims & { exp: number }>({ max: 100_000 });
-  async function sign(claims: Record<string, unknown>, typ: string, ttl: number, subject: string) {
-    return new SignJWT({ ...claims, typ })
+  async function sign(claims: Record<string, unknown>, typ: string, ttl: number, subject: string, jti?: string) {
+    const jwt = new SignJWT({ ...claims, typ });
+    if (jti) jwt.setJti(jti);
+    return jwt
       .setProtectedHeader({ alg: 'HS256' })
       .setIssuer(ISSUER)
       .setSubject(subject)
@@ -62,10 +74,13 @@ export function createTokenService(key: Uint8Array, accessTtlSeconds: number) {
       if (typeof p.exp === 'number') verified.set(token, { ...claims, exp: p.exp }, { ttl: Math.max(1, p.exp - nowSeconds) * 1000 });
       return claims;
     },
-    signMfa: (c: MfaClaims) => sign({ org: c.org }, 'mfa', 300, c.sub),
-    async verifyMfa(token: string): Promise<MfaClaims | null> {
+    /** Single-use: each carries a fresh id, which the sign-in it completes spends. */
+    signMfa: (c: MfaClaims) => sign({ org: c.org }, 'mfa', MFA_TOKEN_TTL, c.sub, crypto.randomUUID()),
+    async verifyMfa(token: string): Promise<VerifiedMfaClaims | null> {
       const p = await verify(token, 'mfa');
-      return p ? { sub: p.sub!, org: p.org as string } : null;
+      // A token without an id (or expiry) could not be spent, so it is not accepted.
+      if (!p || typeof p.jti !== 'string' || !UUID.test(p.jti) || typeof p.exp !== 'number') return null;
+      return { sub: p.sub!, org: p.org as string, jti: p.jti, expiresAt: new Date(p.exp * 1000) };
     },
   };
 }
