@@ -122,7 +122,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       details: { replyId: reply!.id, from: 'requester', channel: reply!.channel },
     });
     const rv = toReplyView(reply!);
-    await publishEvents(tx, ticketEvents(t.orgId, 'ticket.replied', view, { reply: rv }));
+    await publishEvents(tx, ticketEvents(t.orgId, 'ticket.replied', view, row!, { reply: rv }));
     return rv;
   }
 
@@ -229,7 +229,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
           details: { replyId: reply!.id },
         });
         const rv = toReplyView(reply!);
-        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.replied', view, { reply: rv }));
+        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.replied', view, row!, { reply: rv }));
         return rv;
       });
     },
@@ -283,7 +283,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
             entityId: t.id,
             after: { csat: input.score },
           });
-          await publishEvents(tx, ticketEvents(t.orgId, 'ticket.rated', toTicketView(t), { score: input.score }));
+          await publishEvents(tx, ticketEvents(t.orgId, 'ticket.rated', toTicketView(t), t, { score: input.score }));
           return { score: row.score, comment: row.comment };
         },
         true,
