@@ -30,7 +30,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
   const sla = createSlaService(deps);
   const tickets = createTicketsService(deps, sla);
   const replies = createRepliesService(deps, tickets);
-  const files = createFilesService(deps, tickets);
+  const files = createFilesService(deps);
   const admin = createAdminService(deps, tickets);
   const inbound = createInboundService(deps, tickets, replies, files);
   const slaAdmin = createSlaAdminService(deps, sla, tickets);

@@ -187,7 +187,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
         if (!canMove(t.status, wanted)) {
           throw conflict('illegal_transition', `A ticket cannot move from ${t.status} to ${wanted}.`, { from: t.status, to: wanted });
         }
-        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], 'agent');
+        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], actor);
         const now = new Date();
         // A public reply carries the Message-ID its email will have, so the customer's answer threads back to it.
         const replyId = newId();

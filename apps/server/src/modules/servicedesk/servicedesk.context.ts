@@ -14,6 +14,7 @@ import type { MessagingProvider } from '../../platform/messaging/provider.ts';
 import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';
 import { servicedeskSettings } from './servicedesk.schema.ts';
+import { readableFiles } from './file-access.ts';
 import { ticketVisibility, type TicketFacts, type TicketView } from './tickets.repository.ts';
 
 /** Ports to the identity module (users live there). */
@@ -93,11 +94,12 @@ export async function customFieldsSchemaOf(tx: Executor, orgId: string): Promise
 }
 
 /**
- * Attaches uploaded files: they must be this org's. An agent may attach any of the org's files;
- * a requester only anonymous uploads that nothing has claimed yet (so nobody can attach someone
- * else's file by guessing its id).
+ * Attaches uploaded files: they must be this org's. An agent (or key) may attach only files it
+ * could read (the file rule: its own uploads, or files of tickets in its reach); a requester only
+ * anonymous uploads that nothing has claimed yet. Ids alone grant nothing: any other file is
+ * answered as unknown.
  */
-export async function claimFiles(tx: Executor, orgId: string, ids: string[], by: 'agent' | 'requester'): Promise<string[]> {
+export async function claimFiles(tx: Executor, orgId: string, ids: string[], by: Actor | 'requester'): Promise<string[]> {
   const wanted = [...new Set(ids)];
   if (wanted.length === 0) return [];
   const rows = await tx
@@ -105,7 +107,10 @@ export async function claimFiles(tx: Executor, orgId: string, ids: string[], by:
     .from(files)
     .where(and(eq(files.orgId, orgId), inArray(files.id, wanted)))
     .for('update');
-  const usable = new Set(rows.filter((r) => by === 'agent' || (r.uploadedBy === null && r.claimedAt === null)).map((r) => r.id));
+  const usable =
+    by === 'requester'
+      ? new Set(rows.filter((r) => r.uploadedBy === null && r.claimedAt === null).map((r) => r.id))
+      : await readableFiles(tx, by, rows.map((r) => r.id));
   const missing = wanted.filter((id) => !usable.has(id));
   if (missing.length) {
     throw badRequest('unknown_attachment', `No such uploaded file: ${missing.join(', ')}.`, {

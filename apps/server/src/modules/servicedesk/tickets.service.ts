@@ -298,7 +298,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       await checkPeople(actor, input.assigneeId);
       const live = await liveMembers(actor.orgId, input.teamId);
       return commit(actor.orgId, async (tx) => {
-        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], 'agent');
+        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], actor);
         return insertTicket(
           tx,
           actor.orgId,
