@@ -30,7 +30,7 @@ import { createIdentityModule, userDirectory, type IdentityModule } from './modu
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
 import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
 import { createServicedeskModule, type ServicedeskModule } from './modules/servicedesk/index.ts';
-import { orgBySlug, orgName, roleMembers, userProfiles } from './modules/identity/index.ts';
+import { canReadUser, orgBySlug, orgName, roleMembers, userProfiles } from './modules/identity/index.ts';
 import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
 import { createNotifier, type Notifier } from './platform/notify/notify.ts';
@@ -144,6 +144,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     dispatcher,
     users: userDirectory(database.db),
     profiles: userProfiles(database.db),
+    canReadUser,
     orgBySlug: orgBySlug(database.db),
     roleMembers: roleMembers(database.db),
     orgName: orgName(database.db),
@@ -161,6 +162,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     db: database.db,
     dispatcher,
     authenticator: identity.authenticator,
+    accessChanges: identity.onAccessChange,
     rules: [...operations.topics, ...telemetry.topics, ...servicedesk.topics],
     log: app.log,
     bus,

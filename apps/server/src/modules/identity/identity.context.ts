@@ -2,7 +2,7 @@ import { and, eq, isNull } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Config } from '../../config.ts';
 import { buildAbility, type Ability } from '../../platform/access/ability.ts';
-import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
+import type { AccessChange, Actor, RequestMeta } from '../../platform/access/actor.ts';
 import { sha256, safeEqual } from '../../platform/auth/crypto.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import { CHANNEL_RESYNC, type Bus } from '../../platform/bus/bus.ts';
@@ -77,13 +77,20 @@ export function createIdentityContext(deps: IdentityDeps) {
    * rows as they were before the change, so it is returned but not cached.
    */
   let generation = 0;
+  /** Told after the caches dropped what changed (open sockets re-check their actor and subscriptions). */
+  const accessListeners = new Set<(change: AccessChange) => void>();
+  const accessChanged = (change: AccessChange) => {
+    for (const l of accessListeners) l(change);
+  };
 
   const dropOrgEntries = (cache: LRUCache<string, object>, orgId: string) => {
     for (const k of cache.keys()) if (k.startsWith(`${orgId}:`)) cache.delete(k);
   };
   deps.bus.subscribe(CHANNEL_SESSIONS, (m) => {
     generation++;
-    for (const sid of (m.sessionIds as string[] | undefined) ?? []) sessions.delete(sid);
+    const sessionIds = (m.sessionIds as string[] | undefined) ?? [];
+    for (const sid of sessionIds) sessions.delete(sid);
+    accessChanged({ kind: 'sessions', sessionIds });
   });
   deps.bus.subscribe(CHANNEL_AUTHZ, (m) => {
     generation++;
@@ -94,6 +101,7 @@ export function createIdentityContext(deps: IdentityDeps) {
       if (userId) cache.delete(`${orgId}:${userId}`);
       else dropOrgEntries(cache, orgId);
     }
+    accessChanged(userId ? { kind: 'user', orgId, userId } : { kind: 'user', orgId });
   });
   deps.bus.subscribe(CHANNEL_PROFILE, (m) => {
     generation++;
@@ -106,11 +114,13 @@ export function createIdentityContext(deps: IdentityDeps) {
   deps.bus.subscribe(CHANNEL_RESYNC, () => {
     generation++;
     for (const cache of [sessions, abilities, keys, profiles] as LRUCache<string, object>[]) cache.clear();
+    accessChanged({ kind: 'all' });
   });
   deps.bus.subscribe(CHANNEL_KEYS, (m) => {
     generation++;
     const id = m.id as string;
     for (const [k, v] of keys.entries()) if (v.id === id) keys.delete(k);
+    accessChanged({ kind: 'key', keyId: id });
   });
 
   async function loadUser(orgId: string, userId: string): Promise<CachedUser | null> {
@@ -185,6 +195,10 @@ export function createIdentityContext(deps: IdentityDeps) {
 
   return {
     deps,
+    /** Calls `listener` on this instance whenever someone's access changed, on any instance. */
+    onAccessChange(listener: (change: AccessChange) => void) {
+      accessListeners.add(listener);
+    },
     async fromAccessToken(token: string, meta: RequestMeta): Promise<Actor | null> {
       const claims = await deps.tokens.verifyAccess(token);
       if (!claims) return null;

@@ -20,6 +20,7 @@ import { createUsersService } from './users.service.ts';
 import { usersRoutes } from './users.routes.ts';
 
 export { createAdminUser, createOrgWithAdmin, ensureDefaultOrg } from './orgs.service.ts';
+export { canReadUser } from './users.service.ts';
 export { organizations };
 export type { IdentityDeps } from './identity.context.ts';
 
@@ -43,17 +44,17 @@ export function userDirectory(db: AppDb) {
   };
 }
 
-/** Names and emails of live users of the org, for messages and placeholders (a port for other modules). */
+/** Names, emails and departments of live users of the org, for messages, placeholders and scopes (a port for other modules). */
 export function userProfiles(db: AppDb) {
-  return async (orgId: string, ids: string[], tx?: Executor): Promise<Map<string, { name: string; email: string }>> => {
+  return async (orgId: string, ids: string[], tx?: Executor): Promise<Map<string, { name: string; email: string; department: string | null }>> => {
     if (ids.length === 0) return new Map();
     const rows = await scoped(db, orgId, tx, (tx) =>
       tx
-        .select({ id: users.id, name: users.name, email: users.email })
+        .select({ id: users.id, name: users.name, email: users.email, department: users.department })
         .from(users)
         .where(and(eq(users.orgId, orgId), inArray(users.id, ids), isNull(users.deletedAt))),
     );
-    return new Map(rows.map((r) => [r.id, { name: r.name, email: r.email }]));
+    return new Map(rows.map((r) => [r.id, { name: r.name, email: r.email, department: r.department }]));
   };
 }
 
@@ -101,6 +102,8 @@ export function createIdentityModule(deps: IdentityDeps) {
   };
   return {
     authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
+    /** Sessions revoked, roles, grants or a user changed, a key revoked: on every instance, after the caches dropped it. */
+    onAccessChange: ctx.onAccessChange,
     services,
     routes(api: ApiInstance) {
       authRoutes(api, services.auth, deps.config);

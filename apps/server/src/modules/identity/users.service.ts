@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
-import { buildAbility, can, firstNotHeld, holdsAtLeast, reach } from '../../platform/access/ability.ts';
+import { buildAbility, can, firstNotHeld, holdsAtLeast, reach, type AbilityHolder } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { isPermission, type Condition, type Permission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
@@ -58,6 +58,9 @@ const SORTABLE = ['createdAt', 'name', 'email', 'lastLogin'] as const;
 const sortColumn = { createdAt: users.createdAt, name: users.name, email: users.email, lastLogin: users.lastLogin };
 
 const subjectOf = (u: { id: string; department: string | null }) => ({ ownerId: u.id, department: u.department });
+
+/** The read rule for people (and what follows their scope, such as ratings of them). */
+export const canReadUser = (actor: AbilityHolder, u: { id: string; department: string | null }) => can(actor, 'users:read', subjectOf(u));
 const isUniqueViolation = (err: unknown) =>
   typeof err === 'object' && err !== null && ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505');
 
@@ -80,7 +83,7 @@ export function createUsersService(ctx: IdentityContext) {
   /** Loads a visible user or answers 404 (another org's id, or out of the actor's reach). */
   async function visibleUser(tx: Tx, actor: Actor, id: string, permission: Permission = 'users:read'): Promise<UserRow> {
     const u = await findUser(tx, actor.orgId, id);
-    if (!u || !can(actor, 'users:read', subjectOf(u))) throw notFound('User');
+    if (!u || !canReadUser(actor, u)) throw notFound('User');
     if (!can(actor, permission, subjectOf(u))) throw forbidden();
     return u;
   }

@@ -1,7 +1,8 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
-import type { TopicRule } from '../../platform/realtime/gateway.ts';
+import type { Actor } from '../../platform/access/actor.ts';
+import type { EventReader, TopicRule } from '../../platform/realtime/gateway.ts';
 import { can } from '../../platform/access/ability.ts';
-import { createOperationsService, type OperationsDeps } from './operations.service.ts';
+import { canReadOperation, createOperationsService, operationFactsOf, type OperationsDeps } from './operations.service.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { createResourcesService } from './resources.service.ts';
 import { createTasksService } from './tasks.service.ts';
@@ -13,10 +14,18 @@ export function createOperationsModule(deps: OperationsDeps) {
   const operations = createOperationsService(deps);
   const tasks = createTasksService(deps, operations);
   const resources = createResourcesService(deps, operations);
+  // Events about an operation reach a subscriber only if the REST read rule lets them read it; the
+  // others on `operation:<id>` (tasks, allocations, telemetry) ride on that topic's own check.
+  const reader = async (actor: Actor): Promise<EventReader> => (v) => {
+    const facts = operationFactsOf(v);
+    return !facts || canReadOperation(actor, facts);
+  };
   const topics: TopicRule[] = [
-    { pattern: /^operations$/, authorize: (actor) => (can(actor, 'operations:read') ? 'ok' : 'forbidden') },
+    { pattern: /^operations$/, authorize: (actor) => (can(actor, 'operations:read') ? 'ok' : 'forbidden'), reader },
     {
       pattern: /^operation:([0-9a-f-]{36})$/,
+      reader,
+      single: true,
       authorize: async (actor, m) => {
         if (!can(actor, 'operations:read')) return 'forbidden';
         return (await operations.exists(actor, m[1]!)) ? 'ok' : 'not_found';

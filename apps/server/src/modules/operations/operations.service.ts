@@ -1,11 +1,11 @@
 import { eq, sql } from 'drizzle-orm';
-import { can, reach } from '../../platform/access/ability.ts';
+import { can, reach, type AbilityHolder } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { AppDb, Tx } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import type { Dispatcher } from '../../platform/events/dispatcher.ts';
-import { publishEvents, type NewEvent } from '../../platform/events/outbox.ts';
+import { publishEvents, type EventVisibility, type NewEvent } from '../../platform/events/outbox.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
 import type { Page } from '../../platform/http/pagination.ts';
 import {
@@ -44,17 +44,35 @@ export interface OperationsDeps {
   users: UserDirectory;
 }
 
-const subjectOf = (o: OperationRow, assignees: string[], userId: string | null) => ({
+const subjectOf = (o: Pick<OperationRow, 'ownerId' | 'createdBy'>, assignees: string[], userId: string | null) => ({
   // "own" covers operations the actor owns, created or is assigned to.
   ownerId: userId && (o.ownerId === userId || o.createdBy === userId || assignees.includes(userId)) ? userId : o.ownerId,
   department: null,
 });
 
+/** What the operation read rule looks at; events carry it as their visibility. */
+export interface OperationFacts {
+  ownerId: string | null;
+  createdBy: string | null;
+  assignees: string[];
+}
+
+/** The read rule for one operation: REST reads and realtime events both ask this. */
+export const canReadOperation = (actor: AbilityHolder, f: OperationFacts) => can(actor, 'operations:read', subjectOf(f, f.assignees, actor.userId));
+
+/** The facts an operation event carries, or null when the event is about no operation. */
+export function operationFactsOf(v: EventVisibility | null): OperationFacts | null {
+  if (v?.kind !== 'operation') return null;
+  const str = (x: unknown) => (typeof x === 'string' ? x : null);
+  return { ownerId: str(v.ownerId), createdBy: str(v.createdBy), assignees: Array.isArray(v.assignees) ? v.assignees : [] };
+}
+
 export function operationEvents(orgId: string, type: string, view: OperationView, extra: Record<string, unknown> = {}): NewEvent[] {
   const payload = { operation: view, ...extra };
+  const visibility = { kind: 'operation', ownerId: view.ownerId, createdBy: view.createdBy, assignees: view.assignees };
   return [
-    { orgId, topic: 'operations', type, payload },
-    { orgId, topic: `operation:${view.id}`, type, payload },
+    { orgId, topic: 'operations', type, payload, visibility },
+    { orgId, topic: `operation:${view.id}`, type, payload, visibility },
   ];
 }
 
@@ -78,7 +96,7 @@ export function createOperationsService(deps: OperationsDeps) {
     const o = await findOperation(tx, actor.orgId, id);
     if (!o) throw notFound('Operation');
     const assignees = (await assigneesOf(tx, [id])).get(id) ?? [];
-    if (!can(actor, 'operations:read', subjectOf(o, assignees, actor.userId))) throw notFound('Operation');
+    if (!canReadOperation(actor, { ownerId: o.ownerId, createdBy: o.createdBy, assignees })) throw notFound('Operation');
     return { o, assignees };
   }
 

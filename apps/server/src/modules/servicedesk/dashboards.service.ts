@@ -9,6 +9,7 @@ import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
 import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from './servicedesk.schema.ts';
 import { commitIn, sqlList, type ServicedeskDeps } from './servicedesk.context.ts';
 import { selectTickets, teamsOf, toTicketView } from './tickets.repository.ts';
+import { canReadRating, ratingFactsOf, ratingReachOf, ratingVisibility } from './ratings.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
 
 const TARGETS = ['firstResponse', 'nextResponse', 'resolution'] as const;
@@ -136,6 +137,8 @@ export function createDashboardsService(deps: ServicedeskDeps) {
           .from(agentRatings)
           .where(and(eq(agentRatings.orgId, actor.orgId), gte(agentRatings.period, p.from.toISOString().slice(0, 7)), lte(agentRatings.period, p.to.toISOString().slice(0, 7))))
           .orderBy(desc(agentRatings.period));
+        const ratingReach = await ratingReachOf(tx, actor, deps.canReadUser);
+        const ratingFacts = await ratingFactsOf(tx, deps.profiles, actor.orgId, ratings.map((x) => x.agentId));
         const members = teams === null ? null : new Set((await tx.select({ userId: sdTeamMembers.userId }).from(sdTeamMembers).where(teams.length ? inArray(sdTeamMembers.teamId, teams) : sql`false`)).map((m) => m.userId));
         return {
           period: { from: p.from.toISOString(), to: p.to.toISOString(), month: period },
@@ -153,7 +156,7 @@ export function createDashboardsService(deps: ServicedeskDeps) {
             resolutionHours: hours(a.resolutionWallMs === null ? null : Number(a.resolutionWallMs)),
           })),
           ratings: ratings
-            .filter((r) => members === null || members.has(r.agentId))
+            .filter((r) => (members === null || members.has(r.agentId)) && !!ratingReach && canReadRating(ratingReach, ratingFacts.get(r.agentId)!))
             .map((r) => ({ agentId: r.agentId, period: r.period, score: r.score, comment: r.comment, raterId: r.raterId })),
         };
       });
@@ -226,7 +229,10 @@ export function createDashboardsService(deps: ServicedeskDeps) {
           before: before ? { score: before.score, comment: before.comment } : null,
           after: { agentId: row!.agentId, period: row!.period, score: row!.score, comment: row!.comment },
         });
-        await publishEvents(tx, [{ orgId: actor.orgId, topic: 'tickets', type: 'agent.rated', payload: { agentId: row!.agentId, period: row!.period, score: row!.score } }]);
+        const facts = (await ratingFactsOf(tx, deps.profiles, actor.orgId, [row!.agentId])).get(row!.agentId)!;
+        await publishEvents(tx, [
+          { orgId: actor.orgId, topic: 'tickets', type: 'agent.rated', payload: { agentId: row!.agentId, period: row!.period, score: row!.score }, visibility: ratingVisibility(facts) },
+        ]);
         return { id: row!.id, agentId: row!.agentId, raterId: row!.raterId, period: row!.period, score: row!.score, comment: row!.comment, updatedAt: row!.updatedAt.toISOString() };
       });
     },
@@ -236,6 +242,12 @@ export function createDashboardsService(deps: ServicedeskDeps) {
       const own = !scope && can(actor, 'servicedesk:analytics');
       if (!scope && !own) throw forbidden();
       return inOrg(db, actor.orgId, async (tx) => {
+        const r = (await ratingReachOf(tx, actor, deps.canReadUser))!;
+        if (q.agentId && q.agentId !== actor.userId) {
+          // Someone the actor may not read is not found, as the user record answers.
+          const person = (await deps.profiles(actor.orgId, [q.agentId], tx)).get(q.agentId);
+          if (!person || !deps.canReadUser(actor, { id: q.agentId, department: person.department })) throw notFound('User');
+        }
         const conds: SQL[] = [eq(agentRatings.orgId, actor.orgId)];
         // Agents see their own ratings; managers those of their teams; `any` everyone's.
         if (own) conds.push(eq(agentRatings.agentId, actor.userId ?? '00000000-0000-0000-0000-000000000000'));
@@ -249,7 +261,9 @@ export function createDashboardsService(deps: ServicedeskDeps) {
         }
         if (q.agentId) conds.push(eq(agentRatings.agentId, q.agentId));
         if (q.period) conds.push(eq(agentRatings.period, q.period));
-        const rows = await tx.select().from(agentRatings).where(and(...conds)).orderBy(desc(agentRatings.period)).limit(500);
+        const found = await tx.select().from(agentRatings).where(and(...conds)).orderBy(desc(agentRatings.period)).limit(500);
+        const facts = await ratingFactsOf(tx, deps.profiles, actor.orgId, found.map((x) => x.agentId));
+        const rows = found.filter((x) => canReadRating(r, facts.get(x.agentId)!));
         return rows.map((r) => ({ id: r.id, agentId: r.agentId, raterId: r.raterId, period: r.period, score: r.score, comment: r.comment, updatedAt: r.updatedAt.toISOString() }));
       });
     },

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { can } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
@@ -6,9 +6,9 @@ import { inOrg } from '../../platform/db/scope.ts';
 import { files } from '../../platform/files/files.schema.ts';
 import { sniffType } from '../../platform/files/sniff.ts';
 import { AppError, forbidden, notFound } from '../../platform/http/errors.ts';
-import { ticketReplies, tickets } from './servicedesk.schema.ts';
+import { attachedTo, readableFiles, uploaderOf } from './file-access.ts';
+import { tickets } from './servicedesk.schema.ts';
 import { auditOf, commitIn, type ServicedeskDeps } from './servicedesk.context.ts';
-import type { TicketsService } from './tickets.service.ts';
 
 export interface FileView {
   id: string;
@@ -36,13 +36,9 @@ export function safeFileName(raw: string | undefined): string {
   return clean || 'file';
 }
 
-export function createFilesService(deps: ServicedeskDeps, ticketsSvc: TicketsService) {
+export function createFilesService(deps: ServicedeskDeps) {
   const { db } = deps;
   const commit = commitIn(deps);
-
-  /** Whether a file hangs off a ticket (its own attachments or any reply's), optionally only public replies. */
-  const attachedTo = (fileId: string, publicOnly: boolean) =>
-    sql`(${fileId}::uuid = any(${tickets.attachmentIds}) or exists (select 1 from ${ticketReplies} r where r.ticket_id = ${tickets.id} and ${fileId}::uuid = any(r.attachment_ids)${publicOnly ? sql` and not r.is_internal` : sql``}))`;
 
   return {
     /**
@@ -70,7 +66,7 @@ export function createFilesService(deps: ServicedeskDeps, ticketsSvc: TicketsSer
             size: stored.size,
             mime: type.mime,
             name: safeFileName(file.name),
-            uploadedBy: actor?.userId ?? null,
+            uploadedBy: actor ? uploaderOf(actor) : null,
             scanStatus: 'clean',
           })
           .returning();
@@ -84,19 +80,12 @@ export function createFilesService(deps: ServicedeskDeps, ticketsSvc: TicketsSer
       });
     },
 
-    /** A file the agent may see: one they uploaded, or attached to a ticket in their reach. */
+    /** A file the agent may read (the file rule: they uploaded it, or it hangs off a ticket in their reach). */
     async download(actor: Actor, fileId: string) {
       const f = await inOrg(db, actor.orgId, async (tx) => {
+        if (!(await readableFiles(tx, actor, [fileId])).has(fileId)) throw notFound('File');
         const [f] = await tx.select().from(files).where(and(eq(files.orgId, actor.orgId), eq(files.id, fileId)));
         if (!f) throw notFound('File');
-        if (f.uploadedBy && f.uploadedBy === actor.userId) return f;
-        const cond = await ticketsSvc.scopeOf(tx, actor);
-        const [t] = await tx
-          .select({ id: tickets.id })
-          .from(tickets)
-          .where(and(eq(tickets.orgId, actor.orgId), attachedTo(fileId, false), cond))
-          .limit(1);
-        if (!t) throw notFound('File');
         return f;
       });
       return { file: toFileView(f), bytes: await deps.fileStore.read(f.sha256) };

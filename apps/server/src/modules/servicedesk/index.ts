@@ -1,5 +1,6 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
-import type { TopicRule } from '../../platform/realtime/gateway.ts';
+import type { Actor } from '../../platform/access/actor.ts';
+import type { EventReader, TopicRule } from '../../platform/realtime/gateway.ts';
 import { can } from '../../platform/access/ability.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { createAdminService } from './admin.service.ts';
@@ -9,10 +10,12 @@ import { createFilesService } from './files.service.ts';
 import { createInboundService } from './inbound.service.ts';
 import { inboundRoutes } from './inbound.routes.ts';
 import { portalRoutes } from './portal.routes.ts';
+import { canReadRating, ratingFactsFromVisibility, ratingReachOf } from './ratings.ts';
 import { createRepliesService } from './replies.service.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketsRoutes } from './tickets.routes.ts';
 import { createTicketsService } from './tickets.service.ts';
+import { ticketFactsOf, ticketInReach, ticketReachOf } from './tickets.repository.ts';
 import { createSlaService } from './sla.service.ts';
 import { createSlaAdminService } from './sla-admin.service.ts';
 import { slaRoutes } from './sla.routes.ts';
@@ -27,16 +30,36 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
   const sla = createSlaService(deps);
   const tickets = createTicketsService(deps, sla);
   const replies = createRepliesService(deps, tickets);
-  const files = createFilesService(deps, tickets);
+  const files = createFilesService(deps);
   const admin = createAdminService(deps, tickets);
   const inbound = createInboundService(deps, tickets, replies, files);
   const slaAdmin = createSlaAdminService(deps, sla, tickets);
   const dashboards = createDashboardsService(deps);
   const conversations = createConversationsService(deps, tickets, replies);
+  /**
+   * Who sees an event on the ticket topics: a ticket's only those who could read the ticket, an
+   * agent's rating only those who could read the rating (the rules REST uses); events about no one
+   * record (SLA policy changes) every subscriber.
+   */
+  const reader = async (actor: Actor): Promise<EventReader> => {
+    const [ticketReach, ratings] = await inOrg(deps.db, actor.orgId, async (tx) => [
+      await ticketReachOf(tx, actor, 'tickets:read'),
+      await ratingReachOf(tx, actor, deps.canReadUser),
+    ]);
+    return (v) => {
+      const ticket = ticketFactsOf(v);
+      if (ticket) return !!ticketReach && ticketInReach(ticketReach, ticket);
+      const rating = ratingFactsFromVisibility(v);
+      if (rating) return !!ratings && canReadRating(ratings, rating);
+      return v === null;
+    };
+  };
   const topics: TopicRule[] = [
-    { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden') },
+    { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden'), reader },
     {
       pattern: /^ticket:([0-9a-f-]{36})$/,
+      reader,
+      single: true,
       authorize: async (actor, m) => {
         if (!can(actor, 'tickets:read')) return 'forbidden';
         try {

@@ -122,7 +122,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       details: { replyId: reply!.id, from: 'requester', channel: reply!.channel },
     });
     const rv = toReplyView(reply!);
-    await publishEvents(tx, ticketEvents(t.orgId, 'ticket.replied', view, { reply: rv }));
+    await publishEvents(tx, ticketEvents(t.orgId, 'ticket.replied', view, row!, { reply: rv }));
     return rv;
   }
 
@@ -187,7 +187,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
         if (!canMove(t.status, wanted)) {
           throw conflict('illegal_transition', `A ticket cannot move from ${t.status} to ${wanted}.`, { from: t.status, to: wanted });
         }
-        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], 'agent');
+        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], actor);
         const now = new Date();
         // A public reply carries the Message-ID its email will have, so the customer's answer threads back to it.
         const replyId = newId();
@@ -229,7 +229,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
           details: { replyId: reply!.id },
         });
         const rv = toReplyView(reply!);
-        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.replied', view, { reply: rv }));
+        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.replied', view, row!, { reply: rv }));
         return rv;
       });
     },
@@ -283,7 +283,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
             entityId: t.id,
             after: { csat: input.score },
           });
-          await publishEvents(tx, ticketEvents(t.orgId, 'ticket.rated', toTicketView(t), { score: input.score }));
+          await publishEvents(tx, ticketEvents(t.orgId, 'ticket.rated', toTicketView(t), t, { score: input.score }));
           return { score: row.score, comment: row.comment };
         },
         true,

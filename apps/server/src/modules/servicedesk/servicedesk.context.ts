@@ -1,4 +1,5 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
+import type { AbilityHolder } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import type { AuditContext } from '../../platform/audit/audit.ts';
 import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
@@ -13,12 +14,15 @@ import type { MessagingProvider } from '../../platform/messaging/provider.ts';
 import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';
 import { servicedeskSettings } from './servicedesk.schema.ts';
-import type { TicketView } from './tickets.repository.ts';
+import { readableFiles } from './file-access.ts';
+import { ticketVisibility, type TicketFacts, type TicketView } from './tickets.repository.ts';
 
 /** Ports to the identity module (users live there). */
 /** `tx`: run inside the caller's org-scoped transaction (never open a second one while holding one). */
 export type UserDirectory = (orgId: string, userIds: string[], tx?: Executor) => Promise<Set<string>>;
-export type UserProfiles = (orgId: string, userIds: string[], tx?: Executor) => Promise<Map<string, { name: string; email: string }>>;
+export type UserProfiles = (orgId: string, userIds: string[], tx?: Executor) => Promise<Map<string, { name: string; email: string; department: string | null }>>;
+/** The identity module's read rule for people: ratings of a person follow it. */
+export type CanReadUser = (actor: AbilityHolder, user: { id: string; department: string | null }) => boolean;
 export type RoleMembers = (orgId: string, role: string, tx?: Executor) => Promise<{ id: string; name: string; email: string }[]>;
 export type OrgBySlug = (slug: string) => Promise<{ id: string; name: string } | null>;
 
@@ -27,6 +31,7 @@ export interface ServicedeskDeps {
   dispatcher: Dispatcher;
   users: UserDirectory;
   profiles: UserProfiles;
+  canReadUser: CanReadUser;
   orgBySlug: OrgBySlug;
   roleMembers: RoleMembers;
   orgName: (orgId: string) => Promise<string>;
@@ -48,11 +53,13 @@ export const auditOf = (a: Author): AuditContext =>
     ? auditContextOf(a.actor)
     : { orgId: a.orgId, actorType: 'anonymous', actorId: null, ip: a.meta.ip, userAgent: a.meta.userAgent, requestId: a.meta.requestId };
 
-export function ticketEvents(orgId: string, type: string, view: TicketView, extra: Record<string, unknown> = {}): NewEvent[] {
+/** A ticket's events: `row` is the ticket as stored now, whose facts decide who may see them. */
+export function ticketEvents(orgId: string, type: string, view: TicketView, row: TicketFacts, extra: Record<string, unknown> = {}): NewEvent[] {
   const payload = { ticket: view, ...extra };
+  const visibility = ticketVisibility(row);
   return [
-    { orgId, topic: 'tickets', type, payload },
-    { orgId, topic: `ticket:${view.id}`, type, payload },
+    { orgId, topic: 'tickets', type, payload, visibility },
+    { orgId, topic: `ticket:${view.id}`, type, payload, visibility },
   ];
 }
 
@@ -87,11 +94,12 @@ export async function customFieldsSchemaOf(tx: Executor, orgId: string): Promise
 }
 
 /**
- * Attaches uploaded files: they must be this org's. An agent may attach any of the org's files;
- * a requester only anonymous uploads that nothing has claimed yet (so nobody can attach someone
- * else's file by guessing its id).
+ * Attaches uploaded files: they must be this org's. An agent (or key) may attach only files it
+ * could read (the file rule: its own uploads, or files of tickets in its reach); a requester only
+ * anonymous uploads that nothing has claimed yet. Ids alone grant nothing: any other file is
+ * answered as unknown.
  */
-export async function claimFiles(tx: Executor, orgId: string, ids: string[], by: 'agent' | 'requester'): Promise<string[]> {
+export async function claimFiles(tx: Executor, orgId: string, ids: string[], by: Actor | 'requester'): Promise<string[]> {
   const wanted = [...new Set(ids)];
   if (wanted.length === 0) return [];
   const rows = await tx
@@ -99,7 +107,10 @@ export async function claimFiles(tx: Executor, orgId: string, ids: string[], by:
     .from(files)
     .where(and(eq(files.orgId, orgId), inArray(files.id, wanted)))
     .for('update');
-  const usable = new Set(rows.filter((r) => by === 'agent' || (r.uploadedBy === null && r.claimedAt === null)).map((r) => r.id));
+  const usable =
+    by === 'requester'
+      ? new Set(rows.filter((r) => r.uploadedBy === null && r.claimedAt === null).map((r) => r.id))
+      : await readableFiles(tx, by, rows.map((r) => r.id));
   const missing = wanted.filter((id) => !usable.has(id));
   if (missing.length) {
     throw badRequest('unknown_attachment', `No such uploaded file: ${missing.join(', ')}.`, {

@@ -68,11 +68,11 @@ export function createSlaService(deps: ServicedeskDeps) {
       const info = { target: d.target, cycle: d.cycle, at: new Date(d.at).toISOString() };
       if (d.kind === 'warning') {
         await addTimeline(tx, t.orgId, t.id, 'sla_warning', { ...info, threshold: d.threshold }, new Date(now));
-        await publishEvents(tx, ticketEvents(t.orgId, 'ticket.sla_warning', view, { ...info, threshold: d.threshold }));
+        await publishEvents(tx, ticketEvents(t.orgId, 'ticket.sla_warning', view, current, { ...info, threshold: d.threshold }));
         await notifyUsers(tx, current, current.assigneeId ? [current.assigneeId] : [], `SLA warning on #${current.number}`, `${Math.round((d.threshold ?? 0) * 100)}% of the ${d.target} target of ticket #${current.number} (${current.subject}) has elapsed.`);
       } else if (d.kind === 'breach') {
         await addTimeline(tx, t.orgId, t.id, 'sla_breach', info, new Date(now));
-        await publishEvents(tx, ticketEvents(t.orgId, 'ticket.sla_breached', view, info));
+        await publishEvents(tx, ticketEvents(t.orgId, 'ticket.sla_breached', view, current, info));
       } else {
         current = await escalate(tx, current, d.actions ?? [], { ...info, level: d.level });
       }
@@ -129,7 +129,7 @@ export function createSlaService(deps: ServicedeskDeps) {
     }
     const [row] = Object.keys(set).length ? await tx.update(tickets).set(set).where(eq(tickets.id, t.id)).returning() : [t];
     await addTimeline(tx, t.orgId, t.id, 'escalation', { ...info, actions, notified }, now);
-    await publishEvents(tx, ticketEvents(t.orgId, 'ticket.escalated', toTicketView(row!), { ...info, actions }));
+    await publishEvents(tx, ticketEvents(t.orgId, 'ticket.escalated', toTicketView(row!), row!, { ...info, actions }));
     return row!;
   }
 

@@ -1,6 +1,10 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
+import { reach } from '../../platform/access/ability.ts';
+import type { Actor } from '../../platform/access/actor.ts';
+import type { Condition, Permission } from '../../platform/access/catalogue.ts';
 import type { Executor } from '../../platform/db/client.ts';
+import type { EventVisibility } from '../../platform/events/outbox.ts';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/http/pagination.ts';
 import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketSla, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
 import { allowedMoves, OPEN_STATUSES } from './tickets.transitions.ts';
@@ -135,16 +139,51 @@ export async function teamsOf(tx: Executor, orgId: string, userId: string | null
   return [...new Set(rows.map((r) => r.id))];
 }
 
+/** How far a ticket permission reaches for one actor now: its condition, and their teams for `department`. */
+export interface TicketReach {
+  scope: Condition;
+  userId: string | null;
+  teamIds: string[];
+}
+
+/** What the ticket rule looks at; ticket events carry it as their visibility. */
+export type TicketFacts = Pick<TicketRow, 'teamId' | 'assigneeId' | 'createdBy'>;
+
+/** The actor's reach for a ticket permission (null: they do not hold it). */
+export async function ticketReachOf(tx: Executor, actor: Actor, permission: Permission = 'tickets:read'): Promise<TicketReach | null> {
+  const scope = reach(actor, permission);
+  if (!scope) return null;
+  return { scope, userId: actor.userId, teamIds: scope === 'department' ? await teamsOf(tx, actor.orgId, actor.userId) : [] };
+}
+
 /**
- * Which tickets a scope reaches: `any` all; `department` the actor's teams, the team-less general
- * queue and their own; `own` those assigned to or opened by the actor.
+ * The ticket rule: `any` reaches every ticket; `department` the actor's teams, the team-less general
+ * queue and their own; `own` those assigned to or opened by the actor. REST reads, realtime events
+ * and file access ask this; `reachCondition` is the same rule as SQL, for lists.
  */
-export function reachCondition(scope: 'any' | 'department' | 'own', userId: string | null, teamIds: string[]): SQL | undefined {
-  if (scope === 'any') return undefined;
-  const me = userId ?? '00000000-0000-0000-0000-000000000000';
+export function ticketInReach(r: TicketReach, t: TicketFacts): boolean {
+  if (r.scope === 'any') return true;
+  const own = !!r.userId && (t.assigneeId === r.userId || t.createdBy === r.userId);
+  if (r.scope === 'own') return own;
+  return own || t.teamId === null || r.teamIds.includes(t.teamId);
+}
+
+/** `ticketInReach` as a condition on the tickets table (undefined: every ticket). */
+export function reachCondition(r: TicketReach): SQL | undefined {
+  if (r.scope === 'any') return undefined;
+  const me = r.userId ?? '00000000-0000-0000-0000-000000000000';
   const own = or(eq(tickets.assigneeId, me), eq(tickets.createdBy, me))!;
-  if (scope === 'own') return own;
-  return or(own, isNull(tickets.teamId), teamIds.length ? inArray(tickets.teamId, teamIds) : undefined);
+  if (r.scope === 'own') return own;
+  return or(own, isNull(tickets.teamId), r.teamIds.length ? inArray(tickets.teamId, r.teamIds) : undefined);
+}
+
+export const ticketVisibility = (t: TicketFacts): EventVisibility => ({ kind: 'ticket', teamId: t.teamId, assigneeId: t.assigneeId, createdBy: t.createdBy });
+
+/** The facts a ticket event carries, or null when the event is about no ticket. */
+export function ticketFactsOf(v: EventVisibility | null): TicketFacts | null {
+  if (v?.kind !== 'ticket') return null;
+  const str = (x: unknown) => (typeof x === 'string' ? x : null);
+  return { teamId: str(v.teamId), assigneeId: str(v.assigneeId), createdBy: str(v.createdBy) };
 }
 
 export const VIEWS = ['all', 'my_open', 'unassigned', 'breaching_soon'] as const;

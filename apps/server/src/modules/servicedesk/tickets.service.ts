@@ -1,6 +1,6 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
-import { can, reach } from '../../platform/access/ability.ts';
+import { can } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
@@ -30,9 +30,11 @@ import {
   listTickets,
   nextTicketNumber,
   reachCondition,
-  teamsOf,
+  ticketInReach,
+  ticketReachOf,
   toTicketView,
   type TicketFilters,
+  type TicketReach,
   type TicketRow,
   type TicketView,
 } from './tickets.repository.ts';
@@ -104,34 +106,34 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
   const { db } = deps;
   const commit = commitIn(deps);
 
-  async function scopeOf(tx: Executor, actor: Actor) {
-    const scope = reach(actor, 'tickets:read');
-    if (!scope) throw forbidden();
-    const teams = scope === 'department' ? await teamsOf(tx, actor.orgId, actor.userId) : [];
-    return reachCondition(scope, actor.userId, teams);
+  /** The actor's `tickets:read` reach; without the permission, 403. */
+  async function readReach(tx: Executor, actor: Actor): Promise<TicketReach> {
+    const r = await ticketReachOf(tx, actor, 'tickets:read');
+    if (!r) throw forbidden();
+    return r;
   }
+  const scopeOf = async (tx: Executor, actor: Actor) => reachCondition(await readReach(tx, actor));
 
   /** Loads a ticket the actor can see; other orgs' ids and tickets out of reach are simply not found. */
   async function visible(tx: Executor, actor: Actor, id: string, lock = false): Promise<TicketRow> {
-    const cond = await scopeOf(tx, actor);
-    if (cond) {
-      const [t] = await tx.select({ id: tickets.id }).from(tickets).where(and(eq(tickets.orgId, actor.orgId), eq(tickets.id, id), cond));
-      if (!t) throw notFound('Ticket');
+    const r = await readReach(tx, actor);
+    if (r.scope !== 'any') {
+      const [f] = await tx
+        .select({ teamId: tickets.teamId, assigneeId: tickets.assigneeId, createdBy: tickets.createdBy })
+        .from(tickets)
+        .where(and(eq(tickets.orgId, actor.orgId), eq(tickets.id, id)));
+      if (!f || !ticketInReach(r, f)) throw notFound('Ticket');
     }
     const t = await findTicket(tx, actor.orgId, id, lock);
     if (!t) throw notFound('Ticket');
     return t;
   }
 
-  /** May the actor change this ticket? `tickets:update` with the same reach rules as reading. */
+  /** May the actor change this ticket? `tickets:update` with the same reach rule as reading. */
   async function checkUpdate(tx: Executor, actor: Actor, t: TicketRow) {
-    const scope = reach(actor, 'tickets:update');
-    if (!scope) throw forbidden('You may not change tickets.');
-    if (scope === 'any') return;
-    const teams = scope === 'department' ? await teamsOf(tx, actor.orgId, actor.userId) : [];
-    const mine = t.assigneeId === actor.userId || t.createdBy === actor.userId;
-    const inTeam = scope === 'department' && (t.teamId === null || teams.includes(t.teamId));
-    if (!mine && !inTeam) throw forbidden('This ticket is outside your queue.');
+    const r = await ticketReachOf(tx, actor, 'tickets:update');
+    if (!r) throw forbidden('You may not change tickets.');
+    if (!ticketInReach(r, t)) throw forbidden('This ticket is outside your queue.');
   }
 
   async function checkPeople(actor: Actor, assigneeId: string | null | undefined) {
@@ -189,7 +191,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     await sla.sync(tx, orgId, row!.id);
     const view = toTicketView((await findTicket(tx, orgId, row!.id))!);
     await recordAudit(tx, auditOf(author), { action: 'ticket.create', entityType: 'ticket', entityId: row!.id, after: auditableTicket(view) });
-    await publishEvents(tx, ticketEvents(orgId, 'ticket.created', view));
+    await publishEvents(tx, ticketEvents(orgId, 'ticket.created', view, row!));
     return view;
   }
 
@@ -267,7 +269,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       before: auditableTicket(before),
       after: auditableTicket(after),
     });
-    await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.updated', after, { changes: Object.keys(set) }));
+    await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.updated', after, t, { changes: Object.keys(set) }));
     return after;
   }
 
@@ -296,7 +298,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       await checkPeople(actor, input.assigneeId);
       const live = await liveMembers(actor.orgId, input.teamId);
       return commit(actor.orgId, async (tx) => {
-        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], 'agent');
+        const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], actor);
         return insertTicket(
           tx,
           actor.orgId,
@@ -397,7 +399,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
         await tx.delete(tickets).where(eq(tickets.id, id));
         const view = toTicketView(t);
         await recordAudit(tx, auditOf({ kind: 'actor', actor }), { action: 'ticket.delete', entityType: 'ticket', entityId: id, before: auditableTicket(view) });
-        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.deleted', view));
+        await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.deleted', view, t));
       });
     },
 
@@ -466,7 +468,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
           after: auditableTicket(sv),
           details: { into: target.id },
         });
-        await publishEvents(tx, [...ticketEvents(actor.orgId, 'ticket.merged', sv, { into: target.id }), ...ticketEvents(actor.orgId, 'ticket.updated', tv)]);
+        await publishEvents(tx, [...ticketEvents(actor.orgId, 'ticket.merged', sv, src!, { into: target.id }), ...ticketEvents(actor.orgId, 'ticket.updated', tv, dst!)]);
         return { source: sv, target: tv };
       });
     },

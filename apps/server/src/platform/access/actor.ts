@@ -20,6 +20,16 @@ export interface Actor extends AbilityHolder {
   meta: RequestMeta;
 }
 
+/**
+ * Whose access just changed, on any instance: sessions revoked, a user's roles, grants or row
+ * (`userId` absent: everyone of the org), an API key revoked, or everything (caches started afresh).
+ */
+export type AccessChange =
+  | { kind: 'sessions'; sessionIds: string[] }
+  | { kind: 'user'; orgId: string; userId?: string }
+  | { kind: 'key'; keyId: string }
+  | { kind: 'all' };
+
 export const auditContextOf = (actor: Actor) => ({
   orgId: actor.orgId,
   actorType: actor.type,

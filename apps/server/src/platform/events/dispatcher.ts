@@ -2,7 +2,7 @@ import { asc, gt, lt, sql } from 'drizzle-orm';
 import type { Bus } from '../bus/bus.ts';
 import type { AppDb } from '../db/client.ts';
 import { inSystem } from '../db/scope.ts';
-import { events } from './events.schema.ts';
+import { events, type EventVisibility } from './events.schema.ts';
 
 export interface DeliveredEvent {
   id: number;
@@ -10,6 +10,8 @@ export interface DeliveredEvent {
   topic: string;
   type: string;
   payload: Record<string, unknown>;
+  /** For the topic's read rule; never sent to clients (see NewEvent.visibility). */
+  visibility: EventVisibility | null;
   createdAt: string;
 }
 
@@ -75,6 +77,7 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
           topic: row.topic,
           type: row.type,
           payload: row.payload,
+          visibility: row.visibility,
           createdAt: row.createdAt.toISOString(),
         };
         for (const h of handlers) {

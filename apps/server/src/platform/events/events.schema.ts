@@ -1,6 +1,9 @@
 import { bigserial, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, orgId, orgIsolation } from '../db/columns.ts';
 
+/** Facts about an event's record for the topic's read rule: `kind` names the record kind. */
+export type EventVisibility = { kind: string } & Record<string, string | string[] | null>;
+
 /**
  * The transactional outbox: use cases insert here in their own transaction; the dispatcher
  * delivers committed rows in id order. Ids increase monotonically, so a client resumes with `since`.
@@ -13,6 +16,12 @@ export const events = pgTable(
     topic: text('topic').notNull(),
     type: text('type').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /**
+     * What the topic's read rule needs to decide whether a subscriber may see this event's record
+     * (e.g. the ticket's team, assignee and creator); never sent to clients. Null: every subscriber
+     * of the topic may see it.
+     */
+    visibility: jsonb('visibility').$type<EventVisibility>(),
     createdAt: createdAt(),
   },
   (t) => [index('events_org_topic_id').on(t.orgId, t.topic, t.id), index('events_created').on(t.createdAt), orgIsolation()],

@@ -1,5 +1,8 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
+import type { EventVisibility } from './events.schema.ts';
+
+export type { EventVisibility } from './events.schema.ts';
 
 export interface NewEvent {
   orgId: string;
@@ -8,6 +11,12 @@ export interface NewEvent {
   /** What happened, e.g. `operation.created`. */
   type: string;
   payload: Record<string, unknown>;
+  /**
+   * What the read rule of the record this event is about needs (the same facts REST checks, e.g.
+   * the ticket's team, assignee and creator): the gateway shows the event only to subscribers that
+   * could read the record. Omitted for events every subscriber of the topic may see.
+   */
+  visibility?: EventVisibility | undefined;
 }
 
 /**
@@ -18,8 +27,9 @@ export interface NewEvent {
  */
 export async function publishEvents(tx: Executor, list: NewEvent[]): Promise<void> {
   if (list.length === 0) return;
-  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, payload: e.payload })));
+  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, payload: e.payload, visibility: e.visibility ?? null })));
   await tx.execute(sql`
-    insert into events (org_id, topic, type, payload)
-    select org_id, topic, type, payload from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, payload jsonb)`);
+    insert into events (org_id, topic, type, payload, visibility)
+    select org_id, topic, type, payload, visibility
+    from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, payload jsonb, visibility jsonb)`);
 }

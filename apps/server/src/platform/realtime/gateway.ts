@@ -1,10 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { WebSocket } from 'ws';
-import type { Actor } from '../access/actor.ts';
+import type { AccessChange, Actor } from '../access/actor.ts';
 import type { AppDb } from '../db/client.ts';
 import type { Authenticator } from '../http/api.ts';
 import type { Bus } from '../bus/bus.ts';
 import { eventsSince, type DeliveredEvent, type Dispatcher } from '../events/dispatcher.ts';
+import type { EventVisibility } from '../events/events.schema.ts';
 
 /**
  * A topic family and who may subscribe. `authorize` answers 'ok', 'forbidden' (lacks the
@@ -13,10 +14,26 @@ import { eventsSince, type DeliveredEvent, type Dispatcher } from '../events/dis
 export interface TopicRule {
   pattern: RegExp;
   authorize(actor: Actor, match: RegExpExecArray): Promise<TopicDecision> | TopicDecision;
+  /**
+   * The read rule of the records this topic's events are about, for one subscriber: loads what the
+   * rule needs about the actor now (e.g. their teams), then answers per event, from the facts the
+   * event carries (`visibility`), whether the subscriber could read that record over REST. It must
+   * be the function the REST service uses for that record kind. Omitted: every subscriber of the
+   * topic sees every event of it.
+   */
+  reader?(actor: Actor): Promise<EventReader>;
+  /**
+   * The topic is one record (`ticket:<id>`): a live event showing the record out of the subscriber's
+   * reach ends the subscription (an `unsubscribed` frame with reason `not_found`).
+   */
+  single?: boolean;
 }
 export type TopicDecision = 'ok' | 'forbidden' | 'not_found';
+/** May the subscriber see the record an event is about? `null`: the event is about no one record. */
+export type EventReader = (visibility: EventVisibility | null) => boolean;
 
 interface Subscription {
+  rule: TopicRule;
   live: boolean;
   buffer: DeliveredEvent[];
   lastId: number;
@@ -27,7 +44,13 @@ interface Connection {
   ws: WebSocket;
   actor: Actor;
   token: string;
+  meta: Actor['meta'];
   subs: Map<string, Subscription>;
+  /** Live events waiting for this connection's read check, in id order. */
+  pending: DeliveredEvent[];
+  draining: boolean;
+  /** Runs after the socket's earlier messages and re-checks, one at a time, in order. */
+  enqueue(work: () => Promise<unknown>): void;
 }
 
 const MAX_BUFFERED_BYTES = 4 * 1024 * 1024;
@@ -38,8 +61,14 @@ export interface RealtimeOptions {
   dispatcher: Dispatcher;
   authenticator: Authenticator;
   rules: TopicRule[];
+  /**
+   * Tells the gateway whose access changed (roles, grants, sessions, keys; on every instance): their
+   * sockets re-resolve the actor at once, lose the subscriptions it may no longer hold, and close
+   * when the credential is gone.
+   */
+  accessChanges?: (listener: (change: AccessChange) => void) => void;
   log: { warn(obj: unknown, msg?: string): void };
-  /** How often each connection's credentials are re-checked (revoked sessions are dropped). */
+  /** How often each connection's credentials and subscriptions are re-checked anyway. */
   recheckMs?: number;
   /** Carries presence between instances (every instance, this one included, hears every update). */
   bus?: Bus;
@@ -108,17 +137,70 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
     at: e.createdAt,
   });
 
+  const ruleOf = (topic: string) => {
+    for (const rule of opts.rules) {
+      const match = rule.pattern.exec(topic);
+      if (match) return { rule, match };
+    }
+    return null;
+  };
+
+  /** One reader per rule's reader function (topics of one record kind share it) for a batch. */
+  async function readersFor(actor: Actor, rules: Iterable<TopicRule | undefined>) {
+    const out = new Map<TopicRule['reader'], EventReader>();
+    for (const rule of rules) if (rule?.reader && !out.has(rule.reader)) out.set(rule.reader, await rule.reader(actor));
+    return out;
+  }
+  const shows = (rule: TopicRule, readers: Map<TopicRule['reader'], EventReader>, e: DeliveredEvent) =>
+    !rule.reader || readers.get(rule.reader)!(e.visibility);
+
+  function drop(c: Connection, topic: string, reason: Exclude<TopicDecision, 'ok'>) {
+    if (!c.subs.delete(topic)) return;
+    if (presence.get(`${c.actor.orgId} ${topic}`)?.has(`${instance}:${c.id}`)) announce(c, topic, 'left');
+    send(c, { type: 'unsubscribed', topic, reason });
+  }
+
+  /**
+   * Live delivery: each event passes the subscriber's read check, resolved once per batch with the
+   * actor as it is now. A check that cannot run (the database is down) closes the socket: the
+   * client reconnects with `since` and misses nothing.
+   */
+  async function drain(c: Connection) {
+    try {
+      while (c.pending.length) {
+        const batch = c.pending.splice(0);
+        const readers = await readersFor(c.actor, batch.map((e) => c.subs.get(e.topic)?.rule));
+        for (const e of batch) {
+          const sub = c.subs.get(e.topic);
+          if (!sub) continue;
+          if (!sub.live) {
+            sub.buffer.push(e);
+            continue;
+          }
+          if (e.id <= sub.lastId) continue;
+          sub.lastId = e.id;
+          if (shows(sub.rule, readers, e)) send(c, eventMessage(e));
+          else if (sub.rule.single) drop(c, e.topic, 'not_found');
+        }
+      }
+    } catch (err) {
+      opts.log.warn({ err }, 'realtime read check failed');
+      c.ws.close(1013, 'temporarily unavailable; reconnect with since');
+    } finally {
+      c.draining = false;
+    }
+  }
+
   opts.dispatcher.subscribe((e) => {
     const conns = byOrg.get(e.orgId);
     if (!conns) return;
     for (const c of conns) {
-      const sub = c.subs.get(e.topic);
-      if (!sub) continue;
-      if (!sub.live) sub.buffer.push(e);
-      else if (e.id > sub.lastId) {
-        sub.lastId = e.id;
-        send(c, eventMessage(e));
-      }
+      if (!c.subs.has(e.topic)) continue;
+      c.pending.push(e);
+      if (c.draining) continue;
+      // After the dispatcher's current batch: one read check serves all of it.
+      c.draining = true;
+      queueMicrotask(() => void drain(c));
     }
   });
 
@@ -169,17 +251,14 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
   }, 10_000);
   sweep.unref();
 
+  async function decide(actor: Actor, topic: string): Promise<TopicDecision | 'unknown_topic'> {
+    const found = ruleOf(topic);
+    return found ? found.rule.authorize(actor, found.match) : 'unknown_topic';
+  }
+
   async function subscribe(c: Connection, topic: string, since: number | undefined) {
-    let decision: TopicDecision = 'not_found';
-    let known = false;
-    for (const rule of opts.rules) {
-      const m = rule.pattern.exec(topic);
-      if (!m) continue;
-      known = true;
-      decision = await rule.authorize(c.actor, m);
-      break;
-    }
-    if (!known) return send(c, { type: 'error', code: 'unknown_topic', topic, message: `Unknown topic "${topic}".` });
+    const decision = await decide(c.actor, topic);
+    if (decision === 'unknown_topic') return send(c, { type: 'error', code: 'unknown_topic', topic, message: `Unknown topic "${topic}".` });
     if (decision !== 'ok') {
       return send(c, {
         type: 'error',
@@ -190,28 +269,78 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
     }
     if (c.subs.has(topic)) return send(c, { type: 'subscribed', topic });
     const here = presenceOf(c.actor.orgId, topic);
-    const sub: Subscription = { live: since === undefined, buffer: [], lastId: 0 };
+    const rule = ruleOf(topic)!.rule;
+    const sub: Subscription = { rule, live: since === undefined, buffer: [], lastId: 0 };
     c.subs.set(topic, sub);
     if (since === undefined) {
       send(c, { type: 'subscribed', topic });
       if (here.length) send(c, { type: 'presence', topic, users: here });
       return;
     }
-    const missed = await eventsSince(opts.db, c.actor.orgId, since, [topic], REPLAY_LIMIT);
-    send(c, { type: 'subscribed', topic, replayed: missed.length, truncated: missed.length === REPLAY_LIMIT });
-    for (const row of missed) {
-      sub.lastId = row.id;
-      send(c, eventMessage({ ...row, payload: row.payload, createdAt: row.createdAt.toISOString() }));
-    }
-    for (const e of sub.buffer) {
-      if (e.id > sub.lastId) {
-        sub.lastId = e.id;
-        send(c, eventMessage(e));
+    try {
+      // Replay: the same read check as live events, with the actor as they are now.
+      const missed = await eventsSince(opts.db, c.actor.orgId, since, [topic], REPLAY_LIMIT);
+      let readers = await readersFor(c.actor, [rule]);
+      const shown = missed
+        .map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }))
+        .filter((e) => shows(rule, readers, e));
+      send(c, { type: 'subscribed', topic, replayed: shown.length, truncated: missed.length === REPLAY_LIMIT });
+      sub.lastId = missed.at(-1)?.id ?? 0;
+      for (const e of shown) send(c, eventMessage(e));
+      // Live events that arrived meanwhile; none can arrive between the last check and `live`.
+      while (sub.buffer.length) {
+        const batch = sub.buffer.splice(0);
+        readers = await readersFor(c.actor, [rule]);
+        for (const e of batch) {
+          if (e.id <= sub.lastId) continue;
+          sub.lastId = e.id;
+          if (shows(rule, readers, e)) send(c, eventMessage(e));
+        }
       }
+      sub.live = true;
+    } catch (err) {
+      opts.log.warn({ err }, 'realtime replay failed');
+      c.ws.close(1013, 'temporarily unavailable; reconnect with since');
     }
-    sub.buffer = [];
-    sub.live = true;
   }
+
+  /**
+   * Re-resolves the connection's actor and re-authorizes each subscription: those it may no longer
+   * hold end (`unsubscribed`, with the reason), and a revoked credential closes the socket.
+   */
+  async function reauthorize(c: Connection) {
+    let actor: Actor | null;
+    try {
+      actor = await authenticate(c.token, c.meta);
+    } catch {
+      return; // The check could not run (the database is down): keep the connection, check again next time.
+    }
+    if (!actor || actor.orgId !== c.actor.orgId) {
+      send(c, { type: 'error', code: 'unauthorized', message: 'Session ended.' });
+      c.ws.close(4401, 'session ended');
+      return;
+    }
+    c.actor = actor;
+    for (const [topic, sub] of [...c.subs]) {
+      let decision: TopicDecision | 'unknown_topic';
+      try {
+        decision = await decide(actor, topic);
+      } catch {
+        continue;
+      }
+      if (decision !== 'ok' && c.subs.get(topic) === sub) drop(c, topic, decision === 'unknown_topic' ? 'not_found' : decision);
+    }
+  }
+  const recheck = (c: Connection) => c.enqueue(() => reauthorize(c));
+  const affected = (change: AccessChange, a: Actor) =>
+    change.kind === 'all' ||
+    (change.kind === 'sessions' && !!a.sessionId && change.sessionIds.includes(a.sessionId)) ||
+    (change.kind === 'key' && a.type === 'api_key' && a.id === change.keyId) ||
+    // An API key holds no more than its creator may do today, so a change to a user reaches keys too.
+    (change.kind === 'user' && a.orgId === change.orgId && (!change.userId || a.userId === change.userId || a.type === 'api_key'));
+  opts.accessChanges?.((change) => {
+    for (const conns of byOrg.values()) for (const c of conns) if (affected(change, c.actor)) recheck(c);
+  });
 
   async function authenticate(token: string, meta: Actor['meta']): Promise<Actor | null> {
     return token.startsWith('imsop_') ? opts.authenticator.fromApiKey(token, meta) : opts.authenticator.fromAccessToken(token, meta);
@@ -226,12 +355,17 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
         const meta = { ip: req.ip, userAgent: req.headers['user-agent'] ?? null, requestId: String(req.id) };
         const since = query.since !== undefined && /^\d{1,15}$/.test(query.since) ? Number(query.since) : undefined;
         let conn: Connection | null = null;
+        // Messages and re-checks are handled one at a time, in order, after the query-string authentication.
+        let chain: Promise<unknown> = Promise.resolve();
+        const enqueue = (work: () => Promise<unknown>) => {
+          chain = chain.then(work).catch((err: unknown) => opts.log.warn({ err }, 'realtime message failed'));
+        };
         const closeUnauthorized = () => {
           socket.send(JSON.stringify({ type: 'error', code: 'unauthorized', message: 'Authenticate with ?access_token= or an auth message.' }));
           socket.close(4401, 'unauthorized');
         };
         const attach = (actor: Actor, token: string) => {
-          conn = { id: crypto.randomUUID(), ws: socket, actor, token, subs: new Map() };
+          conn = { id: crypto.randomUUID(), ws: socket, actor, token, meta, subs: new Map(), pending: [], draining: false, enqueue };
           connections++;
           let set = byOrg.get(actor.orgId);
           if (!set) byOrg.set(actor.orgId, (set = new Set()));
@@ -245,11 +379,11 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
           if (msg.type === 'auth') {
             const actor = await authenticate(msg.token, meta);
             if (!actor || (conn && actor.orgId !== conn.actor.orgId)) return closeUnauthorized();
-            if (conn) {
-              conn.actor = actor;
-              conn.token = msg.token;
-            } else attach(actor, msg.token);
-            return;
+            if (!conn) return attach(actor, msg.token);
+            conn.actor = actor;
+            conn.token = msg.token;
+            // Another credential may reach less: the subscriptions are checked again.
+            return reauthorize(conn);
           }
           if (!conn) return closeUnauthorized();
           if (msg.type === 'unsubscribe') {
@@ -263,36 +397,27 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
           }
           await subscribe(conn, msg.topic, msg.since ?? since);
         };
-        // Messages are handled one at a time, in order, after the query-string authentication.
         const token = query.access_token;
-        let chain: Promise<unknown> = token
-          ? authenticate(token, meta).then(
+        if (token) {
+          enqueue(() =>
+            authenticate(token, meta).then(
               (actor) => (actor ? attach(actor, token) : closeUnauthorized()),
               // The credential could not be checked (the database is down): try again later.
               () => socket.close(1013, 'temporarily unavailable; reconnect shortly'),
-            )
-          : Promise.resolve();
+            ),
+          );
+        }
         socket.on('message', (data) => {
           const raw = String(data);
           if (raw.length > 8192) return socket.close(1009, 'message too big');
-          chain = chain.then(() => handle(raw)).catch((err: unknown) => opts.log.warn({ err }, 'realtime message failed'));
+          enqueue(() => handle(raw));
         });
-        const recheck = setInterval(() => {
-          if (!conn) return;
-          const c: Connection = conn;
-          void authenticate(c.token, meta).then(
-            (a) => {
-              if (!a) {
-                c.ws.send(JSON.stringify({ type: 'error', code: 'unauthorized', message: 'Session ended.' }));
-                c.ws.close(4401, 'session ended');
-              } else c.actor = a;
-            },
-            // The check could not run (the database is down): keep the connection, check again next time.
-            () => undefined,
-          );
+        // Besides the re-checks on every access change, a periodic one (an expired session, team changes).
+        const timer = setInterval(() => {
+          if (conn) recheck(conn);
         }, opts.recheckMs ?? 15_000);
         socket.on('close', () => {
-          clearInterval(recheck);
+          clearInterval(timer);
           if (conn) {
             const c: Connection = conn;
             connections--;
