@@ -106,7 +106,11 @@ describe('ticket clocks', () => {
     expect(ex.pauses).toEqual([expect.objectContaining({ status: 'pending_customer', end: null })]);
     expect(ex.targets.find((x) => x.target === 'firstResponse')).toMatchObject({ goalMinutes: 60 });
     expect(ex.calendar.intervals.length).toBeGreaterThan(0);
-    expect(ex.calendar.intervals[0]!.start).toMatch(/T09:00:00(\.000)?[+Z0-9:]*$/);
+    // Office hours in London, whatever the time of day the test runs: every interval lies within 09:00–17:00 there.
+    const london = (iso: string) => new Intl.DateTimeFormat('en-GB', { timeZone: 'Europe/London', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(new Date(iso));
+    for (const i of ex.calendar.intervals.slice(0, 5)) {
+      expect(london(i.start) >= '09:00' && london(i.end) <= '17:00' && london(i.start) < london(i.end), `${i.start}–${i.end}`).toBe(true);
+    }
     // A plain ticket of an org without policies has no SLA.
     const other = await createOrg(t);
     const bare = (await call('POST', '/api/tickets', { subject: 'x', requester: { name: 'R', email: 'r@example.test' } }, other.token)).json();
@@ -327,6 +331,39 @@ describe('breaches and escalations', () => {
     expect(stats.writeMs).toBeGreaterThan(0);
     // Closed tickets are not recalculated: theirs is still the wrong state.
     expect(await rows(sql`select state from ticket_sla where ticket_id = ${closed.id}`)).toEqual([{ state: {} }]);
+  });
+});
+
+describe('a change that moves a ticket to another policy', () => {
+  it('raising a ticket to urgent moves its stored clocks to the tighter policy in the same change: the breach and escalation fire on time', async () => {
+    const other = await createOrg(t);
+    const as = (method: 'POST' | 'PATCH' | 'PUT', url: string, body: unknown) => call(method, url, body, other.token);
+    const all = (firstResponse: number) => Object.fromEntries(['low', 'medium', 'high', 'urgent'].map((p) => [p, { firstResponse, resolution: 6000 }]));
+    expect((await as('POST', '/api/servicedesk/sla-policies', { name: 'Standard', isDefault: true, targets: all(600) })).statusCode).toBe(201);
+    const urgent = await as('POST', '/api/servicedesk/sla-policies', {
+      name: 'Urgent',
+      conditions: { priority: ['urgent'] },
+      targets: all(10),
+      escalations: [{ id: 'manager', at: 'breach', target: 'firstResponse', actions: ['notify_manager'] }],
+    });
+    expect(urgent.statusCode, urgent.body).toBe(201);
+    const tk = (await as('POST', '/api/tickets', { subject: 'x', priority: 'medium', requester: { name: 'R', email: 'r@example.test' } })).json() as Ticket;
+    const [{ created }] = (await rows<{ created: number }>(sql`select floor(extract(epoch from created_at) * 1000)::float8 as created from tickets where id = ${tk.id}`)) as [{ created: number }];
+    const stored = async () => (await rows<{ policyId: string; nextDueAt: Date | null }>(sql`select policy_id as "policyId", next_due_at as "nextDueAt" from ticket_sla where ticket_id = ${tk.id}`))[0]!;
+    expect((await stored()).policyId).not.toBe(urgent.json().id);
+
+    const raised = await as('PATCH', `/api/tickets/${tk.id}`, { priority: 'urgent' });
+    expect(raised.statusCode, raised.body).toBe(200);
+    // The change itself stored the new policy and its tighter due time: nothing waits for a later change.
+    const s = await stored();
+    expect(s.policyId).toBe(urgent.json().id);
+    expect(new Date(s.nextDueAt!).getTime()).toBeLessThanOrEqual(created + 10 * MIN + 1000);
+    const sla = t.app.platform.servicedesk.services.sla;
+    // One minute after the tighter target: breach and escalation, with no other change in between.
+    const fired = await sla.tick(created + 11 * MIN);
+    expect(fired).toBeGreaterThanOrEqual(2);
+    const kinds = (await rows<{ kind: string }>(sql`select kind from sla_firings where ticket_id = ${tk.id}`)).map((r) => r.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['breach', 'escalation']));
   });
 });
 

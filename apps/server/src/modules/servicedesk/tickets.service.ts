@@ -258,7 +258,8 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     if (Object.keys(set).length === 0) return before;
     await tx.update(tickets).set(set).where(eq(tickets.id, t.id));
     for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
-    await sla.sync(tx, actor.orgId, t.id);
+    // The clocks at the change's own instant: a new priority or policy is in effect from there.
+    await sla.sync(tx, actor.orgId, t.id, undefined, now.getTime());
     const after = toTicketView((await findTicket(tx, actor.orgId, t.id))!);
     await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
       action: 'ticket.update',
