@@ -291,6 +291,42 @@ describe('teams and assignment', () => {
     expectProblem(await put(`/api/servicedesk/agents/${a!.id}/away`, { away: true }, b!.token), 403);
   });
 
+  it('a ticket that enters a team without an assignee is assigned: a public form ticket moved into a team later, singly or in bulk', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => createUser(t, { roles: ['agent'] })));
+    const team = (await post('/api/servicedesk/teams', { name: `Triage ${Date.now()}`, assignment: 'round_robin' })).json();
+    await put(`/api/servicedesk/teams/${team.id}/members`, { userIds: [a!.id, b!.id] });
+    const members = [a!.id, b!.id];
+    // Real traffic arrives without a team: the public form.
+    const web = (await submit()).json() as { id: string };
+    expect(((await get(`/api/tickets/${web.id}`)).json() as Ticket).assigneeId).toBeNull();
+    const moved = await patch(`/api/tickets/${web.id}`, { teamId: team.id });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const assigned = moved.json() as Ticket;
+    expect(members).toContain(assigned.assigneeId);
+    const timeline = (await get(`/api/tickets/${web.id}/timeline`)).json() as { kind: string; data: Record<string, unknown> }[];
+    expect(timeline.find((e) => e.kind === 'assigned')?.data).toMatchObject({ assigneeId: assigned.assigneeId, auto: true });
+    const audit = (await get(`/api/audit-logs?entityId=${web.id}`)).json().data as { action: string; changes: { after: Record<string, unknown> } | null }[];
+    expect(audit.find((x) => x.action === 'ticket.update')?.changes?.after).toMatchObject({ teamId: team.id, assigneeId: assigned.assigneeId });
+    // Bulk triage takes turns too.
+    const two = [(await submit()).json() as { id: string }, (await submit()).json() as { id: string }];
+    const bulk = await post('/api/tickets/bulk', { ids: two.map((x) => x.id), patch: { teamId: team.id } });
+    expect(bulk.statusCode, bulk.body).toBe(200);
+    const got = (bulk.json() as { updated: Ticket[] }).updated.map((x) => x.assigneeId);
+    expect(new Set(got).size).toBe(2);
+    for (const g of got) expect(members).toContain(g);
+    // A named assignee is kept, and a ticket that already has one keeps it when it changes team.
+    const named = await newTicket();
+    expect((await patch(`/api/tickets/${named.id}`, { teamId: team.id, assigneeId: b!.id })).json().assigneeId).toBe(b!.id);
+    const other = (await post('/api/servicedesk/teams', { name: `Other triage ${Date.now()}`, assignment: 'round_robin' })).json();
+    await put(`/api/servicedesk/teams/${other.id}/members`, { userIds: [a!.id] });
+    expect((await patch(`/api/tickets/${named.id}`, { teamId: other.id })).json().assigneeId).toBe(b!.id);
+    // A manual team leaves the ticket for people to pick up.
+    const manual = (await post('/api/servicedesk/teams', { name: `Manual ${Date.now()}`, assignment: 'manual' })).json();
+    await put(`/api/servicedesk/teams/${manual.id}/members`, { userIds: [a!.id] });
+    const left = (await submit()).json() as { id: string };
+    expect((await patch(`/api/tickets/${left.id}`, { teamId: manual.id })).json().assigneeId).toBeNull();
+  });
+
   it('agents see their teams’ queue and the general queue, not other teams’ tickets', async () => {
     const agent = await createUser(t, { roles: ['agent'] });
     const mine = (await post('/api/servicedesk/teams', { name: `Mine ${Date.now()}` })).json();

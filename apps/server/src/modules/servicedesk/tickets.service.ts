@@ -155,6 +155,15 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     return deps.users(orgId, ids);
   }
 
+  /**
+   * The assignee for a ticket entering a team with nobody on it: the team's rule picks among its live
+   * members (asked inside the caller's transaction when the caller did not ask before opening it).
+   */
+  async function assignOnEntry(tx: Tx, orgId: string, teamId: string, live?: Set<string>): Promise<string | null> {
+    const members = live ?? (await deps.users(orgId, await teamMemberIds(tx, orgId, teamId), tx));
+    return autoAssign(tx, orgId, teamId, members);
+  }
+
   function requesterOf(r: RequesterInput) {
     const email = r.email?.trim().toLowerCase() || null;
     const mobile = r.mobile ? normaliseMobile(r.mobile, 'requester.mobile') : null;
@@ -172,14 +181,14 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     orgId: string,
     author: Author,
     values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>,
-    live: Set<string>,
+    live?: Set<string>,
   ): Promise<TicketView> {
     if (values.customFields && Object.keys(values.customFields).length) checkCustomFields(await customFieldsSchemaOf(tx, orgId), values.customFields);
     else checkCustomFields(null, {});
     await checkTeam(tx, orgId, values.teamId);
     const number = await nextTicketNumber(tx, orgId);
     let assigneeId = values.assigneeId ?? null;
-    if (!assigneeId && values.teamId) assigneeId = await autoAssign(tx, orgId, values.teamId, live);
+    if (!assigneeId && values.teamId) assigneeId = await assignOnEntry(tx, orgId, values.teamId, live);
     const [row] = await tx
       .insert(tickets)
       .values({ ...values, orgId, number, assigneeId, status: assigneeId && values.status === 'new' ? 'open' : (values.status ?? 'new') })
@@ -251,6 +260,14 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       set.assigneeId = patch.assigneeId;
       timeline.push(['assigned', { from: t.assigneeId, assigneeId: patch.assigneeId }]);
     }
+    // Entering a team with nobody on the ticket (and nobody named in this change): the team's rule assigns it.
+    if (set.teamId && patch.assigneeId === undefined && t.assigneeId === null) {
+      const picked = await assignOnEntry(tx, actor.orgId, set.teamId);
+      if (picked) {
+        set.assigneeId = picked;
+        timeline.push(['assigned', { from: null, assigneeId: picked, auto: true }]);
+      }
+    }
     if (patch.customFields !== undefined) {
       checkCustomFields(await customFieldsSchemaOf(tx, actor.orgId), patch.customFields);
       set.customFields = patch.customFields;
@@ -280,7 +297,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     touch: (tx: Tx, orgId: string, id: string) => sla.sync(tx, orgId, id),
     /** Opens a ticket inside the caller's transaction (inbound channels: email, chat). */
     insertInTx: (tx: Tx, orgId: string, author: Author, values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>) =>
-      insertTicket(tx, orgId, author, values, new Set()),
+      insertTicket(tx, orgId, author, values),
 
     async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
       return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));
@@ -349,7 +366,6 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
             emailMessageId: null,
             status: 'new',
           },
-          new Set(),
         );
         const token = linkToken(deps.linkKey, view.id, 1);
         const link = requesterLink(deps.publicUrl, view.id, token);
