@@ -72,6 +72,8 @@ export const configSchema = z.object({
   UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
   /** Public ticket form submissions (and anonymous uploads) per IP per hour. */
   TICKET_FORM_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  /** Uploads per signed-in user (or API key) per hour; counted apart from the anonymous per-IP limit. */
+  UPLOAD_USER_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   /** Outbound email over SMTP (smtp://user:pass@host:port); unset keeps mail in the notifications log. */
   SMTP_URL: optionalUrl,
   /** How often the SLA scheduler looks for warnings, breaches and escalations that fell due (0: never). */

@@ -374,6 +374,34 @@ describe('uploads', () => {
     }
   });
 
+  it('signed-in uploads have their own per-user hourly limit, apart from the anonymous per-IP one', async () => {
+    const limited = await createTestApp({ TICKET_FORM_RATE_LIMIT: '3', UPLOAD_USER_RATE_LIMIT: '12' });
+    try {
+      const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
+      const send = (headers: Record<string, string>, query = '') => {
+        const m = multipart('a.png', PNG);
+        return limited.inject({ method: 'POST', url: `/api/upload${query}`, headers: { ...m.headers, ...headers }, payload: m.payload, remoteAddress: ip });
+      };
+      // An admin uploading 12 files from the same address: all accepted.
+      const admin = [];
+      for (let i = 0; i < 12; i++) admin.push((await send(bearer(limited.adminToken))).statusCode);
+      expect(admin).toEqual(Array(12).fill(201));
+      // The user's own limit: the 13th is refused with Retry-After.
+      const over = await send(bearer(limited.adminToken));
+      expectProblem(over, 429, 'rate_limited');
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // Another user from the same address has their own count.
+      const agent = await createUser(limited, { roles: ['agent'] });
+      expect((await send(bearer(agent.token))).statusCode).toBe(201);
+      // The anonymous limit of that address was not used up by the signed-in uploads, and still holds.
+      const anon = [];
+      for (let i = 0; i < 4; i++) anon.push((await send({}, '?org=default')).statusCode);
+      expect(anon).toEqual([201, 201, 201, 429]);
+    } finally {
+      await limited.close();
+    }
+  });
+
   it('attaches an anonymous upload to a public ticket once; agents and the requester can download it', async () => {
     const up = await upload('screen.png', PNG, { org: 'default' });
     expect(up.statusCode, up.body).toBe(201);

@@ -57,10 +57,29 @@ async function readUpload(req: FastifyRequest, maxBytes: number) {
 
 export function portalRoutes(
   api: ApiInstance,
-  deps: { tickets: TicketsService; replies: RepliesService; files: FilesService; orgBySlug: OrgBySlug; formRateLimit: number; uploadMaxBytes: number },
+  deps: {
+    tickets: TicketsService;
+    replies: RepliesService;
+    files: FilesService;
+    orgBySlug: OrgBySlug;
+    formRateLimit: number;
+    uploadUserRateLimit: number;
+    uploadMaxBytes: number;
+  },
 ) {
   const tags = ['service desk portal'];
   const limited = { rateLimit: { max: deps.formRateLimit, timeWindow: 3600_000 } };
+  /**
+   * Uploads: anonymous ones share the form's per-IP limit; a signed-in user or API key has its own
+   * count (the limiter runs after authentication), so staff behind one address do not starve each other.
+   */
+  const uploadLimited = {
+    rateLimit: {
+      timeWindow: 3600_000,
+      keyGenerator: (req: FastifyRequest) => (req.actor ? `${req.actor.type}:${req.actor.id}` : `ip:${req.ip}`),
+      max: (req: FastifyRequest) => (req.actor ? deps.uploadUserRateLimit : deps.formRateLimit),
+    },
+  };
   // Requester link calls are keyed by a secret token; the limit stops token guessing.
   const portalLimited = { rateLimit: { max: 120, timeWindow: 60_000 } };
 
@@ -97,7 +116,7 @@ export function portalRoutes(
     scope.post(
       '/upload',
       {
-        config: { auth: 'public', ...limited },
+        config: { auth: 'public', ...uploadLimited },
         schema: {
           tags,
           summary:
