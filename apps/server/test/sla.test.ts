@@ -438,6 +438,42 @@ describe('dashboards and ratings', () => {
     expect(md.ratings).toEqual([expect.objectContaining({ agentId: agent.id, score: 3 })]);
   });
 
+  it('the CSV export cannot carry a formula: a requester-chosen category is quoted and neutralised for any list separator', async () => {
+    const other = await createOrg(t);
+    const evil = "ok;=cmd|' /C calc'!A0";
+    const formula = '=HYPERLINK("http://attacker.example","open")';
+    for (const category of [evil, formula, '@SUM(1)']) {
+      const res = await t.inject({ method: 'POST', url: `/api/tickets/public?org=${other.slug}`, payload: { name: 'M', email: 'm@example.test', subject: 's', description: 'd', category } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const csv = await call('GET', '/api/servicedesk/dashboards/executive?format=csv', undefined, other.token);
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.body).toContain(`category,"${evil}",1`);
+    expect(csv.body).toContain(`category,"'=HYPERLINK(""http://attacker.example"",""open"")",1`);
+    expect(csv.body).toContain("category,'@SUM(1),1");
+    // Split the way a spreadsheet would, with a comma or a semicolon as the list separator: no cell starts a formula.
+    const cells = (line: string, sep: string) => {
+      const out: string[] = [];
+      let cur = '';
+      let quoted = false;
+      for (let i = 0; i < line.length; i++) {
+        const c = line[i]!;
+        if (quoted && c === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (c === '"') quoted = !quoted;
+        else if (c === sep && !quoted) {
+          out.push(cur);
+          cur = '';
+        } else cur += c;
+      }
+      return [...out, cur];
+    };
+    for (const line of csv.body.split('\r\n')) {
+      for (const sep of [',', ';']) for (const cell of cells(line, sep)) expect(/^\s*[=+@]|^\s*-(?![\d.])/.test(cell), `${sep} ${cell}`).toBe(false);
+    }
+  });
+
   it('executive: trends and compliance, exported as CSV and PDF; others are refused', async () => {
     const exec = await createUser(t, { roles: ['executive'] });
     const d = (await call('GET', '/api/servicedesk/dashboards/executive', undefined, exec.token)).json();
