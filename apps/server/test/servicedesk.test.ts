@@ -81,6 +81,27 @@ describe('public ticket form', () => {
     expect(ev!.type).toBe('ticket.created');
   });
 
+  it('the confirmation mail has a fixed subject and wording: nothing the requester typed reaches the address they named', async () => {
+    const subject = 'Your account is suspended - verify at http://phish.example now';
+    const name = 'Security Team: visit http://phish.example';
+    const description = 'Click http://phish.example to keep your mailbox';
+    const res = await submit({ subject, name, description, email: 'victim@example.test' });
+    expect(res.statusCode, res.body).toBe(201);
+    const { id, number, link } = res.json() as { id: string; number: number; link: string };
+    const [mail] = await rows<{ to: string; subject: string; body: string }>(
+      sql`select "to", subject, body from notifications where meta->>'ticketId' = ${id} and meta->>'template' = 'ticket.confirmation'`,
+    );
+    expect(mail!.to).toBe('victim@example.test');
+    const org = (await get('/api/organizations/current')).json() as { name: string };
+    expect(mail!.subject).toBe(`[#${number}] ${org.name}: we have received your request`);
+    expect(mail!.body).toBe(
+      `Hello,\n\nWe have received your request and opened ticket #${number}.\n` +
+        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n` +
+        `If you did not contact ${org.name}, you can ignore this message.\n\n${org.name}`,
+    );
+    for (const typed of [subject, name, description, 'phish.example']) expect(`${mail!.subject}\n${mail!.body}`).not.toContain(typed);
+  });
+
   it('validates the mobile number as E.164 and refuses bots and unknown orgs', async () => {
     expectProblem(await submit({ mobile: '020 7946 0958' }), 400, 'invalid_mobile');
     expectProblem(await submit({ mobile: '+44 12' }), 400, 'invalid_mobile');

@@ -202,16 +202,22 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     return view;
   }
 
+  /**
+   * The public form's confirmation. Anyone can name any address on the form, so the mail carries
+   * nothing the requester typed (subject, name, description): a fixed wording, the org's name, the
+   * number and the link. What stays possible is documented in docs/servicedesk.md (Public form).
+   */
   async function confirm(tx: Tx, orgId: string, orgName: string, t: TicketView, link: string) {
     if (!t.requester.email) return;
     await enqueueNotification(tx, {
       orgId,
       channel: 'email',
       to: t.requester.email,
-      subject: `[#${t.number}] ${t.subject}`,
+      subject: `[#${t.number}] ${orgName}: we have received your request`,
       body:
-        `Hello ${t.requester.name},\n\nWe have received your request and opened ticket #${t.number}.\n` +
-        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n${orgName}`,
+        `Hello,\n\nWe have received your request and opened ticket #${t.number}.\n` +
+        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n` +
+        `If you did not contact ${orgName}, you can ignore this message.\n\n${orgName}`,
       meta: { template: 'ticket.confirmation', ticketId: t.id, messageId: ticketMessageId(t.id) },
     });
   }
