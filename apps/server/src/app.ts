@@ -157,6 +157,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     uploadUserRateLimit: config.UPLOAD_USER_RATE_LIMIT,
     slaTickMs: config.SLA_TICK_SECONDS * 1000,
     chat,
+    whatsappOrg: config.WHATSAPP_ORG,
   });
   const realtime = createRealtimeGateway({
     db: database.db,

@@ -86,7 +86,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
         uploadUserRateLimit: deps.uploadUserRateLimit,
         uploadMaxBytes: deps.uploadMaxBytes,
       });
-      webhookRoutes(api, { ...deps.chat, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
+      webhookRoutes(api, { ...deps.chat, whatsappOrg: deps.whatsappOrg, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
     },
   };
 }
