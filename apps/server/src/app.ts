@@ -155,8 +155,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
     uploadMaxBytes: config.UPLOAD_MAX_BYTES,
     formRateLimit: config.TICKET_FORM_RATE_LIMIT,
+    uploadUserRateLimit: config.UPLOAD_USER_RATE_LIMIT,
     slaTickMs: config.SLA_TICK_SECONDS * 1000,
     chat,
+    whatsappOrg: config.WHATSAPP_ORG,
   });
   const realtime = createRealtimeGateway({
     db: database.db,

@@ -55,7 +55,7 @@ describe('loadConfig', () => {
       expect(c.WHATSAPP_PHONE_NUMBER_ID).toBe('106540352242922');
       expect(loadConfig({ TWILIO_ACCOUNT_SID: sid, TWILIO_AUTH_TOKEN: 'tw-token-123', TWILIO_FROM: `MG${'a'.repeat(32)}` }).TWILIO_FROM).toMatch(/^MG/);
       // Inbound only: a secret to verify webhooks, nothing to send with.
-      expect(loadConfig({ WHATSAPP_APP_SECRET: 'app-secret-123', TWILIO_AUTH_TOKEN: 'tw-token-123' }).WHATSAPP_APP_SECRET).toBe('app-secret-123');
+      expect(loadConfig({ WHATSAPP_APP_SECRET: 'app-secret-123', WHATSAPP_ORG: 'default', TWILIO_AUTH_TOKEN: 'tw-token-123' }).WHATSAPP_APP_SECRET).toBe('app-secret-123');
     });
 
     it.each([
@@ -65,6 +65,9 @@ describe('loadConfig', () => {
       [{ WHATSAPP_API_VERSION: '21' }, 'WHATSAPP_API_VERSION'],
       [{ WHATSAPP_API_URL: 'graph' }, 'WHATSAPP_API_URL'],
       [{ WHATSAPP_APP_SECRET: 'short' }, 'WHATSAPP_APP_SECRET'],
+      // Inbound WhatsApp needs the org that owns the number: the signature does not cover the URL.
+      [{ WHATSAPP_APP_SECRET: 'app-secret-123' }, 'WHATSAPP_ORG'],
+      [{ WHATSAPP_APP_SECRET: 'app-secret-123', WHATSAPP_ORG: 'Not A Slug' }, 'WHATSAPP_ORG'],
       [{ TWILIO_FROM: '+15005550006' }, 'TWILIO_ACCOUNT_SID'],
       [{ TWILIO_ACCOUNT_SID: sid }, 'TWILIO_AUTH_TOKEN'],
       [{ TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'tw-token-123' }, 'TWILIO_ACCOUNT_SID'],

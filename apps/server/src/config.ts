@@ -72,6 +72,8 @@ export const configSchema = z.object({
   UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(100 * 1024 * 1024).default(10 * 1024 * 1024),
   /** Public ticket form submissions (and anonymous uploads) per IP per hour. */
   TICKET_FORM_RATE_LIMIT: z.coerce.number().int().positive().default(10),
+  /** Uploads per signed-in user (or API key) per hour; counted apart from the anonymous per-IP limit. */
+  UPLOAD_USER_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   /** Outbound email over SMTP (smtp://user:pass@host:port); unset keeps mail in the notifications log. */
   SMTP_URL: optionalUrl,
   /** How often the SLA scheduler looks for warnings, breaches and escalations that fell due (0: never). */
@@ -89,6 +91,12 @@ export const configSchema = z.object({
   WHATSAPP_APP_SECRET: secret,
   /** The verify token of the webhook subscription handshake. */
   WHATSAPP_VERIFY_TOKEN: secret,
+  /**
+   * The organization (slug) whose service desk owns the WhatsApp number: only its webhook URL accepts
+   * WhatsApp deliveries (the signature covers the body, not the URL, so without an owner a delivery
+   * for one org could be replayed to another's URL). Required with WHATSAPP_APP_SECRET.
+   */
+  WHATSAPP_ORG: z.string().regex(/^[a-z0-9][a-z0-9-]{0,63}$/, 'must be an organization slug').optional(),
   /** Twilio REST API base URL. */
   TWILIO_API_URL: z.url().default('https://api.twilio.com'),
   TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'must be an account SID (AC followed by 32 hex digits)').optional(),
@@ -112,6 +120,7 @@ export const configSchema = z.object({
   const pairs: [keyof typeof c, keyof typeof c][] = [
     ['WHATSAPP_TOKEN', 'WHATSAPP_PHONE_NUMBER_ID'],
     ['WHATSAPP_PHONE_NUMBER_ID', 'WHATSAPP_TOKEN'],
+    ['WHATSAPP_APP_SECRET', 'WHATSAPP_ORG'],
     ['TWILIO_FROM', 'TWILIO_ACCOUNT_SID'],
     ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN'],
   ];

@@ -630,3 +630,38 @@ describe('never a 5xx', () => {
     );
   });
 });
+
+describe('malformed multipart uploads', () => {
+  const boundary = '----imsopcut';
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+  const whole = `${head}hello world\r\n--${boundary}--\r\n`;
+  /** Bodies cut off or broken anywhere: each answers 4xx problem+json, never 5xx. */
+  const bodies: [string, string | Buffer, string][] = [
+    ['cut inside the file (no closing boundary)', `${head}hello wor`, `multipart/form-data; boundary=${boundary}`],
+    ['cut inside the part headers', head.slice(0, 40), `multipart/form-data; boundary=${boundary}`],
+    ['cut right after the opening boundary', `--${boundary}\r\n`, `multipart/form-data; boundary=${boundary}`],
+    ['cut inside the closing boundary', whole.slice(0, whole.length - 8), `multipart/form-data; boundary=${boundary}`],
+    ['only the closing boundary', `--${boundary}--\r\n`, `multipart/form-data; boundary=${boundary}`],
+    ['empty body', '', `multipart/form-data; boundary=${boundary}`],
+    ['no boundary parameter', whole, 'multipart/form-data'],
+    ['another boundary than declared', whole, 'multipart/form-data; boundary=somethingelse'],
+    ['part headers without a blank line', `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nhello\r\n--${boundary}--\r\n`, `multipart/form-data; boundary=${boundary}`],
+    ['a field instead of a file', `--${boundary}\r\nContent-Disposition: form-data; name="file"\r\n\r\nplain\r\n--${boundary}--\r\n`, `multipart/form-data; boundary=${boundary}`],
+    ['two files', `${head}a\r\n${head}b\r\n--${boundary}--\r\n`, `multipart/form-data; boundary=${boundary}`],
+    ['binary garbage', crypto.randomBytes(4096), `multipart/form-data; boundary=${boundary}`],
+  ];
+  for (const [name, payload, contentType] of bodies) {
+    it(`${name}: 4xx problem+json`, async () => {
+      for (const auth of [bearer(t.adminToken), {}]) {
+        const res = await t.inject({ method: 'POST', url: '/api/upload?org=default', headers: { ...auth, 'content-type': contentType }, payload });
+        expect(res.statusCode, `${name}: ${res.body.slice(0, 300)}`).toBeGreaterThanOrEqual(400);
+        expect(res.statusCode, `${name}: ${res.body.slice(0, 300)}`).toBeLessThan(500);
+        expect(String(res.headers['content-type'])).toMatch(/^application\/problem\+json/);
+      }
+    });
+  }
+  it('a whole body still uploads', async () => {
+    const res = await t.inject({ method: 'POST', url: '/api/upload', headers: { ...bearer(t.adminToken), 'content-type': `multipart/form-data; boundary=${boundary}` }, payload: whole });
+    expect(res.statusCode, res.body).toBe(201);
+  });
+});

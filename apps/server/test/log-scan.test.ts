@@ -75,6 +75,7 @@ beforeAll(async () => {
       IMSOP_JWT_SECRET: seed.jwtSecret,
       WHATSAPP_APP_SECRET: seed.waAppSecret,
       WHATSAPP_VERIFY_TOKEN: seed.waVerifyToken,
+      WHATSAPP_ORG: 'default',
       SLA_TICK_SECONDS: '1',
     },
   });

@@ -114,6 +114,7 @@ beforeAll(async () => {
     WHATSAPP_PHONE_NUMBER_ID: creds.phoneNumberId,
     WHATSAPP_APP_SECRET: creds.appSecret,
     WHATSAPP_VERIFY_TOKEN: creds.verifyToken,
+    WHATSAPP_ORG: 'default',
     TWILIO_API_URL: apiUrl,
     TWILIO_ACCOUNT_SID: creds.sid,
     TWILIO_AUTH_TOKEN: creds.authToken,
@@ -285,6 +286,30 @@ describe('WhatsApp webhook signatures', () => {
     const ok = await postWa('default', payload);
     expect(ok.statusCode, ok.body).toBe(200);
     expect((await stored()).inbound).toBe(before.inbound + 1);
+  });
+
+  it('a delivery is accepted only at the URL of the org that owns the number: replayed to another org it is refused, and message ids are unique across orgs', async () => {
+    const other = await createOrg(t);
+    const before = await stored();
+    // A signed delivery for the owner (default), replayed to another org's URL: refused before anything is stored or answered.
+    const payload = waPayload('16505550002', 'hello from A');
+    expectProblem(await postWa(other.slug, payload), 404);
+    // A fresh message to the same number sent to the other org's URL: refused too.
+    expectProblem(await postWa(other.slug, waPayload('16505550003', 'hello')), 404);
+    expect(await stored()).toEqual(before);
+    expect(await rows(sql`select 1 from whatsapp_conversations c join organizations o on o.id = c.org_id where o.slug = ${other.slug}`)).toEqual([]);
+    // The owner's URL takes it, once.
+    expect((await postWa('default', payload)).json()).toEqual({ received: 1, duplicates: 0 });
+    expectProblem(await postWa(other.slug, payload), 404);
+    expect((await postWa('default', payload)).json()).toEqual({ received: 0, duplicates: 1 });
+    // The handshake, too, answers only at the owner's URL.
+    const q = `hub.mode=subscribe&hub.verify_token=${encodeURIComponent(creds.verifyToken)}&hub.challenge=77`;
+    expectProblem(await t.inject({ method: 'GET', url: `/api/webhooks/whatsapp/${other.slug}?${q}` }), 404);
+    // De-duplication is global: a message id recorded for one org cannot be recorded for another.
+    const [{ orgId }] = (await rows<{ orgId: string }>(sql`select id as "orgId" from organizations where slug = ${other.slug}`)) as [{ orgId: string }];
+    const id = String(payload.entry[0]!.changes[0]!.value.messages[0]!.id);
+    const inserted = await rows(sql`insert into inbound_messages (org_id, provider, message_id) values (${orgId}, 'whatsapp_cloud', ${id}) on conflict do nothing returning message_id`);
+    expect(inserted).toEqual([]);
   });
 
   it('the GET handshake echoes the challenge only for the right verify token and a known org', async () => {
@@ -551,15 +576,15 @@ describe('other orgs', () => {
     await say('default', wa, 'Projector broken');
     const mine = (await conversation('default', phone))!;
     expect(mine.state).toBe('ticket_created');
-    // The same customer writing to the other org starts from the beginning there.
-    await say(other.slug, wa, 'hello');
-    expect(await conversation(other.slug, phone)).toMatchObject({ state: 'collecting', ticket_id: null });
+    // The same customer texting the other org (its SMS URL; the WhatsApp number is default's) starts from the beginning there.
+    await text(other.slug, phone, 'hello');
+    expect(await conversation(other.slug, phone, 'sms')).toMatchObject({ state: 'collecting', ticket_id: null });
     expect(await conversation('default', phone)).toMatchObject({ state: 'ticket_created', ticket_id: mine.ticket_id });
     expectProblem(await t.inject({ method: 'GET', url: `/api/tickets/${mine.ticket_id}`, headers: bearer(other.token) }), 404);
-    // The same message id in another org is another message.
+    // The same WhatsApp message at the other org's URL is not another message: that URL does not take the number's deliveries.
     const payload = waPayload(wa, 'dup across orgs');
     expect((await postWa('default', payload)).json()).toEqual({ received: 1, duplicates: 0 });
-    expect((await postWa(other.slug, payload)).json()).toEqual({ received: 1, duplicates: 0 });
+    expectProblem(await postWa(other.slug, payload), 404);
 
     const before = await count('inbound_messages');
     expectProblem(await postWa('no-such-org', waPayload(wa, 'hello')), 404);

@@ -81,6 +81,27 @@ describe('public ticket form', () => {
     expect(ev!.type).toBe('ticket.created');
   });
 
+  it('the confirmation mail has a fixed subject and wording: nothing the requester typed reaches the address they named', async () => {
+    const subject = 'Your account is suspended - verify at http://phish.example now';
+    const name = 'Security Team: visit http://phish.example';
+    const description = 'Click http://phish.example to keep your mailbox';
+    const res = await submit({ subject, name, description, email: 'victim@example.test' });
+    expect(res.statusCode, res.body).toBe(201);
+    const { id, number, link } = res.json() as { id: string; number: number; link: string };
+    const [mail] = await rows<{ to: string; subject: string; body: string }>(
+      sql`select "to", subject, body from notifications where meta->>'ticketId' = ${id} and meta->>'template' = 'ticket.confirmation'`,
+    );
+    expect(mail!.to).toBe('victim@example.test');
+    const org = (await get('/api/organizations/current')).json() as { name: string };
+    expect(mail!.subject).toBe(`[#${number}] ${org.name}: we have received your request`);
+    expect(mail!.body).toBe(
+      `Hello,\n\nWe have received your request and opened ticket #${number}.\n` +
+        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n` +
+        `If you did not contact ${org.name}, you can ignore this message.\n\n${org.name}`,
+    );
+    for (const typed of [subject, name, description, 'phish.example']) expect(`${mail!.subject}\n${mail!.body}`).not.toContain(typed);
+  });
+
   it('validates the mobile number as E.164 and refuses bots and unknown orgs', async () => {
     expectProblem(await submit({ mobile: '020 7946 0958' }), 400, 'invalid_mobile');
     expectProblem(await submit({ mobile: '+44 12' }), 400, 'invalid_mobile');
@@ -291,6 +312,42 @@ describe('teams and assignment', () => {
     expectProblem(await put(`/api/servicedesk/agents/${a!.id}/away`, { away: true }, b!.token), 403);
   });
 
+  it('a ticket that enters a team without an assignee is assigned: a public form ticket moved into a team later, singly or in bulk', async () => {
+    const [a, b] = await Promise.all([1, 2].map(() => createUser(t, { roles: ['agent'] })));
+    const team = (await post('/api/servicedesk/teams', { name: `Triage ${Date.now()}`, assignment: 'round_robin' })).json();
+    await put(`/api/servicedesk/teams/${team.id}/members`, { userIds: [a!.id, b!.id] });
+    const members = [a!.id, b!.id];
+    // Real traffic arrives without a team: the public form.
+    const web = (await submit()).json() as { id: string };
+    expect(((await get(`/api/tickets/${web.id}`)).json() as Ticket).assigneeId).toBeNull();
+    const moved = await patch(`/api/tickets/${web.id}`, { teamId: team.id });
+    expect(moved.statusCode, moved.body).toBe(200);
+    const assigned = moved.json() as Ticket;
+    expect(members).toContain(assigned.assigneeId);
+    const timeline = (await get(`/api/tickets/${web.id}/timeline`)).json() as { kind: string; data: Record<string, unknown> }[];
+    expect(timeline.find((e) => e.kind === 'assigned')?.data).toMatchObject({ assigneeId: assigned.assigneeId, auto: true });
+    const audit = (await get(`/api/audit-logs?entityId=${web.id}`)).json().data as { action: string; changes: { after: Record<string, unknown> } | null }[];
+    expect(audit.find((x) => x.action === 'ticket.update')?.changes?.after).toMatchObject({ teamId: team.id, assigneeId: assigned.assigneeId });
+    // Bulk triage takes turns too.
+    const two = [(await submit()).json() as { id: string }, (await submit()).json() as { id: string }];
+    const bulk = await post('/api/tickets/bulk', { ids: two.map((x) => x.id), patch: { teamId: team.id } });
+    expect(bulk.statusCode, bulk.body).toBe(200);
+    const got = (bulk.json() as { updated: Ticket[] }).updated.map((x) => x.assigneeId);
+    expect(new Set(got).size).toBe(2);
+    for (const g of got) expect(members).toContain(g);
+    // A named assignee is kept, and a ticket that already has one keeps it when it changes team.
+    const named = await newTicket();
+    expect((await patch(`/api/tickets/${named.id}`, { teamId: team.id, assigneeId: b!.id })).json().assigneeId).toBe(b!.id);
+    const other = (await post('/api/servicedesk/teams', { name: `Other triage ${Date.now()}`, assignment: 'round_robin' })).json();
+    await put(`/api/servicedesk/teams/${other.id}/members`, { userIds: [a!.id] });
+    expect((await patch(`/api/tickets/${named.id}`, { teamId: other.id })).json().assigneeId).toBe(b!.id);
+    // A manual team leaves the ticket for people to pick up.
+    const manual = (await post('/api/servicedesk/teams', { name: `Manual ${Date.now()}`, assignment: 'manual' })).json();
+    await put(`/api/servicedesk/teams/${manual.id}/members`, { userIds: [a!.id] });
+    const left = (await submit()).json() as { id: string };
+    expect((await patch(`/api/tickets/${left.id}`, { teamId: manual.id })).json().assigneeId).toBeNull();
+  });
+
   it('agents see their teams’ queue and the general queue, not other teams’ tickets', async () => {
     const agent = await createUser(t, { roles: ['agent'] });
     const mine = (await post('/api/servicedesk/teams', { name: `Mine ${Date.now()}` })).json();
@@ -335,6 +392,34 @@ describe('uploads', () => {
       expectProblem(res, 413, 'file_too_large');
     } finally {
       await small.close();
+    }
+  });
+
+  it('signed-in uploads have their own per-user hourly limit, apart from the anonymous per-IP one', async () => {
+    const limited = await createTestApp({ TICKET_FORM_RATE_LIMIT: '3', UPLOAD_USER_RATE_LIMIT: '12' });
+    try {
+      const ip = `198.51.100.${Math.floor(Math.random() * 200) + 1}`;
+      const send = (headers: Record<string, string>, query = '') => {
+        const m = multipart('a.png', PNG);
+        return limited.inject({ method: 'POST', url: `/api/upload${query}`, headers: { ...m.headers, ...headers }, payload: m.payload, remoteAddress: ip });
+      };
+      // An admin uploading 12 files from the same address: all accepted.
+      const admin = [];
+      for (let i = 0; i < 12; i++) admin.push((await send(bearer(limited.adminToken))).statusCode);
+      expect(admin).toEqual(Array(12).fill(201));
+      // The user's own limit: the 13th is refused with Retry-After.
+      const over = await send(bearer(limited.adminToken));
+      expectProblem(over, 429, 'rate_limited');
+      expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
+      // Another user from the same address has their own count.
+      const agent = await createUser(limited, { roles: ['agent'] });
+      expect((await send(bearer(agent.token))).statusCode).toBe(201);
+      // The anonymous limit of that address was not used up by the signed-in uploads, and still holds.
+      const anon = [];
+      for (let i = 0; i < 4; i++) anon.push((await send({}, '?org=default')).statusCode);
+      expect(anon).toEqual([201, 201, 201, 429]);
+    } finally {
+      await limited.close();
     }
   });
 

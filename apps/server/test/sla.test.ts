@@ -335,6 +335,39 @@ describe('breaches and escalations', () => {
   });
 });
 
+describe('a change that moves a ticket to another policy', () => {
+  it('raising a ticket to urgent moves its stored clocks to the tighter policy in the same change: the breach and escalation fire on time', async () => {
+    const other = await createOrg(t);
+    const as = (method: 'POST' | 'PATCH' | 'PUT', url: string, body: unknown) => call(method, url, body, other.token);
+    const all = (firstResponse: number) => Object.fromEntries(['low', 'medium', 'high', 'urgent'].map((p) => [p, { firstResponse, resolution: 6000 }]));
+    expect((await as('POST', '/api/servicedesk/sla-policies', { name: 'Standard', isDefault: true, targets: all(600) })).statusCode).toBe(201);
+    const urgent = await as('POST', '/api/servicedesk/sla-policies', {
+      name: 'Urgent',
+      conditions: { priority: ['urgent'] },
+      targets: all(10),
+      escalations: [{ id: 'manager', at: 'breach', target: 'firstResponse', actions: ['notify_manager'] }],
+    });
+    expect(urgent.statusCode, urgent.body).toBe(201);
+    const tk = (await as('POST', '/api/tickets', { subject: 'x', priority: 'medium', requester: { name: 'R', email: 'r@example.test' } })).json() as Ticket;
+    const [{ created }] = (await rows<{ created: number }>(sql`select floor(extract(epoch from created_at) * 1000)::float8 as created from tickets where id = ${tk.id}`)) as [{ created: number }];
+    const stored = async () => (await rows<{ policyId: string; nextDueAt: Date | null }>(sql`select policy_id as "policyId", next_due_at as "nextDueAt" from ticket_sla where ticket_id = ${tk.id}`))[0]!;
+    expect((await stored()).policyId).not.toBe(urgent.json().id);
+
+    const raised = await as('PATCH', `/api/tickets/${tk.id}`, { priority: 'urgent' });
+    expect(raised.statusCode, raised.body).toBe(200);
+    // The change itself stored the new policy and its tighter due time: nothing waits for a later change.
+    const s = await stored();
+    expect(s.policyId).toBe(urgent.json().id);
+    expect(new Date(s.nextDueAt!).getTime()).toBeLessThanOrEqual(created + 10 * MIN + 1000);
+    const sla = t.app.platform.servicedesk.services.sla;
+    // One minute after the tighter target: breach and escalation, with no other change in between.
+    const fired = await sla.tick(created + 11 * MIN);
+    expect(fired).toBeGreaterThanOrEqual(2);
+    const kinds = (await rows<{ kind: string }>(sql`select kind from sla_firings where ticket_id = ${tk.id}`)).map((r) => r.kind);
+    expect(kinds).toEqual(expect.arrayContaining(['breach', 'escalation']));
+  });
+});
+
 describe('public form to first response', () => {
   it('confirmation email, agent reply, first-response target achieved', async () => {
     const res = await t.inject({
@@ -404,6 +437,42 @@ describe('dashboards and ratings', () => {
     expect((await call('GET', '/api/servicedesk/ratings', undefined, outsider.token)).json()).toEqual([]);
     const md = (await call('GET', '/api/servicedesk/dashboards/manager', undefined, manager.token)).json();
     expect(md.ratings).toEqual([expect.objectContaining({ agentId: agent.id, score: 3 })]);
+  });
+
+  it('the CSV export cannot carry a formula: a requester-chosen category is quoted and neutralised for any list separator', async () => {
+    const other = await createOrg(t);
+    const evil = "ok;=cmd|' /C calc'!A0";
+    const formula = '=HYPERLINK("http://attacker.example","open")';
+    for (const category of [evil, formula, '@SUM(1)']) {
+      const res = await t.inject({ method: 'POST', url: `/api/tickets/public?org=${other.slug}`, payload: { name: 'M', email: 'm@example.test', subject: 's', description: 'd', category } });
+      expect(res.statusCode, res.body).toBe(201);
+    }
+    const csv = await call('GET', '/api/servicedesk/dashboards/executive?format=csv', undefined, other.token);
+    expect(csv.statusCode, csv.body).toBe(200);
+    expect(csv.body).toContain(`category,"${evil}",1`);
+    expect(csv.body).toContain(`category,"'=HYPERLINK(""http://attacker.example"",""open"")",1`);
+    expect(csv.body).toContain("category,'@SUM(1),1");
+    // Split the way a spreadsheet would, with a comma or a semicolon as the list separator: no cell starts a formula.
+    const cells = (line: string, sep: string) => {
+      const out: string[] = [];
+      let cur = '';
+      let quoted = false;
+      for (let i = 0; i < line.length; i++) {
+        const c = line[i]!;
+        if (quoted && c === '"' && line[i + 1] === '"') {
+          cur += '"';
+          i++;
+        } else if (c === '"') quoted = !quoted;
+        else if (c === sep && !quoted) {
+          out.push(cur);
+          cur = '';
+        } else cur += c;
+      }
+      return [...out, cur];
+    };
+    for (const line of csv.body.split('\r\n')) {
+      for (const sep of [',', ';']) for (const cell of cells(line, sep)) expect(/^\s*[=+@]|^\s*-(?![\d.])/.test(cell), `${sep} ${cell}`).toBe(false);
+    }
   });
 
   it('executive: trends and compliance, exported as CSV and PDF; others are refused', async () => {

@@ -154,20 +154,46 @@ const rawBodies: fc.Arbitrary<Body> = fc.constantFrom<Body>(
   { kind: 'raw', text: '<x/>', contentType: 'application/xml' },
 );
 
+/** Multipart bodies cut off or broken at every stage (the upload route declares no JSON body, so these are what reach it). */
+const B = 'fuzzb0undary';
+const multipartHead = `--${B}\r\nContent-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+const multipartWhole = `${multipartHead}hello\r\n--${B}--\r\n`;
+const brokenMultipart: Body[] = [
+  { kind: 'raw', text: `${multipartHead}hel`, contentType: `multipart/form-data; boundary=${B}` },
+  { kind: 'raw', text: `--${B}\r\n`, contentType: `multipart/form-data; boundary=${B}` },
+  { kind: 'raw', text: `--${B}\r\nContent-Disposition: form-da`, contentType: `multipart/form-data; boundary=${B}` },
+  { kind: 'raw', text: multipartWhole, contentType: 'multipart/form-data' },
+  { kind: 'raw', text: multipartWhole, contentType: 'multipart/form-data; boundary=other' },
+  { kind: 'raw', text: `${multipartHead}a\r\n${multipartHead}b\r\n--${B}--\r\n`, contentType: `multipart/form-data; boundary=${B}` },
+];
+const multipartBodies: fc.Arbitrary<Body> = fc.oneof(
+  fc.constantFrom(...brokenMultipart),
+  // The whole body cut at any byte.
+  fc.nat(multipartWhole.length - 1).map((n): Body => ({ kind: 'raw', text: multipartWhole.slice(0, n), contentType: `multipart/form-data; boundary=${B}` })),
+);
+
 function bodyArbitrary(op: ApiOperation, mode: Mode): fc.Arbitrary<Body> {
   if (!op.body) {
-    // Routes without a body get one anyway, now and then.
+    // Routes without a body get one anyway, now and then: JSON, or a broken multipart body.
     return mode !== 'invalid'
       ? fc.constant<Body>({ kind: 'none' })
-      : fc.oneof({ arbitrary: fc.constant<Body>({ kind: 'none' }), weight: 2 }, hostileValue.map((value): Body => ({ kind: 'json', value })));
+      : fc.oneof(
+          { arbitrary: fc.constant<Body>({ kind: 'none' }), weight: 2 },
+          { arbitrary: hostileValue.map((value): Body => ({ kind: 'json', value })), weight: 1 },
+          { arbitrary: multipartBodies, weight: op.method === 'POST' ? 2 : 1 },
+        );
   }
   if (mode !== 'invalid') {
     return validArbitrary(op.body, { ...ctx, minimal: mode === 'minimal', extreme: mode === 'extreme' }).map((value): Body => ({ kind: 'json', value }));
   }
-  return fc.oneof({ arbitrary: invalidArbitrary(op.body, ctx).map((value): Body => ({ kind: 'json', value })), weight: 4 }, { arbitrary: rawBodies, weight: 1 });
+  return fc.oneof(
+    { arbitrary: invalidArbitrary(op.body, ctx).map((value): Body => ({ kind: 'json', value })), weight: 4 },
+    { arbitrary: rawBodies, weight: 1 },
+    { arbitrary: multipartBodies, weight: 1 },
+  );
 }
 
-function requestArbitrary(op: ApiOperation): { arbitrary: fc.Arbitrary<FuzzRequest>; extreme: fc.Arbitrary<FuzzRequest> } {
+function requestArbitrary(op: ApiOperation): { arbitrary: fc.Arbitrary<FuzzRequest>; extreme: fc.Arbitrary<FuzzRequest>; valid: fc.Arbitrary<FuzzRequest> } {
   const fixtures = pathValues(op, w);
   const fixture = 'values' in fixtures ? fixtures.values : {};
   const build = (mode: Mode, auth: fc.Arbitrary<Auth>) =>
@@ -189,6 +215,7 @@ function requestArbitrary(op: ApiOperation): { arbitrary: fc.Arbitrary<FuzzReque
       { arbitrary: build('invalid', fc.constantFrom<Auth>('none', 'garbage')), weight: 1 },
     ),
     extreme: build('extreme', fc.constant('user')),
+    valid: build('valid', fc.constant('user')),
   };
 }
 
@@ -227,9 +254,16 @@ describe('fuzzing every operation', () => {
   for (const op of ordered) {
     it(`${op.key} (${op.permission})`, async () => {
       const seed = seedOf(op);
-      const { arbitrary, extreme } = requestArbitrary(op);
+      const { arbitrary, extreme, valid } = requestArbitrary(op);
       // Every run also tries one request at the edges of the schema (largest numbers, oldest dates, longest strings).
       const examples = fc.sample(extreme, { seed, numRuns: 3 }).map((r): [FuzzRequest] => [r]);
+      // A POST that takes no JSON body (the upload) gets every broken multipart body once, signed in, with valid parameters.
+      if (!op.body && op.method === 'POST') {
+        for (const [i, r] of fc.sample(valid, { seed, numRuns: brokenMultipart.length }).entries()) {
+          const broken = { ...r, body: brokenMultipart[i]! };
+          examples.push([Object.assign(broken, { [fc.toStringMethod]: () => describeRequest(op, broken) })]);
+        }
+      }
       await fc.assert(
         fc.asyncProperty(arbitrary, async (r) => {
           const { res, ms } = await send(op, r);

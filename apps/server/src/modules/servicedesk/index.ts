@@ -26,7 +26,7 @@ import { webhookRoutes } from './webhooks.routes.ts';
 export type { ServicedeskDeps } from './servicedesk.context.ts';
 
 /** The service desk: tickets from every channel, replies, teams and assignment, the requester portal. */
-export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number; slaTickMs: number }) {
+export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number; uploadUserRateLimit: number; slaTickMs: number }) {
   const sla = createSlaService(deps);
   const tickets = createTicketsService(deps, sla);
   const replies = createRepliesService(deps, tickets);
@@ -100,8 +100,16 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       inboundRoutes(api, inbound);
       slaRoutes(api, slaAdmin);
       dashboardsRoutes(api, dashboards, deps.orgName);
-      portalRoutes(api, { tickets, replies, files, orgBySlug: deps.orgBySlug, formRateLimit: deps.formRateLimit, uploadMaxBytes: deps.uploadMaxBytes });
-      webhookRoutes(api, { ...deps.chat, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
+      portalRoutes(api, {
+        tickets,
+        replies,
+        files,
+        orgBySlug: deps.orgBySlug,
+        formRateLimit: deps.formRateLimit,
+        uploadUserRateLimit: deps.uploadUserRateLimit,
+        uploadMaxBytes: deps.uploadMaxBytes,
+      });
+      webhookRoutes(api, { ...deps.chat, whatsappOrg: deps.whatsappOrg, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
     },
   };
 }

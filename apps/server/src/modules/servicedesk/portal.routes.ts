@@ -40,27 +40,58 @@ function sendFile(reply: FastifyReply, out: { file: z.infer<typeof fileSchema>; 
     .send(out.bytes);
 }
 
-/** Reads the single multipart file part; a non-multipart body is a 415. */
+const MULTIPART_LIMIT_CODES = new Set(['FST_FILES_LIMIT', 'FST_PARTS_LIMIT', 'FST_FIELDS_LIMIT']);
+
+/**
+ * Reads the one file part of a multipart body; a non-multipart body is a 415. Whatever else is wrong
+ * with the body (cut off, no or another boundary, broken part headers, a second part) is the
+ * client's: 400 or 413 problem+json, never a parser error surfacing as a 500.
+ */
 async function readUpload(req: FastifyRequest, maxBytes: number) {
   if (!req.isMultipart()) throw new AppError(415, 'unsupported_media_type', 'Send the file as multipart/form-data in a part named "file".');
-  const part = await req.file({ limits: { fileSize: maxBytes, files: 1, fields: 0, parts: 2 } });
-  if (!part) throw badRequest('file_missing', 'No file part in the upload.', { errors: [{ path: 'file', message: 'Required' }] });
+  const onlyOne = () => badRequest('one_file_only', 'Send exactly one part: the file, named "file".', { errors: [{ path: 'file', message: 'Exactly one file part' }] });
+  let file: { name: string; bytes: Buffer } | null = null;
   try {
-    return { name: part.filename, bytes: await part.toBuffer() };
-  } catch (err) {
-    if ((err as { code?: string }).code === 'FST_REQ_FILE_TOO_LARGE') {
-      throw new AppError(413, 'file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+    for await (const part of req.parts({ limits: { fileSize: maxBytes, files: 1, fields: 0, parts: 2 } })) {
+      if (part.type !== 'file' || file) throw onlyOne();
+      file = { name: part.filename, bytes: await part.toBuffer() };
     }
-    throw err;
+  } catch (err) {
+    if (err instanceof AppError) throw err;
+    const code = (err as { code?: string }).code ?? '';
+    if (code === 'FST_REQ_FILE_TOO_LARGE') throw new AppError(413, 'file_too_large', `The file is larger than the limit of ${maxBytes} bytes.`);
+    if (MULTIPART_LIMIT_CODES.has(code)) throw onlyOne();
+    throw badRequest('malformed_multipart', 'The multipart body is malformed or cut off: send one complete part named "file", ended by the closing boundary.');
   }
+  if (!file) throw badRequest('file_missing', 'No file part in the upload.', { errors: [{ path: 'file', message: 'Required' }] });
+  return file;
 }
 
 export function portalRoutes(
   api: ApiInstance,
-  deps: { tickets: TicketsService; replies: RepliesService; files: FilesService; orgBySlug: OrgBySlug; formRateLimit: number; uploadMaxBytes: number },
+  deps: {
+    tickets: TicketsService;
+    replies: RepliesService;
+    files: FilesService;
+    orgBySlug: OrgBySlug;
+    formRateLimit: number;
+    uploadUserRateLimit: number;
+    uploadMaxBytes: number;
+  },
 ) {
   const tags = ['service desk portal'];
   const limited = { rateLimit: { max: deps.formRateLimit, timeWindow: 3600_000 } };
+  /**
+   * Uploads: anonymous ones share the form's per-IP limit; a signed-in user or API key has its own
+   * count (the limiter runs after authentication), so staff behind one address do not starve each other.
+   */
+  const uploadLimited = {
+    rateLimit: {
+      timeWindow: 3600_000,
+      keyGenerator: (req: FastifyRequest) => (req.actor ? `${req.actor.type}:${req.actor.id}` : `ip:${req.ip}`),
+      max: (req: FastifyRequest) => (req.actor ? deps.uploadUserRateLimit : deps.formRateLimit),
+    },
+  };
   // Requester link calls are keyed by a secret token; the limit stops token guessing.
   const portalLimited = { rateLimit: { max: 120, timeWindow: 60_000 } };
 
@@ -97,7 +128,7 @@ export function portalRoutes(
     scope.post(
       '/upload',
       {
-        config: { auth: 'public', ...limited },
+        config: { auth: 'public', ...uploadLimited },
         schema: {
           tags,
           summary:

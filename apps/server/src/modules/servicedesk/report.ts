@@ -1,15 +1,11 @@
 import PDFDocument from 'pdfkit';
+import { csvRow } from '../../platform/csv/csv.ts';
 import type { DashboardsService } from './dashboards.service.ts';
 
 type Executive = Awaited<ReturnType<DashboardsService['executive']>>;
 
-/** RFC 4180 field: quoted when needed; a leading =, +, - or @ is neutralised against spreadsheet formula injection. */
-export function csvField(v: unknown): string {
-  let s = v === null || v === undefined ? '' : String(v);
-  if (/^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\n\r]/.test(s) ? `"${s.replaceAll('"', '""')}"` : s;
-}
-const row = (...cells: unknown[]) => cells.map(csvField).join(',');
+/** Every cell through the platform's csvCell: categories are requester-chosen text. */
+const row = (...cells: unknown[]) => csvRow(cells);
 
 /** The executive report as CSV: one section per table, separated by a blank line. */
 export function executiveCsv(d: Executive): string {

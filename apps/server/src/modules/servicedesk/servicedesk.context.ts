@@ -43,6 +43,8 @@ export interface ServicedeskDeps {
   uploadMaxBytes: number;
   /** The chat channels' providers: they verify and read inbound webhooks (sending goes through the notifier). */
   chat: { whatsapp: WhatsAppCloud; sms: MessagingProvider };
+  /** The org (slug) that owns the WhatsApp number: the only one whose webhook URL takes WhatsApp deliveries. */
+  whatsappOrg?: string | undefined;
 }
 
 /** Who acts in an audit record: a person or key, or an anonymous requester (public form, signed link). */

@@ -317,7 +317,11 @@ export const whatsappConversations = pgTable(
   (t) => [uniqueIndex('whatsapp_conversations_org_phone').on(t.orgId, t.channel, t.phone), orgIsolation()],
 ).enableRLS();
 
-/** Provider message ids already processed: webhooks are retried, and each message counts once. */
+/**
+ * Provider message ids already processed: webhooks are retried, and each message counts once. The key
+ * is global (not per org): a message id is a provider's, so a delivery replayed to another org's URL
+ * is a duplicate there too (the unique check does not depend on what row-level security lets one see).
+ */
 export const inboundMessages = pgTable(
   'inbound_messages',
   {
@@ -326,5 +330,5 @@ export const inboundMessages = pgTable(
     messageId: text('message_id').notNull(),
     receivedAt: createdAt(),
   },
-  (t) => [primaryKey({ columns: [t.orgId, t.provider, t.messageId] }), orgIsolation()],
+  (t) => [primaryKey({ columns: [t.provider, t.messageId] }), orgIsolation()],
 ).enableRLS();

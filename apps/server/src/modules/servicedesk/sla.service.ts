@@ -74,7 +74,7 @@ export function createSlaService(deps: ServicedeskDeps) {
         await addTimeline(tx, t.orgId, t.id, 'sla_breach', info, new Date(now));
         await publishEvents(tx, ticketEvents(t.orgId, 'ticket.sla_breached', view, current, info));
       } else {
-        current = await escalate(tx, current, d.actions ?? [], { ...info, level: d.level });
+        current = await escalate(tx, current, d.actions ?? [], { ...info, level: d.level }, now);
       }
       await recordAudit(
         tx,
@@ -94,8 +94,8 @@ export function createSlaService(deps: ServicedeskDeps) {
   }
 
   /** An escalation level's actions: notify the team manager or the executives, raise the priority, reassign. */
-  async function escalate(tx: Tx, t: TicketRow, actions: string[], info: Record<string, unknown>): Promise<TicketRow> {
-    const now = new Date();
+  async function escalate(tx: Tx, t: TicketRow, actions: string[], info: Record<string, unknown>, at: number): Promise<TicketRow> {
+    const now = new Date(at);
     const [team] = t.teamId ? await tx.select().from(sdTeams).where(eq(sdTeams.id, t.teamId)) : [];
     const set: Partial<typeof tickets.$inferInsert> = {};
     const notified: string[] = [];

@@ -157,6 +157,15 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     return deps.users(orgId, ids);
   }
 
+  /**
+   * The assignee for a ticket entering a team with nobody on it: the team's rule picks among its live
+   * members (asked inside the caller's transaction when the caller did not ask before opening it).
+   */
+  async function assignOnEntry(tx: Tx, orgId: string, teamId: string, live?: Set<string>): Promise<string | null> {
+    const members = live ?? (await deps.users(orgId, await teamMemberIds(tx, orgId, teamId), tx));
+    return autoAssign(tx, orgId, teamId, members);
+  }
+
   function requesterOf(r: RequesterInput) {
     const email = r.email?.trim().toLowerCase() || null;
     const mobile = r.mobile ? normaliseMobile(r.mobile, 'requester.mobile') : null;
@@ -174,14 +183,14 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     orgId: string,
     author: Author,
     values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>,
-    live: Set<string>,
+    live?: Set<string>,
   ): Promise<TicketView> {
     if (values.customFields && Object.keys(values.customFields).length) checkCustomFields(await customFieldsSchemaOf(tx, orgId), values.customFields);
     else checkCustomFields(null, {});
     await checkTeam(tx, orgId, values.teamId);
     const number = await nextTicketNumber(tx, orgId);
     let assigneeId = values.assigneeId ?? null;
-    if (!assigneeId && values.teamId) assigneeId = await autoAssign(tx, orgId, values.teamId, live);
+    if (!assigneeId && values.teamId) assigneeId = await assignOnEntry(tx, orgId, values.teamId, live);
     const [row] = await tx
       .insert(tickets)
       .values({ ...values, orgId, number, assigneeId, status: assigneeId && values.status === 'new' ? 'open' : (values.status ?? 'new') })
@@ -195,16 +204,22 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     return view;
   }
 
+  /**
+   * The public form's confirmation. Anyone can name any address on the form, so the mail carries
+   * nothing the requester typed (subject, name, description): a fixed wording, the org's name, the
+   * number and the link. What stays possible is documented in docs/servicedesk.md (Public form).
+   */
   async function confirm(tx: Tx, orgId: string, orgName: string, t: TicketView, link: string) {
     if (!t.requester.email) return;
     await enqueueNotification(tx, {
       orgId,
       channel: 'email',
       to: t.requester.email,
-      subject: `[#${t.number}] ${t.subject}`,
+      subject: `[#${t.number}] ${orgName}: we have received your request`,
       body:
-        `Hello ${t.requester.name},\n\nWe have received your request and opened ticket #${t.number}.\n` +
-        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n${orgName}`,
+        `Hello,\n\nWe have received your request and opened ticket #${t.number}.\n` +
+        `Follow it and reply here: ${link}\n\nYou can also simply reply to this email.\n\n` +
+        `If you did not contact ${orgName}, you can ignore this message.\n\n${orgName}`,
       meta: { template: 'ticket.confirmation', ticketId: t.id, messageId: ticketMessageId(t.id) },
     });
   }
@@ -253,6 +268,14 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       set.assigneeId = patch.assigneeId;
       timeline.push(['assigned', { from: t.assigneeId, assigneeId: patch.assigneeId }]);
     }
+    // Entering a team with nobody on the ticket (and nobody named in this change): the team's rule assigns it.
+    if (set.teamId && patch.assigneeId === undefined && t.assigneeId === null) {
+      const picked = await assignOnEntry(tx, actor.orgId, set.teamId);
+      if (picked) {
+        set.assigneeId = picked;
+        timeline.push(['assigned', { from: null, assigneeId: picked, auto: true }]);
+      }
+    }
     if (patch.customFields !== undefined) {
       checkCustomFields(await customFieldsSchemaOf(tx, actor.orgId), patch.customFields);
       set.customFields = patch.customFields;
@@ -260,7 +283,8 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     if (Object.keys(set).length === 0) return before;
     await tx.update(tickets).set(set).where(eq(tickets.id, t.id));
     for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
-    await sla.sync(tx, actor.orgId, t.id);
+    // The clocks at the change's own instant: a new priority or policy is in effect from there.
+    await sla.sync(tx, actor.orgId, t.id, undefined, now.getTime());
     const after = toTicketView((await findTicket(tx, actor.orgId, t.id))!);
     await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
       action: 'ticket.update',
@@ -281,7 +305,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     touch: (tx: Tx, orgId: string, id: string) => sla.sync(tx, orgId, id),
     /** Opens a ticket inside the caller's transaction (inbound channels: email, chat). */
     insertInTx: (tx: Tx, orgId: string, author: Author, values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>) =>
-      insertTicket(tx, orgId, author, values, new Set()),
+      insertTicket(tx, orgId, author, values),
 
     async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
       return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));
@@ -350,7 +374,6 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
             emailMessageId: null,
             status: 'new',
           },
-          new Set(),
         );
         const token = linkToken(deps.linkKey, view.id, 1);
         const link = requesterLink(deps.publicUrl, view.id, token);

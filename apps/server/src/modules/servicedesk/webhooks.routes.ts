@@ -20,7 +20,14 @@ const EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>
  */
 export function webhookRoutes(
   api: ApiInstance,
-  deps: { whatsapp: WhatsAppCloud; sms: MessagingProvider; conversations: ConversationsService; orgBySlug: OrgBySlug; publicUrl: string },
+  deps: {
+    whatsapp: WhatsAppCloud;
+    sms: MessagingProvider;
+    whatsappOrg?: string | undefined;
+    conversations: ConversationsService;
+    orgBySlug: OrgBySlug;
+    publicUrl: string;
+  },
 ) {
   const tags = ['service desk webhooks'];
   const base = deps.publicUrl.replace(/\/+$/, '');
@@ -52,7 +59,16 @@ export function webhookRoutes(
         throw new AppError(401, 'invalid_signature', `The webhook's ${header} signature is missing or does not match.`);
       }
     };
+    /**
+     * WhatsApp signs the body, not the URL: a delivery is taken only at the URL of the org that owns the
+     * number (WHATSAPP_ORG; parse() keeps only messages to WHATSAPP_PHONE_NUMBER_ID). Any other org's URL
+     * answers as an unknown one, before anything is read or stored. (Twilio signs the URL itself.)
+     */
+    const whatsappOwner = (orgSlug: string) => {
+      if (!deps.whatsappOrg || orgSlug !== deps.whatsappOrg) throw notFound('WhatsApp number of this organization');
+    };
     async function deliver(req: FastifyRequest, orgSlug: string, provider: MessagingProvider) {
+      if (provider === deps.whatsapp) whatsappOwner(orgSlug);
       const org = await deps.orgBySlug(orgSlug);
       if (!org) throw notFound('Organization');
       const out = { received: 0, duplicates: 0 };
@@ -88,6 +104,7 @@ export function webhookRoutes(
           throw new AppError(401, 'invalid_verify_token', 'The verify token does not match (or WhatsApp webhooks are not configured).');
         }
         if (!q['hub.challenge']) throw badRequest('challenge_missing', 'hub.challenge is required.', { errors: [{ path: 'querystring.hub.challenge', message: 'Required' }] });
+        whatsappOwner(req.params.orgSlug);
         if (!(await deps.orgBySlug(req.params.orgSlug))) throw notFound('Organization');
         return reply.type('text/plain; charset=utf-8').send(q['hub.challenge']);
       },

@@ -305,6 +305,22 @@ describe('a priority or policy change in the middle of a ticket', () => {
     for (const [kind, e] of Object.entries(expected)) check(sla.targets[kind as TargetKind], e);
   });
 
+  it('a change at the evaluation instant is in effect at that instant (the change that stores the clocks computes them)', () => {
+    // The ticket moves to the tighter premium policy at 16:30, and the clocks are computed at 16:30.
+    const moved = run(`${MON} 16:00`, 'high', [pol(`${MON} 16:30`, premium)], `${MON} 16:30`);
+    expect(moved.policyId).toBe('premium');
+    check(moved.targets.firstResponse, { state: 'active', due: `${MON} 18:00`, elapsedMin: 30 });
+    // Raised to urgent at 10:30, computed at 10:30: the 15-minute target is already missed.
+    const raised = run(`${MON} 10:00`, 'medium', [prio(`${MON} 10:30`, 'urgent')], `${MON} 10:30`);
+    check(raised.targets.firstResponse, { state: 'breached', due: `${MON} 10:15`, breached: `${MON} 10:30` });
+    // The same as computing a moment later.
+    const later = run(`${MON} 10:00`, 'medium', [prio(`${MON} 10:30`, 'urgent')], `${MON} 10:31`);
+    expect(later.targets.firstResponse!.dueAt).toBe(raised.targets.firstResponse!.dueAt);
+    // A stopped cycle is not re-measured by a change at its stop instant.
+    const answered = run(`${MON} 10:00`, 'medium', [agent(`${MON} 10:30`), prio(`${MON} 10:30`, 'urgent')], `${MON} 11:00`);
+    check(answered.targets.firstResponse, { state: 'achieved', due: `${MON} 14:00`, achieved: `${MON} 10:30` });
+  });
+
   it('reports the current priority and policy', () => {
     const sla = run(`${MON} 10:00`, 'medium', [prio(`${MON} 10:30`, 'high'), pol(`${MON} 10:40`, premium)], `${MON} 11:00`);
     expect([sla.priority, sla.policyId, sla.targets.firstResponse!.policyId, sla.targets.firstResponse!.calendarId]).toEqual(['high', 'premium', 'premium', 'round']);

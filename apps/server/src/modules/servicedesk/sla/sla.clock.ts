@@ -374,7 +374,10 @@ function evaluateCycle(cycle: Cycle, w: Walk, now: number, lookup: CalendarLooku
   while (i + 1 < w.changes.length && w.changes[i + 1]!.at <= cycle.start) i++;
   let result = measure(cycle, w.changes[i]!, w.pauses, now, w.status, lookup);
   const remeasured: number[] = [];
-  for (let j = i + 1; j < w.changes.length && w.changes[j]!.at < end; j++) {
+  // A running cycle takes a change made at the evaluation instant itself (the change that stores the
+  // clocks computes them at its own instant); a stopped cycle only the changes before its stop.
+  const applies = (at: number) => (cycle.stop === null ? at <= now : at < end);
+  for (let j = i + 1; j < w.changes.length && applies(w.changes[j]!.at); j++) {
     const change = w.changes[j]!;
     if (result && result.clock.breachedAt !== null && result.clock.breachedAt <= change.at) break; // settled
     const next = measure(cycle, change, w.pauses, now, w.status, lookup);

@@ -67,6 +67,17 @@ describe('line scorer', () => {
     expect(next('2014-04-01 00:00:00,3')).toBe('2014-04-01 00:00:00,3,0');
     expect(() => next('2014-04-01 00:05:00,abc')).toThrow(/line 3: value "abc" is not a finite number/);
   });
+
+  it('writes the copied timestamp and value through the platform csvCell: a timestamp the date parser accepts cannot carry a formula', () => {
+    const next = createLineScorer();
+    // Date.parse ignores text in parentheses, so this is a valid timestamp: verbatim, it would split into a formula in a ; locale.
+    const evil = "Jan 1 2020 (;=cmd|' /C calc'!A0)";
+    expect(next(`${evil},3`)).toBe(`"${evil}",3,0`);
+    expect(next('+002020-01-01T00:00:05Z,4')).toBe("'+002020-01-01T00:00:05Z,4,0");
+    // Numbers, epoch timestamps and NAB timestamps come out as they came in.
+    expect(next('1577836810,-2.5')).toBe('1577836810,-2.5,0');
+    expect(next('2020-01-01 00:00:15,+7')).toMatch(/^2020-01-01 00:00:15,\+7,[\d.]+$/);
+  });
 });
 
 describe('scoreCsv', () => {

@@ -3,12 +3,14 @@
  *
  * Reads `timestamp,value` (a header line is optional) and writes `timestamp,value,anomaly_score`, scoring
  * every row with exactly the detector the live pipeline uses (createState/score from detector.ts). The
- * timestamp and value text are copied verbatim; the input is streamed, so memory does not grow with the file.
+ * timestamp and value text are copied as they came, through the platform's csvCell (a timestamp that would
+ * start a spreadsheet formula is quoted or neutralised); the input is streamed, so memory does not grow with the file.
  */
 import { once } from 'node:events';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Writable } from 'node:stream';
+import { csvRow } from '../../../platform/csv/csv.ts';
 import { createState, score, type DetectorState } from './detector.ts';
 import { parseTimestamp } from './timestamp.ts';
 
@@ -61,7 +63,9 @@ export function createLineScorer(state: DetectorState = createState()) {
     } catch (err) {
       throw new Error(`line ${lineNo}: ${(err as Error).message}`);
     }
-    return `${row.timestamp},${row.value},${formatScore(score(state, t, value))}`;
+    // The timestamp text is any the date parser accepts (Date.parse skips text in parentheses), so it
+    // goes through the platform's csvCell like every CSV cell the platform writes.
+    return csvRow([row.timestamp, row.value, formatScore(score(state, t, value))]);
   };
 }
 
