@@ -227,16 +227,19 @@ describe('breaches and escalations', () => {
     const created = Date.now();
     const sla = t.app.platform.servicedesk.services.sla;
 
-    expect(await sla.tick(created + 10_000)).toBe(0);
+    // A tick fires whatever is due in the whole database (other tests' tickets too, depending on the
+    // hour the suite runs), so what is asserted is this ticket's own firings.
+    await sla.tick(created + 10_000);
+    expect(await firings(tk.id)).toEqual([]);
     // 90 s later: both warnings (75%, 90%) and the breach of the 1-minute first response, and the manager level.
-    const n1 = await sla.tick(created + 90_000);
-    expect(n1).toBe(4);
+    expect(await sla.tick(created + 90_000)).toBeGreaterThanOrEqual(4);
     expect((await firings(tk.id)).map((f) => `${f.kind}:${f.level}`).sort()).toEqual(['breach:0', 'escalation:0', 'warning:750', 'warning:900']);
     expect((await mails(tk.id, manager.email)).length).toBe(1);
     expect(((await call('GET', `/api/tickets/${tk.id}`)).json() as { slaBreached: boolean }).slaBreached).toBe(true);
     const events = await rows<{ type: string }>(sql`select type from events where topic = ${`ticket:${tk.id}`} order by id`);
     expect(events.map((e) => e.type)).toEqual(expect.arrayContaining(['ticket.sla_warning', 'ticket.sla_breached', 'ticket.escalated']));
-    expect(await sla.tick(created + 100_000)).toBe(0);
+    await sla.tick(created + 100_000);
+    expect(await firings(tk.id)).toHaveLength(4);
 
     // Two hours after the breach: the executive level raises the priority and reassigns, once, even with two workers at it.
     const at = created + 60_000 + 121 * MIN;
@@ -247,7 +250,8 @@ describe('breaches and escalations', () => {
     expect(after.assigneeId).not.toBe(tk.assigneeId);
     expect((await firings(tk.id)).filter((f) => f.kind === 'escalation').map((f) => f.level)).toEqual([0, 1]);
     expect((await mails(tk.id, exec.email)).length).toBe(1);
-    expect(await sla.tick(at + MIN)).toBe(0);
+    await sla.tick(at + MIN);
+    expect(await firings(tk.id)).toHaveLength(5);
     const audit = (await call('GET', `/api/audit-logs?entityId=${tk.id}&limit=100`)).json().data as { action: string }[];
     expect(audit.filter((a) => a.action === 'ticket.sla_escalation')).toHaveLength(2);
     const timeline = ((await call('GET', `/api/tickets/${tk.id}/timeline`)).json() as { kind: string }[]).map((e) => e.kind);
