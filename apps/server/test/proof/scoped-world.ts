@@ -192,7 +192,7 @@ export async function createScopedWorld(t: TestApp): Promise<ScopedWorld> {
     'rating',
   );
   rec({ kind: 'user', id: southFloater.id, markers: [southFloater.email, southFloater.fullName], label: `south floater (south department, north team; ${southFloater.email})` });
-  rec({ kind: 'rating', id: floaterRating.id, markers: [mk('south-floater-rating')], label: 'south floater’s rating (a south-department agent of the north team)' });
+  rec({ kind: 'rating', id: floaterRating.id, markers: [mk('south-floater-rating')], label: 'north team’s floater’s rating (a south-department agent of the north team)' });
 
   const worldOf = (d: string, u: Awaited<ReturnType<typeof user>>, teamId: string, r: typeof n): World => {
     const ids = { ...base.ids, user: u.id, session: u.session, operation: r.op.id, task: r.task.id, allocation: r.allocation.id, ticket: r.ticket.id, team: teamId, file: r.attachment.id };
@@ -214,8 +214,9 @@ export async function createScopedWorld(t: TestApp): Promise<ScopedWorld> {
   const south = worldOf('south', southAgent, southTeam, s);
   const own = worldOf('own', ownActor, northTeam, o);
   const byLabel = (prefix: string) => records.filter((r) => r.label.startsWith(prefix));
-  // The south floater's records count as the south department's (ratings: `department` is the
-  // holder's department, docs/roles.md, whatever team the agent also works in).
+  // The floater's rating counts as the north team's: ratings follow the teams an agent works in
+  // (docs/roles.md: `department` reaches the ratings of one's teams' agents), so the north manager
+  // reads it and the south department's people do not.
 
   const me = async (token: string) => (await ok<{ permissions: Record<string, string> }>(call('GET', '/api/auth/me', undefined, token), 200, 'me')).permissions;
   // Records out of reach, by the rules of docs/roles.md:

@@ -2,6 +2,8 @@ import type { ApiInstance } from '../../platform/http/api.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import type { EventReader, TopicRule } from '../../platform/realtime/gateway.ts';
 import { can } from '../../platform/access/ability.ts';
+import { inOrg } from '../../platform/db/scope.ts';
+import { currentOperationFacts } from './operations.repository.ts';
 import { canReadOperation, createOperationsService, operationFactsOf, type OperationsDeps } from './operations.service.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { createResourcesService } from './resources.service.ts';
@@ -20,11 +22,14 @@ export function createOperationsModule(deps: OperationsDeps) {
     const facts = operationFactsOf(v);
     return !facts || canReadOperation(actor, facts);
   };
+  /** A replay reads each operation as it is now (an operation since handed to someone else is out of reach). */
+  const current: TopicRule['current'] = (orgId, events) => inOrg(deps.db, orgId, (tx) => currentOperationFacts(tx, events));
   const topics: TopicRule[] = [
-    { pattern: /^operations$/, authorize: (actor) => (can(actor, 'operations:read') ? 'ok' : 'forbidden'), reader },
+    { pattern: /^operations$/, authorize: (actor) => (can(actor, 'operations:read') ? 'ok' : 'forbidden'), reader, current },
     {
       pattern: /^operation:([0-9a-f-]{36})$/,
       reader,
+      current,
       single: true,
       authorize: async (actor, m) => {
         if (!can(actor, 'operations:read')) return 'forbidden';

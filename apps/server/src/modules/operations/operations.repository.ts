@@ -1,6 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/client.ts';
+import type { EventVisibility } from '../../platform/events/outbox.ts';
 import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/http/pagination.ts';
 import { operationAssignees, operations, operationTasks, resourceAllocations, resources } from './operations.schema.ts';
 
@@ -56,6 +57,28 @@ export async function assigneesOf(tx: Executor, ids: string[]): Promise<Map<stri
   if (ids.length === 0) return out;
   const rows = await tx.select().from(operationAssignees).where(inArray(operationAssignees.operationId, ids));
   for (const r of rows) out.set(r.operationId, [...(out.get(r.operationId) ?? []), r.userId]);
+  return out;
+}
+
+/**
+ * The read facts of the operations that events are about, as the operations are now (by event id):
+ * events about an operation that no longer exists are left out; others keep their own facts.
+ */
+export async function currentOperationFacts(
+  tx: Executor,
+  events: readonly { id: number; payload: Record<string, unknown>; visibility: EventVisibility | null }[],
+): Promise<Map<number, EventVisibility | null>> {
+  const operationOf = (e: (typeof events)[number]) => (e.visibility?.kind === 'operation' ? (e.payload.operation as { id?: unknown } | undefined)?.id : undefined);
+  const ids = [...new Set(events.map(operationOf).filter((id): id is string => typeof id === 'string'))];
+  const rows = ids.length ? await tx.select({ id: operations.id, ownerId: operations.ownerId, createdBy: operations.createdBy }).from(operations).where(inArray(operations.id, ids)) : [];
+  const assignees = await assigneesOf(tx, rows.map((r) => r.id));
+  const now = new Map(rows.map((r) => [r.id, { kind: 'operation', ownerId: r.ownerId, createdBy: r.createdBy, assignees: assignees.get(r.id) ?? [] } satisfies EventVisibility]));
+  const out = new Map<number, EventVisibility | null>();
+  for (const e of events) {
+    const id = operationOf(e);
+    if (id === undefined) out.set(e.id, e.visibility);
+    else if (typeof id === 'string' && now.has(id)) out.set(e.id, now.get(id)!);
+  }
   return out;
 }
 

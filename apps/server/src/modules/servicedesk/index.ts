@@ -15,7 +15,7 @@ import { createRepliesService } from './replies.service.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketsRoutes } from './tickets.routes.ts';
 import { createTicketsService } from './tickets.service.ts';
-import { ticketFactsOf, ticketInReach, ticketReachOf } from './tickets.repository.ts';
+import { currentTicketFacts, ticketFactsOf, ticketInReach, ticketReachOf } from './tickets.repository.ts';
 import { createSlaService } from './sla.service.ts';
 import { createSlaAdminService } from './sla-admin.service.ts';
 import { slaRoutes } from './sla.routes.ts';
@@ -54,11 +54,14 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       return v === null;
     };
   };
+  /** A replay reads each ticket as it is now (a ticket since moved to another team is out of reach). */
+  const current: TopicRule['current'] = (orgId, events) => inOrg(deps.db, orgId, (tx) => currentTicketFacts(tx, events));
   const topics: TopicRule[] = [
-    { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden'), reader },
+    { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden'), reader, current },
     {
       pattern: /^ticket:([0-9a-f-]{36})$/,
       reader,
+      current,
       single: true,
       authorize: async (actor, m) => {
         if (!can(actor, 'tickets:read')) return 'forbidden';

@@ -285,7 +285,8 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
     // The clocks at the change's own instant: a new priority or policy is in effect from there.
     await sla.sync(tx, actor.orgId, t.id, undefined, now.getTime());
-    const after = toTicketView((await findTicket(tx, actor.orgId, t.id))!);
+    const afterRow = (await findTicket(tx, actor.orgId, t.id))!;
+    const after = toTicketView(afterRow);
     await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
       action: 'ticket.update',
       entityType: 'ticket',
@@ -293,7 +294,8 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       before: auditableTicket(before),
       after: auditableTicket(after),
     });
-    await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.updated', after, t, { changes: Object.keys(set) }));
+    // Who may see the event is decided by the ticket as it is after the change.
+    await publishEvents(tx, ticketEvents(actor.orgId, 'ticket.updated', after, afterRow, { changes: Object.keys(set) }));
     return after;
   }
 

@@ -23,6 +23,13 @@ export interface TopicRule {
    */
   reader?(actor: Actor): Promise<EventReader>;
   /**
+   * Replay: the read facts of each replayed event's record as the record is now (by event id), so
+   * that a replay shows only what the subscriber could read over REST at this moment, not what they
+   * could read when the event was written (a ticket since moved to another team). An event whose
+   * record is gone is absent from the map and is not replayed. Omitted: the event's own facts.
+   */
+  current?(orgId: string, events: readonly Pick<DeliveredEvent, 'id' | 'payload' | 'visibility'>[]): Promise<Map<number, EventVisibility | null>>;
+  /**
    * The topic is one record (`ticket:<id>`): a live event showing the record out of the subscriber's
    * reach ends the subscription (an `unsubscribed` frame with reason `not_found`).
    */
@@ -281,9 +288,13 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
       // Replay: the same read check as live events, with the actor as they are now.
       const missed = await eventsSince(opts.db, c.actor.orgId, since, [topic], REPLAY_LIMIT);
       let readers = await readersFor(c.actor, [rule]);
+      const now = rule.current ? await rule.current(c.actor.orgId, missed.filter((e) => e.visibility)) : null;
       const shown = missed
         .map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }))
-        .filter((e) => shows(rule, readers, e));
+        .filter((e) => {
+          if (!now || !e.visibility) return shows(rule, readers, e);
+          return now.has(e.id) && shows(rule, readers, { ...e, visibility: now.get(e.id)! });
+        });
       send(c, { type: 'subscribed', topic, replayed: shown.length, truncated: missed.length === REPLAY_LIMIT });
       sub.lastId = missed.at(-1)?.id ?? 0;
       for (const e of shown) send(c, eventMessage(e));
