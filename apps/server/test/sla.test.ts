@@ -250,8 +250,11 @@ describe('breaches and escalations', () => {
     expect(after.assigneeId).not.toBe(tk.assigneeId);
     expect((await firings(tk.id)).filter((f) => f.kind === 'escalation').map((f) => f.level)).toEqual([0, 1]);
     expect((await mails(tk.id, exec.email)).length).toBe(1);
+    // Nothing fires twice: a later tick adds nothing to what this ticket has fired (by then the
+    // 60-minute resolution target has warned and breached too).
+    const fired = (await firings(tk.id)).length;
     await sla.tick(at + MIN);
-    expect(await firings(tk.id)).toHaveLength(5);
+    expect(await firings(tk.id)).toHaveLength(fired);
     const audit = (await call('GET', `/api/audit-logs?entityId=${tk.id}&limit=100`)).json().data as { action: string }[];
     expect(audit.filter((a) => a.action === 'ticket.sla_escalation')).toHaveLength(2);
     const timeline = ((await call('GET', `/api/tickets/${tk.id}/timeline`)).json() as { kind: string }[]).map((e) => e.kind);
