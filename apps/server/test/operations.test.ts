@@ -187,6 +187,22 @@ describe('operations', () => {
       return { resource, op, window, allocation: res.json() as { id: string } };
     }
 
+    it('KPIs of an own-scoped reader count only their own operations and bookings', async () => {
+      const own = await ownScoped();
+      const { resource } = await booked(12);
+      const mine = await createOp({ name: 'Own operation', ownerId: own.id });
+      expect((await post(`/api/operations/${mine.id}/allocations`, { resourceId: resource.id, startsAt: '2027-01-13T08:00:00Z', endsAt: '2027-01-13T09:00:00Z' })).statusCode).toBe(201);
+      const window = 'from=2027-01-12T00:00:00Z&to=2027-01-14T00:00:00Z';
+      const all = (await get(`/api/operations/kpis?${window}`)).json();
+      const theirs = (await get(`/api/operations/kpis?${window}`, own.token)).json();
+      expect(all.total).toBeGreaterThan(1);
+      expect(theirs.total).toBe(1);
+      expect(theirs.byStatus.pending).toBe(1);
+      // One hour booked of their own against four of someone else's, on the same resources.
+      expect(theirs.resourceUtilisation).toBeGreaterThan(0);
+      expect(theirs.resourceUtilisation).toBeLessThan(all.resourceUtilisation);
+    });
+
     it('a resource’s calendar lists only the allocations of operations the reader can read', async () => {
       const own = await ownScoped();
       const { resource, op, allocation } = await booked(10);

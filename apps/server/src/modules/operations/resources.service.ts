@@ -1,12 +1,12 @@
-import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
-import { can } from '../../platform/access/ability.ts';
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { can, reach } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { publishEvents } from '../../platform/events/outbox.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
 import { canReadOperation, type OperationsDeps, type OperationsService } from './operations.service.ts';
-import { assigneesOf, type AllocationRow, type ResourceRow } from './operations.repository.ts';
+import { assigneesOf, operationsOf, type AllocationRow, type ResourceRow } from './operations.repository.ts';
 import { operations, resourceAllocations, resources, type RESOURCE_KINDS } from './operations.schema.ts';
 
 export const toResourceView = (r: ResourceRow) => ({
@@ -190,11 +190,13 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
       if (!(window.to > window.from)) {
         throw badRequest('invalid_window', 'to must be after from.', { errors: [{ path: 'to', message: 'Must be after from' }] });
       }
+      // The figures cover the operations the actor can read: all of them, or (own) their own.
+      const mine = reach(actor, 'operations:read') === 'any' ? undefined : operationsOf(actor.userId ?? '00000000-0000-0000-0000-000000000000');
       return inOrg(db, actor.orgId, async (tx) => {
         const byStatus = await tx
           .select({ status: operations.status, n: sql<number>`count(*)::int` })
           .from(operations)
-          .where(eq(operations.orgId, actor.orgId))
+          .where(and(eq(operations.orgId, actor.orgId), mine))
           .groupBy(operations.status);
         const [done] = await tx
           .select({
@@ -206,6 +208,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
           .where(
             and(
               eq(operations.orgId, actor.orgId),
+              mine,
               eq(operations.status, 'completed'),
               sql`${operations.completedAt} >= ${window.from} and ${operations.completedAt} < ${window.to}`,
             ),
@@ -213,7 +216,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
         const [overdue] = await tx
           .select({ n: sql<number>`count(*)::int` })
           .from(operations)
-          .where(and(eq(operations.orgId, actor.orgId), sql`${operations.status} in ('pending', 'in_progress') and ${operations.endAt} < now()`));
+          .where(and(eq(operations.orgId, actor.orgId), mine, sql`${operations.status} in ('pending', 'in_progress') and ${operations.endAt} < now()`));
         const [util] = await tx
           .select({
             resources: sql<number>`(select count(*) from ${resources} where ${resources.orgId} = ${actor.orgId})::int`,
@@ -225,6 +228,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
               eq(resourceAllocations.orgId, actor.orgId),
               lt(resourceAllocations.startsAt, window.to),
               gt(resourceAllocations.endsAt, window.from),
+              mine ? inArray(resourceAllocations.operationId, tx.select({ id: operations.id }).from(operations).where(mine)) : undefined,
             ),
           );
         const windowSeconds = (window.to.getTime() - window.from.getTime()) / 1000;
