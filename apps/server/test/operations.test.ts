@@ -162,6 +162,103 @@ describe('operations', () => {
     expect(racers.filter((r) => r.statusCode === 409)).toHaveLength(5);
   });
 
+  describe('allocations follow the operation read and change rules', () => {
+    const del = (url: string, token: string) => t.inject({ method: 'DELETE', url, headers: bearer(token) });
+    /** A role reading and editing only one's own operations (the rule of docs/roles.md for `own`). */
+    async function ownScoped() {
+      const role = await post('/api/roles', {
+        name: `own-ops-${Date.now()}-${Math.random().toString(36).slice(2, 6)}`,
+        displayName: 'Own operations',
+        permissions: [
+          { permission: 'operations:read', condition: 'own' },
+          { permission: 'operations:update', condition: 'own' },
+          { permission: 'resources:read', condition: 'any' },
+        ],
+      });
+      expect(role.statusCode, role.body).toBe(201);
+      return createUser(t, { roles: [role.json().name] });
+    }
+    async function booked(day: number, body: Record<string, unknown> = {}) {
+      const resource = (await post('/api/resources', { name: `Crane ${day}`, kind: 'equipment' })).json() as { id: string };
+      const op = await createOp({ name: 'Someone else’s operation', ...body });
+      const window = { resourceId: resource.id, startsAt: `2027-01-${day}T08:00:00Z`, endsAt: `2027-01-${day}T12:00:00Z` };
+      const res = await post(`/api/operations/${op.id}/allocations`, window);
+      expect(res.statusCode, res.body).toBe(201);
+      return { resource, op, window, allocation: res.json() as { id: string } };
+    }
+
+    it('KPIs of an own-scoped reader count only their own operations and bookings', async () => {
+      const own = await ownScoped();
+      const { resource } = await booked(12);
+      const mine = await createOp({ name: 'Own operation', ownerId: own.id });
+      expect((await post(`/api/operations/${mine.id}/allocations`, { resourceId: resource.id, startsAt: '2027-01-13T08:00:00Z', endsAt: '2027-01-13T09:00:00Z' })).statusCode).toBe(201);
+      const window = 'from=2027-01-12T00:00:00Z&to=2027-01-14T00:00:00Z';
+      const all = (await get(`/api/operations/kpis?${window}`)).json();
+      const theirs = (await get(`/api/operations/kpis?${window}`, own.token)).json();
+      expect(all.total).toBeGreaterThan(1);
+      expect(theirs.total).toBe(1);
+      expect(theirs.byStatus.pending).toBe(1);
+      // One hour booked of their own against four of someone else's, on the same resources.
+      expect(theirs.resourceUtilisation).toBeGreaterThan(0);
+      expect(theirs.resourceUtilisation).toBeLessThan(all.resourceUtilisation);
+    });
+
+    it('a resource’s calendar lists only the allocations of operations the reader can read', async () => {
+      const own = await ownScoped();
+      const { resource, op, allocation } = await booked(10);
+      const mine = await createOp({ name: 'Own operation', ownerId: own.id });
+      const mineAlloc = (await post(`/api/operations/${mine.id}/allocations`, { resourceId: resource.id, startsAt: '2027-01-11T08:00:00Z', endsAt: '2027-01-11T09:00:00Z' })).json();
+      const calendar = await get(`/api/resources/${resource.id}/allocations`, own.token);
+      expect(calendar.statusCode, calendar.body).toBe(200);
+      expect(calendar.json().data.map((a: { id: string }) => a.id)).toEqual([mineAlloc.id]);
+      expect(calendar.body).not.toContain(op.id);
+      expect(calendar.body).not.toContain(allocation.id);
+      // Being assigned to the operation brings it, and its allocation, into reach (the same rule as GET /api/operations/{id}).
+      expect((await patch(`/api/operations/${op.id}`, { assignees: [own.id] })).statusCode).toBe(200);
+      const after = (await get(`/api/resources/${resource.id}/allocations`, own.token)).json().data.map((a: { id: string }) => a.id);
+      expect(after).toEqual([allocation.id, mineAlloc.id]);
+      // Whoever reads every operation sees both.
+      expect((await get(`/api/resources/${resource.id}/allocations`)).json().data).toHaveLength(2);
+    });
+
+    it('booking over an out-of-reach allocation answers 409 without naming its operation', async () => {
+      const own = await ownScoped();
+      const { op, window, allocation } = await booked(12);
+      const mine = await createOp({ name: 'Own operation', ownerId: own.id });
+      const clash = await post(`/api/operations/${mine.id}/allocations`, window, own.token);
+      const p = expectProblem(clash, 409, 'resource_double_booked') as unknown as { conflictsWith: Record<string, unknown> };
+      expect(p.conflictsWith).toEqual({ resourceId: window.resourceId, startsAt: '2027-01-12T08:00:00.000Z', endsAt: '2027-01-12T12:00:00.000Z' });
+      expect(clash.body).not.toContain(op.id);
+      expect(clash.body).not.toContain(allocation.id);
+    });
+
+    it('releasing or booking needs the operation in reach: 404 when unreadable, 403 when readable but not editable', async () => {
+      const own = await ownScoped();
+      const agent = await createUser(t, { roles: ['agent'], department: 'north' });
+      const { resource, op, allocation } = await booked(14);
+      const url = `/api/operations/${op.id}/allocations/${allocation.id}`;
+      const book = { resourceId: resource.id, startsAt: '2027-01-15T08:00:00Z', endsAt: '2027-01-15T09:00:00Z' };
+      // operations:read own: the operation does not exist for it.
+      expectProblem(await del(url, own.token), 404);
+      expectProblem(await post(`/api/operations/${op.id}/allocations`, book, own.token), 404);
+      // The agent reads every operation but edits only its own.
+      expectProblem(await del(url, agent.token), 403);
+      expectProblem(await post(`/api/operations/${op.id}/allocations`, book, agent.token), 403);
+      expect((await get(`/api/operations/${op.id}/allocations`)).json().data.map((a: { id: string }) => a.id)).toEqual([allocation.id]);
+      // On an operation they own, both may book and release.
+      for (const who of [own, agent]) {
+        const mine = await createOp({ name: 'Own operation', ownerId: who.id });
+        const made = await post(`/api/operations/${mine.id}/allocations`, book, who.token);
+        expect(made.statusCode, made.body).toBe(201);
+        expect((await del(`/api/operations/${mine.id}/allocations/${made.json().id}`, who.token)).statusCode).toBe(204);
+      }
+      // An allocation id under another operation's path is not found, even to the owner of that path.
+      const mine = await createOp({ name: 'Own operation', ownerId: agent.id });
+      expectProblem(await del(`/api/operations/${mine.id}/allocations/${allocation.id}`, agent.token), 404);
+      expect((await get(`/api/operations/${op.id}/allocations`)).json().data).toHaveLength(1);
+    });
+  });
+
   it('KPIs count by status and compute utilisation', async () => {
     const k = (await get('/api/operations/kpis')).json();
     expect(k.total).toBe(Object.values(k.byStatus as Record<string, number>).reduce((x, y) => x + y, 0));

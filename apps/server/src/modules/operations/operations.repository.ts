@@ -109,6 +109,13 @@ export interface OperationFilters {
 
 const PRIORITY_RANK = sql`(case ${operations.priority} when 'low' then 1 when 'medium' then 2 when 'high' then 3 else 4 end)`;
 
+const isMember = (userId: string) => sql`exists (select 1 from ${operationAssignees} a where a.operation_id = ${operations.id} and a.user_id = ${userId})`;
+
+/** Operations this user owns, created or is assigned to: the `own` read rule as SQL (canReadOperation). */
+export function operationsOf(userId: string): SQL {
+  return or(eq(operations.ownerId, userId), eq(operations.createdBy, userId), isMember(userId))!;
+}
+
 export async function listOperations(tx: Executor, orgId: string, f: OperationFilters): Promise<Page<OperationView>> {
   const sort = f.sort ?? { field: 'createdAt', desc: true };
   const col: SQL | AnyPgColumn =
@@ -123,8 +130,6 @@ export async function listOperations(tx: Executor, orgId: string, f: OperationFi
     value: sort.field === 'priority' ? 'number' : timestamp ? 'timestamp' : 'string',
     nullable,
   });
-  const isMember = (userId: string) =>
-    sql`exists (select 1 from ${operationAssignees} a where a.operation_id = ${operations.id} and a.user_id = ${userId})`;
   const conds: (SQL | undefined)[] = [eq(operations.orgId, orgId)];
   if (f.status?.length) conds.push(inArray(operations.status, f.status as OperationRow['status'][]));
   if (f.priority?.length) conds.push(inArray(operations.priority, f.priority as OperationRow['priority'][]));
@@ -140,7 +145,7 @@ export async function listOperations(tx: Executor, orgId: string, f: OperationFi
     conds.push(and(gte(operations.lat, south), lte(operations.lat, north)));
     conds.push(west <= east ? and(gte(operations.lng, west), lte(operations.lng, east)) : or(gte(operations.lng, west), lte(operations.lng, east)));
   }
-  if (f.onlyFor) conds.push(or(eq(operations.ownerId, f.onlyFor), eq(operations.createdBy, f.onlyFor), isMember(f.onlyFor)));
+  if (f.onlyFor) conds.push(operationsOf(f.onlyFor));
   if (cursor) {
     const cmp = sort.desc ? sql`<` : sql`>`;
     const v = cursor.value;

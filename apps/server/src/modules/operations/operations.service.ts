@@ -60,6 +60,9 @@ export interface OperationFacts {
 /** The read rule for one operation: REST reads and realtime events both ask this. */
 export const canReadOperation = (actor: AbilityHolder, f: OperationFacts) => can(actor, 'operations:read', subjectOf(f, f.assignees, actor.userId));
 
+/** The change rule for one operation and what hangs off it (fields, status, tasks, allocations). */
+export const canUpdateOperation = (actor: AbilityHolder, f: OperationFacts) => can(actor, 'operations:update', subjectOf(f, f.assignees, actor.userId));
+
 /** The facts an operation event carries, or null when the event is about no operation. */
 export function operationFactsOf(v: EventVisibility | null): OperationFacts | null {
   if (v?.kind !== 'operation') return null;
@@ -100,6 +103,15 @@ export function createOperationsService(deps: OperationsDeps) {
     return { o, assignees };
   }
 
+  /** Loads an operation the actor may change: 404 when it cannot read it, 403 when it can read but not change it. */
+  async function changeable(tx: Tx, actor: Actor, id: string) {
+    const v = await visible(tx, actor, id);
+    if (!canUpdateOperation(actor, { ownerId: v.o.ownerId, createdBy: v.o.createdBy, assignees: v.assignees })) {
+      throw forbidden('You may not edit this operation.');
+    }
+    return v;
+  }
+
   function checkDates(startAt: Date | null, endAt: Date | null) {
     if (startAt && endAt && endAt < startAt) {
       throw badRequest('invalid_dates', 'endAt must not be before startAt.', { errors: [{ path: 'endAt', message: 'Before startAt' }] });
@@ -128,6 +140,7 @@ export function createOperationsService(deps: OperationsDeps) {
 
   return {
     visible,
+    changeable,
     commit,
 
     async list(actor: Actor, f: OperationFilters): Promise<Page<OperationView>> {
@@ -190,7 +203,7 @@ export function createOperationsService(deps: OperationsDeps) {
         await tx.execute(sql`select 1 from ${operations} where ${operations.id} = ${id} for update`);
         const current = (await findOperation(tx, actor.orgId, id))!;
         const before = toOperationView(current, assignees);
-        if (!can(actor, 'operations:update', subjectOf(o, assignees, actor.userId))) throw forbidden('You may not edit this operation.');
+        if (!canUpdateOperation(actor, { ownerId: o.ownerId, createdBy: o.createdBy, assignees })) throw forbidden('You may not edit this operation.');
         const set: Partial<typeof operations.$inferInsert> = {};
         if (patch.status && patch.status !== current.status) {
           if (!canMove(current.status, patch.status)) {

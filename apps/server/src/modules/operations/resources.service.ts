@@ -1,12 +1,12 @@
-import { and, asc, eq, gt, lt, sql } from 'drizzle-orm';
-import { can } from '../../platform/access/ability.ts';
+import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
+import { can, reach } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { publishEvents } from '../../platform/events/outbox.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
-import type { OperationsDeps, OperationsService } from './operations.service.ts';
-import type { AllocationRow, ResourceRow } from './operations.repository.ts';
+import { canReadOperation, type OperationsDeps, type OperationsService } from './operations.service.ts';
+import { assigneesOf, operationsOf, type AllocationRow, type ResourceRow } from './operations.repository.ts';
 import { operations, resourceAllocations, resources, type RESOURCE_KINDS } from './operations.schema.ts';
 
 export const toResourceView = (r: ResourceRow) => ({
@@ -84,6 +84,11 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
       });
     },
 
+    /**
+     * Allocations the actor may see: only those of operations it can read (the operation read rule,
+     * canReadOperation). A resource's calendar leaves out-of-reach bookings out; booking over one
+     * still answers 409, without naming its operation.
+     */
     async allocations(actor: Actor, filter: { operationId?: string; resourceId?: string; from?: string; to?: string }) {
       if (!can(actor, 'operations:read')) throw forbidden();
       return inOrg(db, actor.orgId, async (tx) => {
@@ -93,8 +98,9 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
           if (!r) throw notFound('Resource');
         }
         const rows = await tx
-          .select()
+          .select({ a: resourceAllocations, ownerId: operations.ownerId, createdBy: operations.createdBy })
           .from(resourceAllocations)
+          .innerJoin(operations, eq(operations.id, resourceAllocations.operationId))
           .where(
             and(
               eq(resourceAllocations.orgId, actor.orgId),
@@ -105,7 +111,10 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
             ),
           )
           .orderBy(asc(resourceAllocations.startsAt));
-        return rows.map(toAllocationView);
+        const assignees = await assigneesOf(tx, [...new Set(rows.map((r) => r.a.operationId))]);
+        return rows
+          .filter((r) => canReadOperation(actor, { ownerId: r.ownerId, createdBy: r.createdBy, assignees: assignees.get(r.a.operationId) ?? [] }))
+          .map((r) => toAllocationView(r.a));
       });
     },
 
@@ -121,10 +130,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
       }
       try {
         return await ops.commit(actor, async (tx) => {
-          const { o, assignees } = await ops.visible(tx, actor, operationId);
-          if (!can(actor, 'operations:update', { ownerId: actor.userId && (o.ownerId === actor.userId || assignees.includes(actor.userId)) ? actor.userId : o.ownerId })) {
-            throw forbidden('You may not edit this operation.');
-          }
+          await ops.changeable(tx, actor, operationId);
           const [r] = await tx.select().from(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, input.resourceId)));
           if (!r) throw notFound('Resource');
           const [a] = await tx
@@ -138,29 +144,34 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
         });
       } catch (err) {
         if (!isExclusionViolation(err)) throw err;
-        const clash = await inOrg(db, actor.orgId, (tx) =>
-          tx
-            .select()
+        const clash = await inOrg(db, actor.orgId, async (tx) => {
+          const [c] = await tx
+            .select({ a: resourceAllocations, ownerId: operations.ownerId, createdBy: operations.createdBy })
             .from(resourceAllocations)
+            .innerJoin(operations, eq(operations.id, resourceAllocations.operationId))
             .where(
               and(
+                eq(resourceAllocations.orgId, actor.orgId),
                 eq(resourceAllocations.resourceId, input.resourceId),
                 lt(resourceAllocations.startsAt, endsAt),
                 gt(resourceAllocations.endsAt, startsAt),
               ),
             )
-            .limit(1),
-        );
-        throw conflict('resource_double_booked', 'This resource is already allocated for an overlapping time window.', {
-          conflictsWith: clash[0] ? toAllocationView(clash[0]) : null,
+            .limit(1);
+          if (!c) return null;
+          const assignees = (await assigneesOf(tx, [c.a.operationId])).get(c.a.operationId) ?? [];
+          // A booking of an operation out of the actor's reach is told as its window only.
+          return canReadOperation(actor, { ownerId: c.ownerId, createdBy: c.createdBy, assignees })
+            ? toAllocationView(c.a)
+            : { resourceId: c.a.resourceId, startsAt: c.a.startsAt.toISOString(), endsAt: c.a.endsAt.toISOString() };
         });
+        throw conflict('resource_double_booked', 'This resource is already allocated for an overlapping time window.', { conflictsWith: clash });
       }
     },
 
     async deallocate(actor: Actor, operationId: string, allocationId: string) {
       await ops.commit(actor, async (tx) => {
-        await ops.visible(tx, actor, operationId);
-        if (!can(actor, 'operations:update')) throw forbidden();
+        await ops.changeable(tx, actor, operationId);
         const [gone] = await tx
           .delete(resourceAllocations)
           .where(and(eq(resourceAllocations.operationId, operationId), eq(resourceAllocations.id, allocationId)))
@@ -179,11 +190,13 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
       if (!(window.to > window.from)) {
         throw badRequest('invalid_window', 'to must be after from.', { errors: [{ path: 'to', message: 'Must be after from' }] });
       }
+      // The figures cover the operations the actor can read: all of them, or (own) their own.
+      const mine = reach(actor, 'operations:read') === 'any' ? undefined : operationsOf(actor.userId ?? '00000000-0000-0000-0000-000000000000');
       return inOrg(db, actor.orgId, async (tx) => {
         const byStatus = await tx
           .select({ status: operations.status, n: sql<number>`count(*)::int` })
           .from(operations)
-          .where(eq(operations.orgId, actor.orgId))
+          .where(and(eq(operations.orgId, actor.orgId), mine))
           .groupBy(operations.status);
         const [done] = await tx
           .select({
@@ -195,6 +208,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
           .where(
             and(
               eq(operations.orgId, actor.orgId),
+              mine,
               eq(operations.status, 'completed'),
               sql`${operations.completedAt} >= ${window.from} and ${operations.completedAt} < ${window.to}`,
             ),
@@ -202,7 +216,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
         const [overdue] = await tx
           .select({ n: sql<number>`count(*)::int` })
           .from(operations)
-          .where(and(eq(operations.orgId, actor.orgId), sql`${operations.status} in ('pending', 'in_progress') and ${operations.endAt} < now()`));
+          .where(and(eq(operations.orgId, actor.orgId), mine, sql`${operations.status} in ('pending', 'in_progress') and ${operations.endAt} < now()`));
         const [util] = await tx
           .select({
             resources: sql<number>`(select count(*) from ${resources} where ${resources.orgId} = ${actor.orgId})::int`,
@@ -214,6 +228,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
               eq(resourceAllocations.orgId, actor.orgId),
               lt(resourceAllocations.startsAt, window.to),
               gt(resourceAllocations.endsAt, window.from),
+              mine ? inArray(resourceAllocations.operationId, tx.select({ id: operations.id }).from(operations).where(mine)) : undefined,
             ),
           );
         const windowSeconds = (window.to.getTime() - window.from.getTime()) / 1000;

@@ -1,11 +1,10 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { can } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { publishEvents } from '../../platform/events/outbox.ts';
 import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import type { OperationsDeps, OperationsService, UserDirectory } from './operations.service.ts';
+import { canUpdateOperation, type OperationsDeps, type OperationsService, type UserDirectory } from './operations.service.ts';
 import { operationTasks, type TASK_STATUSES } from './operations.schema.ts';
 import type { TaskRow } from './operations.repository.ts';
 
@@ -44,9 +43,7 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
   }
 
   const editable = (actor: Actor, o: { ownerId: string | null; createdBy: string | null }, assignees: string[]) =>
-    can(actor, 'operations:update', {
-      ownerId: actor.userId && (o.ownerId === actor.userId || o.createdBy === actor.userId || assignees.includes(actor.userId)) ? actor.userId : o.ownerId,
-    });
+    canUpdateOperation(actor, { ownerId: o.ownerId, createdBy: o.createdBy, assignees });
 
   const taskEvent = (orgId: string, operationId: string, type: string, task: ReturnType<typeof toTaskView>) => [
     { orgId, topic: `operation:${operationId}`, type, payload: { task } },
