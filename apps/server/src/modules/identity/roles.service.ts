@@ -53,12 +53,13 @@ export async function seedSystemRoles(tx: Executor, orgId: string) {
 }
 
 class RemovalDenied extends Error {
-  constructor(
-    readonly grant: RoleGrant,
-    /** Deleting the whole role, rather than taking the permission out of it. */
-    readonly deleting = false,
-  ) {
+  readonly grant: RoleGrant;
+  /** Deleting the whole role, rather than taking the permission out of it. */
+  readonly deleting: boolean;
+  constructor(grant: RoleGrant, deleting = false) {
     super('removal denied');
+    this.grant = grant;
+    this.deleting = deleting;
   }
 }
 

@@ -65,15 +65,19 @@ const isUniqueViolation = (err: unknown) =>
   typeof err === 'object' && err !== null && ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505');
 
 export class EscalationDenied extends Error {
-  constructor(
-    readonly entityType: string,
-    readonly entityId: string,
-    readonly what: string,
-    readonly reason: string,
-    /** What the caller is told; by default that they cannot grant `what`. */
-    readonly refusal = cannotGrant(what),
-  ) {
+  readonly entityType: string;
+  readonly entityId: string;
+  readonly what: string;
+  readonly reason: string;
+  /** What the caller is told; by default that they cannot grant `what`. */
+  readonly refusal: ReturnType<typeof cannotGrant>;
+  constructor(entityType: string, entityId: string, what: string, reason: string, refusal = cannotGrant(what)) {
     super(`escalation denied: ${what}`);
+    this.entityType = entityType;
+    this.entityId = entityId;
+    this.what = what;
+    this.reason = reason;
+    this.refusal = refusal;
   }
 }
 

@@ -1,14 +1,16 @@
 /** A domain error: services throw these; the HTTP edge maps them to problem+json. */
 export class AppError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly extra: Record<string, unknown> = {},
-    readonly headers: Record<string, string> = {},
-  ) {
+  readonly status: number;
+  readonly code: string;
+  readonly extra: Record<string, unknown>;
+  readonly headers: Record<string, string>;
+  constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
     super(message);
     this.name = 'AppError';
+    this.status = status;
+    this.code = code;
+    this.extra = extra;
+    this.headers = headers;
   }
 }
 

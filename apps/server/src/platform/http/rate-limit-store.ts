@@ -24,10 +24,12 @@ const RedisStore = require('@fastify/rate-limit/store/RedisStore.js') as new (
  */
 export function fallbackRateLimitStore(redis: Redis, nameSpace: string): FastifyRateLimitStoreCtor {
   class FallbackStore {
-    constructor(
-      private readonly local: RawStore,
-      private readonly remote: RawStore,
-    ) {}
+    private readonly local: RawStore;
+    private readonly remote: RawStore;
+    constructor(local: RawStore, remote: RawStore) {
+      this.local = local;
+      this.remote = remote;
+    }
 
     incr(key: string, cb: Parameters<Incr>[1], timeWindow?: number, max?: number) {
       const tw = timeWindow as number;

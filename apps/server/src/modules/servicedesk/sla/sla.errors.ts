@@ -15,12 +15,8 @@ export type SlaErrorCode =
   | 'calendar_never_opens';
 
 export class SlaError extends AppError {
-  constructor(
-    status: 400 | 422,
-    override readonly code: SlaErrorCode,
-    message: string,
-    extra: Record<string, unknown> = {},
-  ) {
+  declare readonly code: SlaErrorCode;
+  constructor(status: 400 | 422, code: SlaErrorCode, message: string, extra: Record<string, unknown> = {}) {
     super(status, code, message, extra);
     this.name = 'SlaError';
   }
