@@ -11,8 +11,8 @@ Commands:
   create-admin          Create an administrator: --email <e> --name <n> [--org <slug>] [--password <p>]
                         (password from IMSOP_ADMIN_PASSWORD or generated and printed once)
   audit verify          Verify every organization's audit hash chain; exit 1 on the first broken record
-  backup [--out FILE]   Write a consistent backup, also while the server runs (PGlite: a .tar.gz of the
-                        data directory; PostgreSQL: a pg_dump custom-format archive)
+  backup [--out FILE]   Write a consistent backup (one .tar: the database and the uploaded files), also
+                        while the server runs
   restore FILE          Restore a backup into an empty data directory (or empty DATABASE_URL database),
                         then verify the audit chains
 
@@ -92,8 +92,12 @@ export async function runCli(argv: string[]): Promise<void> {
         return;
       case 'audit': {
         if (sub !== 'verify') break;
-        const { value: r } = await viaServerIfRunning(config, 'audit verify', (db) => main.auditVerify(db), (socket) =>
-          controlJson<Awaited<ReturnType<typeof main.auditVerify>>>(socket, 'POST', '/audit/verify'),
+        const { value: r } = await viaServerIfRunning(
+          config,
+          'audit verify',
+          (db) => main.auditVerify(db),
+          (socket) => controlJson<Awaited<ReturnType<typeof main.auditVerify>>>(socket, 'POST', '/audit/verify'),
+          { existing: true },
         );
         printVerify(r);
         return;
@@ -102,7 +106,7 @@ export async function runCli(argv: string[]): Promise<void> {
         const { values } = parseArgs({ args: argv.slice(1), options: { out: { type: 'string' } } });
         const { backup } = await import('./backup.ts');
         const r = await backup(config, values.out, new Date());
-        process.stdout.write(`Backup written to ${r.file} (${r.bytes} bytes${r.via === 'server' ? ', taken by the running server' : ''}).\n`);
+        process.stdout.write(`Backup written to ${r.file} (${r.bytes} bytes: the database${r.via === 'server' ? ', taken by the running server,' : ''} and ${r.files} uploaded file(s)).\n`);
         return;
       }
       case 'restore': {
@@ -116,7 +120,9 @@ export async function runCli(argv: string[]): Promise<void> {
           if (err instanceof DataDirInUseError) throw new Error(`${err.message} Stop it first: restore writes into an empty data directory.`);
           throw err;
         });
-        process.stdout.write(`Restored ${positionals[0]} into ${r.kind === 'pglite' ? config.IMSOP_DATA_DIR : 'the database at DATABASE_URL'}.\n`);
+        process.stdout.write(
+          `Restored ${positionals[0]} into ${r.kind === 'pglite' ? config.IMSOP_DATA_DIR : `the database at DATABASE_URL and ${config.IMSOP_DATA_DIR}`} (${r.files} uploaded file(s)).\n`,
+        );
         printVerify(r.verify);
         return;
       }
@@ -150,9 +156,15 @@ async function viaServerIfRunning<T>(
   command: string,
   local: (db: Database) => Promise<T>,
   remote: (socket: string) => Promise<T>,
+  opts: { existing?: boolean } = {},
 ): Promise<{ value: T; via: 'direct' | 'server'; pid?: number }> {
   const main = await import('./main.ts');
   const { DataDirInUseError } = await import('./platform/db/owner.ts');
+  const { pgliteDataExists } = await import('./platform/db/client.ts');
+  // A command that only reads must not create an empty database where there is none.
+  if (opts.existing && !config.DATABASE_URL && !pgliteDataExists(config.IMSOP_DATA_DIR)) {
+    throw new Error(`there is no database in ${config.IMSOP_DATA_DIR} (set IMSOP_DATA_DIR, or DATABASE_URL)`);
+  }
   let db: Database;
   try {
     db = await main.openConfiguredDatabase(config, command);

@@ -23,8 +23,9 @@ const MAX_SOCKET_PATH = 100;
 export function controlSocketPath(dataDir: string): string {
   const inDir = path.join(dataDir, 'imsop.sock');
   if (Buffer.byteLength(inDir) <= MAX_SOCKET_PATH) return inDir;
-  const hash = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 16);
-  return path.join(os.tmpdir(), `imsop-${hash}.sock`);
+  // A fresh private directory (0700) in the temp directory: nobody else can take the name first.
+  const hash = crypto.createHash('sha256').update(path.resolve(dataDir)).digest('hex').slice(0, 12);
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), `imsop-${hash}-`)), 's');
 }
 
 export interface ControlHandlers {
@@ -83,15 +84,16 @@ export async function startControlServer(database: Database, dataDir: string, ha
       }
     })();
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    // Created with no permission for group or others before anyone can connect.
-    const umask = process.umask(0o177);
-    server.listen(socket, () => {
-      process.umask(umask);
-      resolve();
+  // Created with no permission for group or others before anyone can connect.
+  const umask = process.umask(0o177);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(socket, () => resolve());
     });
-  });
+  } finally {
+    process.umask(umask);
+  }
   fs.chmodSync(socket, 0o600);
   return {
     socket,
@@ -100,6 +102,8 @@ export async function startControlServer(database: Database, dataDir: string, ha
         server.close(() => resolve());
         server.closeAllConnections();
         fs.rmSync(socket, { force: true });
+        // The private directory of a socket placed in the temp directory.
+        if (path.basename(socket) === 's') fs.rmSync(path.dirname(socket), { recursive: true, force: true });
       }),
   };
 }

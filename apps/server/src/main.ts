@@ -135,11 +135,16 @@ export async function start(config: Config): Promise<FastifyInstance> {
   }
   if (database.claim) {
     // CLI commands reach this database through the server from now on (control.ts).
-    control = await startControlServer(database, config.IMSOP_DATA_DIR, {
-      auditVerify: () => auditVerify(database),
-      createAdmin: (input) => createAdmin(database, input),
-      pendingMigrations: () => database.pendingMigrations(),
-    });
+    try {
+      control = await startControlServer(database, config.IMSOP_DATA_DIR, {
+        auditVerify: () => auditVerify(database),
+        createAdmin: (input) => createAdmin(database, input),
+        pendingMigrations: () => database.pendingMigrations(),
+      });
+    } catch (err) {
+      await app.close();
+      throw new Error(`cannot open the control socket in ${config.IMSOP_DATA_DIR}: ${(err as Error).message}`);
+    }
     database.claim.setSocket(control.socket);
   }
   const mqttLine = mqtt ? `; MQTT on port ${mqtt.port}` : mqttLeader ? `; MQTT via ${withoutPassword(config.MQTT_URL!)} (${MQTT_ROLE_TEXT[mqttRole]})` : '';

@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -146,8 +147,18 @@ describe('imsop CLI', () => {
       expect(second.code).toBe(2);
       expect(second.stderr.trim().split('\n')).toHaveLength(1);
       expect(second.stderr).toContain(`The data directory ${dir} is in use by process ${server.p.pid} (imsop start`);
+      // An uploaded file (the public form's anonymous upload), which the backup must carry too.
+      const bytes = `evidence ${Date.now()}`;
+      const boundary = 'clibackup';
+      const up = await fetch(`${base}/api/upload?org=default`, {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="evidence.txt"\r\nContent-Type: text/plain\r\n\r\n${bytes}\r\n--${boundary}--\r\n`,
+      });
+      expect(up.status).toBe(201);
+      const sha = crypto.createHash('sha256').update(bytes).digest('hex');
       // …restore refuses to write over it…
-      const backupFile = path.join(dir, '..', `${path.basename(dir)}.tar.gz`);
+      const backupFile = path.join(dir, '..', `${path.basename(dir)}.tar`);
       const backup = await run(['backup', '--out', backupFile], env);
       expect(backup.stdout).toMatch(/taken by the running server/);
       const overwrite = await run(['restore', backupFile], env);
@@ -169,12 +180,15 @@ describe('imsop CLI', () => {
       again.p.kill('SIGINT');
       expect(await again.exited).toBe(0);
       expect(base).toBeTruthy();
-      // The backup restores into an empty directory, with the admin made through the server.
+      // The backup restores into an empty directory, with the admin made through the server and the file.
       const restoredDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-restored-'));
       try {
         const restored = await run(['restore', backupFile], { IMSOP_DATA_DIR: restoredDir });
         expect(restored.stderr).toBe('');
-        expect(restored.stdout).toMatch(/^OK: 3 audit records in 1 organization/m);
+        // The bootstrap (two records), the admin made through the server and the upload; and the file.
+        expect(restored.stdout).toMatch(/^OK: 4 audit records in 1 organization/m);
+        expect(restored.stdout).toMatch(/\(1 uploaded file\(s\)\)/);
+        expect(fs.readFileSync(path.join(restoredDir, 'files', sha.slice(0, 2), sha.slice(2, 4), sha), 'utf8')).toBe(bytes);
       } finally {
         fs.rmSync(restoredDir, { recursive: true, force: true });
         fs.rmSync(backupFile, { force: true });

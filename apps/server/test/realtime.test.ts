@@ -1,45 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { buildApp } from '../src/app.ts';
 import { bearer, createOrg, createTestApp, createUser, REDIS_URL, type TestApp } from './helpers.ts';
+import { connect, type Msg } from './realtime-client.ts';
 
-interface Msg {
-  type: string;
-  topic?: string;
-  id?: number;
-  event?: string;
-  code?: string;
-  data?: { operation?: { id: string; name: string } };
-}
-
-/** A test client that records every message and can wait for one matching a predicate. */
-async function connect(base: string, query: string) {
-  const ws = new WebSocket(`${base.replace('http', 'ws')}/api/realtime?${query}`);
-  const messages: Msg[] = [];
-  const waiters: { pred: (m: Msg) => boolean; resolve: (m: Msg) => void }[] = [];
-  ws.on('message', (raw) => {
-    const m = JSON.parse(String(raw)) as Msg;
-    messages.push(m);
-    for (const w of [...waiters]) if (w.pred(m)) {
-      waiters.splice(waiters.indexOf(w), 1);
-      w.resolve(m);
-    }
-  });
-  const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const next = (pred: (m: Msg) => boolean, ms = 5_000) =>
-    new Promise<Msg>((resolve, reject) => {
-      const hit = messages.find(pred);
-      if (hit) return resolve(hit);
-      const t = setTimeout(() => reject(new Error(`timeout; got ${JSON.stringify(messages)}`)), ms);
-      waiters.push({ pred, resolve: (m) => (clearTimeout(t), resolve(m)) });
-    });
-  return { ws, messages, next, closed, send: (m: unknown) => ws.send(JSON.stringify(m)) };
-}
 
 let t: TestApp;
 let base: string;

@@ -418,6 +418,29 @@ describe('dashboards and ratings', () => {
     expect(after.csat).toMatchObject({ average: 4, responses: 1 });
   });
 
+  it('manager dashboard: breach counts follow the analytics scope, but a ticket’s number and subject only the ticket read rule', async () => {
+    const role = await call('POST', '/api/roles', {
+      name: `analyst-${Date.now()}`,
+      displayName: 'Team analyst',
+      permissions: [
+        { permission: 'servicedesk:analytics', condition: 'department' },
+        { permission: 'tickets:read', condition: 'own' },
+      ],
+    });
+    expect(role.statusCode, role.body).toBe(201);
+    const analyst = await createUser(t, { roles: [role.json().name] });
+    const desk = (await call('POST', '/api/servicedesk/teams', { name: `Analysed ${Date.now()}`, assignment: 'manual', managerId: analyst.id })).json();
+    const tk = await ticket({ category: 'outage', teamId: desk.id });
+    await t.app.platform.servicedesk.services.sla.tick(Date.now() + 5 * MIN);
+    const d = (await call('GET', `/api/servicedesk/dashboards/manager?teamId=${desk.id}`, undefined, analyst.token)).json();
+    expect(d.breaches.breach).toBeGreaterThanOrEqual(1);
+    expect(JSON.stringify(d.recentBreaches)).not.toContain(tk.id);
+    expectProblem(await call('GET', `/api/tickets/${tk.id}`, undefined, analyst.token), 404);
+    // The team's manager with tickets:read over the team sees the same breach with its subject.
+    const full = (await call('GET', `/api/servicedesk/dashboards/manager?teamId=${desk.id}`)).json();
+    expect(full.recentBreaches.map((b: { ticketId: string }) => b.ticketId)).toContain(tk.id);
+  });
+
   it('manager: workload, compliance, breaches for their team only; ratings of their agents', async () => {
     const tk = await ticket({ category: 'outage', teamId: team.id });
     await t.app.platform.servicedesk.services.sla.tick(Date.now() + 5 * MIN);

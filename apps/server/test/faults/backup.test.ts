@@ -70,7 +70,7 @@ function writers(server: ServerProcess, token: string, count: number) {
 describe('backup while writing, then restore', () => {
   it('PGlite: the running server takes the backup; the restore holds every write acknowledged before it began', async () => {
     const server = await startServer({ IMSOP_DATA_DIR: path.join(tempDir('backup-src'), 'data'), LOG_LEVEL: 'warn' });
-    const out = path.join(tempDir('backup-file'), 'b.tar.gz');
+    const out = path.join(tempDir('backup-file'), 'b.tar');
     let before: string[] = [];
     try {
       const load = writers(server, await login(server.base), 4);
@@ -106,7 +106,7 @@ describe('backup on PostgreSQL', () => {
 
   it('pg_dump while writing; pg_restore into an empty database holds every write acknowledged before the backup began', async () => {
     const server = await startServer({ DATABASE_URL: pgServer.url, LOG_LEVEL: 'warn' });
-    const out = path.join(tempDir('backup-file'), 'b.pgdump');
+    const out = path.join(tempDir('backup-file'), 'b.tar');
     let before: string[] = [];
     try {
       const load = writers(server, await login(server.base), 4);

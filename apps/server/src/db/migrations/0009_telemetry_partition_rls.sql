@@ -10,6 +10,8 @@ DECLARE
   pol record;
   parent_rls boolean;
   parent_force boolean;
+  child_rls boolean;
+  child_force boolean;
 BEGIN
   -- Parents before their children, so sub-partitions inherit what their parent has just received.
   FOR part IN
@@ -24,8 +26,13 @@ BEGIN
   LOOP
     SELECT relrowsecurity, relforcerowsecurity INTO parent_rls, parent_force FROM pg_class WHERE oid = part.parent;
     CONTINUE WHEN NOT parent_rls;
-    EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part.rel::regclass);
-    IF parent_force THEN
+    -- ALTER TABLE locks the partition exclusively: only where something is missing, so the
+    -- routine passes (hourly, on every instance) take no lock on partitions already secured.
+    SELECT relrowsecurity, relforcerowsecurity INTO child_rls, child_force FROM pg_class WHERE oid = part.rel;
+    IF NOT child_rls THEN
+      EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part.rel::regclass);
+    END IF;
+    IF parent_force AND NOT child_force THEN
       EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', part.rel::regclass);
     END IF;
     FOR pol IN

@@ -1,9 +1,9 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
 import type { Actor } from '../../platform/access/actor.ts';
-import type { EventReader, TopicRule } from '../../platform/realtime/gateway.ts';
+import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/gateway.ts';
 import { can } from '../../platform/access/ability.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { currentOperationFacts } from './operations.repository.ts';
+import { operationFactsNow } from './operations.repository.ts';
 import { canReadOperation, createOperationsService, operationFactsOf, type OperationsDeps } from './operations.service.ts';
 import { operationsRoutes } from './operations.routes.ts';
 import { createResourcesService } from './resources.service.ts';
@@ -23,7 +23,7 @@ export function createOperationsModule(deps: OperationsDeps) {
     return !facts || canReadOperation(actor, facts);
   };
   /** A replay reads each operation as it is now (an operation since handed to someone else is out of reach). */
-  const current: TopicRule['current'] = (orgId, events) => inOrg(deps.db, orgId, (tx) => currentOperationFacts(tx, events));
+  const current: TopicRule['current'] = (orgId, events) => currentFacts(events, 'operation', 'operation', (ids) => inOrg(deps.db, orgId, (tx) => operationFactsNow(tx, ids)));
   const topics: TopicRule[] = [
     { pattern: /^operations$/, authorize: (actor) => (can(actor, 'operations:read') ? 'ok' : 'forbidden'), reader, current },
     {

@@ -60,26 +60,11 @@ export async function assigneesOf(tx: Executor, ids: string[]): Promise<Map<stri
   return out;
 }
 
-/**
- * The read facts of the operations that events are about, as the operations are now (by event id):
- * events about an operation that no longer exists are left out; others keep their own facts.
- */
-export async function currentOperationFacts(
-  tx: Executor,
-  events: readonly { id: number; payload: Record<string, unknown>; visibility: EventVisibility | null }[],
-): Promise<Map<number, EventVisibility | null>> {
-  const operationOf = (e: (typeof events)[number]) => (e.visibility?.kind === 'operation' ? (e.payload.operation as { id?: unknown } | undefined)?.id : undefined);
-  const ids = [...new Set(events.map(operationOf).filter((id): id is string => typeof id === 'string'))];
-  const rows = ids.length ? await tx.select({ id: operations.id, ownerId: operations.ownerId, createdBy: operations.createdBy }).from(operations).where(inArray(operations.id, ids)) : [];
+/** The read facts of these operations as they are now (the `current` rule of the operation topics). */
+export async function operationFactsNow(tx: Executor, ids: string[]): Promise<Map<string, EventVisibility>> {
+  const rows = await tx.select({ id: operations.id, ownerId: operations.ownerId, createdBy: operations.createdBy }).from(operations).where(inArray(operations.id, ids));
   const assignees = await assigneesOf(tx, rows.map((r) => r.id));
-  const now = new Map(rows.map((r) => [r.id, { kind: 'operation', ownerId: r.ownerId, createdBy: r.createdBy, assignees: assignees.get(r.id) ?? [] } satisfies EventVisibility]));
-  const out = new Map<number, EventVisibility | null>();
-  for (const e of events) {
-    const id = operationOf(e);
-    if (id === undefined) out.set(e.id, e.visibility);
-    else if (typeof id === 'string' && now.has(id)) out.set(e.id, now.get(id)!);
-  }
-  return out;
+  return new Map(rows.map((r) => [r.id, { kind: 'operation', ownerId: r.ownerId, createdBy: r.createdBy, assignees: assignees.get(r.id) ?? [] }]));
 }
 
 export async function findOperation(tx: Executor, orgId: string, id: string) {

@@ -8,7 +8,7 @@ import { publishEvents } from '../../platform/events/outbox.ts';
 import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
 import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from './servicedesk.schema.ts';
 import { commitIn, sqlList, type ServicedeskDeps } from './servicedesk.context.ts';
-import { selectTickets, teamsOf, toTicketView } from './tickets.repository.ts';
+import { reachCondition, selectTickets, teamsOf, ticketReachOf, toTicketView } from './tickets.repository.ts';
 import { canReadRating, ratingFactsOf, ratingReachOf, ratingVisibility } from './ratings.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
 
@@ -127,10 +127,13 @@ export function createDashboardsService(deps: ServicedeskDeps) {
         const breaches = await queryRows<{ kind: string; n: number }>(tx, sql`
           select f.kind, count(*)::int as n from ${slaFirings} f join ${tickets} on ${tickets.id} = f.ticket_id
           where ${base} and f.created_at >= ${p.from} and f.created_at < ${p.to} and f.kind in ('breach', 'escalation') group by f.kind`);
+        // Counts follow the analytics scope; a ticket's number and subject only the ticket read rule.
+        const ticketReach = await ticketReachOf(tx, actor, 'tickets:read');
+        const readable = ticketReach ? (reachCondition(ticketReach) ?? sql`true`) : sql`false`;
         const recent = await queryRows<Record<string, unknown>>(tx, sql`
           select f.ticket_id as "ticketId", ${tickets.number} as number, ${tickets.subject} as subject, f.kind, f.target, f.level, f.created_at as at
           from ${slaFirings} f join ${tickets} on ${tickets.id} = f.ticket_id
-          where ${base} and f.kind in ('breach', 'escalation') order by f.created_at desc limit 20`);
+          where ${base} and ${readable} and f.kind in ('breach', 'escalation') order by f.created_at desc limit 20`);
         const period = `${p.from.toISOString().slice(0, 7)}`;
         const ratings = await tx
           .select()

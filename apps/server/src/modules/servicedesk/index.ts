@@ -1,7 +1,8 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
 import type { Actor } from '../../platform/access/actor.ts';
-import type { EventReader, TopicRule } from '../../platform/realtime/gateway.ts';
-import { can } from '../../platform/access/ability.ts';
+import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/gateway.ts';
+import { can, reach } from '../../platform/access/ability.ts';
+import type { Executor } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { createAdminService } from './admin.service.ts';
 import { createConversationsService } from './conversations.service.ts';
@@ -15,7 +16,7 @@ import { createRepliesService } from './replies.service.ts';
 import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketsRoutes } from './tickets.routes.ts';
 import { createTicketsService } from './tickets.service.ts';
-import { currentTicketFacts, ticketFactsOf, ticketInReach, ticketReachOf } from './tickets.repository.ts';
+import { ticketFactsNow, ticketFactsOf, ticketInReach, ticketReachOf } from './tickets.repository.ts';
 import { createSlaService } from './sla.service.ts';
 import { createSlaAdminService } from './sla-admin.service.ts';
 import { slaRoutes } from './sla.routes.ts';
@@ -42,10 +43,12 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
    * record (SLA policy changes) every subscriber.
    */
   const reader = async (actor: Actor): Promise<EventReader> => {
-    const [ticketReach, ratings] = await inOrg(deps.db, actor.orgId, async (tx) => [
-      await ticketReachOf(tx, actor, 'tickets:read'),
-      await ratingReachOf(tx, actor, deps.canReadUser),
-    ]);
+    const load = async (tx: Executor) => [await ticketReachOf(tx, actor, 'tickets:read'), await ratingReachOf(tx, actor, deps.canReadUser)] as const;
+    // Only a team-limited reach reads the database (the actor's teams): the others cost no
+    // transaction, which this runs for every socket at every batch of events.
+    const ratingScope = reach(actor, 'ratings:manage');
+    const needsTeams = reach(actor, 'tickets:read') === 'department' || (!!ratingScope && ratingScope !== 'any');
+    const [ticketReach, ratings] = needsTeams ? await inOrg(deps.db, actor.orgId, load) : await load(deps.db);
     return (v) => {
       const ticket = ticketFactsOf(v);
       if (ticket) return !!ticketReach && ticketInReach(ticketReach, ticket);
@@ -55,7 +58,7 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
     };
   };
   /** A replay reads each ticket as it is now (a ticket since moved to another team is out of reach). */
-  const current: TopicRule['current'] = (orgId, events) => inOrg(deps.db, orgId, (tx) => currentTicketFacts(tx, events));
+  const current: TopicRule['current'] = (orgId, events) => currentFacts(events, 'ticket', 'ticket', (ids) => inOrg(deps.db, orgId, (tx) => ticketFactsNow(tx, ids)));
   const topics: TopicRule[] = [
     { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden'), reader, current },
     {

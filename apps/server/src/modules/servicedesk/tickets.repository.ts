@@ -179,27 +179,10 @@ export function reachCondition(r: TicketReach): SQL | undefined {
 
 export const ticketVisibility = (t: TicketFacts): EventVisibility => ({ kind: 'ticket', teamId: t.teamId, assigneeId: t.assigneeId, createdBy: t.createdBy });
 
-/**
- * The read facts of the tickets that events are about, as the tickets are now (by event id): events
- * about a ticket that no longer exists are left out; events about something else keep their own.
- */
-export async function currentTicketFacts(
-  tx: Executor,
-  events: readonly { id: number; payload: Record<string, unknown>; visibility: EventVisibility | null }[],
-): Promise<Map<number, EventVisibility | null>> {
-  const ticketOf = (e: (typeof events)[number]) => (e.visibility?.kind === 'ticket' ? (e.payload.ticket as { id?: unknown } | undefined)?.id : undefined);
-  const ids = [...new Set(events.map(ticketOf).filter((id): id is string => typeof id === 'string'))];
-  const rows = ids.length
-    ? await tx.select({ id: tickets.id, teamId: tickets.teamId, assigneeId: tickets.assigneeId, createdBy: tickets.createdBy }).from(tickets).where(inArray(tickets.id, ids))
-    : [];
-  const now = new Map(rows.map((r) => [r.id, ticketVisibility(r)]));
-  const out = new Map<number, EventVisibility | null>();
-  for (const e of events) {
-    const id = ticketOf(e);
-    if (id === undefined) out.set(e.id, e.visibility);
-    else if (typeof id === 'string' && now.has(id)) out.set(e.id, now.get(id)!);
-  }
-  return out;
+/** The read facts of these tickets as they are now (the `current` rule of the ticket topics). */
+export async function ticketFactsNow(tx: Executor, ids: string[]): Promise<Map<string, EventVisibility>> {
+  const rows = await tx.select({ id: tickets.id, teamId: tickets.teamId, assigneeId: tickets.assigneeId, createdBy: tickets.createdBy }).from(tickets).where(inArray(tickets.id, ids));
+  return new Map(rows.map((r) => [r.id, ticketVisibility(r)]));
 }
 
 /** The facts a ticket event carries, or null when the event is about no ticket. */

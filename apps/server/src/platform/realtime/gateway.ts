@@ -25,10 +25,10 @@ export interface TopicRule {
   /**
    * Replay: the read facts of each replayed event's record as the record is now (by event id), so
    * that a replay shows only what the subscriber could read over REST at this moment, not what they
-   * could read when the event was written (a ticket since moved to another team). An event whose
-   * record is gone is absent from the map and is not replayed. Omitted: the event's own facts.
+   * could read when the event was written (a ticket since moved to another team). An event missing
+   * from the map is not replayed; `currentFacts` keeps a deleted record's events with their own facts.
    */
-  current?(orgId: string, events: readonly Pick<DeliveredEvent, 'id' | 'payload' | 'visibility'>[]): Promise<Map<number, EventVisibility | null>>;
+  current?(orgId: string, events: readonly ReplayedEvent[]): Promise<Map<number, EventVisibility | null>>;
   /**
    * The topic is one record (`ticket:<id>`): a live event showing the record out of the subscriber's
    * reach ends the subscription (an `unsubscribed` frame with reason `not_found`).
@@ -38,6 +38,31 @@ export interface TopicRule {
 export type TopicDecision = 'ok' | 'forbidden' | 'not_found';
 /** May the subscriber see the record an event is about? `null`: the event is about no one record. */
 export type EventReader = (visibility: EventVisibility | null) => boolean;
+
+type ReplayedEvent = Pick<DeliveredEvent, 'id' | 'payload' | 'visibility'>;
+
+/**
+ * For a `current` rule: the facts of each event about a record of `kind` (its id at
+ * `payload[payloadKey].id`) replaced by the record's facts now, as `load` reads them by id. Events
+ * whose record is gone (deleted since, the deletion's own event included) and events about anything
+ * else keep their own facts: a client resuming with `since` still learns of the deletion.
+ */
+export async function currentFacts(
+  events: readonly ReplayedEvent[],
+  kind: string,
+  payloadKey: string,
+  load: (ids: string[]) => Promise<Map<string, EventVisibility>>,
+): Promise<Map<number, EventVisibility | null>> {
+  const recordOf = (e: ReplayedEvent) => (e.visibility?.kind === kind ? (e.payload[payloadKey] as { id?: unknown } | undefined)?.id : undefined);
+  const ids = [...new Set(events.map(recordOf).filter((id): id is string => typeof id === 'string'))];
+  const now = ids.length ? await load(ids) : new Map<string, EventVisibility>();
+  const out = new Map<number, EventVisibility | null>();
+  for (const e of events) {
+    const id = recordOf(e);
+    out.set(e.id, typeof id === 'string' && now.has(id) ? now.get(id)! : e.visibility);
+  }
+  return out;
+}
 
 interface Subscription {
   rule: TopicRule;
