@@ -112,7 +112,7 @@ describe('backup on PostgreSQL', () => {
       const load = writers(server, await login(server.base), 4);
       await load.until(40);
       before = [...load.acked];
-      const backup = await imsop(['backup', '--out', out], { DATABASE_URL: pgServer.url });
+      const backup = await imsop(['backup', '--out', out], { DATABASE_URL: pgServer.url, IMSOP_DATA_DIR: server.dataDir });
       expect(backup.stdout).toMatch(/Backup written to/);
       await load.until(before.length + 20);
       await load.stop();
@@ -124,10 +124,11 @@ describe('backup on PostgreSQL', () => {
     await admin.query('create database restored');
     await admin.end();
     const target = pgServer.url.replace(/\/postgres$/, '/restored');
-    const restored = await imsop(['restore', out], { DATABASE_URL: target });
+    const filesDir = path.join(tempDir('restored-files'), 'data');
+    const restored = await imsop(['restore', out], { DATABASE_URL: target, IMSOP_DATA_DIR: filesDir });
     expect(restored.stdout).toMatch(/^OK: \d+ audit records/m);
     // A second restore into the now full database is refused, and changes nothing.
-    await expect(imsop(['restore', out], { DATABASE_URL: target })).rejects.toMatchObject({ stderr: expect.stringMatching(/is not empty/) });
+    await expect(imsop(['restore', out], { DATABASE_URL: target, IMSOP_DATA_DIR: path.join(tempDir('again'), 'data') })).rejects.toMatchObject({ stderr: expect.stringMatching(/is not empty/) });
     const db = new pg.Client({ connectionString: target });
     await db.connect();
     try {
@@ -143,7 +144,7 @@ describe('a shutdown cut short never corrupts the data directory', () => {
   it('SIGKILL at random points of a graceful shutdown, five times: the server starts again with every acknowledged write', async () => {
     const dataDir = path.join(tempDir('shutdown'), 'data');
     const acked: string[] = [];
-    // Random but reproducible: the delays are printed.
+    // Random, and printed, so that a failing sequence can be replayed.
     const delays = Array.from({ length: 5 }, () => Math.floor(Math.random() * 400));
     console.log(`kill delays after SIGINT (ms): ${delays.join(', ')}`);
     for (const delay of delays) {
