@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
+import { clockEnv } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/imsop.js', import.meta.url));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-'));
@@ -15,7 +16,7 @@ afterAll(() => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-const baseEnv = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMSOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MQTT_PORT: '0' };
+const baseEnv = { ...clockEnv(), PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', IMSOP_DATA_DIR: dataDir, LOG_LEVEL: 'warn', MQTT_PORT: '0' };
 
 function run(args: string[], env: Record<string, string> = {}) {
   return new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../src/platform/db/client.ts';
+import { clockEnv } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/imsop.js', import.meta.url));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-kill-'));
@@ -14,7 +15,7 @@ const PASSWORD = 'Durable-Pass-4-kill';
 
 function start() {
   const p = spawn(process.execPath, [BIN, 'start'], {
-    env: { PATH: process.env.PATH ?? '', IMSOP_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', MQTT_ENABLED: 'false', IMSOP_ADMIN_PASSWORD: PASSWORD },
+    env: { ...clockEnv(), PATH: process.env.PATH ?? '', IMSOP_DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', MQTT_ENABLED: 'false', IMSOP_ADMIN_PASSWORD: PASSWORD },
   });
   let out = '';
   let err = '';

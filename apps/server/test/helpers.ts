@@ -14,6 +14,17 @@ export const ADMIN_EMAIL = 'admin@imsop.test';
 export const ADMIN_PASSWORD = 'Correct-Horse-Battery-9';
 
 /** Real PostgreSQL (and Redis) when .ci/run sets these; otherwise in-memory PGlite per test file. */
+/**
+ * The clock settings a server process started by a test must share with the test: when the suite
+ * runs under libfaketime (.ci/run's test:faketime phase), a child given a clean environment would
+ * read the real time while the test reads the fake one (a TOTP code would then never match).
+ */
+export function clockEnv(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const k of ['LD_PRELOAD', 'FAKETIME', 'DONT_FAKE_MONOTONIC', 'TZ']) if (process.env[k]) out[k] = process.env[k]!;
+  return out;
+}
+
 export const PG_URL = process.env.IMSOP_TEST_DATABASE_URL;
 export const REDIS_URL = process.env.IMSOP_TEST_REDIS_URL;
 

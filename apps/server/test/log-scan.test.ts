@@ -17,6 +17,7 @@ import * as OTPAuth from 'otpauth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { whatsappSignature, WHATSAPP_WEBHOOK_EXAMPLE } from '../src/platform/messaging/whatsapp.ts';
+import { clockEnv } from './helpers.ts';
 
 const BIN = fileURLToPath(new URL('../bin/imsop.js', import.meta.url));
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-logscan-'));
@@ -63,6 +64,7 @@ let exited: Promise<number | null>;
 beforeAll(async () => {
   server = spawn(process.execPath, [BIN, 'start'], {
     env: {
+      ...clockEnv(),
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
       IMSOP_DATA_DIR: dataDir,
