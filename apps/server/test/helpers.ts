@@ -200,3 +200,10 @@ export async function until<T>(fn: () => Promise<T | undefined | null | false>, 
   }
   throw new Error('timed out');
 }
+
+/** A second instance of the app on the same database and bus, listening on a free port (cross-instance tests). */
+export async function secondInstance(t: TestApp): Promise<{ app: Awaited<ReturnType<typeof buildApp>>; base: string }> {
+  const app = await buildApp({ config: t.config, database: t.database, logger: false });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  return { app, base: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
+}

@@ -9,6 +9,7 @@ export interface Msg {
   code?: string;
   reason?: string;
   replayed?: number;
+  users?: { userId: string; state: string }[];
   data?: Record<string, unknown> & { ticket?: { id: string; subject: string }; operation?: { id: string; name: string }; agentId?: string };
 }
 

@@ -1,7 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildApp } from '../src/app.ts';
-import { bearer, createOrg, createTestApp, createUser, REDIS_URL, type TestApp } from './helpers.ts';
+import { bearer, createOrg, createTestApp, createUser, REDIS_URL, secondInstance, type TestApp } from './helpers.ts';
 import { connect, type Msg } from './realtime-client.ts';
 
 
@@ -96,9 +95,7 @@ describe.skipIf(!REDIS_URL)('realtime across instances', () => {
   let b: FastifyInstance;
   let baseB: string;
   beforeAll(async () => {
-    b = await buildApp({ config: t.config, database: t.database, logger: false });
-    await b.listen({ port: 0, host: '127.0.0.1' });
-    baseB = `http://127.0.0.1:${(b.server.address() as { port: number }).port}`;
+    ({ app: b, base: baseB } = await secondInstance(t));
   });
   afterAll(async () => b?.close());
 

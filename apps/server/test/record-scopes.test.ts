@@ -3,8 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { buildApp } from '../src/app.ts';
-import { bearer, createTestApp, createUser, expectProblem, REDIS_URL, type TestApp } from './helpers.ts';
+import { bearer, createTestApp, createUser, expectProblem, REDIS_URL, secondInstance, type TestApp } from './helpers.ts';
 import { connect } from './realtime-client.ts';
 
 /**
@@ -230,9 +229,7 @@ describe.skipIf(!REDIS_URL)('re-checks across instances', () => {
   let b: FastifyInstance;
   let baseB: string;
   beforeAll(async () => {
-    b = await buildApp({ config: t.config, database: t.database, logger: false });
-    await b.listen({ port: 0, host: '127.0.0.1' });
-    baseB = `http://127.0.0.1:${(b.server.address() as { port: number }).port}`;
+    ({ app: b, base: baseB } = await secondInstance(t));
     await pause(300);
   });
   afterAll(async () => b?.close());

@@ -5,8 +5,8 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { expect } from 'vitest';
-import WebSocket from 'ws';
 import { bearer, type TestApp } from '../helpers.ts';
+import { connect, type Msg } from '../realtime-client.ts';
 import { sampleValid, urlOf, type ApiOperation, type JsonSchema } from './openapi.ts';
 import { headerValues, pathValues, queryIdValue, type World } from './world.ts';
 
@@ -156,27 +156,11 @@ export function differences(s1: Record<string, unknown>, s2: Record<string, unkn
 // ---------------------------------------------------------------------------------------------
 // Realtime
 
-export type RealtimeMessage = { type: string; code?: string; topic?: string; id?: number; data?: unknown; users?: { userId: string; state: string }[] };
+export type RealtimeMessage = Msg;
 
 /** A recording WebSocket client of the app (which starts listening on a free port on first use). */
 export async function listen(t: TestApp, query: string) {
   if (!t.app.server.listening) await t.app.listen({ port: 0, host: '127.0.0.1' });
-  const ws = new WebSocket(`ws://127.0.0.1:${(t.app.server.address() as { port: number }).port}/api/realtime?${query}`);
-  const messages: RealtimeMessage[] = [];
-  ws.on('message', (raw) => messages.push(JSON.parse(String(raw)) as RealtimeMessage));
-  await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
-    ws.once('error', reject);
-  });
-  const waitFor = async (pred: (m: RealtimeMessage) => boolean, ms = 5_000) => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
-      const hit = messages.find(pred);
-      if (hit) return hit;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    throw new Error(`timeout; got ${JSON.stringify(messages).slice(0, 2000)}`);
-  };
-  const send = (m: unknown) => ws.send(JSON.stringify(m));
-  return { ws, messages, waitFor, send };
+  const c = await connect(`http://127.0.0.1:${(t.app.server.address() as { port: number }).port}`, query);
+  return { ws: c.ws, messages: c.messages, waitFor: c.next, send: c.send };
 }
