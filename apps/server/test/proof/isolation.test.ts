@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { bearer, createTestApp, type TestApp } from '../helpers.ts';
 import { loadDocument, operationsOf, responseChecker, sampleValid, urlOf, type ApiOperation, type JsonSchema } from './openapi.ts';
+import { flatten } from './walk.ts';
 import { createWorld, headerValues, pathValues, queryIdValue, secretsOf, type World } from './world.ts';
 
 const t: TestApp = await createTestApp();
@@ -117,18 +118,6 @@ async function snapshotA(): Promise<Record<string, unknown>> {
   return out;
 }
 
-/** JSON flattened to `path → value`, to compare snapshots field by field; list items with an id are keyed by it. */
-function flatten(value: unknown, prefix = '', out: Record<string, unknown> = {}): Record<string, unknown> {
-  if (Array.isArray(value)) {
-    value.forEach((v, i) => {
-      const id = v !== null && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? (v as { id: string }).id : null;
-      flatten(v, `${prefix}/${id ? `[${id}]` : i}`, out);
-    });
-  } else if (value !== null && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) flatten(v, `${prefix}/${k}`, out);
-  } else out[prefix] = value;
-  return out;
-}
 
 /**
  * Org A is unchanged: every field that held still between two reads before (s1, s2) still holds
