@@ -27,6 +27,7 @@ import { inOrg } from '../apps/server/src/platform/db/scope.ts';
 import { startMqttIngest } from '../apps/server/src/modules/telemetry/index.ts';
 import type { CallMessage, ReadyMessage, ReplyMessage } from './lib.ts';
 import { telemetryCommands, type Commands } from './telemetry.child.ts';
+import { telemetryModule } from '../apps/server/src/modules/telemetry/index.ts';
 
 const BENCH_ADMIN_EMAIL = 'admin@bench.test';
 const BENCH_ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-77';
@@ -145,14 +146,14 @@ async function startTelemetry(): Promise<Started> {
   const mqtt = await startMqttIngest({
     port: 0,
     host: '127.0.0.1',
-    devices: app.platform.telemetry.services.devices,
-    telemetry: app.platform.telemetry.services.telemetry,
+    devices: app.platform.module(telemetryModule).services.devices,
+    telemetry: app.platform.module(telemetryModule).services.telemetry,
     log: app.log,
   });
   return {
     ...base,
     ...(mqtt.port !== null ? { mqttPort: mqtt.port } : {}),
-    commands: telemetryCommands(base.database, app.platform.telemetry.services.writer),
+    commands: telemetryCommands(base.database, app.platform.module(telemetryModule).services.writer),
     close: async () => {
       await mqtt.close();
       await base.close();

@@ -24,6 +24,7 @@ import { openDatabase, queryRows, type Database } from '../apps/server/src/platf
 import { inOrg } from '../apps/server/src/platform/db/scope.ts';
 import type { Row, Scenario } from './lib.ts';
 import { withThrowawayDatabase } from './lib.ts';
+import { servicedeskModule } from '../apps/server/src/modules/servicedesk/index.ts';
 
 const RECALC = Number(process.env.BENCH_SD_RECALC ?? 100_000);
 const LIST = Number(process.env.BENCH_SD_LIST ?? 1_000_000);
@@ -122,7 +123,7 @@ async function recalcScenario(log: (line: string) => void) {
       const seeded = await seedTickets(database, orgId, Math.round((RECALC * 8) / 5), true);
       const open = (await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from tickets where status in ('new','open','pending_customer','on_hold')`))[0]!.n;
       log(`seeded ${open} open tickets with timelines in ${seeded.toFixed(1)} s`);
-      const sla = app.platform.servicedesk.services.sla;
+      const sla = app.platform.module(servicedeskModule).services.sla;
 
       // Baseline: the write path alone, same rows.
       let t0 = performance.now();

@@ -26,11 +26,9 @@ import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metr
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
-import { createIdentityModule, userDirectory, type IdentityModule } from './modules/identity/index.ts';
-import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
-import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
-import { createServicedeskModule, type ServicedeskModule } from './modules/servicedesk/index.ts';
-import { canReadUser, orgBySlug, orgName, roleMembers, userProfiles } from './modules/identity/index.ts';
+import { createModules, type AnyModule, type RunningModules } from './platform/module/kernel.ts';
+import type { ModuleInstance } from './platform/module/module.ts';
+import { CATALOGUE, MODULES } from './modules.ts';
 import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
 import { createNotifier, type Notifier } from './platform/notify/notify.ts';
@@ -50,10 +48,9 @@ export interface Platform {
   database: Database;
   bus: Bus;
   redis: Redis | null;
-  identity: IdentityModule;
-  operations: OperationsModule;
-  telemetry: TelemetryModule;
-  servicedesk: ServicedeskModule;
+  modules: RunningModules;
+  /** A module's running instance, typed by its definition (tests and scripts reach services this way). */
+  module<D extends AnyModule>(def: D): Awaited<ReturnType<D['create']>>;
   notifier: Notifier;
   dispatcher: Dispatcher;
   /**
@@ -102,22 +99,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const bus = config.REDIS_URL ? redisBus(config.REDIS_URL, redisReport) : localBus();
   const keys = await loadKeys(database.db, config.IMSOP_JWT_SECRET);
   const tokens = createTokenService(keys.jwt, config.ACCESS_TOKEN_TTL);
-  const identity = createIdentityModule({
-    db: database.db,
-    config,
-    tokens,
-    bus,
-    mfaKey: keys.mfa,
-    refreshKey: keys.refresh,
-    log: app.log,
-  });
   const dispatcher = createDispatcher(database.db, bus, {
     onError: (err) => app.log.warn({ err }, 'event subscriber failed'),
     report: outageReporter(app.log, 'Event dispatch (database)'),
   });
-  const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
-  const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
-  const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
   const chat = {
     whatsapp: whatsappCloud({
       apiUrl: config.WHATSAPP_API_URL,
@@ -139,49 +124,52 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     },
     onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
   });
-  const servicedesk = createServicedeskModule({
+  const metrics = registerMetrics(app);
+  const modules = await createModules(MODULES, {
+    config,
+    database,
     db: database.db,
+    bus,
     dispatcher,
-    users: userDirectory(database.db),
-    profiles: userProfiles(database.db),
-    canReadUser,
-    orgBySlug: orgBySlug(database.db),
-    roleMembers: roleMembers(database.db),
-    orgName: orgName(database.db),
-    linkKey: keys.links,
-    fileStore: diskFileStore(`${config.IMSOP_DATA_DIR}/files`),
-    scanner: signatureScanner,
     notifier,
-    publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
-    uploadMaxBytes: config.UPLOAD_MAX_BYTES,
-    formRateLimit: config.TICKET_FORM_RATE_LIMIT,
-    uploadUserRateLimit: config.UPLOAD_USER_RATE_LIMIT,
-    slaTickMs: config.SLA_TICK_SECONDS * 1000,
+    keys,
+    tokens,
+    log: app.log,
+    catalogue: CATALOGUE,
+    files: { store: diskFileStore(`${config.IMSOP_DATA_DIR}/files`), scanner: signatureScanner },
     chat,
-    whatsappOrg: config.WHATSAPP_ORG,
+    publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
+    metrics,
+    outage: (what) => outageReporter(app.log, what),
+    strict: config.STRICT_CHECKS ?? process.env.NODE_ENV !== 'production',
   });
+  const authenticator = modules.port('authenticator');
   const realtime = createRealtimeGateway({
     db: database.db,
     dispatcher,
-    authenticator: identity.authenticator,
-    accessChanges: identity.onAccessChange,
-    rules: [...operations.topics, ...telemetry.topics, ...servicedesk.topics],
+    authenticator,
+    accessChanges: modules.port('accessChanges'),
+    rules: modules.topics,
     log: app.log,
     bus,
   });
   const readinessNotes = new Map<string, () => string>();
-  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher, readinessNotes });
+  const instanceOf = (def: AnyModule) => modules.instances.find((i) => i.name === def.name)?.instance as ModuleInstance<never> | undefined;
+  const module = <D extends AnyModule>(def: D) => {
+    const found = instanceOf(def);
+    if (!found) throw new Error(`Module "${def.name}" is not in the app.`);
+    return found as Awaited<ReturnType<D['create']>>;
+  };
+  app.decorate('platform', { config, database, bus, redis, modules, module, notifier, dispatcher, readinessNotes });
   app.addHook('onReady', async () => {
     await dispatcher.start();
-    await telemetry.start(outageReporter(app.log, 'Telemetry maintenance (database)'));
     notifier.start();
-    servicedesk.start((err) => app.log.warn({ err }, 'SLA scheduler pass failed'));
+    await modules.start();
   });
   app.addHook('onClose', async () => {
-    await servicedesk.stop();
+    // Modules first (in reverse order: telemetry drains what is queued; acknowledged points are committed).
+    await modules.stop();
     await notifier.stop();
-    // Acknowledged points are already committed; drain what is queued, then stop.
-    await telemetry.stop();
     dispatcher.stop();
     await bus.close();
     redis?.disconnect();
@@ -248,17 +236,14 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
+      tags: [{ name: 'platform', description: 'Liveness and readiness' }, ...modules.tags],
     },
     transform: openApiTransform,
     transformObject: openApiTransformObject,
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
-  const metrics = registerMetrics(app);
-  const writer = telemetry.services.writer;
-  counterFrom(metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
   counterFrom(metrics, 'imsop_http_requests_shed_total', 'Requests refused with 503 overloaded (load shedding)', () => shedding.refused);
   gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
-  counterFrom(metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 
@@ -297,12 +282,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      setupApi(api, identity.authenticator);
+      setupApi(api, authenticator);
       platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
-      identity.routes(api as unknown as ApiInstance);
-      operations.routes(api as unknown as ApiInstance);
-      telemetry.routes(api as unknown as ApiInstance);
-      servicedesk.routes(api as unknown as ApiInstance);
+      modules.routes(api as unknown as ApiInstance);
     },
     { prefix: '/api' },
   );

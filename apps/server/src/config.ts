@@ -66,6 +66,11 @@ export const configSchema = z.object({
   /** Telemetry points waiting to be written before ingestion sheds load with 503. */
   INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
+  /**
+   * Contract checks at run time: event payloads against their schemas, an audit record for every
+   * change. On unless NODE_ENV=production (tests and development run with them).
+   */
+  STRICT_CHECKS: bool.optional(),
   /** The console's public address, used in links sent to people (requester links, CSAT surveys). */
   PUBLIC_URL: optionalUrl,
   /** Largest accepted upload in bytes (default 10 MiB). */

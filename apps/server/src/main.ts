@@ -11,8 +11,10 @@ const MQTT_ROLE_TEXT: Record<FirstAttempt, string> = {
   retrying: 'waiting for the database to elect a consumer',
 };
 import { createAdminUser, ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
+import { CATALOGUE } from './modules.ts';
 import { startControlServer, type ControlServer } from './control.ts';
 import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
+import { telemetryModule } from './modules/telemetry/index.ts';
 
 /** Opens the configured database; on PGlite this claims the data directory for `command` (or throws DataDirInUseError). */
 export async function openConfiguredDatabase(config: Config, command = 'start'): Promise<Database> {
@@ -22,8 +24,8 @@ export async function openConfiguredDatabase(config: Config, command = 'start'):
 /** Migrations, the permission catalogue, then org `default` and its admin on an empty database. */
 export async function prepareDatabase(database: Database, config: Config, print: (line: string) => void) {
   await database.migrate();
-  await syncCatalogue(database.db);
-  const boot = await ensureDefaultOrg(database.db, { email: config.IMSOP_ADMIN_EMAIL, password: config.IMSOP_ADMIN_PASSWORD }).catch(
+  await syncCatalogue(database.db, CATALOGUE);
+  const boot = await ensureDefaultOrg(database.db, CATALOGUE, { email: config.IMSOP_ADMIN_EMAIL, password: config.IMSOP_ADMIN_PASSWORD }).catch(
     (err: Error) => {
       throw new Error(`IMSOP_ADMIN_PASSWORD is not acceptable: ${err.message}`);
     },
@@ -94,8 +96,8 @@ export async function start(config: Config): Promise<FastifyInstance> {
       clientId: config.MQTT_CLIENT_ID,
       port: config.MQTT_PORT,
       host: config.HOST,
-      devices: app.platform.telemetry.services.devices,
-      telemetry: app.platform.telemetry.services.telemetry,
+      devices: app.platform.module(telemetryModule).services.devices,
+      telemetry: app.platform.module(telemetryModule).services.telemetry,
       log: app.log,
     };
     try {

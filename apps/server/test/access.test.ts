@@ -1,7 +1,10 @@
 import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { conditionRank, PERMISSION_KEYS, SYSTEM_ROLES, type Condition } from '../src/platform/access/catalogue.ts';
+import { conditionRank, type Condition } from '../src/platform/access/catalogue.ts';
+import { CATALOGUE } from '../src/modules.ts';
 import { bearer, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
+
+const { systemRoles: SYSTEM_ROLES, keys: PERMISSION_KEYS } = CATALOGUE;
 
 let t: TestApp;
 beforeAll(async () => {

@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import fc from 'fast-check';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeCursor } from '../src/platform/http/pagination.ts';
+import { encodeCursor } from '../src/platform/db/pagination.ts';
 import { bearer, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
 
 type Method = 'POST' | 'PATCH' | 'PUT' | 'DELETE';

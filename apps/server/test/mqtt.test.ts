@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMqttIngest, type MqttIngest } from '../src/modules/telemetry/index.ts';
 import { runAsLeader, type Leadership } from '../src/platform/db/leader.ts';
 import { bearer, createTestApp, PG_URL, type TestApp } from './helpers.ts';
+import { telemetryModule } from '../src/modules/telemetry/index.ts';
 
 const MOSQUITTO_URL = process.env.IMSOP_TEST_MQTT_URL;
 
@@ -16,7 +17,7 @@ beforeAll(async () => {
 });
 afterAll(async () => t?.close());
 
-const services = () => ({ devices: t.app.platform.telemetry.services.devices, telemetry: t.app.platform.telemetry.services.telemetry });
+const services = () => ({ devices: t.app.platform.module(telemetryModule).services.devices, telemetry: t.app.platform.module(telemetryModule).services.telemetry });
 const silent = { info: () => undefined, warn: () => undefined };
 const latest = async (metric: string) =>
   (await t.inject({ method: 'GET', url: `/api/telemetry/latest?deviceId=${device.id}&metric=${metric}`, headers: bearer(t.adminToken) })).json().data[0] as

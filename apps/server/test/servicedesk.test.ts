@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncCatalogue } from '../src/modules/identity/index.ts';
+import { CATALOGUE } from '../src/modules.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
 
 let t: TestApp;
@@ -498,7 +499,7 @@ describe('system roles', () => {
   it('a system role added in a release reaches orgs created before it, at the next start', async () => {
     await t.database.db.execute(sql`delete from role_permissions where role_id in (select id from roles where name = 'executive')`);
     await t.database.db.execute(sql`delete from roles where name = 'executive'`);
-    await syncCatalogue(t.database.db);
+    await syncCatalogue(t.database.db, CATALOGUE);
     const roles = (await get('/api/roles')).json().data as { name: string; isSystem: boolean; permissions: { permission: string }[] | string[] }[];
     const exec = roles.find((r) => r.name === 'executive');
     expect(exec?.isSystem).toBe(true);

@@ -4,6 +4,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inOrg } from '../src/platform/db/scope.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, PG_URL, type TestApp } from './helpers.ts';
+import { servicedeskModule } from '../src/modules/servicedesk/index.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -130,7 +131,7 @@ describe('ticket clocks', () => {
     // The ticket came in 30 minutes ago and was answered after 10: in time for Standard (60), late for Strict (5).
     await rows(sql`update tickets set created_at = created_at - interval '30 minutes' where id = ${tk.id}`);
     await rows(sql`update ticket_timeline set at = at - case when kind = 'created' then interval '30 minutes' else interval '20 minutes' end where ticket_id = ${tk.id}`);
-    const sla = t.app.platform.servicedesk.services.sla;
+    const sla = t.app.platform.module(servicedeskModule).services.sla;
     await inOrg(t.database.db, other.orgId, (tx) => sla.sync(tx, other.orgId, tk.id));
     expect((await slaOf(tk.id))!.targets.firstResponse).toMatchObject({ state: 'achieved' });
 
@@ -225,7 +226,7 @@ describe('breaches and escalations', () => {
     const tk = await ticket({ category: 'outage', teamId: team.id });
     expect(agents.map((a) => a.id)).toContain(tk.assigneeId);
     const created = Date.now();
-    const sla = t.app.platform.servicedesk.services.sla;
+    const sla = t.app.platform.module(servicedeskModule).services.sla;
 
     // A tick fires whatever is due in the whole database (other tests' tickets too, depending on the
     // hour the suite runs), so what is asserted is this ticket's own firings.
@@ -265,7 +266,7 @@ describe('breaches and escalations', () => {
     const tk = await ticket({ category: 'outage' });
     expect((tk as unknown as { slaBreached: boolean }).slaBreached).toBe(false);
     await call('POST', `/api/tickets/${tk.id}/replies`, { body: 'Looking now' });
-    expect(await t.app.platform.servicedesk.services.sla.tick(Date.now() + 200 * MIN)).toBeGreaterThanOrEqual(0);
+    expect(await t.app.platform.module(servicedeskModule).services.sla.tick(Date.now() + 200 * MIN)).toBeGreaterThanOrEqual(0);
     expect((await firings(tk.id)).filter((f) => f.target === 'firstResponse')).toEqual([]);
   });
 
@@ -303,7 +304,7 @@ describe('breaches and escalations', () => {
   });
 
   it('recalculating open tickets in chunks stores exactly what each ticket computes on its own', async () => {
-    const sla = t.app.platform.servicedesk.services.sla;
+    const sla = t.app.platform.module(servicedeskModule).services.sla;
     const orgId = (await rows<{ orgId: string }>(sql`select org_id as "orgId" from tickets where id = ${(await ticket({ category: 'outage' })).id}`))[0]!.orgId;
     // Varied timelines: replies (public and internal), a pause, a reopened and a closed ticket, fired escalations.
     const paused = await ticket({ priority: 'high' });
@@ -366,7 +367,7 @@ describe('a change that moves a ticket to another policy', () => {
     const s = await stored();
     expect(s.policyId).toBe(urgent.json().id);
     expect(new Date(s.nextDueAt!).getTime()).toBeLessThanOrEqual(created + 10 * MIN + 1000);
-    const sla = t.app.platform.servicedesk.services.sla;
+    const sla = t.app.platform.module(servicedeskModule).services.sla;
     // One minute after the tighter target: breach and escalation, with no other change in between.
     const fired = await sla.tick(created + 11 * MIN);
     expect(fired).toBeGreaterThanOrEqual(2);
@@ -431,7 +432,7 @@ describe('dashboards and ratings', () => {
     const analyst = await createUser(t, { roles: [role.json().name] });
     const desk = (await call('POST', '/api/servicedesk/teams', { name: `Analysed ${Date.now()}`, assignment: 'manual', managerId: analyst.id })).json();
     const tk = await ticket({ category: 'outage', teamId: desk.id });
-    await t.app.platform.servicedesk.services.sla.tick(Date.now() + 5 * MIN);
+    await t.app.platform.module(servicedeskModule).services.sla.tick(Date.now() + 5 * MIN);
     const d = (await call('GET', `/api/servicedesk/dashboards/manager?teamId=${desk.id}`, undefined, analyst.token)).json();
     expect(d.breaches.breach).toBeGreaterThanOrEqual(1);
     expect(JSON.stringify(d.recentBreaches)).not.toContain(tk.id);
@@ -443,7 +444,7 @@ describe('dashboards and ratings', () => {
 
   it('manager: workload, compliance, breaches for their team only; ratings of their agents', async () => {
     const tk = await ticket({ category: 'outage', teamId: team.id });
-    await t.app.platform.servicedesk.services.sla.tick(Date.now() + 5 * MIN);
+    await t.app.platform.module(servicedeskModule).services.sla.tick(Date.now() + 5 * MIN);
     const d = (await call('GET', '/api/servicedesk/dashboards/manager', undefined, manager.token)).json();
     expect(d.teams).toEqual([team.id]);
     expect(d.workload.find((w: { agentId: string }) => w.agentId === agent.id).open).toBeGreaterThanOrEqual(1);

@@ -3,6 +3,7 @@ import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMqttIngest } from '../src/modules/telemetry/index.ts';
 import { bearer, createTestApp, type TestApp } from './helpers.ts';
+import { telemetryModule } from '../src/modules/telemetry/index.ts';
 
 /**
  * Repeats are idempotent: a point that carries its own timestamp is identified by (series,
@@ -77,8 +78,8 @@ describe('telemetry repeats', () => {
     const broker = await startMqttIngest({
       port: 0,
       host: '127.0.0.1',
-      devices: t.app.platform.telemetry.services.devices,
-      telemetry: t.app.platform.telemetry.services.telemetry,
+      devices: t.app.platform.module(telemetryModule).services.devices,
+      telemetry: t.app.platform.module(telemetryModule).services.telemetry,
       log: { info: () => undefined, warn: () => undefined },
     });
     try {

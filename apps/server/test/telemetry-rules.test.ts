@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestWriter, Overloaded } from '../src/modules/telemetry/ingest/writer.ts';
 import { applyRetention, ensurePartitions } from '../src/modules/telemetry/retention.ts';
 import { bearer, createOrg, createTestApp, expectProblem, type TestApp } from './helpers.ts';
+import { telemetryModule } from '../src/modules/telemetry/index.ts';
 
 let t: TestApp;
 let opId: string;
@@ -53,10 +54,10 @@ describe('alert rules', () => {
   it('no data raises for a silent series and clears when data returns', async () => {
     const r = await rule({ metric: 'heartbeat', kind: 'no_data', durationSeconds: 60 });
     await send([{ metric: 'heartbeat', value: 1, at: Date.now() - 120_000 }]);
-    await t.app.platform.telemetry.services.alarms.checkSilence();
+    await t.app.platform.module(telemetryModule).services.alarms.checkSilence();
     expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(1);
     await send([{ metric: 'heartbeat', value: 1, at: Date.now() }]);
-    await t.app.platform.telemetry.services.alarms.checkSilence();
+    await t.app.platform.module(telemetryModule).services.alarms.checkSilence();
     expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(0);
   });
 

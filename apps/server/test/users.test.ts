@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditVerify } from '../src/main.ts';
-import { encodeCursor } from '../src/platform/http/pagination.ts';
+import { encodeCursor } from '../src/platform/db/pagination.ts';
 import { ADMIN_EMAIL, bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
 
 let t: TestApp;

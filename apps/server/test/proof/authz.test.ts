@@ -6,7 +6,9 @@
  */
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isPermission } from '../../src/platform/access/catalogue.ts';
+import { CATALOGUE } from '../../src/modules.ts';
+
+const { isPermission } = CATALOGUE;
 import { bearer, createOrg, createTestApp, createUser, GOOD_PASSWORD, type TestApp } from '../helpers.ts';
 import { loadDocument, operationsOf, responseChecker, sampleValid, urlOf, type ApiOperation } from './openapi.ts';
 

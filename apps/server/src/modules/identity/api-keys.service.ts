@@ -2,11 +2,10 @@ import crypto from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { can, holdsAtLeast } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { isPermission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { randomToken, sha256 } from '../../platform/auth/crypto.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
+import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { cannotGrant } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { apiKeys } from './identity.schema.ts';
@@ -26,7 +25,7 @@ const toView = (k: KeyRow) => ({
 });
 
 export function createApiKeysService(ctx: IdentityContext) {
-  const { db } = ctx.deps;
+  const { db, catalogue } = ctx.deps;
   return {
     async list(actor: Actor) {
       if (!can(actor, 'api_keys:read')) throw forbidden();
@@ -41,7 +40,7 @@ export function createApiKeysService(ctx: IdentityContext) {
       if (!can(actor, 'api_keys:manage')) throw forbidden();
       if (!actor.userId) throw forbidden('API keys are created by users, not by other keys.', 'user_required');
       const requested = input.permissions ?? [...actor.ability.keys()];
-      const unknown = requested.filter((p) => !isPermission(p));
+      const unknown = requested.filter((p) => !catalogue.isPermission(p));
       if (unknown.length) {
         throw badRequest('unknown_permission', `Unknown permission: ${unknown.join(', ')}.`, {
           errors: unknown.map((p) => ({ path: 'permissions', message: `"${p}" is not in the catalogue.` })),

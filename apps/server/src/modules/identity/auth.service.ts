@@ -11,7 +11,7 @@ import type { VerifiedMfaClaims } from '../../platform/auth/tokens.ts';
 import { matchedStep, totpFor } from '../../platform/auth/totp.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/http/errors.ts';
+import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/errors/app-error.ts';
 import { reusableBody } from '../../platform/http/serializer.ts';
 import {
   accountDisabled,

@@ -3,6 +3,7 @@ import { LRUCache } from 'lru-cache';
 import type { Config } from '../../config.ts';
 import { buildAbility, type Ability } from '../../platform/access/ability.ts';
 import type { AccessChange, Actor, RequestMeta } from '../../platform/access/actor.ts';
+import type { Catalogue } from '../../platform/access/catalogue.ts';
 import { sha256, safeEqual } from '../../platform/auth/crypto.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import { CHANNEL_RESYNC, type Bus } from '../../platform/bus/bus.ts';
@@ -21,6 +22,8 @@ export interface IdentityDeps {
   /** Derives a refresh token's successor, so a retry inside the grace window gets the same one. */
   refreshKey: Buffer;
   log: { warn(obj: unknown, msg?: string): void };
+  /** The app's permissions (every module's), which roles, grants and keys are checked against. */
+  catalogue: Catalogue;
   /** The clock sign-in checks read (TOTP steps, lockouts); the machine's unless a test injects one. */
   now?: () => number;
 }

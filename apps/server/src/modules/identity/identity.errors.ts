@@ -1,4 +1,35 @@
-import { AppError, conflict, forbidden, unauthorized } from '../../platform/http/errors.ts';
+import { AppError, conflict, defineErrors, forbidden, unauthorized } from '../../platform/errors/app-error.ts';
+
+/**
+ * The identity module's error codes and their HTTP statuses. Every code its services throw is listed
+ * here (test/module-contract.test.ts checks the source against it); platform codes (not_found,
+ * forbidden, unauthorized, invalid_cursor, invalid_sort, rate_limited) are the platform's.
+ */
+export const identityErrors = defineErrors({
+  account_disabled: 403,
+  cannot_deactivate_self: 400,
+  cannot_delete_self: 400,
+  cannot_erase_self: 400,
+  email_taken: 409,
+  invalid_credentials: 401,
+  invalid_current_password: 400,
+  invalid_expiry: 400,
+  invalid_mfa_code: 401,
+  invalid_refresh_token: 401,
+  mfa_already_enabled: 400,
+  mfa_not_enabled: 400,
+  mfa_not_started: 400,
+  org_required: 400,
+  privilege_escalation: 403,
+  refresh_token_reused: 401,
+  role_exists: 409,
+  slug_taken: 409,
+  system_role: 409,
+  unknown_permission: 400,
+  unknown_role: 400,
+  user_required: 403,
+  weak_password: 400,
+});
 
 export const invalidCredentials = () => unauthorized('The email or password is incorrect.', 'invalid_credentials');
 export const invalidRefresh = () => unauthorized('The refresh token is invalid or expired.', 'invalid_refresh_token');

@@ -117,7 +117,7 @@ export async function syncPermissionCatalogue(tx: Executor, catalogue: Record<st
 /** System roles are defined in code: every org's copy is brought in line with the catalogue at start. */
 export async function syncSystemRoleGrants(
   tx: Executor,
-  systemRoles: { name: string; displayName: string; description: string; grants: [string, string][] }[],
+  systemRoles: readonly { name: string; displayName: string; description: string; grants: readonly (readonly [string, string])[] }[],
 ) {
   // A system role added in a later release reaches existing orgs (unless they already use the name).
   const orgs = await tx.select({ id: organizations.id }).from(organizations);

@@ -1,14 +1,17 @@
-import type { ApiInstance } from '../../platform/http/api.ts';
 import type { AppDb, Executor } from '../../platform/db/client.ts';
 import { and, eq, inArray, isNull } from 'drizzle-orm';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { organizations, roles, userRoles, users } from './identity.schema.ts';
-import { PERMISSIONS, SYSTEM_ROLES } from '../../platform/access/catalogue.ts';
+import type { Catalogue } from '../../platform/access/catalogue.ts';
+import { defineModule } from '../../platform/module/module.ts';
+import { identityErrors } from './identity.errors.ts';
+import { identityPermissions } from './identity.permissions.ts';
+import type { OrgBySlug, OrgName, RoleMembers, UserDirectory, UserProfiles } from './identity.ports.ts';
 import { createApiKeysService } from './api-keys.service.ts';
 import { apiKeysRoutes } from './api-keys.routes.ts';
 import { createAuthService } from './auth.service.ts';
 import { authRoutes } from './auth.routes.ts';
-import { createIdentityContext, type IdentityDeps } from './identity.context.ts';
+import { createIdentityContext } from './identity.context.ts';
 import { syncPermissionCatalogue, syncSystemRoleGrants } from './identity.repository.ts';
 import { createLogsService } from './logs.service.ts';
 import { logsRoutes } from './logs.routes.ts';
@@ -18,11 +21,12 @@ import { createRolesService } from './roles.service.ts';
 import { rolesRoutes } from './roles.routes.ts';
 import { createUsersService } from './users.service.ts';
 import { usersRoutes } from './users.routes.ts';
+import { canReadUser } from './users.service.ts';
+
+export type * from './identity.ports.ts';
 
 export { createAdminUser, createOrgWithAdmin, ensureDefaultOrg } from './orgs.service.ts';
-export { canReadUser } from './users.service.ts';
 export { organizations };
-export type { IdentityDeps } from './identity.context.ts';
 
 /**
  * Ports for other modules read users through these. Each runs in its own org-scoped transaction,
@@ -31,8 +35,8 @@ export type { IdentityDeps } from './identity.context.ts';
 const scoped = <T>(db: AppDb, orgId: string, tx: Executor | undefined, fn: (tx: Executor) => Promise<T>) => (tx ? fn(tx) : inOrg(db, orgId, fn));
 
 /** Which of these user ids are live users of the org (a port for other modules). */
-export function userDirectory(db: AppDb) {
-  return async (orgId: string, ids: string[], tx?: Executor): Promise<Set<string>> => {
+function userDirectory(db: AppDb): UserDirectory {
+  return async (orgId, ids, tx) => {
     if (ids.length === 0) return new Set();
     const rows = await scoped(db, orgId, tx, (tx) =>
       tx
@@ -45,8 +49,8 @@ export function userDirectory(db: AppDb) {
 }
 
 /** Names, emails and departments of live users of the org, for messages, placeholders and scopes (a port for other modules). */
-export function userProfiles(db: AppDb) {
-  return async (orgId: string, ids: string[], tx?: Executor): Promise<Map<string, { name: string; email: string; department: string | null }>> => {
+function userProfiles(db: AppDb): UserProfiles {
+  return async (orgId, ids, tx) => {
     if (ids.length === 0) return new Map();
     const rows = await scoped(db, orgId, tx, (tx) =>
       tx
@@ -59,8 +63,8 @@ export function userProfiles(db: AppDb) {
 }
 
 /** Live, active users holding a role (by name), for escalations that notify "the executives" (a port). */
-export function roleMembers(db: AppDb) {
-  return async (orgId: string, roleName: string, tx?: Executor): Promise<{ id: string; name: string; email: string }[]> =>
+function roleMembers(db: AppDb): RoleMembers {
+  return async (orgId, roleName, tx) =>
     scoped(db, orgId, tx, (tx) =>
       tx
         .select({ id: users.id, name: users.name, email: users.email })
@@ -72,16 +76,16 @@ export function roleMembers(db: AppDb) {
 }
 
 /** An org's display name (a port for other modules: reports, messages). */
-export function orgName(db: AppDb) {
-  return async (orgId: string): Promise<string> => {
+function orgName(db: AppDb): OrgName {
+  return async (orgId) => {
     const [row] = await inOrg(db, orgId, (tx) => tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, orgId)));
     return row?.name ?? '';
   };
 }
 
 /** The org behind a public slug, for routes used without an account (a port for other modules). */
-export function orgBySlug(db: AppDb) {
-  return async (slug: string): Promise<{ id: string; name: string } | null> => {
+function orgBySlug(db: AppDb): OrgBySlug {
+  return async (slug) => {
     const [row] = await inSystem(db, (tx) =>
       tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.slug, slug)),
     );
@@ -89,38 +93,68 @@ export function orgBySlug(db: AppDb) {
   };
 }
 
-/** Identity & access: the authenticator every route uses, and the admin API. */
-export function createIdentityModule(deps: IdentityDeps) {
-  const ctx = createIdentityContext(deps);
-  const services = {
-    auth: createAuthService(ctx),
-    users: createUsersService(ctx),
-    roles: createRolesService(ctx),
-    orgs: createOrgsService(ctx),
-    apiKeys: createApiKeysService(ctx),
-    logs: createLogsService(ctx),
-  };
-  return {
-    authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
-    /** Sessions revoked, roles, grants or a user changed, a key revoked: on every instance, after the caches dropped it. */
-    onAccessChange: ctx.onAccessChange,
-    services,
-    routes(api: ApiInstance) {
-      authRoutes(api, services.auth, deps.config);
-      usersRoutes(api, services.users);
-      rolesRoutes(api, services.roles);
-      orgsRoutes(api, services.orgs);
-      apiKeysRoutes(api, services.apiKeys);
-      logsRoutes(api, services.logs);
-    },
-  };
-}
-
-export type IdentityModule = ReturnType<typeof createIdentityModule>;
+/** Identity & access: the authenticator every route uses, the admin API, and the people ports. */
+export const identityModule = defineModule({
+  name: 'identity',
+  tags: [
+    { name: 'auth', description: 'Sign-in, sessions, tokens, MFA and the signed-in user' },
+    { name: 'users', description: 'People of the organization, their roles and direct grants' },
+    { name: 'roles', description: 'System and custom roles' },
+    { name: 'permissions', description: 'The permission catalogue' },
+    { name: 'organizations', description: 'Organizations and their settings' },
+    { name: 'api-keys', description: 'Keys for integrations and devices' },
+    { name: 'audit', description: 'The audit and activity logs' },
+  ],
+  permissions: identityPermissions,
+  errors: identityErrors,
+  provides: ['authenticator', 'accessChanges', 'userDirectory', 'userProfiles', 'roleMembers', 'orgName', 'orgBySlug', 'canReadUser'],
+  create(p) {
+    const ctx = createIdentityContext({
+      db: p.db,
+      config: p.config,
+      tokens: p.tokens,
+      bus: p.bus,
+      mfaKey: p.keys.mfa,
+      refreshKey: p.keys.refresh,
+      log: p.log,
+      catalogue: p.catalogue,
+    });
+    const services = {
+      auth: createAuthService(ctx),
+      users: createUsersService(ctx),
+      roles: createRolesService(ctx),
+      orgs: createOrgsService(ctx),
+      apiKeys: createApiKeysService(ctx),
+      logs: createLogsService(ctx),
+    };
+    return {
+      provides: {
+        authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
+        /** Sessions revoked, roles, grants or a user changed, a key revoked: on every instance, after the caches dropped it. */
+        accessChanges: ctx.onAccessChange,
+        userDirectory: userDirectory(p.db),
+        userProfiles: userProfiles(p.db),
+        roleMembers: roleMembers(p.db),
+        orgName: orgName(p.db),
+        orgBySlug: orgBySlug(p.db),
+        canReadUser,
+      },
+      services,
+      routes(api) {
+        authRoutes(api, services.auth, p.config);
+        usersRoutes(api, services.users);
+        rolesRoutes(api, services.roles);
+        orgsRoutes(api, services.orgs);
+        apiKeysRoutes(api, services.apiKeys);
+        logsRoutes(api, services.logs);
+      },
+    };
+  },
+});
 
 /** Keeps the permissions table equal to the catalogue in code (run at every start, after migrations). */
-export const syncCatalogue = (db: AppDb) =>
+export const syncCatalogue = (db: AppDb, catalogue: Catalogue) =>
   inSystem(db, async (tx) => {
-    await syncPermissionCatalogue(tx, PERMISSIONS);
-    await syncSystemRoleGrants(tx, SYSTEM_ROLES);
+    await syncPermissionCatalogue(tx, catalogue.permissions);
+    await syncSystemRoleGrants(tx, catalogue.systemRoles);
   });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { pageQuery } from '../../platform/http/pagination.ts';
+import { pageQuery } from '../../platform/db/pagination.ts';
 import { errorResponses, isoDate, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { createLogsService } from './logs.service.ts';
 

@@ -3,8 +3,8 @@ import { can, reach } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { auditLogs } from '../../platform/audit/audit.schema.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { forbidden } from '../../platform/http/errors.ts';
-import { decodeCursor, encodeCursor, pageOf } from '../../platform/http/pagination.ts';
+import { forbidden } from '../../platform/errors/app-error.ts';
+import { decodeCursor, encodeCursor, pageOf } from '../../platform/db/pagination.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { activityLogs } from './identity.schema.ts';
 

@@ -6,11 +6,12 @@ import { recordAudit } from '../../platform/audit/audit.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { conflict, forbidden, notFound } from '../../platform/http/errors.ts';
+import { conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { weakPassword } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { findOrg, type OrgRow } from './identity.repository.ts';
 import { seedSystemRoles } from './roles.service.ts';
+import type { Catalogue } from '../../platform/access/catalogue.ts';
 import { organizations, roles, userRoles, users } from './identity.schema.ts';
 
 export interface OrgView {
@@ -44,6 +45,7 @@ export interface NewOrgInput {
  */
 export async function createOrgWithAdmin(
   db: AppDb,
+  catalogue: Catalogue,
   input: NewOrgInput & { platformAdmin?: boolean },
   actor: { type: 'user' | 'system'; id: string | null; requestId?: string | null; ip?: string | null } = { type: 'system', id: null },
 ) {
@@ -57,7 +59,7 @@ export async function createOrgWithAdmin(
       .insert(organizations)
       .values({ name: input.name, slug: input.slug, settings: input.settings ?? {} })
       .returning();
-    const seeded = await seedSystemRoles(tx, org!.id);
+    const seeded = await seedSystemRoles(tx, org!.id, catalogue);
     const [admin] = await tx
       .insert(users)
       .values({
@@ -96,6 +98,7 @@ export async function createOrgWithAdmin(
 /** First start on an empty database: org `default` and its admin. Returns the generated password, if any. */
 export async function ensureDefaultOrg(
   db: AppDb,
+  catalogue: Catalogue,
   opts: { email?: string | undefined; password?: string | undefined },
 ): Promise<{ created: false } | { created: true; email: string; password: string; generated: boolean }> {
   const [{ n } = { n: 0 }] = await inSystem(db, (tx) =>
@@ -105,7 +108,7 @@ export async function ensureDefaultOrg(
   const email = opts.email ?? 'admin@imsop.local';
   const generated = !opts.password;
   const password = opts.password ?? crypto.randomBytes(18).toString('base64url');
-  await createOrgWithAdmin(db, {
+  await createOrgWithAdmin(db, catalogue, {
     name: 'Default',
     slug: 'default',
     admin: { email, name: 'Administrator', password },
@@ -115,7 +118,7 @@ export async function ensureDefaultOrg(
 }
 
 export function createOrgsService(ctx: IdentityContext) {
-  const { db } = ctx.deps;
+  const { db, catalogue } = ctx.deps;
   return {
     async current(actor: Actor): Promise<OrgView> {
       if (!can(actor, 'org:read')) throw forbidden();
@@ -159,7 +162,7 @@ export function createOrgsService(ctx: IdentityContext) {
 
     async create(actor: Actor, input: NewOrgInput) {
       if (!actor.isPlatformAdmin) throw forbidden('Only platform administrators can create organizations.');
-      const out = await createOrgWithAdmin(db, input, {
+      const out = await createOrgWithAdmin(db, catalogue, input, {
         type: 'user',
         id: actor.id,
         requestId: actor.meta.requestId,

@@ -1,11 +1,11 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { can, firstNotHeld, holdsAtLeast } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { isPermission, SCOPED_PERMISSIONS, SYSTEM_ROLES, type Condition, type Permission } from '../../platform/access/catalogue.ts';
+import type { Catalogue, Condition, Permission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { cannotGrant, outranked, systemRoleImmutable } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { permissions, rolePermissions, roles, userRoles } from './identity.schema.ts';
@@ -35,13 +35,13 @@ export interface RoleView {
 }
 
 /** Seeds the system roles of a new org with their documented permission sets. */
-export async function seedSystemRoles(tx: Executor, orgId: string) {
+export async function seedSystemRoles(tx: Executor, orgId: string, catalogue: Catalogue) {
   const inserted = await tx
     .insert(roles)
-    .values(SYSTEM_ROLES.map((r) => ({ orgId, name: r.name, displayName: r.displayName, description: r.description, isSystem: true })))
+    .values(catalogue.systemRoles.map((r) => ({ orgId, name: r.name, displayName: r.displayName, description: r.description, isSystem: true })))
     .returning();
   const rows = inserted.flatMap((role) =>
-    SYSTEM_ROLES.find((r) => r.name === role.name)!.grants.map(([permission, condition]) => ({
+    catalogue.systemRoles.find((r) => r.name === role.name)!.grants.map(([permission, condition]) => ({
       orgId,
       roleId: role.id,
       permission,
@@ -64,7 +64,7 @@ class RemovalDenied extends Error {
 }
 
 export function createRolesService(ctx: IdentityContext) {
-  const { db } = ctx.deps;
+  const { db, catalogue } = ctx.deps;
 
   async function view(tx: Executor, orgId: string, list: (typeof roles.$inferSelect)[]): Promise<RoleView[]> {
     if (list.length === 0) return [];
@@ -93,7 +93,7 @@ export function createRolesService(ctx: IdentityContext) {
 
   function checkGrants(actor: Actor, grants: RoleGrant[]) {
     for (const g of grants) {
-      if (!isPermission(g.permission)) {
+      if (!catalogue.isPermission(g.permission)) {
         throw badRequest('unknown_permission', `Unknown permission "${g.permission}".`, {
           errors: [{ path: 'permissions', message: `"${g.permission}" is not in the catalogue.` }],
         });
@@ -242,7 +242,7 @@ export function createRolesService(ctx: IdentityContext) {
     async catalogue(actor: Actor) {
       if (!can(actor, 'permissions:read')) throw forbidden();
       const rows = await inOrg(db, actor.orgId, (tx) => tx.select().from(permissions).orderBy(asc(permissions.key)));
-      return rows.filter((r) => isPermission(r.key)).map((r) => ({ ...r, scoped: SCOPED_PERMISSIONS.has(r.key as Permission) }));
+      return rows.filter((r) => catalogue.isPermission(r.key)).map((r) => ({ ...r, scoped: catalogue.scoped.has(r.key as Permission) }));
     },
   };
 }

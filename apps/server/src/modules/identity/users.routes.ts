@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONDITIONS } from '../../platform/access/catalogue.ts';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { pageQuery } from '../../platform/http/pagination.ts';
+import { pageQuery } from '../../platform/db/pagination.ts';
 import { booleanQuery, emailField, errorResponses, idParams, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { UsersService } from './users.service.ts';
 

@@ -1,14 +1,14 @@
 import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { buildAbility, can, firstNotHeld, holdsAtLeast, reach, type AbilityHolder } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { isPermission, type Condition, type Permission } from '../../platform/access/catalogue.ts';
+import type { Condition, Permission } from '../../platform/access/catalogue.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { auditLogs } from '../../platform/audit/audit.schema.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
-import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../platform/http/pagination.ts';
+import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
+import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../platform/db/pagination.ts';
 import { toPublicUser, type PublicUser } from './auth.service.ts';
 import { cannotGrant, emailTaken, outranked, weakPassword } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
@@ -82,7 +82,7 @@ export class EscalationDenied extends Error {
 }
 
 export function createUsersService(ctx: IdentityContext) {
-  const { db } = ctx.deps;
+  const { db, catalogue } = ctx.deps;
 
   /** Loads a visible user or answers 404 (another org's id, or out of the actor's reach). */
   async function visibleUser(tx: Tx, actor: Actor, id: string, permission: Permission = 'users:read'): Promise<UserRow> {
@@ -418,7 +418,7 @@ export function createUsersService(ctx: IdentityContext) {
 
     async grantPermission(actor: Actor, id: string, permission: string, condition: Condition) {
       if (!can(actor, 'permissions:grant')) throw forbidden();
-      if (!isPermission(permission)) {
+      if (!catalogue.isPermission(permission)) {
         throw badRequest('unknown_permission', `Unknown permission "${permission}".`, {
           errors: [{ path: 'permission', message: 'Not in the catalogue (GET /api/permissions).' }],
         });

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzl
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/client.ts';
 import type { EventVisibility } from '../../platform/events/outbox.ts';
-import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/http/pagination.ts';
+import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/db/pagination.ts';
 import { operationAssignees, operations, operationTasks, resourceAllocations, resources } from './operations.schema.ts';
 
 export type OperationRow = typeof operations.$inferSelect;

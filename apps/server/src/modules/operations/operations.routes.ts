@@ -1,30 +1,13 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { pageQuery, parseSort } from '../../platform/http/pagination.ts';
+import { pageQuery, parseSort } from '../../platform/db/pagination.ts';
 import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { OperationsService } from './operations.service.ts';
+import { allocationSchema, operationSchema, resourceSchema, taskSchema } from './operations.views.ts';
 import { OPERATION_STATUSES, PRIORITIES, RESOURCE_KINDS, TASK_STATUSES } from './operations.schema.ts';
 import type { ResourcesService } from './resources.service.ts';
 import type { createTasksService } from './tasks.service.ts';
 
-const operationSchema = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  description: z.string(),
-  status: z.enum(OPERATION_STATUSES),
-  priority: z.enum(PRIORITIES),
-  type: z.string().nullable(),
-  location: z.object({ text: z.string().nullable(), lat: z.number().nullable(), lng: z.number().nullable() }),
-  startAt: z.string().nullable(),
-  endAt: z.string().nullable(),
-  completedAt: z.string().nullable(),
-  createdBy: z.uuid().nullable(),
-  ownerId: z.uuid().nullable(),
-  assignees: z.array(z.uuid()),
-  tags: z.array(z.string()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 
 const locationText = z.string().trim().max(300);
 // The design documents send the location as a plain string: it is the object's text (see asOperationInput).
@@ -72,18 +55,6 @@ const asOperationInput = <T extends z.ZodType<Dated & Located>>(body: T) =>
       ...(end_date !== undefined ? { endAt: end_date } : {}),
     }));
 
-const taskSchema = z.object({
-  id: z.uuid(),
-  operationId: z.uuid(),
-  title: z.string(),
-  assigneeId: z.uuid().nullable(),
-  dueAt: z.string().nullable(),
-  status: z.enum(TASK_STATUSES),
-  checklist: z.array(z.object({ text: z.string(), done: z.boolean() })),
-  position: z.number(),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
 const taskFields = {
   title: z.string().trim().min(1).max(300),
   assigneeId: z.uuid().nullable().optional(),
@@ -93,23 +64,6 @@ const taskFields = {
   position: z.number().int().min(0).max(100_000).optional(),
 };
 
-const resourceSchema = z.object({
-  id: z.uuid(),
-  name: z.string(),
-  kind: z.enum(RESOURCE_KINDS),
-  metadata: z.record(z.string(), z.unknown()),
-  createdAt: z.string(),
-  updatedAt: z.string(),
-});
-const allocationSchema = z.object({
-  id: z.uuid(),
-  resourceId: z.uuid(),
-  operationId: z.uuid(),
-  startsAt: z.string(),
-  endsAt: z.string(),
-  createdBy: z.uuid().nullable(),
-  createdAt: z.string(),
-});
 
 const opTask = idParams.extend({ taskId: z.uuid() });
 const opAlloc = idParams.extend({ allocationId: z.uuid() });

@@ -1,13 +1,14 @@
 import { eq, sql } from 'drizzle-orm';
 import { can, reach, type AbilityHolder } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
+import type { Actor } from '../../platform/access/actor.ts';
 import type { AppDb, Tx } from '../../platform/db/client.ts';
+import type { EventVisibility } from '../../platform/events/outbox.ts';
+import type { UseCase } from '../../platform/module/use-case.ts';
+import type { UserDirectory } from '../identity/index.ts';
+import type { OperationsEvents } from './operations.events.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import type { Dispatcher } from '../../platform/events/dispatcher.ts';
-import { publishEvents, type EventVisibility, type NewEvent } from '../../platform/events/outbox.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
-import type { Page } from '../../platform/http/pagination.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
+import type { Page } from '../../platform/db/pagination.ts';
 import {
   assigneesOf,
   findOperation,
@@ -35,12 +36,10 @@ export interface OperationInput {
 
 export type OperationPatch = Partial<OperationInput> & { status?: OperationStatus | undefined };
 
-/** Checks that user ids belong to the org; the identity module owns users, so it is asked through this port. */
-export type UserDirectory = (orgId: string, userIds: string[]) => Promise<Set<string>>;
-
 export interface OperationsDeps {
   db: AppDb;
-  dispatcher: Dispatcher;
+  useCase: UseCase<OperationsEvents>;
+  /** Checks that user ids belong to the org (the identity module owns users). */
   users: UserDirectory;
 }
 
@@ -70,17 +69,14 @@ export function operationFactsOf(v: EventVisibility | null): OperationFacts | nu
   return { ownerId: str(v.ownerId), createdBy: str(v.createdBy), assignees: Array.isArray(v.assignees) ? v.assignees : [] };
 }
 
-export function operationEvents(orgId: string, type: string, view: OperationView, extra: Record<string, unknown> = {}): NewEvent[] {
-  const payload = { operation: view, ...extra };
-  const visibility = { kind: 'operation', ownerId: view.ownerId, createdBy: view.createdBy, assignees: view.assignees };
-  return [
-    { orgId, topic: 'operations', type, payload, visibility },
-    { orgId, topic: `operation:${view.id}`, type, payload, visibility },
-  ];
-}
+/** Where an operation's events go: the list topic and the operation's own, with its read facts. */
+export const operationRoute = (view: OperationView) => ({
+  topics: ['operations', `operation:${view.id}`],
+  visibility: { kind: 'operation', ownerId: view.ownerId, createdBy: view.createdBy, assignees: view.assignees },
+});
 
 export function createOperationsService(deps: OperationsDeps) {
-  const { db, dispatcher } = deps;
+  const { db, useCase } = deps;
 
   async function checkUsers(actor: Actor, ids: (string | null | undefined)[]) {
     const wanted = [...new Set(ids.filter((x): x is string => !!x))];
@@ -118,12 +114,6 @@ export function createOperationsService(deps: OperationsDeps) {
     }
   }
 
-  async function commit<T>(actor: Actor, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const out = await inOrg(db, actor.orgId, fn);
-    dispatcher.notify();
-    return out;
-  }
-
   const auditable = (v: OperationView) => ({
     name: v.name,
     description: v.description,
@@ -141,7 +131,6 @@ export function createOperationsService(deps: OperationsDeps) {
   return {
     visible,
     changeable,
-    commit,
 
     async list(actor: Actor, f: OperationFilters): Promise<Page<OperationView>> {
       const scope = reach(actor, 'operations:read');
@@ -165,7 +154,7 @@ export function createOperationsService(deps: OperationsDeps) {
       checkDates(startAt, endAt);
       const ownerId = input.ownerId === undefined ? actor.userId : input.ownerId;
       await checkUsers(actor, [ownerId, ...(input.assignees ?? [])]);
-      return commit(actor, async (tx) => {
+      return useCase(actor, async ({ tx, audit, emit }) => {
         const [o] = await tx
           .insert(operations)
           .values({
@@ -189,15 +178,15 @@ export function createOperationsService(deps: OperationsDeps) {
           await tx.insert(operationAssignees).values(assignees.map((userId) => ({ orgId: actor.orgId, operationId: o!.id, userId })));
         }
         const view = toOperationView(o!, assignees);
-        await recordAudit(tx, auditContextOf(actor), { action: 'operation.create', entityType: 'operation', entityId: o!.id, after: auditable(view) });
-        await publishEvents(tx, operationEvents(actor.orgId, 'operation.created', view));
+        await audit({ action: 'operation.create', entityType: 'operation', entityId: o!.id, after: auditable(view) });
+        emit('operation.created', { operation: view }, operationRoute(view));
         return view;
       });
     },
 
     async update(actor: Actor, id: string, patch: OperationPatch): Promise<OperationView> {
       if (patch.assignees || patch.ownerId) await checkUsers(actor, [patch.ownerId, ...(patch.assignees ?? [])]);
-      return commit(actor, async (tx) => {
+      return useCase(actor, async ({ tx, audit, emit }) => {
         const { o, assignees } = await visible(tx, actor, id);
         // Lock the row: concurrent moves see each other's result, so the transition table holds.
         await tx.execute(sql`select 1 from ${operations} where ${operations.id} = ${id} for update`);
@@ -244,29 +233,27 @@ export function createOperationsService(deps: OperationsDeps) {
         }
         const view = toOperationView(after!, nextAssignees);
         const statusChanged = before.status !== view.status;
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: statusChanged ? 'operation.status_change' : 'operation.update',
           entityType: 'operation',
           entityId: id,
           before: auditable(before),
           after: auditable(view),
         });
-        await publishEvents(
-          tx,
-          operationEvents(actor.orgId, statusChanged ? 'operation.status_changed' : 'operation.updated', view, statusChanged ? { from: before.status } : {}),
-        );
+        if (statusChanged) emit('operation.status_changed', { operation: view, from: before.status }, operationRoute(view));
+        else emit('operation.updated', { operation: view }, operationRoute(view));
         return view;
       });
     },
 
     async remove(actor: Actor, id: string) {
-      await commit(actor, async (tx) => {
+      await useCase(actor, async ({ tx, audit, emit }) => {
         const { o, assignees } = await visible(tx, actor, id);
         if (!can(actor, 'operations:delete', subjectOf(o, assignees, actor.userId))) throw forbidden();
         const view = toOperationView(o, assignees);
         await tx.delete(operations).where(eq(operations.id, id));
-        await recordAudit(tx, auditContextOf(actor), { action: 'operation.delete', entityType: 'operation', entityId: id, before: auditable(view) });
-        await publishEvents(tx, operationEvents(actor.orgId, 'operation.deleted', view));
+        await audit({ action: 'operation.delete', entityType: 'operation', entityId: id, before: auditable(view) });
+        emit('operation.deleted', { operation: view }, operationRoute(view));
       });
     },
 

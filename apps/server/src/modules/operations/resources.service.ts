@@ -1,10 +1,8 @@
 import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { can, reach } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
+import type { Actor } from '../../platform/access/actor.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { publishEvents } from '../../platform/events/outbox.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { canReadOperation, type OperationsDeps, type OperationsService } from './operations.service.ts';
 import { assigneesOf, operationsOf, type AllocationRow, type ResourceRow } from './operations.repository.ts';
 import { operations, resourceAllocations, resources, type RESOURCE_KINDS } from './operations.schema.ts';
@@ -50,21 +48,21 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
 
     async create(actor: Actor, input: { name: string; kind: (typeof RESOURCE_KINDS)[number]; metadata?: Record<string, unknown> | undefined }) {
       if (!can(actor, 'resources:manage')) throw forbidden();
-      return inOrg(db, actor.orgId, async (tx) => {
+      return deps.useCase(actor, async ({ tx, audit }) => {
         const [r] = await tx.insert(resources).values({ orgId: actor.orgId, name: input.name, kind: input.kind, metadata: input.metadata ?? {} }).returning();
         const view = toResourceView(r!);
-        await recordAudit(tx, auditContextOf(actor), { action: 'resource.create', entityType: 'resource', entityId: r!.id, after: view });
+        await audit({ action: 'resource.create', entityType: 'resource', entityId: r!.id, after: view });
         return view;
       });
     },
 
     async update(actor: Actor, id: string, patch: { name?: string | undefined; metadata?: Record<string, unknown> | undefined }) {
       if (!can(actor, 'resources:manage')) throw forbidden();
-      return inOrg(db, actor.orgId, async (tx) => {
+      return deps.useCase(actor, async ({ tx, audit }) => {
         const [before] = await tx.select().from(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, id)));
         if (!before) throw notFound('Resource');
         const [after] = await tx.update(resources).set(patch).where(eq(resources.id, id)).returning();
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'resource.update',
           entityType: 'resource',
           entityId: id,
@@ -77,10 +75,10 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
 
     async remove(actor: Actor, id: string) {
       if (!can(actor, 'resources:manage')) throw forbidden();
-      await inOrg(db, actor.orgId, async (tx) => {
+      await deps.useCase(actor, async ({ tx, audit }) => {
         const [gone] = await tx.delete(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, id))).returning();
         if (!gone) throw notFound('Resource');
-        await recordAudit(tx, auditContextOf(actor), { action: 'resource.delete', entityType: 'resource', entityId: id, before: toResourceView(gone) });
+        await audit({ action: 'resource.delete', entityType: 'resource', entityId: id, before: toResourceView(gone) });
       });
     },
 
@@ -129,7 +127,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
         throw badRequest('invalid_window', 'endsAt must be after startsAt.', { errors: [{ path: 'endsAt', message: 'Must be after startsAt' }] });
       }
       try {
-        return await ops.commit(actor, async (tx) => {
+        return await deps.useCase(actor, async ({ tx, audit, emit }) => {
           await ops.changeable(tx, actor, operationId);
           const [r] = await tx.select().from(resources).where(and(eq(resources.orgId, actor.orgId), eq(resources.id, input.resourceId)));
           if (!r) throw notFound('Resource');
@@ -138,8 +136,8 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
             .values({ orgId: actor.orgId, resourceId: r.id, operationId, startsAt, endsAt, createdBy: actor.userId })
             .returning();
           const view = toAllocationView(a!);
-          await recordAudit(tx, auditContextOf(actor), { action: 'allocation.create', entityType: 'allocation', entityId: a!.id, after: view });
-          await publishEvents(tx, [{ orgId: actor.orgId, topic: `operation:${operationId}`, type: 'allocation.created', payload: { allocation: view } }]);
+          await audit({ action: 'allocation.create', entityType: 'allocation', entityId: a!.id, after: view });
+          emit('allocation.created', { allocation: view }, { topics: [`operation:${operationId}`] });
           return view;
         });
       } catch (err) {
@@ -170,7 +168,7 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
     },
 
     async deallocate(actor: Actor, operationId: string, allocationId: string) {
-      await ops.commit(actor, async (tx) => {
+      await deps.useCase(actor, async ({ tx, audit, emit }) => {
         await ops.changeable(tx, actor, operationId);
         const [gone] = await tx
           .delete(resourceAllocations)
@@ -178,8 +176,8 @@ export function createResourcesService(deps: OperationsDeps, ops: OperationsServ
           .returning();
         if (!gone) throw notFound('Allocation');
         const view = toAllocationView(gone);
-        await recordAudit(tx, auditContextOf(actor), { action: 'allocation.delete', entityType: 'allocation', entityId: allocationId, before: view });
-        await publishEvents(tx, [{ orgId: actor.orgId, topic: `operation:${operationId}`, type: 'allocation.deleted', payload: { allocation: view } }]);
+        await audit({ action: 'allocation.delete', entityType: 'allocation', entityId: allocationId, before: view });
+        emit('allocation.deleted', { allocation: view }, { topics: [`operation:${operationId}`] });
       });
     },
 

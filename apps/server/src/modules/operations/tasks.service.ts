@@ -1,10 +1,8 @@
 import { and, asc, eq, sql } from 'drizzle-orm';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import { publishEvents } from '../../platform/events/outbox.ts';
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
+import type { Actor } from '../../platform/access/actor.ts';
+import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { inOrg } from '../../platform/db/scope.ts';
-import { canUpdateOperation, type OperationsDeps, type OperationsService, type UserDirectory } from './operations.service.ts';
+import { canUpdateOperation, type OperationsDeps, type OperationsService } from './operations.service.ts';
 import { operationTasks, type TASK_STATUSES } from './operations.schema.ts';
 import type { TaskRow } from './operations.repository.ts';
 
@@ -33,7 +31,7 @@ export const toTaskView = (t: TaskRow) => ({
   updatedAt: t.updatedAt.toISOString(),
 });
 
-export function createTasksService(deps: OperationsDeps & { users: UserDirectory }, ops: OperationsService) {
+export function createTasksService(deps: OperationsDeps, ops: OperationsService) {
   async function checkAssignee(actor: Actor, id: string | null | undefined) {
     if (!id) return;
     const found = await deps.users(actor.orgId, [id]);
@@ -45,9 +43,8 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
   const editable = (actor: Actor, o: { ownerId: string | null; createdBy: string | null }, assignees: string[]) =>
     canUpdateOperation(actor, { ownerId: o.ownerId, createdBy: o.createdBy, assignees });
 
-  const taskEvent = (orgId: string, operationId: string, type: string, task: ReturnType<typeof toTaskView>) => [
-    { orgId, topic: `operation:${operationId}`, type, payload: { task } },
-  ];
+  /** A task's events ride on its operation's topic (and its read check). */
+  const taskRoute = (operationId: string) => ({ topics: [`operation:${operationId}`] });
 
   return {
     async list(actor: Actor, operationId: string) {
@@ -64,7 +61,7 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
 
     async create(actor: Actor, operationId: string, input: TaskInput) {
       await checkAssignee(actor, input.assigneeId);
-      return ops.commit(actor, async (tx) => {
+      return deps.useCase(actor, async ({ tx, audit, emit }) => {
         const { o, assignees } = await ops.visible(tx, actor, operationId);
         if (!editable(actor, o, assignees)) throw forbidden('You may not edit this operation.');
         const [{ next } = { next: 0 }] = await tx
@@ -85,15 +82,15 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
           })
           .returning();
         const view = toTaskView(t!);
-        await recordAudit(tx, auditContextOf(actor), { action: 'task.create', entityType: 'task', entityId: t!.id, after: { ...view, operationId } });
-        await publishEvents(tx, taskEvent(actor.orgId, operationId, 'task.created', view));
+        await audit({ action: 'task.create', entityType: 'task', entityId: t!.id, after: { ...view, operationId } });
+        emit('task.created', { task: view }, taskRoute(operationId));
         return view;
       });
     },
 
     async update(actor: Actor, operationId: string, taskId: string, patch: Partial<TaskInput>) {
       if (patch.assigneeId) await checkAssignee(actor, patch.assigneeId);
-      return ops.commit(actor, async (tx) => {
+      return deps.useCase(actor, async ({ tx, audit, emit }) => {
         const { o, assignees } = await ops.visible(tx, actor, operationId);
         const [before] = await tx
           .select()
@@ -120,20 +117,20 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
         if (patch.position !== undefined) set.position = patch.position;
         const [after] = await tx.update(operationTasks).set(set).where(eq(operationTasks.id, taskId)).returning();
         const view = toTaskView(after!);
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'task.update',
           entityType: 'task',
           entityId: taskId,
           before: toTaskView(before),
           after: view,
         });
-        await publishEvents(tx, taskEvent(actor.orgId, operationId, 'task.updated', view));
+        emit('task.updated', { task: view }, taskRoute(operationId));
         return view;
       });
     },
 
     async remove(actor: Actor, operationId: string, taskId: string) {
-      await ops.commit(actor, async (tx) => {
+      await deps.useCase(actor, async ({ tx, audit, emit }) => {
         const { o, assignees } = await ops.visible(tx, actor, operationId);
         if (!editable(actor, o, assignees)) throw forbidden();
         const [gone] = await tx
@@ -142,8 +139,8 @@ export function createTasksService(deps: OperationsDeps & { users: UserDirectory
           .returning();
         if (!gone) throw notFound('Task');
         const view = toTaskView(gone);
-        await recordAudit(tx, auditContextOf(actor), { action: 'task.delete', entityType: 'task', entityId: taskId, before: view });
-        await publishEvents(tx, taskEvent(actor.orgId, operationId, 'task.deleted', view));
+        await audit({ action: 'task.delete', entityType: 'task', entityId: taskId, before: view });
+        emit('task.deleted', { task: view }, taskRoute(operationId));
       });
     },
   };

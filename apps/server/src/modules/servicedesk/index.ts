@@ -1,4 +1,7 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
+import { defineModule } from '../../platform/module/module.ts';
+import { servicedeskErrors } from './servicedesk.errors.ts';
+import { servicedeskPermissions } from './servicedesk.permissions.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/gateway.ts';
 import { can, reach } from '../../platform/access/ability.ts';
@@ -121,3 +124,52 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
 }
 
 export type ServicedeskModule = ReturnType<typeof createServicedeskModule>;
+
+/** The service desk: tickets, SLAs, channels, the requester portal and the dashboards. */
+export const servicedeskModule = defineModule({
+  name: 'servicedesk',
+  tags: [
+    { name: 'tickets', description: 'Tickets, replies, merges and attachments' },
+    { name: 'service desk admin', description: 'Teams, canned responses, custom fields and settings' },
+    { name: 'service desk SLA', description: 'SLA policies and business calendars' },
+    { name: 'service desk dashboards', description: 'Role dashboards, ratings and report exports' },
+    { name: 'service desk portal', description: 'The public form and the requester’s signed links' },
+    { name: 'service desk webhooks', description: 'Inbound email, WhatsApp and SMS' },
+  ],
+  permissions: servicedeskPermissions,
+  errors: servicedeskErrors,
+  requires: ['userDirectory', 'userProfiles', 'canReadUser', 'orgBySlug', 'roleMembers', 'orgName'],
+  create(p) {
+    const { config } = p;
+    const m = createServicedeskModule({
+      db: p.db,
+      dispatcher: p.dispatcher,
+      users: p.ports.userDirectory,
+      profiles: p.ports.userProfiles,
+      canReadUser: p.ports.canReadUser,
+      orgBySlug: p.ports.orgBySlug,
+      roleMembers: p.ports.roleMembers,
+      orgName: p.ports.orgName,
+      linkKey: p.keys.links,
+      fileStore: p.files.store,
+      scanner: p.files.scanner,
+      notifier: p.notifier,
+      publicUrl: p.publicUrl,
+      uploadMaxBytes: config.UPLOAD_MAX_BYTES,
+      formRateLimit: config.TICKET_FORM_RATE_LIMIT,
+      uploadUserRateLimit: config.UPLOAD_USER_RATE_LIMIT,
+      slaTickMs: config.SLA_TICK_SECONDS * 1000,
+      chat: p.chat,
+      whatsappOrg: config.WHATSAPP_ORG,
+    });
+    const onError = (err: unknown) => p.log.warn({ err }, 'SLA scheduler pass failed');
+    return {
+      provides: {},
+      services: m.services,
+      topics: m.topics,
+      routes: m.routes,
+      start: async () => m.start(onError),
+      stop: m.stop,
+    };
+  },
+});

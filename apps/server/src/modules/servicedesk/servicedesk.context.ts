@@ -1,5 +1,4 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
-import type { AbilityHolder } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import type { AuditContext } from '../../platform/audit/audit.ts';
 import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
@@ -13,18 +12,13 @@ import { badRequest } from '../../platform/http/errors.ts';
 import type { MessagingProvider } from '../../platform/messaging/provider.ts';
 import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';
+import type { CanReadUser, OrgBySlug, OrgName, RoleMembers, UserDirectory, UserProfiles } from '../identity/index.ts';
+
+export type { CanReadUser, OrgBySlug, UserProfiles };
 import { servicedeskSettings } from './servicedesk.schema.ts';
 import { readableFiles } from './file-access.ts';
 import { ticketVisibility, type TicketFacts, type TicketView } from './tickets.repository.ts';
 
-/** Ports to the identity module (users live there). */
-/** `tx`: run inside the caller's org-scoped transaction (never open a second one while holding one). */
-export type UserDirectory = (orgId: string, userIds: string[], tx?: Executor) => Promise<Set<string>>;
-export type UserProfiles = (orgId: string, userIds: string[], tx?: Executor) => Promise<Map<string, { name: string; email: string; department: string | null }>>;
-/** The identity module's read rule for people: ratings of a person follow it. */
-export type CanReadUser = (actor: AbilityHolder, user: { id: string; department: string | null }) => boolean;
-export type RoleMembers = (orgId: string, role: string, tx?: Executor) => Promise<{ id: string; name: string; email: string }[]>;
-export type OrgBySlug = (slug: string) => Promise<{ id: string; name: string } | null>;
 
 export interface ServicedeskDeps {
   db: AppDb;
@@ -34,7 +28,7 @@ export interface ServicedeskDeps {
   canReadUser: CanReadUser;
   orgBySlug: OrgBySlug;
   roleMembers: RoleMembers;
-  orgName: (orgId: string) => Promise<string>;
+  orgName: OrgName;
   linkKey: Buffer;
   fileStore: FileStore;
   scanner: FileScanner;

@@ -6,9 +6,9 @@ import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import type { Dispatcher } from '../../platform/events/dispatcher.ts';
 import { publishEvents, type NewEvent } from '../../platform/events/outbox.ts';
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
+import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import type { SeriesPoint } from './ingest/writer.ts';
-import type { OperationExists } from './devices.service.ts';
+import type { OperationExists } from '../operations/index.ts';
 import { alarms, alertRules, devices, telemetrySeries, type ALARM_SEVERITIES, type RULE_KINDS } from './telemetry.schema.ts';
 
 type RuleRow = typeof alertRules.$inferSelect;

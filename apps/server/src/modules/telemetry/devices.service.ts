@@ -1,3 +1,4 @@
+import type { OperationExists } from '../operations/index.ts';
 import crypto from 'node:crypto';
 import { and, asc, eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
@@ -7,7 +8,7 @@ import { recordAudit } from '../../platform/audit/audit.ts';
 import { randomToken, safeEqual, sha256 } from '../../platform/auth/crypto.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
+import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { devices } from './telemetry.schema.ts';
 
 type DeviceRow = typeof devices.$inferSelect;
@@ -34,7 +35,7 @@ export interface DeviceIdentity {
   operationId: string | null;
 }
 
-export type OperationExists = (orgId: string, operationId: string) => Promise<boolean>;
+
 
 const newKey = () => {
   const prefix = crypto.randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);

@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { PERMISSIONS, SYSTEM_ROLES } from './catalogue.ts';
+import { CATALOGUE } from '../../modules.ts';
+
+const { permissions: PERMISSIONS, systemRoles: SYSTEM_ROLES } = CATALOGUE;
 
 describe('docs/roles.md', () => {
   it('documents every permission with each system role’s condition', () => {

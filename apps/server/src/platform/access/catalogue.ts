@@ -1,183 +1,93 @@
 /**
- * The one permission catalogue: `resource:action` strings. Modules add theirs here as they land,
- * and the catalogue is synced into the `permissions` table at start.
+ * Permissions are `resource:action` strings. Each module declares its own in `<domain>.permissions.ts`
+ * (with `definePermissions`, and their grants to the system roles) and adds them to the
+ * `PermissionRegistry` type; the app's catalogue is built from the module list (`buildCatalogue`)
+ * and synced into the `permissions` table at start. This file lists no domain's permissions.
  */
-export const PERMISSIONS = {
-  'users:read': 'List and view users',
-  'users:create': 'Create users',
-  'users:update': 'Edit users, deactivate and reactivate them',
-  'users:delete': 'Soft-delete and restore users',
-  'users:export': 'Export a user’s personal data (GDPR access)',
-  'users:erase': 'Erase a user’s personal data (GDPR erasure)',
-  'roles:read': 'View roles and their permissions',
-  'roles:manage': 'Create, edit and delete custom roles',
-  'roles:assign': 'Assign roles to users and remove them',
-  'permissions:read': 'View the permission catalogue',
-  'permissions:grant': 'Grant and revoke direct permissions',
-  'api_keys:read': 'List API keys',
-  'api_keys:manage': 'Create and revoke API keys',
-  'audit:read': 'Read the audit log',
-  'activity:read': 'Read the activity log',
-  'org:read': 'View the organization’s settings',
-  'org:update': 'Change the organization’s settings',
-  'operations:read': 'View operations, their tasks and allocations',
-  'operations:create': 'Create operations',
-  'operations:update': 'Edit operations, move their status, manage their tasks and allocations',
-  'operations:delete': 'Delete operations',
-  'operations:reopen': 'Reopen completed or failed operations',
-  'resources:read': 'View resources (people, vehicles, equipment)',
-  'resources:manage': 'Create, edit and delete resources',
-  'devices:read': 'View devices',
-  'devices:manage': 'Register devices, rotate and revoke their keys',
-  'telemetry:read': 'Query telemetry',
-  'telemetry:ingest': 'Send telemetry',
-  'alarms:read': 'View alarms and alert rules',
-  'alarms:ack': 'Acknowledge and clear alarms',
-  'alarms:manage': 'Create, edit and delete alert rules and retention',
-  'tickets:read': 'View tickets, their replies, timeline and SLA (department: the teams the holder belongs to)',
-  'tickets:create': 'Open tickets on behalf of requesters',
-  'tickets:update': 'Edit, assign and reply to tickets and move their status',
-  'tickets:delete': 'Delete tickets',
-  'tickets:merge': 'Merge a ticket into another',
-  'files:upload': 'Upload files (attachments)',
-  'servicedesk:manage': 'Manage teams, canned responses, custom fields, business calendars and SLA policies',
-  'servicedesk:analytics': 'View service desk dashboards and export reports',
-  'ratings:manage': 'Rate agents’ performance',
-} as const satisfies Record<string, string>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by the modules' declaration merging
+export interface PermissionRegistry {}
 
-export type Permission = keyof typeof PERMISSIONS;
-export const PERMISSION_KEYS = Object.keys(PERMISSIONS) as Permission[];
-export const isPermission = (p: string): p is Permission => Object.hasOwn(PERMISSIONS, p);
+export type Permission = Extract<keyof PermissionRegistry, string>;
 
 /** How far a grant reaches: every record, records of the holder's department, or the holder's own. */
 export const CONDITIONS = ['any', 'department', 'own'] as const;
 export type Condition = (typeof CONDITIONS)[number];
 export const conditionRank: Record<Condition, number> = { any: 3, department: 2, own: 1 };
 
-/**
- * Permissions whose condition narrows what they reach (the service checks it against the record:
- * the user's department, the operation's owner or assignees). For the others any condition means
- * the same as `any`; the console offers a scope only for these.
- */
-export const SCOPED_PERMISSIONS: ReadonlySet<Permission> = new Set<Permission>([
-  'users:read',
-  'users:create',
-  'users:update',
-  'users:delete',
-  'users:export',
-  'users:erase',
-  'activity:read',
-  'operations:read',
-  'operations:update',
-  'operations:delete',
-  'tickets:read',
-  'tickets:update',
-  'tickets:merge',
-  'servicedesk:analytics',
-  'ratings:manage',
-]);
+/** The roles every org is seeded with (documented in docs/roles.md); admin holds every permission. */
+export const SYSTEM_ROLE_NAMES = ['admin', 'manager', 'agent', 'executive', 'viewer'] as const;
+export type SystemRoleName = (typeof SYSTEM_ROLE_NAMES)[number];
+
+const SYSTEM_ROLE_TEXT: Record<SystemRoleName, { displayName: string; description: string }> = {
+  admin: { displayName: 'Administrator', description: 'Everything in the organization.' },
+  manager: { displayName: 'Manager', description: 'Runs a department: sees all users, manages those of their department, reads the logs.' },
+  agent: { displayName: 'Agent', description: 'Works a queue: sees colleagues of their department and their own activity.' },
+  executive: { displayName: 'Executive', description: 'Oversees the whole service desk: reads every ticket and the analytics, changes nothing.' },
+  viewer: { displayName: 'Viewer', description: 'Read-only: their own profile and the organization’s settings.' },
+};
+
+/** One permission as a module declares it. */
+export interface PermissionSpec {
+  description: string;
+  /**
+   * Whether a condition narrows what the permission reaches (the service checks it against the
+   * record: the user's department, the operation's owner or assignees). For the others any
+   * condition means the same as `any`; the console offers a scope only for these.
+   */
+  scoped?: boolean;
+  /** What each system role other than admin holds (admin holds everything, with `any`). */
+  grants?: Partial<Record<Exclude<SystemRoleName, 'admin'>, Condition>>;
+}
+
+export type PermissionSet = Readonly<Record<string, PermissionSpec>>;
+
+/** A module's permissions, in `<domain>.permissions.ts`. */
+export const definePermissions = <const T extends PermissionSet>(set: T): T => set;
 
 export interface SystemRole {
-  name: string;
+  name: SystemRoleName;
   displayName: string;
   description: string;
   grants: [Permission, Condition][];
 }
 
-const all = (c: Condition = 'any'): [Permission, Condition][] => PERMISSION_KEYS.map((p) => [p, c]);
+/** The app's permissions: the union of its modules' declarations. */
+export interface Catalogue {
+  /** key → description */
+  permissions: Readonly<Record<Permission, string>>;
+  keys: readonly Permission[];
+  isPermission(p: string): p is Permission;
+  scoped: ReadonlySet<Permission>;
+  systemRoles: readonly SystemRole[];
+}
 
-/** Seeded into every org; documented in docs/roles.md. */
-export const SYSTEM_ROLES: SystemRole[] = [
-  { name: 'admin', displayName: 'Administrator', description: 'Everything in the organization.', grants: all() },
-  {
-    name: 'manager',
-    displayName: 'Manager',
-    description: 'Runs a department: sees all users, manages those of their department, reads the logs.',
-    grants: [
-      ['users:read', 'any'],
-      ['users:create', 'department'],
-      ['users:update', 'department'],
-      ['roles:read', 'any'],
-      ['permissions:read', 'any'],
-      ['api_keys:read', 'any'],
-      ['audit:read', 'any'],
-      ['activity:read', 'any'],
-      ['org:read', 'any'],
-      ['operations:read', 'any'],
-      ['operations:create', 'any'],
-      ['operations:update', 'any'],
-      ['operations:delete', 'any'],
-      ['operations:reopen', 'any'],
-      ['resources:read', 'any'],
-      ['resources:manage', 'any'],
-      ['devices:read', 'any'],
-      ['devices:manage', 'any'],
-      ['telemetry:read', 'any'],
-      ['telemetry:ingest', 'any'],
-      ['alarms:read', 'any'],
-      ['alarms:ack', 'any'],
-      ['alarms:manage', 'any'],
-      ['tickets:read', 'department'],
-      ['tickets:create', 'any'],
-      ['tickets:update', 'department'],
-      ['tickets:merge', 'department'],
-      ['files:upload', 'any'],
-      ['servicedesk:analytics', 'department'],
-      ['ratings:manage', 'department'],
-    ],
-  },
-  {
-    name: 'agent',
-    displayName: 'Agent',
-    description: 'Works a queue: sees colleagues of their department and their own activity.',
-    grants: [
-      ['users:read', 'department'],
-      ['roles:read', 'any'],
-      ['permissions:read', 'any'],
-      ['activity:read', 'own'],
-      ['org:read', 'any'],
-      ['operations:read', 'any'],
-      ['operations:create', 'any'],
-      ['operations:update', 'own'],
-      ['resources:read', 'any'],
-      ['devices:read', 'any'],
-      ['telemetry:read', 'any'],
-      ['telemetry:ingest', 'any'],
-      ['alarms:read', 'any'],
-      ['alarms:ack', 'any'],
-      ['tickets:read', 'department'],
-      ['tickets:create', 'any'],
-      ['tickets:update', 'department'],
-      ['files:upload', 'any'],
-      ['servicedesk:analytics', 'own'],
-    ],
-  },
-  {
-    name: 'executive',
-    displayName: 'Executive',
-    description: 'Oversees the whole service desk: reads every ticket and the analytics, changes nothing.',
-    grants: [
-      ['users:read', 'any'],
-      ['permissions:read', 'any'],
-      ['org:read', 'any'],
-      ['operations:read', 'any'],
-      ['tickets:read', 'any'],
-      ['servicedesk:analytics', 'any'],
-    ],
-  },
-  {
-    name: 'viewer',
-    displayName: 'Viewer',
-    description: 'Read-only: their own profile and the organization’s settings.',
-    grants: [
-      ['users:read', 'own'],
-      ['permissions:read', 'any'],
-      ['org:read', 'any'],
-      ['operations:read', 'any'],
-      ['resources:read', 'any'],
-      ['devices:read', 'any'],
-      ['telemetry:read', 'any'],
-      ['alarms:read', 'any'],
-    ],
-  },
-];
+/** Merges the modules' permission sets; a permission declared twice stops the app at build time. */
+export function buildCatalogue(sets: readonly PermissionSet[]): Catalogue {
+  const specs = new Map<Permission, PermissionSpec>();
+  for (const set of sets) {
+    for (const [key, spec] of Object.entries(set)) {
+      if (!/^[a-z_]+:[a-z_]+$/.test(key)) throw new Error(`Permission "${key}" is not of the form resource:action.`);
+      if (specs.has(key as Permission)) throw new Error(`Permission "${key}" is declared by two modules.`);
+      specs.set(key as Permission, spec);
+    }
+  }
+  const keys = [...specs.keys()];
+  const systemRoles = SYSTEM_ROLE_NAMES.map((name): SystemRole => ({
+    name,
+    ...SYSTEM_ROLE_TEXT[name],
+    grants:
+      name === 'admin'
+        ? keys.map((k): [Permission, Condition] => [k, 'any'])
+        : keys.flatMap((k): [Permission, Condition][] => {
+            const c = specs.get(k)!.grants?.[name];
+            return c ? [[k, c]] : [];
+          }),
+  }));
+  return {
+    permissions: Object.fromEntries(keys.map((k) => [k, specs.get(k)!.description])) as Record<Permission, string>,
+    keys,
+    isPermission: (p: string): p is Permission => specs.has(p as Permission),
+    scoped: new Set(keys.filter((k) => specs.get(k)!.scoped)),
+    systemRoles,
+  };
+}

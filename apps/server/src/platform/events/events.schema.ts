@@ -1,4 +1,4 @@
-import { bigserial, index, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
+import { bigserial, index, jsonb, pgTable, smallint, text } from 'drizzle-orm/pg-core';
 import { createdAt, orgId, orgIsolation } from '../db/columns.ts';
 
 /** Facts about an event's record for the topic's read rule: `kind` names the record kind. */
@@ -15,6 +15,8 @@ export const events = pgTable(
     orgId: orgId(),
     topic: text('topic').notNull(),
     type: text('type').notNull(),
+    /** The version of the event type's payload schema (the module's event catalogue). */
+    version: smallint('version').notNull().default(1),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     /**
      * What the topic's read rule needs to decide whether a subscriber may see this event's record

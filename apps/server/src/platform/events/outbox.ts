@@ -10,6 +10,8 @@ export interface NewEvent {
   topic: string;
   /** What happened, e.g. `operation.created`. */
   type: string;
+  /** The payload schema's version in the module's event catalogue (1 when omitted). */
+  version?: number | undefined;
   payload: Record<string, unknown>;
   /**
    * What the read rule of the record this event is about needs (the same facts REST checks, e.g.
@@ -27,9 +29,9 @@ export interface NewEvent {
  */
 export async function publishEvents(tx: Executor, list: NewEvent[]): Promise<void> {
   if (list.length === 0) return;
-  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, payload: e.payload, visibility: e.visibility ?? null })));
+  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, version: e.version ?? 1, payload: e.payload, visibility: e.visibility ?? null })));
   await tx.execute(sql`
-    insert into events (org_id, topic, type, payload, visibility)
-    select org_id, topic, type, payload, visibility
-    from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, payload jsonb, visibility jsonb)`);
+    insert into events (org_id, topic, type, version, payload, visibility)
+    select org_id, topic, type, version, payload, visibility
+    from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, version smallint, payload jsonb, visibility jsonb)`);
 }

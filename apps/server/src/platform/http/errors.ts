@@ -1,32 +1,5 @@
-/** A domain error: services throw these; the HTTP edge maps them to problem+json. */
-export class AppError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly extra: Record<string, unknown>;
-  readonly headers: Record<string, string>;
-  constructor(status: number, code: string, message: string, extra: Record<string, unknown> = {}, headers: Record<string, string> = {}) {
-    super(message);
-    this.name = 'AppError';
-    this.status = status;
-    this.code = code;
-    this.extra = extra;
-    this.headers = headers;
-  }
-}
-
-export const badRequest = (code: string, message: string, extra?: Record<string, unknown>) =>
-  new AppError(400, code, message, extra);
-export const unauthorized = (message = 'Authentication is required.', code = 'unauthorized') =>
-  new AppError(401, code, message);
-export const forbidden = (message = 'You do not have permission to do this.', code = 'forbidden') =>
-  new AppError(403, code, message);
-export const notFound = (entity: string) => new AppError(404, 'not_found', `${entity} not found.`);
-export const conflict = (code: string, message: string, extra?: Record<string, unknown>) =>
-  new AppError(409, code, message, extra);
-export const unprocessable = (code: string, message: string, extra?: Record<string, unknown>) =>
-  new AppError(422, code, message, extra);
-export const tooManyRequests = (retryAfterSeconds: number, message: string, code = 'rate_limited') =>
-  new AppError(429, code, message, { retryAfter: retryAfterSeconds }, { 'retry-after': String(retryAfterSeconds) });
+/** problem+json (RFC 9457): how the HTTP edge answers a domain error. The errors themselves live in platform/errors. */
+export { AppError, badRequest, conflict, forbidden, notFound, tooManyRequests, unauthorized, unprocessable } from '../errors/app-error.ts';
 
 const TITLES: Record<number, string> = {
   400: 'Bad Request',

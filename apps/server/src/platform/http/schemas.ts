@@ -1,4 +1,7 @@
 import { z } from 'zod';
+import { validTimeZone } from '../time/zone.ts';
+
+export { validTimeZone };
 
 export const idParams = z.object({ id: z.uuid() });
 const EARLIEST = Date.parse('0001-01-01T00:00:00Z');
@@ -10,15 +13,6 @@ export const isoDate = z.iso.datetime({ offset: true }).max(64).refine((v) => {
 }, 'Must fall between 0001-01-01 and 9999-12-31 (UTC)');
 export const emailField = z.email().max(254).transform((v) => v.trim());
 
-/** Is this IANA zone known? (Intl and PostgreSQL share the tz database.) */
-export function validTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 export const timeZoneField = z.string().max(64).refine(validTimeZone, 'Unknown time zone: use an IANA name such as Europe/Paris');
 export const MAX_JSON_DEPTH = 16;
 

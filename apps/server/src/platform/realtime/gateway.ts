@@ -92,7 +92,7 @@ export interface RealtimeOptions {
   db: AppDb;
   dispatcher: Dispatcher;
   authenticator: Authenticator;
-  rules: TopicRule[];
+  rules: readonly TopicRule[];
   /**
    * Tells the gateway whose access changed (roles, grants, sessions, keys; on every instance): their
    * sockets re-resolve the actor at once, lose the subscriptions it may no longer hold, and close

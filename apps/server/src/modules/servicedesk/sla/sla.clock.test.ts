@@ -231,7 +231,7 @@ describe('ticket clocks', () => {
   });
 
   it.each([
-    ['an unknown calendar', { policy: { ...std, calendarId: 'nope' } }, 422, 'unknown_calendar'],
+    ['an unknown calendar', { policy: { ...std, calendarId: 'nope' } }, 422, 'calendar_missing'],
     ['a creation after now', { createdAt: t(`${TUE} 10:00`) }, 400, 'invalid_timeline'],
     ['an unparseable instant', { createdAt: 'yesterday' }, 400, 'invalid_timeline'],
     ['an ISO time without an offset', { createdAt: '2025-03-03T10:00:00' }, 400, 'invalid_timeline'],

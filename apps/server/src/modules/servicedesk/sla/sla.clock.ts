@@ -269,13 +269,13 @@ interface Measured {
 
 export function calendarFor(lookup: CalendarLookup, id: string): BusinessCalendar {
   const cal = typeof lookup === 'function' ? lookup(id) : lookup.get(id);
-  if (!cal) throw new SlaError(422, 'unknown_calendar', `The policy refers to calendar "${id}", which does not exist.`);
+  if (!cal) throw new SlaError(422, 'calendar_missing', `The policy refers to calendar "${id}", which does not exist.`);
   return cal;
 }
 
 /** `minutes` business minutes after `base` on a calendar of the lookup. */
 export function addBusinessMinutesOn(lookup: CalendarLookup | undefined, calendarId: string, base: number, minutes: number): number {
-  if (!lookup) throw new SlaError(422, 'unknown_calendar', `Business-time offsets need the calendars (calendar "${calendarId}").`);
+  if (!lookup) throw new SlaError(422, 'calendar_missing', `Business-time offsets need the calendars (calendar "${calendarId}").`);
   return calendarFor(lookup, calendarId).addBusinessTime(base, minutes * 60_000);
 }
 

@@ -12,6 +12,7 @@ export type SlaErrorCode =
   | 'invalid_instant'
   | 'invalid_ics'
   | 'unknown_calendar'
+  | 'calendar_missing'
   | 'calendar_never_opens';
 
 export class SlaError extends AppError {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { AppDb, Tx } from '../../../platform/db/client.ts';
 import { inSystem } from '../../../platform/db/scope.ts';
-import { AppError } from '../../../platform/http/errors.ts';
+import { AppError } from '../../../platform/errors/app-error.ts';
 
 export interface SeriesPoint {
   seriesId: number;

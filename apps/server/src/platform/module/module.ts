@@ -1,0 +1,125 @@
+import type { FastifyBaseLogger } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Config } from '../../config.ts';
+import type { AccessChange } from '../access/actor.ts';
+import type { Catalogue, PermissionSet } from '../access/catalogue.ts';
+import type { PlatformKeys } from '../auth/keys.ts';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Bus } from '../bus/bus.ts';
+import type { AppDb, Database } from '../db/client.ts';
+import type { ModuleErrors } from '../errors/app-error.ts';
+import type { EventCatalogue } from '../events/catalogue.ts';
+import type { Dispatcher } from '../events/dispatcher.ts';
+import type { FileScanner } from '../files/scan.ts';
+import type { FileStore } from '../files/store.ts';
+import type { ApiInstance, Authenticator } from '../http/api.ts';
+import type { OutageReporter } from '../logging/outage.ts';
+import type { MessagingProvider } from '../messaging/provider.ts';
+import type { WhatsAppCloud } from '../messaging/whatsapp.ts';
+import type { Notifier } from '../notify/notify.ts';
+import type { TopicRule } from '../realtime/gateway.ts';
+import type { UseCase } from './use-case.ts';
+
+/**
+ * What modules provide one another, by name. The platform's own needs are declared here; a module
+ * that provides a port declares its type beside its implementation and adds it with declaration
+ * merging (`declare module '…/platform/module/module.ts' { interface Ports { … } }`), so each port
+ * type is defined once, by its provider.
+ */
+export interface Ports {
+  /** Turns a bearer token or an API key into an actor (every route and the realtime gateway use it). */
+  authenticator: Authenticator;
+  /** Calls the listener whenever someone's access changes, on any instance (realtime re-checks). */
+  accessChanges: (listener: (change: AccessChange) => void) => void;
+}
+
+export type PortName = Extract<keyof Ports, string>;
+
+/** What the platform gives every module. */
+export interface PlatformContext {
+  config: Config;
+  database: Database;
+  db: AppDb;
+  bus: Bus;
+  dispatcher: Dispatcher;
+  notifier: Notifier;
+  keys: PlatformKeys;
+  tokens: TokenService;
+  log: FastifyBaseLogger;
+  /** The app's permission catalogue (every module's permissions). */
+  catalogue: Catalogue;
+  files: { store: FileStore; scanner: FileScanner };
+  /** The chat channels' providers (sending goes through the notifier). */
+  chat: { whatsapp: WhatsAppCloud; sms: MessagingProvider };
+  /** The URL people reach the server at (links in messages). */
+  publicUrl: string;
+  /** The Prometheus registry behind /metrics. */
+  metrics: Registry;
+  /** A throttled reporter for a part that fails while a backing service is down (one warning per outage). */
+  outage(what: string): OutageReporter;
+  /** Validate events and require audit records (tests, development); off in production. */
+  strict: boolean;
+}
+
+/** What a module's `create` receives: the platform, its required ports, and its use-case helper. */
+export interface ModuleContext<R extends PortName, E extends EventCatalogue> extends PlatformContext {
+  ports: Pick<Ports, R>;
+  useCase: UseCase<E>;
+}
+
+/** A created module: what it offers the app. */
+export interface ModuleInstance<P extends PortName> {
+  /** The ports the definition names in `provides` (the kernel checks that each is there). */
+  provides?: Pick<Ports, P>;
+  /** Realtime topic families with their per-record read rules. */
+  topics?: readonly TopicRule[];
+  /** Registers the module's routes under /api. */
+  routes?(api: ApiInstance): void;
+  /** Background work: started in module order once the app is ready, stopped in reverse order. */
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+  /** The services, for tests and for scripts that drive the module directly. */
+  services?: Record<string, unknown>;
+}
+
+export interface ModuleDefinition<
+  N extends string = string,
+  P extends PortName = PortName,
+  R extends PortName = PortName,
+  E extends EventCatalogue = EventCatalogue,
+  I extends ModuleInstance<P> = ModuleInstance<P>,
+> {
+  name: N;
+  /** OpenAPI tags of the module's routes, with a description each. */
+  tags: readonly { name: string; description: string }[];
+  permissions: PermissionSet;
+  events: E | null;
+  errors: ModuleErrors | null;
+  provides: readonly P[];
+  requires: readonly R[];
+  create(ctx: ModuleContext<R, E>): I | Promise<I>;
+}
+
+/**
+ * Declares a module: everything the app needs to know about a domain, in the domain's own folder.
+ * `app.ts` is a list of these; the kernel (`kernel.ts`) orders them by their ports, builds the
+ * permission catalogue and the OpenAPI tags, and starts and stops them.
+ */
+export function defineModule<
+  const N extends string,
+  const P extends PortName = never,
+  const R extends PortName = never,
+  E extends EventCatalogue = EventCatalogue,
+  I extends ModuleInstance<P> = ModuleInstance<P>,
+>(def: {
+  name: N;
+  tags: readonly { name: string; description: string }[];
+  permissions: PermissionSet;
+  events?: E;
+  errors?: ModuleErrors;
+  provides?: readonly P[];
+  requires?: readonly R[];
+  create(ctx: ModuleContext<R, E>): I | Promise<I>;
+}): ModuleDefinition<N, P, R, E, I> {
+  return { ...def, events: def.events ?? null, errors: def.errors ?? null, provides: def.provides ?? [], requires: def.requires ?? [] };
+}

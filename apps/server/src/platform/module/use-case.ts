@@ -1,0 +1,104 @@
+import { sql } from 'drizzle-orm';
+import { auditContextOf, type Actor } from '../access/actor.ts';
+import { recordAudit, type AuditContext, type AuditEntry } from '../audit/audit.ts';
+import { queryRows, type AppDb, type Tx } from '../db/client.ts';
+import { inOrg } from '../db/scope.ts';
+import type { EventCatalogue, EventPayload, EventType } from '../events/catalogue.ts';
+import type { Dispatcher } from '../events/dispatcher.ts';
+import { publishEvents, type EventVisibility, type NewEvent } from '../events/outbox.ts';
+
+/** Where an event goes: the topics it is published on, and the read facts that decide who sees it. */
+export interface EventRoute {
+  topics: readonly string[];
+  visibility?: EventVisibility | undefined;
+}
+
+/** What a use case's body works with: the org-scoped transaction, the audit chain and the typed events. */
+export interface UseCaseScope<C extends EventCatalogue> {
+  tx: Tx;
+  /** Appends to the org's audit chain, in this transaction, as whoever runs the use case. */
+  audit(entry: AuditEntry): Promise<void>;
+  /** Publishes one of the module's events; it commits with the change or not at all. */
+  emit<T extends EventType<C>>(type: T, payload: EventPayload<C, T>, route: EventRoute): void;
+  /** Runs after the commit (a wake-up for a worker that should act now); never after a rollback. */
+  afterCommit(fn: () => void): void;
+}
+
+/** Who runs a use case: an actor (person or key) or a context of its own (a requester, the system). */
+export type UseCaseAuthor = Actor | { audit: AuditContext };
+
+export interface UseCaseOptions {
+  /**
+   * Why this use case changes data without an audit record (e.g. telemetry points, counters).
+   * Without it, a use case whose transaction wrote anything must record an audit entry: with strict
+   * checks on (tests, development) forgetting to fails the use case.
+   */
+  unaudited?: string;
+}
+
+export type UseCase<C extends EventCatalogue> = <T>(
+  who: UseCaseAuthor,
+  fn: (uc: UseCaseScope<C>) => Promise<T>,
+  options?: UseCaseOptions,
+) => Promise<T>;
+
+export interface UseCaseDeps {
+  db: AppDb;
+  dispatcher: Pick<Dispatcher, 'notify'>;
+  /** Validate event payloads against their schemas and require an audit record for every change. */
+  strict: boolean;
+}
+
+const contextOf = (who: UseCaseAuthor): AuditContext => ('audit' in who ? who.audit : auditContextOf(who));
+
+export class UseCaseContractError extends Error {
+  override name = 'UseCaseContractError';
+}
+
+/**
+ * One helper owns a use case's transaction: scoped to the org (row-level security), the audit
+ * record, the events (checked against the module's catalogue, written in one statement just before
+ * the commit) and the wake-ups after the commit (the event dispatcher, then the caller's own).
+ */
+export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catalogue: C | null): UseCase<C> {
+  return async (who, fn, options = {}) => {
+    const ctx = contextOf(who);
+    const events: NewEvent[] = [];
+    const after: (() => void)[] = [];
+    const out = await inOrg(deps.db, ctx.orgId, async (tx) => {
+      let audited = false;
+      const scope: UseCaseScope<C> = {
+        tx,
+        async audit(entry) {
+          audited = true;
+          await recordAudit(tx, ctx, entry);
+        },
+        emit(type, payload, route) {
+          const spec = catalogue?.specs[type];
+          if (!spec) throw new UseCaseContractError(`Event "${type}" is not in the module's event catalogue.`);
+          if (deps.strict) {
+            const checked = catalogue!.schema.safeParse({ type, version: spec.version, payload });
+            if (!checked.success) throw new UseCaseContractError(`Event "${type}" does not match its schema: ${checked.error.message}`);
+          }
+          for (const topic of route.topics) {
+            events.push({ orgId: ctx.orgId, topic, type, version: spec.version, payload: payload as Record<string, unknown>, visibility: route.visibility });
+          }
+        },
+        afterCommit(f) {
+          after.push(f);
+        },
+      };
+      const result = await fn(scope);
+      if (deps.strict && !audited && options.unaudited === undefined) {
+        // A transaction gets an id on its first write: one that has an id changed something.
+        const [row] = await queryRows<{ wrote: boolean }>(tx, sql`select pg_current_xact_id_if_assigned() is not null as wrote`);
+        if (row?.wrote) throw new UseCaseContractError('The use case changed data but recorded no audit entry.');
+      }
+      await publishEvents(tx, events);
+      return result;
+    });
+    if (events.length) deps.dispatcher.notify();
+    for (const f of after) f();
+    return out;
+  };
+}
