@@ -1,0 +1,187 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { z } from 'zod';
+import { CATALOGUE, MODULES } from '../src/modules.ts';
+import { createOrgWithAdmin, syncCatalogue } from '../src/modules/identity/index.ts';
+import { resources } from '../src/modules/operations/operations.schema.ts';
+import { queryRows, type Tx } from '../src/platform/db/client.ts';
+import { defineEvents } from '../src/platform/events/catalogue.ts';
+import { ModuleWiringError, orderModules } from '../src/platform/module/kernel.ts';
+import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
+import { freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
+
+const SRC = path.resolve(import.meta.dirname, '../src/modules');
+
+function sources(dir: string): string[] {
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) return sources(p);
+    return e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') ? [p] : [];
+  });
+}
+
+/** Every literal error code a module's code throws, with the status it throws it with. */
+function thrownCodes(dir: string): [string, number, string][] {
+  const found: [string, number, string][] = [];
+  const helpers: Record<string, number> = { badRequest: 400, conflict: 409, unprocessable: 422 };
+  for (const file of sources(dir)) {
+    const text = fs.readFileSync(file, 'utf8');
+    const where = path.relative(SRC, file);
+    for (const m of text.matchAll(/\b(badRequest|conflict|unprocessable)\(\s*'([a-z_]+)'/g)) found.push([m[2]!, helpers[m[1]!]!, where]);
+    for (const m of text.matchAll(/\b(forbidden|unauthorized)\(\s*(?:'[^']*'|`[^`]*`)\s*,\s*'([a-z_]+)'/g)) found.push([m[2]!, m[1] === 'forbidden' ? 403 : 401, where]);
+    for (const m of text.matchAll(/new (?:AppError|SlaError)\(\s*(\d{3})\s*,\s*'([a-z_]+)'/g)) found.push([m[2]!, Number(m[1]), where]);
+    for (const m of text.matchAll(/fromIssues\(\s*'([a-z_]+)'/g)) found.push([m[1]!, 400, where]);
+  }
+  return found;
+}
+
+describe('the module list', () => {
+  it('gives every module a folder, a permission set, an error catalogue and OpenAPI tags', () => {
+    for (const m of MODULES) {
+      expect(fs.existsSync(path.join(SRC, m.name, 'index.ts')), m.name).toBe(true);
+      expect(Object.keys(m.permissions).length, m.name).toBeGreaterThan(0);
+      expect(m.errors, m.name).not.toBeNull();
+      expect(m.tags.length, m.name).toBeGreaterThan(0);
+    }
+  });
+
+  it('lists, in each module’s error catalogue, every code its code throws, with the status it is thrown with', () => {
+    const wrong: string[] = [];
+    for (const m of MODULES) {
+      const codes = m.errors!.codes as Record<string, number>;
+      const thrown = thrownCodes(path.join(SRC, m.name));
+      expect(thrown.length, m.name).toBeGreaterThan(0);
+      for (const [code, status, where] of thrown) {
+        if (codes[code] !== status) wrong.push(`${m.name}: ${code} thrown with ${status} in ${where}, catalogue says ${codes[code] ?? 'nothing'}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+  });
+
+  it('merges the permissions of every module, each held by admin', () => {
+    const declared = MODULES.flatMap((m) => Object.keys(m.permissions)).sort();
+    expect([...CATALOGUE.keys].sort()).toEqual(declared);
+    const admin = CATALOGUE.systemRoles.find((r) => r.name === 'admin')!;
+    expect(admin.grants.map(([p]) => p).sort()).toEqual(declared);
+  });
+});
+
+describe('orderModules', () => {
+  const mod = (name: string, provides: string[], requires: string[]) => ({ name, provides, requires }) as never;
+
+  it('puts providers before the modules that require their ports, whatever the listed order', () => {
+    const order = orderModules([mod('desk', [], ['users', 'ops']), mod('ops', ['ops'], ['users']), mod('people', ['users'], [])]);
+    expect(order.map((m: { name: string }) => m.name)).toEqual(['people', 'ops', 'desk']);
+  });
+
+  it('names a missing port, a port provided twice, a repeated name and a cycle', () => {
+    expect(() => orderModules([mod('desk', [], ['users'])])).toThrow(new ModuleWiringError('Module "desk" requires port "users", which no module provides.'));
+    expect(() => orderModules([mod('a', ['x'], []), mod('b', ['x'], [])])).toThrow('Port "x" is provided by both "a" and "b".');
+    expect(() => orderModules([mod('a', [], []), mod('a', [], [])])).toThrow('Two modules are named "a".');
+    expect(() => orderModules([mod('a', ['x'], ['y']), mod('b', ['y'], ['x'])])).toThrow(/in a cycle: a → b → a/);
+    expect(() => orderModules([mod('a', [], [])], ['authenticator'] as never)).toThrow('The platform requires port "authenticator", which no module provides.');
+  });
+
+  it('wires the app’s own modules without an error', () => {
+    expect(() => orderModules(MODULES, ['authenticator', 'accessChanges'])).not.toThrow();
+  });
+});
+
+describe('useCase', () => {
+  let t: TestDatabase;
+  let orgId: string;
+  const events = defineEvents({
+    'thing.done': { version: 2, description: 'A thing was done.', payload: z.object({ thing: z.object({ id: z.string(), n: z.number() }) }) },
+  });
+  let notified = 0;
+  const dispatcher = { notify: () => void notified++ };
+
+  beforeAll(async () => {
+    t = await freshDatabase();
+    await t.database.migrate();
+    await syncCatalogue(t.database.db, CATALOGUE);
+    const out = await createOrgWithAdmin(t.database.db, CATALOGUE, {
+      name: 'Contract',
+      slug: 'contract',
+      admin: { email: 'admin@contract.test', name: 'Admin', password: GOOD_PASSWORD },
+    });
+    orgId = out.org.id;
+  });
+  afterAll(async () => t?.drop());
+
+  const system = () => ({ audit: { orgId, actorType: 'system' as const, actorId: null } });
+  const eventRows = () => queryRows<{ type: string; version: number; topic: string; payload: unknown }>(t.database.db, sql`select type, version, topic, payload from events where org_id = ${orgId} order by id`);
+  const auditCount = async () => (await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from audit_logs where org_id = ${orgId}`))[0]!.n;
+  const insertResource = (tx: Tx, name: string) => tx.insert(resources).values({ orgId, name, kind: 'equipment' });
+
+  it('commits the change, its audit record and its events together, with the event’s version, then wakes the dispatcher', async () => {
+    const useCase = createUseCase({ db: t.database.db, dispatcher, strict: true }, events);
+    const audits = await auditCount();
+    const before = notified;
+    await useCase(system(), async ({ tx, audit, emit }) => {
+      await insertResource(tx, 'crane');
+      await audit({ action: 'resource.create', entityType: 'resource' });
+      emit('thing.done', { thing: { id: 'a', n: 1 } }, { topics: ['things', 'thing:a'] });
+    });
+    expect(await auditCount()).toBe(audits + 1);
+    expect((await eventRows()).slice(-2)).toEqual([
+      { type: 'thing.done', version: 2, topic: 'things', payload: { thing: { id: 'a', n: 1 } } },
+      { type: 'thing.done', version: 2, topic: 'thing:a', payload: { thing: { id: 'a', n: 1 } } },
+    ]);
+    expect(notified).toBe(before + 1);
+  });
+
+  it('fails, and keeps nothing, when a use case changes data without an audit record', async () => {
+    const useCase = createUseCase({ db: t.database.db, dispatcher, strict: true }, events);
+    const rows = (await eventRows()).length;
+    await expect(
+      useCase(system(), async ({ tx, emit }) => {
+        await insertResource(tx, 'forgotten');
+        emit('thing.done', { thing: { id: 'b', n: 2 } }, { topics: ['things'] });
+      }),
+    ).rejects.toThrow(new UseCaseContractError('The use case changed data but recorded no audit entry.'));
+    const [left] = await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from resources where name = 'forgotten'`);
+    expect(left!.n).toBe(0);
+    expect((await eventRows()).length).toBe(rows);
+  });
+
+  it('lets a read, or a change that says why it is not audited, through without an audit record', async () => {
+    const useCase = createUseCase({ db: t.database.db, dispatcher, strict: true }, events);
+    await expect(useCase(system(), async ({ tx }) => (await queryRows<{ n: number }>(tx, sql`select 1 as n`))[0]!.n)).resolves.toBe(1);
+    await expect(useCase(system(), async ({ tx }) => void (await insertResource(tx, 'counter')), { unaudited: 'a test counter' })).resolves.toBeUndefined();
+  });
+
+  it('refuses an event whose payload does not match its schema, and an event not in the catalogue', async () => {
+    const useCase = createUseCase({ db: t.database.db, dispatcher, strict: true }, events);
+    await expect(
+      useCase(system(), async ({ emit }) => emit('thing.done', { thing: { id: 'c', n: 'three' } } as never, { topics: ['things'] })),
+    ).rejects.toThrow(/Event "thing.done" does not match its schema/);
+    await expect(useCase(system(), async ({ emit }) => emit('thing.undone' as never, {} as never, { topics: ['things'] }))).rejects.toThrow(
+      'Event "thing.undone" is not in the module\'s event catalogue.',
+    );
+  });
+
+  it('skips the schema and audit checks when strict checks are off (production)', async () => {
+    const useCase = createUseCase({ db: t.database.db, dispatcher, strict: false }, events);
+    await useCase(system(), async ({ tx, emit }) => {
+      await insertResource(tx, 'loose');
+      emit('thing.done', { thing: { id: 'd', n: 'four' } } as never, { topics: ['things'] });
+    });
+    expect((await eventRows()).at(-1)).toMatchObject({ type: 'thing.done', payload: { thing: { id: 'd', n: 'four' } } });
+  });
+
+  it('runs after-commit work only after a commit', async () => {
+    const useCase = createUseCase({ db: t.database.db, dispatcher, strict: true }, events);
+    const ran: string[] = [];
+    await useCase(system(), async ({ afterCommit }) => afterCommit(() => ran.push('committed')));
+    await expect(
+      useCase(system(), async ({ afterCommit }) => {
+        afterCommit(() => ran.push('rolled back'));
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(ran).toEqual(['committed']);
+  });
+});
