@@ -14,8 +14,8 @@ import type { MessagingProvider } from '../../platform/messaging/provider.ts';
 import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';
 import { servicedeskSettings } from './servicedesk.schema.ts';
-import { readableFiles } from './file-access.ts';
-import { ticketVisibility, type TicketFacts, type TicketView } from './tickets.repository.ts';
+import { readableFiles } from './tickets/file-access.ts';
+import { ticketVisibility, type TicketFacts, type TicketView } from './tickets/tickets.repository.ts';
 
 /** Ports to the identity module (users live there). */
 /** `tx`: run inside the caller's org-scoped transaction (never open a second one while holding one). */
