@@ -30,7 +30,7 @@ import { createIdentityModule, userDirectory, type IdentityModule } from './modu
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
 import { createTelemetryModule, type TelemetryModule } from './modules/telemetry/index.ts';
 import { createServicedeskModule, type ServicedeskModule } from './modules/servicedesk/index.ts';
-import { canReadUser, orgBySlug, orgName, roleMembers, userProfiles } from './modules/identity/index.ts';
+import { canReadUser, orgBySlug, orgName, orgTelemetrySettings, roleMembers, userProfiles } from './modules/identity/index.ts';
 import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
 import { createNotifier, type Notifier } from './platform/notify/notify.ts';
@@ -117,7 +117,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   });
   const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
   const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
-  const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
+  const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, orgSettings: orgTelemetrySettings(database.db), maxPendingPoints: config.INGEST_MAX_PENDING });
   const chat = {
     whatsapp: whatsappCloud({
       apiUrl: config.WHATSAPP_API_URL,

@@ -1,6 +1,6 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
 import type { AppDb, Executor } from '../../platform/db/client.ts';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { organizations, roles, userRoles, users } from './identity.schema.ts';
 import { PERMISSIONS, SYSTEM_ROLES } from '../../platform/access/catalogue.ts';
@@ -86,6 +86,31 @@ export function orgBySlug(db: AppDb) {
       tx.select({ id: organizations.id, name: organizations.name }).from(organizations).where(eq(organizations.slug, slug)),
     );
     return row ?? null;
+  };
+}
+
+/**
+ * Orgs' telemetry settings as stored (`organizations.settings.telemetry`, unchecked: the telemetry
+ * module reads its retention from them and applies its own defaults). A port for the telemetry module.
+ */
+export interface OrgTelemetrySettings {
+  /** One org's (null when it set none), read in its own scope or in the caller's `tx` (scoped to the same org). */
+  of(orgId: string, tx?: Executor): Promise<unknown>;
+  /** Every org's, read across orgs for scheduled work: in a system transaction, or in the caller's `tx` (a system one). */
+  all(tx?: Executor): Promise<{ orgId: string; telemetry: unknown }[]>;
+}
+
+export function orgTelemetrySettings(db: AppDb): OrgTelemetrySettings {
+  const telemetry = sql<unknown>`${organizations.settings} -> 'telemetry'`;
+  return {
+    async of(orgId, tx) {
+      const [row] = await scoped(db, orgId, tx, (tx) => tx.select({ telemetry }).from(organizations).where(eq(organizations.id, orgId)));
+      return row?.telemetry ?? null;
+    },
+    async all(tx) {
+      const read = (tx: Executor) => tx.select({ orgId: organizations.id, telemetry }).from(organizations);
+      return tx ? read(tx) : inSystem(db, read);
+    },
   };
 }
 

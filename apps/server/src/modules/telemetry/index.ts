@@ -10,6 +10,7 @@ import { createIngestWriter } from './ingest/writer.ts';
 import { createTelemetryService } from './telemetry.service.ts';
 import { telemetryRoutes } from './telemetry.routes.ts';
 import { applyRetention, ensurePartitions } from './retention.ts';
+import type { OrgTelemetrySettings } from '../identity/index.ts';
 
 export { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './mqtt.ts';
 
@@ -19,6 +20,8 @@ export interface TelemetryDeps {
   db: AppDb;
   dispatcher: Dispatcher;
   operationExists: OperationExists;
+  /** Each org's telemetry settings, for retention (identity's port). */
+  orgSettings: OrgTelemetrySettings;
   /** Points waiting to be written before ingestion answers 503. */
   maxPendingPoints?: number;
 }
@@ -32,7 +35,7 @@ export function createTelemetryModule(deps: TelemetryDeps) {
     inTransaction: createIngestPipeline(alarms),
     afterCommit: () => deps.dispatcher.notify(),
   });
-  const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer });
+  const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer, orgSettings: deps.orgSettings });
   let silenceTimer: NodeJS.Timeout | null = null;
   let maintenanceTimer: NodeJS.Timeout | null = null;
 
@@ -69,7 +72,7 @@ export function createTelemetryModule(deps: TelemetryDeps) {
       silenceTimer.unref();
       maintenanceTimer = setInterval(() => {
         void tick(ensurePartitions(deps.db));
-        void tick(applyRetention(deps.db));
+        void tick(applyRetention(deps.db, deps.orgSettings));
       }, 3_600_000);
       maintenanceTimer.unref();
     },
