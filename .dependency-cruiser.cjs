@@ -23,6 +23,13 @@ module.exports = {
       to: { path: '^apps/server/src/modules/([^/]+)/', pathNot: ['^apps/server/src/modules/$1/', '^apps/server/src/modules/[^/]+/index\\.ts$'] },
     },
     {
+      name: 'sla-engine-pure',
+      severity: 'error',
+      comment: 'The SLA engine (servicedesk/sla/engine) is pure business-time arithmetic: no database, no clock, no I/O; the rest of the module calls it.',
+      from: { path: '^apps/server/src/modules/servicedesk/sla/engine/' },
+      to: { path: '^apps/server/src/', pathNot: ['^apps/server/src/modules/servicedesk/sla/engine/', '^apps/server/src/platform/http/errors\\.ts$'] },
+    },
+    {
       name: 'no-app-from-inside',
       severity: 'error',
       comment: 'Modules and platform do not reach back into the process entry points.',

@@ -30,7 +30,7 @@ import {
   type Priority,
   type TicketTimeline,
   type TimelineEvent,
-} from '../apps/server/src/modules/servicedesk/sla/index.ts';
+} from '../apps/server/src/modules/servicedesk/sla/engine/index.ts';
 import type { Row, Scenario } from './lib.ts';
 
 const TICKETS = Number(process.env.BENCH_SLA_TICKETS ?? 100_000);

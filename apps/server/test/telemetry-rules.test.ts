@@ -138,12 +138,32 @@ describe('storage maintenance', () => {
     await t.inject({ method: 'PATCH', url: '/api/organizations/current', headers: bearer(t.adminToken), payload: { settings: { telemetry: { rawDays: 1, minuteDays: 2 } } } });
     const old = Date.now() - 3 * 86_400_000;
     await send([{ metric: 'old_and_new', value: 1, at: old }, { metric: 'old_and_new', value: 2, at: Date.now() }]);
-    await applyRetention(t.database.db);
+    await applyRetention(t.database.db, t.app.platform.modules.port('orgTelemetrySettings'));
     const rows = (await t.database.db.execute(sql`select p.value from telemetry_points p join telemetry_series s on s.id = p.series_id where s.metric = 'old_and_new'`)) as unknown as { rows: { value: number }[] };
     expect(rows.rows.map((x) => Number(x.value))).toEqual([2]);
     const minute = (await t.database.db.execute(sql`select count(*)::int as n from telemetry_rollup_1m r join telemetry_series s on s.id = r.series_id where s.metric = 'old_and_new'`)) as unknown as { rows: { n: number }[] };
     expect(minute.rows[0]!.n).toBe(1);
     const hour = (await t.database.db.execute(sql`select count(*)::int as n from telemetry_rollup_1h r join telemetry_series s on s.id = r.series_id where s.metric = 'old_and_new'`)) as unknown as { rows: { n: number }[] };
     expect(hour.rows[0]!.n).toBe(2);
+  });
+
+  it('applies each org’s own retention: another org without settings keeps its older points', async () => {
+    await t.inject({ method: 'PATCH', url: '/api/organizations/current', headers: bearer(t.adminToken), payload: { settings: { telemetry: { rawDays: 1 } } } });
+    const other = await createOrg(t);
+    const otherOp = (await t.inject({ method: 'POST', url: '/api/operations', headers: bearer(other.token), payload: { name: 'Other site' } })).json().id as string;
+    const old = Date.now() - 3 * 86_400_000;
+    const sent = await t.inject({
+      method: 'POST',
+      url: '/api/telemetry/batch',
+      headers: bearer(other.token),
+      payload: [{ operationId: otherOp, metricName: 'kept_elsewhere', value: 7, timestamp: new Date(old).toISOString() }],
+    });
+    expect(sent.statusCode, sent.body).toBe(201);
+    await send([{ metric: 'cut_here', value: 8, at: old }]);
+    await applyRetention(t.database.db, t.app.platform.modules.port('orgTelemetrySettings'));
+    const left = (await t.database.db.execute(
+      sql`select s.metric, s.org_id from telemetry_points p join telemetry_series s on s.id = p.series_id where s.metric in ('kept_elsewhere', 'cut_here')`,
+    )) as unknown as { rows: { metric: string; org_id: string }[] };
+    expect(left.rows).toEqual([{ metric: 'kept_elsewhere', org_id: other.orgId }]);
   });
 });

@@ -19,6 +19,17 @@ export type OrgBySlug = (slug: string) => Promise<{ id: string; name: string } |
 /** The read rule for people: what other modules show of a person (ratings) follows it. */
 export type CanReadUser = (actor: AbilityHolder, user: { id: string; department: string | null }) => boolean;
 
+/**
+ * Orgs' telemetry settings as stored (`organizations.settings.telemetry`, unchecked: the telemetry
+ * module reads its retention from them and applies its own defaults).
+ */
+export interface OrgTelemetrySettings {
+  /** One org's (null when it set none), read in its own scope or in the caller's `tx` (scoped to the same org). */
+  of(orgId: string, tx?: Executor): Promise<unknown>;
+  /** Every org's, read across orgs for scheduled work: in a system transaction, or in the caller's `tx` (a system one). */
+  all(tx?: Executor): Promise<{ orgId: string; telemetry: unknown }[]>;
+}
+
 declare module '../../platform/module/module.ts' {
   interface Ports {
     userDirectory: UserDirectory;
@@ -27,5 +38,6 @@ declare module '../../platform/module/module.ts' {
     orgName: OrgName;
     orgBySlug: OrgBySlug;
     canReadUser: CanReadUser;
+    orgTelemetrySettings: OrgTelemetrySettings;
   }
 }

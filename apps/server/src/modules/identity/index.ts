@@ -1,12 +1,12 @@
 import type { AppDb, Executor } from '../../platform/db/client.ts';
-import { and, eq, inArray, isNull } from 'drizzle-orm';
+import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { organizations, roles, userRoles, users } from './identity.schema.ts';
 import type { Catalogue } from '../../platform/access/catalogue.ts';
 import { defineModule } from '../../platform/module/module.ts';
 import { identityErrors } from './identity.errors.ts';
 import { identityPermissions } from './identity.permissions.ts';
-import type { OrgBySlug, OrgName, RoleMembers, UserDirectory, UserProfiles } from './identity.ports.ts';
+import type { OrgBySlug, OrgName, OrgTelemetrySettings, RoleMembers, UserDirectory, UserProfiles } from './identity.ports.ts';
 import { createApiKeysService } from './api-keys.service.ts';
 import { apiKeysRoutes } from './api-keys.routes.ts';
 import { createAuthService } from './auth.service.ts';
@@ -93,6 +93,20 @@ function orgBySlug(db: AppDb): OrgBySlug {
   };
 }
 
+function orgTelemetrySettings(db: AppDb): OrgTelemetrySettings {
+  const telemetry = sql<unknown>`${organizations.settings} -> 'telemetry'`;
+  return {
+    async of(orgId, tx) {
+      const [row] = await scoped(db, orgId, tx, (tx) => tx.select({ telemetry }).from(organizations).where(eq(organizations.id, orgId)));
+      return row?.telemetry ?? null;
+    },
+    async all(tx) {
+      const read = (tx: Executor) => tx.select({ orgId: organizations.id, telemetry }).from(organizations);
+      return tx ? read(tx) : inSystem(db, read);
+    },
+  };
+}
+
 /** Identity & access: the authenticator every route uses, the admin API, and the people ports. */
 export const identityModule = defineModule({
   name: 'identity',
@@ -107,7 +121,7 @@ export const identityModule = defineModule({
   ],
   permissions: identityPermissions,
   errors: identityErrors,
-  provides: ['authenticator', 'accessChanges', 'userDirectory', 'userProfiles', 'roleMembers', 'orgName', 'orgBySlug', 'canReadUser'],
+  provides: ['authenticator', 'accessChanges', 'userDirectory', 'userProfiles', 'roleMembers', 'orgName', 'orgBySlug', 'canReadUser', 'orgTelemetrySettings'],
   create(p) {
     const ctx = createIdentityContext({
       db: p.db,
@@ -138,6 +152,7 @@ export const identityModule = defineModule({
         orgName: orgName(p.db),
         orgBySlug: orgBySlug(p.db),
         canReadUser,
+        orgTelemetrySettings: orgTelemetrySettings(p.db),
       },
       services,
       routes(api) {

@@ -16,8 +16,8 @@ import type { CanReadUser, OrgBySlug, OrgName, RoleMembers, UserDirectory, UserP
 
 export type { CanReadUser, OrgBySlug, UserProfiles };
 import { servicedeskSettings } from './servicedesk.schema.ts';
-import { readableFiles } from './file-access.ts';
-import { ticketVisibility, type TicketFacts, type TicketView } from './tickets.repository.ts';
+import { readableFiles } from './tickets/file-access.ts';
+import { ticketVisibility, type TicketFacts, type TicketView } from './tickets/tickets.repository.ts';
 
 
 export interface ServicedeskDeps {

@@ -1,7 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { boolean, check, customType, index, integer, jsonb, pgTable, primaryKey, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
-import { CHANNELS, PRIORITIES as TICKET_PRIORITIES, STATUSES as TICKET_STATUSES } from './sla/sla.vocabulary.ts';
+import { CHANNELS, PRIORITIES as TICKET_PRIORITIES, STATUSES as TICKET_STATUSES } from './sla/engine/sla.vocabulary.ts';
 
 const tsvector = customType<{ data: string }>({ dataType: () => 'tsvector' });
 

@@ -26,9 +26,9 @@ export const telemetryModule = defineModule({
   ],
   permissions: telemetryPermissions,
   errors: telemetryErrors,
-  requires: ['operationExists'],
+  requires: ['operationExists', 'orgTelemetrySettings'],
   create(p) {
-    const deps = { db: p.db, dispatcher: p.dispatcher, operationExists: p.ports.operationExists, maxPendingPoints: p.config.INGEST_MAX_PENDING };
+    const deps = { db: p.db, dispatcher: p.dispatcher, operationExists: p.ports.operationExists, orgSettings: p.ports.orgTelemetrySettings, maxPendingPoints: p.config.INGEST_MAX_PENDING };
     const report = p.outage('Telemetry maintenance (database)');
     const alarms = createAlarmsService({ db: deps.db, dispatcher: deps.dispatcher, operationExists: deps.operationExists });
     const devices = createDevicesService(deps.db, deps.operationExists);
@@ -37,7 +37,7 @@ export const telemetryModule = defineModule({
       inTransaction: createIngestPipeline(alarms),
       afterCommit: () => deps.dispatcher.notify(),
     });
-    const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer });
+    const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer, orgSettings: deps.orgSettings });
     counterFrom(p.metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
     counterFrom(p.metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
     let silenceTimer: NodeJS.Timeout | null = null;
@@ -76,7 +76,7 @@ export const telemetryModule = defineModule({
         silenceTimer.unref();
         maintenanceTimer = setInterval(() => {
           void tick(ensurePartitions(deps.db));
-          void tick(applyRetention(deps.db));
+          void tick(applyRetention(deps.db, deps.orgSettings));
         }, 3_600_000);
         maintenanceTimer.unref();
       },

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { AppDb } from '../../platform/db/client.ts';
-import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import { inSystem } from '../../platform/db/scope.ts';
+import type { OrgTelemetrySettings } from '../identity/index.ts';
 
 /** Defaults when an org sets nothing in `settings.telemetry`. */
 export const RETENTION_DEFAULTS = { rawDays: 30, minuteDays: 90, hourDays: 730 };
@@ -16,12 +17,9 @@ export function effectiveRetention(stored: unknown): Retention {
   return { rawDays: pick('rawDays'), minuteDays: pick('minuteDays'), hourDays: pick('hourDays') };
 }
 
-/** The retention applied to one org (read inside its own scope). */
-export async function retentionOf(db: AppDb, orgId: string): Promise<Retention> {
-  const r = (await inOrg(db, orgId, (tx) => tx.execute(sql`select settings -> 'telemetry' as t from organizations where id = ${orgId}`))) as unknown as {
-    rows: { t: unknown }[];
-  };
-  return effectiveRetention(r.rows[0]?.t);
+/** The retention applied to one org (its settings read by identity, inside the org's own scope). */
+export async function retentionOf(settings: OrgTelemetrySettings, orgId: string): Promise<Retention> {
+  return effectiveRetention(await settings.of(orgId));
 }
 
 const monthStart = (d: Date, add = 0) => new Date(Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + add, 1));
@@ -52,18 +50,15 @@ export async function ensurePartitions(db: AppDb, now = new Date()) {
   await inSystem(db, (tx) => tx.execute(sql`select imsop_secure_partitions()`));
 }
 
-/** Per-org retention from `organizations.settings.telemetry` ({rawDays, minuteDays, hourDays}). */
-export async function applyRetention(db: AppDb, now = Date.now()) {
+/** Per-org retention from each org's telemetry settings ({rawDays, minuteDays, hourDays}), read through identity's port. */
+export async function applyRetention(db: AppDb, settings: OrgTelemetrySettings, now = Date.now()) {
   await inSystem(db, async (tx) => {
-    const orgs = (await tx.execute(sql`select id, settings -> 'telemetry' as t from organizations`)) as unknown as {
-      rows: { id: string; t: unknown }[];
-    };
-    for (const o of orgs.rows) {
-      const r = effectiveRetention(o.t);
+    for (const o of await settings.all(tx)) {
+      const r = effectiveRetention(o.telemetry);
       const cut = (days: number) => new Date(now - days * 86_400_000);
-      await tx.execute(sql`delete from telemetry_points where org_id = ${o.id} and ts < ${cut(r.rawDays)}`);
-      await tx.execute(sql`delete from telemetry_rollup_1m where org_id = ${o.id} and bucket < ${cut(r.minuteDays)}`);
-      await tx.execute(sql`delete from telemetry_rollup_1h where org_id = ${o.id} and bucket < ${cut(r.hourDays)}`);
+      await tx.execute(sql`delete from telemetry_points where org_id = ${o.orgId} and ts < ${cut(r.rawDays)}`);
+      await tx.execute(sql`delete from telemetry_rollup_1m where org_id = ${o.orgId} and bucket < ${cut(r.minuteDays)}`);
+      await tx.execute(sql`delete from telemetry_rollup_1h where org_id = ${o.orgId} and bucket < ${cut(r.hourDays)}`);
     }
   });
 }

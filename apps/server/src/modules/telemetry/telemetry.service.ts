@@ -11,6 +11,7 @@ import type { OperationExists } from '../operations/index.ts';
 import { itemsOf, MAX_POINTS_PER_REQUEST, normalise, type PointError, type RawPoint } from './ingest/shapes.ts';
 import type { IngestWriter, SeriesPoint } from './ingest/writer.ts';
 import { RETENTION_DEFAULTS, retentionOf } from './retention.ts';
+import type { OrgTelemetrySettings } from '../identity/index.ts';
 import { telemetrySeries } from './telemetry.schema.ts';
 
 export type Interval = '1m' | '5m' | '1h' | '1d' | '1w' | '1mo';
@@ -71,6 +72,7 @@ export function createTelemetryService(deps: {
   devices: DevicesService;
   operationExists: OperationExists;
   writer: IngestWriter;
+  orgSettings: OrgTelemetrySettings;
 }) {
   const { db } = deps;
   const seriesCache = new LRUCache<string, number>({ max: 200_000 });
@@ -299,7 +301,7 @@ export function createTelemetryService(deps: {
     /** The retention applied to the actor's org, with the defaults. */
     async retention(actor: Actor) {
       if (!can(actor, 'telemetry:read')) throw forbidden();
-      return { ...(await retentionOf(db, actor.orgId)), defaults: RETENTION_DEFAULTS };
+      return { ...(await retentionOf(deps.orgSettings, actor.orgId)), defaults: RETENTION_DEFAULTS };
     },
 
     /** Series ids of an org with device and operation, for topic checks. */

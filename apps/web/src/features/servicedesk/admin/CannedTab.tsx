@@ -13,7 +13,7 @@ import { cannedQuery, sdKeys } from '../queries';
 import type { Canned } from '../types';
 import { useSaving } from './saving';
 
-/** The placeholders the server fills in (modules/servicedesk/canned.ts). */
+/** The placeholders the server fills in (modules/servicedesk/admin/canned.ts). */
 const PLACEHOLDERS = ['requester.name', 'requester.email', 'ticket.number', 'ticket.subject', 'ticket.status', 'ticket.priority', 'ticket.link', 'agent.name', 'agent.email'];
 
 function Editor({ canned, onClose }: { canned: Canned | null; onClose: () => void }) {

@@ -10,10 +10,10 @@
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToIo } from 'node:timers/promises';
 import { sql } from 'drizzle-orm';
-import { queryRows, type Tx } from '../../platform/db/client.ts';
-import { newId } from '../../platform/db/ids.ts';
+import { queryRows, type Tx } from '../../../platform/db/client.ts';
+import { newId } from '../../../platform/db/ids.ts';
 import { clocksOf, firingKey, loadSetup, policyFor, type ClockRow, type ClockTicket, type Firing, type SlaSetup } from './sla.setup.ts';
-import { OPEN_STATUSES } from './tickets.transitions.ts';
+import { OPEN_STATUSES } from '../tickets/tickets.transitions.ts';
 
 const CHUNK = 5000;
 /** Tickets computed between two yields to I/O. */

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { errorResponses, idParams } from '../../platform/http/schemas.ts';
+import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { errorResponses, idParams } from '../../../platform/http/schemas.ts';
 import type { SlaAdminService } from './sla-admin.service.ts';
-import { CHANNELS, PRIORITIES, TARGET_KINDS, WEEKDAYS, type SlaExplanation } from './sla/index.ts';
+import { CHANNELS, PRIORITIES, TARGET_KINDS, WEEKDAYS, type SlaExplanation } from './engine/index.ts';
 
 const time = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'HH:MM (24:00 ends a day)');
 const weeklyHours = z

@@ -1,19 +1,19 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import { parsePhoneNumberWithError } from 'libphonenumber-js/max';
-import { can } from '../../platform/access/ability.ts';
-import type { Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import type { Executor, Tx } from '../../platform/db/client.ts';
-import { inOrg } from '../../platform/db/scope.ts';
-import { publishEvents } from '../../platform/events/outbox.ts';
-import { AppError, badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
-import type { Page } from '../../platform/http/pagination.ts';
-import { enqueueNotification } from '../../platform/notify/notify.ts';
-import type { RequestMeta } from '../../platform/access/actor.ts';
+import { can } from '../../../platform/access/ability.ts';
+import type { Actor } from '../../../platform/access/actor.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import type { Executor, Tx } from '../../../platform/db/client.ts';
+import { inOrg } from '../../../platform/db/scope.ts';
+import { publishEvents } from '../../../platform/events/outbox.ts';
+import { AppError, badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
+import type { Page } from '../../../platform/http/pagination.ts';
+import { enqueueNotification } from '../../../platform/notify/notify.ts';
+import type { RequestMeta } from '../../../platform/access/actor.ts';
 import { autoAssign, teamMemberIds } from './assignment.ts';
-import { checkCustomFields } from './custom-fields.ts';
-import { linkToken, requesterLink, ticketMessageId } from './links.ts';
-import { sdTeams, ticketReplies, tickets, type Channel, type TicketPriority, type TicketStatus } from './servicedesk.schema.ts';
+import { checkCustomFields } from '../admin/custom-fields.ts';
+import { linkToken, requesterLink, ticketMessageId } from '../portal/links.ts';
+import { sdTeams, ticketReplies, tickets, type Channel, type TicketPriority, type TicketStatus } from '../servicedesk.schema.ts';
 import {
   auditableTicket,
   auditOf,
@@ -23,7 +23,7 @@ import {
   ticketEvents,
   type Author,
   type ServicedeskDeps,
-} from './servicedesk.context.ts';
+} from '../servicedesk.context.ts';
 import {
   addTimeline,
   findTicket,
@@ -39,7 +39,7 @@ import {
   type TicketView,
 } from './tickets.repository.ts';
 import { allowedMoves, canMove } from './tickets.transitions.ts';
-import type { SlaService } from './sla.service.ts';
+import type { SlaService } from '../sla/sla.service.ts';
 
 export interface RequesterInput {
   name: string;

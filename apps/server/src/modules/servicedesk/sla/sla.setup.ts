@@ -4,9 +4,9 @@
  * and what is (or will become) due for the scheduler.
  */
 import { asc, eq } from 'drizzle-orm';
-import type { Executor } from '../../platform/db/client.ts';
-import { slaCalendars, slaPolicies, type TicketPriority } from './servicedesk.schema.ts';
-import type { TicketRow } from './tickets.repository.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import { slaCalendars, slaPolicies, type TicketPriority } from '../servicedesk.schema.ts';
+import type { TicketRow } from '../tickets/tickets.repository.ts';
 import {
   compileCalendar,
   computeTicketSla,
@@ -20,7 +20,7 @@ import {
   type TicketSla,
   type TicketTimeline,
   type TimelineEvent,
-} from './sla/index.ts';
+} from './engine/index.ts';
 
 /** The calendar of policies that name none: always open, UTC. */
 export const ALWAYS_OPEN = '24x7';

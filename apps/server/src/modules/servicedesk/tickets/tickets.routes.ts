@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { pageQuery, parseSort } from '../../platform/http/pagination.ts';
-import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
+import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { pageQuery, parseSort } from '../../../platform/http/pagination.ts';
+import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../../platform/http/schemas.ts';
 import type { RepliesService } from './replies.service.ts';
-import { CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from './servicedesk.schema.ts';
+import { CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from '../servicedesk.schema.ts';
 import { TICKET_SORTS, VIEWS } from './tickets.repository.ts';
 import type { TicketsService } from './tickets.service.ts';
 

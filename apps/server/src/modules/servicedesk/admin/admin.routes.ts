@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { errorResponses, idParams } from '../../platform/http/schemas.ts';
+import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { errorResponses, idParams } from '../../../platform/http/schemas.ts';
 import type { createAdminService } from './admin.service.ts';
-import { ASSIGNMENT_MODES } from './servicedesk.schema.ts';
+import { ASSIGNMENT_MODES } from '../servicedesk.schema.ts';
 
 const teamSchema = z.object({
   id: z.uuid(),

@@ -1,16 +1,16 @@
 import { and, eq } from 'drizzle-orm';
-import type { RequestMeta } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import type { Tx } from '../../platform/db/client.ts';
-import type { ChatChannel, InboundText } from '../../platform/messaging/provider.ts';
-import { enqueueNotification } from '../../platform/notify/notify.ts';
+import type { RequestMeta } from '../../../platform/access/actor.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import type { Tx } from '../../../platform/db/client.ts';
+import type { ChatChannel, InboundText } from '../../../platform/messaging/provider.ts';
+import { enqueueNotification } from '../../../platform/notify/notify.ts';
 import { step, openedReply, type ConversationData } from './conversation.ts';
-import { linkToken, requesterLink } from './links.ts';
-import type { RepliesService } from './replies.service.ts';
-import { inboundMessages, whatsappConversations } from './servicedesk.schema.ts';
-import { auditOf, commitIn, type Author, type ServicedeskDeps } from './servicedesk.context.ts';
-import { findTicket } from './tickets.repository.ts';
-import type { TicketsService } from './tickets.service.ts';
+import { linkToken, requesterLink } from '../portal/links.ts';
+import type { RepliesService } from '../tickets/replies.service.ts';
+import { inboundMessages, whatsappConversations } from '../servicedesk.schema.ts';
+import { auditOf, commitIn, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { findTicket } from '../tickets/tickets.repository.ts';
+import type { TicketsService } from '../tickets/tickets.service.ts';
 
 export type ConversationRow = typeof whatsappConversations.$inferSelect;
 

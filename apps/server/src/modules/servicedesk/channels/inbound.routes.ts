@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { errorResponses, problemSchema } from '../../platform/http/schemas.ts';
+import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { errorResponses, problemSchema } from '../../../platform/http/schemas.ts';
 import type { InboundService } from './inbound.service.ts';
 
 const MAX_EMAIL_BYTES = 25 * 1024 * 1024;

@@ -1,5 +1,5 @@
 import PDFDocument from 'pdfkit';
-import { csvRow } from '../../platform/csv/csv.ts';
+import { csvRow } from '../../../platform/csv/csv.ts';
 import type { DashboardsService } from './dashboards.service.ts';
 
 type Executive = Awaited<ReturnType<DashboardsService['executive']>>;

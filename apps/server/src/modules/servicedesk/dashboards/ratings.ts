@@ -1,12 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
-import { can, reach, type AbilityHolder } from '../../platform/access/ability.ts';
-import type { Actor } from '../../platform/access/actor.ts';
-import type { Condition } from '../../platform/access/catalogue.ts';
-import type { Executor } from '../../platform/db/client.ts';
-import type { EventVisibility } from '../../platform/events/outbox.ts';
-import { sdTeamMembers } from './servicedesk.schema.ts';
-import type { CanReadUser, UserProfiles } from './servicedesk.context.ts';
-import { teamsOf } from './tickets.repository.ts';
+import { can, reach, type AbilityHolder } from '../../../platform/access/ability.ts';
+import type { Actor } from '../../../platform/access/actor.ts';
+import type { Condition } from '../../../platform/access/catalogue.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import type { EventVisibility } from '../../../platform/events/outbox.ts';
+import { sdTeamMembers } from '../servicedesk.schema.ts';
+import type { CanReadUser, UserProfiles } from '../servicedesk.context.ts';
+import { teamsOf } from '../tickets/tickets.repository.ts';
 
 /** What the rating rule looks at: the agent rated, their department and teams; rating events carry it. */
 export interface RatingFacts {

@@ -6,8 +6,8 @@
  * service must apply (open a ticket, add a customer reply, or nothing).
  */
 import { z } from 'zod';
-import type { CONVERSATION_STATES, TicketStatus } from './servicedesk.schema.ts';
-import { statusAfterCustomerReply } from './tickets.transitions.ts';
+import type { CONVERSATION_STATES, TicketStatus } from '../servicedesk.schema.ts';
+import { statusAfterCustomerReply } from '../tickets/tickets.transitions.ts';
 
 export type ConversationState = (typeof CONVERSATION_STATES)[number];
 export type Question = 'name' | 'email' | 'description';

@@ -1,10 +1,10 @@
 import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
-import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { errorResponses, isoDate } from '../../platform/http/schemas.ts';
+import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { errorResponses, isoDate } from '../../../platform/http/schemas.ts';
 import type { DashboardsService } from './dashboards.service.ts';
 import { executiveCsv, executivePdf } from './report.ts';
-import { ticketSchema } from './tickets.routes.ts';
+import { ticketSchema } from '../tickets/tickets.routes.ts';
 
 const period = { from: isoDate.optional(), to: isoDate.optional() };
 const month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'A month, YYYY-MM');

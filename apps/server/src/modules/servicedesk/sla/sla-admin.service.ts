@@ -1,17 +1,17 @@
 import { and, asc, eq, ne, sql } from 'drizzle-orm';
-import { can } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import type { Tx } from '../../platform/db/client.ts';
-import { inOrg } from '../../platform/db/scope.ts';
-import { publishEvents } from '../../platform/events/outbox.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
-import { sdTeams, slaCalendars, slaPolicies } from './servicedesk.schema.ts';
-import { commitIn, type ServicedeskDeps } from './servicedesk.context.ts';
+import { can } from '../../../platform/access/ability.ts';
+import { auditContextOf, type Actor } from '../../../platform/access/actor.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import type { Tx } from '../../../platform/db/client.ts';
+import { inOrg } from '../../../platform/db/scope.ts';
+import { publishEvents } from '../../../platform/events/outbox.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { sdTeams, slaCalendars, slaPolicies } from '../servicedesk.schema.ts';
+import { commitIn, type ServicedeskDeps } from '../servicedesk.context.ts';
 import type { SlaService } from './sla.service.ts';
 import { ALWAYS_OPEN } from './sla.setup.ts';
-import { importHolidaysFromIcs, parseCalendar, parseEscalationPlan, parsePolicy, type CalendarDefinition, type Holiday } from './sla/index.ts';
-import type { TicketsService } from './tickets.service.ts';
+import { importHolidaysFromIcs, parseCalendar, parseEscalationPlan, parsePolicy, type CalendarDefinition, type Holiday } from './engine/index.ts';
+import type { TicketsService } from '../tickets/tickets.service.ts';
 
 export interface CalendarInput {
   name: string;

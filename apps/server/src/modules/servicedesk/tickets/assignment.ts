@@ -1,6 +1,6 @@
 import { and, eq, sql } from 'drizzle-orm';
-import type { Executor } from '../../platform/db/client.ts';
-import { sdTeamMembers, sdTeams, tickets } from './servicedesk.schema.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import { sdTeamMembers, sdTeams, tickets } from '../servicedesk.schema.ts';
 import { OPEN_STATUSES } from './tickets.transitions.ts';
 
 export interface Candidate {

@@ -1,16 +1,16 @@
 import { and, asc, desc, eq, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { can, reach } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import { queryRows, type Executor } from '../../platform/db/client.ts';
-import { inOrg } from '../../platform/db/scope.ts';
-import { publishEvents } from '../../platform/events/outbox.ts';
-import { badRequest, forbidden, notFound } from '../../platform/http/errors.ts';
-import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from './servicedesk.schema.ts';
-import { commitIn, sqlList, type ServicedeskDeps } from './servicedesk.context.ts';
-import { reachCondition, selectTickets, teamsOf, ticketReachOf, toTicketView } from './tickets.repository.ts';
+import { can, reach } from '../../../platform/access/ability.ts';
+import { auditContextOf, type Actor } from '../../../platform/access/actor.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import { queryRows, type Executor } from '../../../platform/db/client.ts';
+import { inOrg } from '../../../platform/db/scope.ts';
+import { publishEvents } from '../../../platform/events/outbox.ts';
+import { badRequest, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from '../servicedesk.schema.ts';
+import { commitIn, sqlList, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { reachCondition, selectTickets, teamsOf, ticketReachOf, toTicketView } from '../tickets/tickets.repository.ts';
 import { canReadRating, ratingFactsOf, ratingReachOf, ratingVisibility } from './ratings.ts';
-import { OPEN_STATUSES } from './tickets.transitions.ts';
+import { OPEN_STATUSES } from '../tickets/tickets.transitions.ts';
 
 const TARGETS = ['firstResponse', 'nextResponse', 'resolution'] as const;
 const open = sql`${tickets.status} in (${sqlList(OPEN_STATUSES)})`;

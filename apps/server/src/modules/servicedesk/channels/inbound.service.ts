@@ -1,16 +1,16 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { simpleParser } from 'mailparser';
-import { can } from '../../platform/access/ability.ts';
-import type { Actor } from '../../platform/access/actor.ts';
-import type { Tx } from '../../platform/db/client.ts';
-import { AppError, badRequest, forbidden } from '../../platform/http/errors.ts';
+import { can } from '../../../platform/access/ability.ts';
+import type { Actor } from '../../../platform/access/actor.ts';
+import type { Tx } from '../../../platform/db/client.ts';
+import { AppError, badRequest, forbidden } from '../../../platform/http/errors.ts';
 import { fromParsed, ourIds, ticketNumberInSubject, type InboundEmail } from './email-inbound.ts';
-import type { FilesService } from './files.service.ts';
-import type { RepliesService } from './replies.service.ts';
-import { ticketReplies, tickets } from './servicedesk.schema.ts';
-import { commitIn, type Author, type ServicedeskDeps } from './servicedesk.context.ts';
-import type { TicketRow } from './tickets.repository.ts';
-import type { TicketsService } from './tickets.service.ts';
+import type { FilesService } from '../tickets/files.service.ts';
+import type { RepliesService } from '../tickets/replies.service.ts';
+import { ticketReplies, tickets } from '../servicedesk.schema.ts';
+import { commitIn, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
+import type { TicketRow } from '../tickets/tickets.repository.ts';
+import type { TicketsService } from '../tickets/tickets.service.ts';
 
 export interface InboundResult {
   ticketId: string;

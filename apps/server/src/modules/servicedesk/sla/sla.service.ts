@@ -1,15 +1,15 @@
 import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
-import type { Executor, Tx } from '../../platform/db/client.ts';
-import { inOrg, inSystem } from '../../platform/db/scope.ts';
-import { publishEvents } from '../../platform/events/outbox.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import { enqueueNotification } from '../../platform/notify/notify.ts';
-import { autoAssign, teamMemberIds } from './assignment.ts';
-import { sdTeams, slaFirings, tickets, ticketSla, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
-import type { ServicedeskDeps } from './servicedesk.context.ts';
-import { ticketEvents } from './servicedesk.context.ts';
-import { addTimeline, ticketColumns, toTicketView, type TicketRow } from './tickets.repository.ts';
-import { explainTicketSla } from './sla/index.ts';
+import type { Executor, Tx } from '../../../platform/db/client.ts';
+import { inOrg, inSystem } from '../../../platform/db/scope.ts';
+import { publishEvents } from '../../../platform/events/outbox.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import { enqueueNotification } from '../../../platform/notify/notify.ts';
+import { autoAssign, teamMemberIds } from '../tickets/assignment.ts';
+import { sdTeams, slaFirings, tickets, ticketSla, ticketTimeline, type TicketPriority } from '../servicedesk.schema.ts';
+import type { ServicedeskDeps } from '../servicedesk.context.ts';
+import { ticketEvents } from '../servicedesk.context.ts';
+import { addTimeline, ticketColumns, toTicketView, type TicketRow } from '../tickets/tickets.repository.ts';
+import { explainTicketSla } from './engine/index.ts';
 import { recalculateOpen } from './sla.recalc.ts';
 import { clocksOf, dueItems, firingKey, loadSetup, policyFor, timelineFor, type Firing, type SlaSetup } from './sla.setup.ts';
 

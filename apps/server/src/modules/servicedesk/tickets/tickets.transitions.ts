@@ -1,4 +1,4 @@
-import type { TicketStatus } from './servicedesk.schema.ts';
+import type { TicketStatus } from '../servicedesk.schema.ts';
 
 /** Allowed status moves. `closed` is final; a resolved ticket may be reopened. */
 const MOVES: Record<TicketStatus, readonly TicketStatus[]> = {

@@ -1,14 +1,14 @@
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { metaOf, type ApiInstance } from '../../platform/http/api.ts';
-import { AppError, badRequest, notFound } from '../../platform/http/errors.ts';
-import { errorResponses, problemSchema } from '../../platform/http/schemas.ts';
-import type { MessagingProvider, WebhookCall } from '../../platform/messaging/provider.ts';
-import { twilioWebhookSchema } from '../../platform/messaging/twilio.ts';
-import { whatsappWebhookSchema, type WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
+import { metaOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
+import { errorResponses, problemSchema } from '../../../platform/http/schemas.ts';
+import type { MessagingProvider, WebhookCall } from '../../../platform/messaging/provider.ts';
+import { twilioWebhookSchema } from '../../../platform/messaging/twilio.ts';
+import { whatsappWebhookSchema, type WhatsAppCloud } from '../../../platform/messaging/whatsapp.ts';
 import type { ConversationsService } from './conversations.service.ts';
-import { slug } from './portal.routes.ts';
-import type { OrgBySlug } from './servicedesk.context.ts';
+import { slug } from '../portal/portal.routes.ts';
+import type { OrgBySlug } from '../servicedesk.context.ts';
 
 const params = z.object({ orgSlug: slug.describe('The organization whose service desk receives the messages') });
 const received = z.object({ received: z.number().describe('New customer messages applied'), duplicates: z.number().describe('Redelivered messages ignored') });

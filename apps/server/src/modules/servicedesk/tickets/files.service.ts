@@ -1,14 +1,14 @@
 import { and, eq } from 'drizzle-orm';
-import { can } from '../../platform/access/ability.ts';
-import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import { inOrg } from '../../platform/db/scope.ts';
-import { files } from '../../platform/files/files.schema.ts';
-import { sniffType } from '../../platform/files/sniff.ts';
-import { AppError, forbidden, notFound } from '../../platform/http/errors.ts';
+import { can } from '../../../platform/access/ability.ts';
+import type { Actor, RequestMeta } from '../../../platform/access/actor.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import { inOrg } from '../../../platform/db/scope.ts';
+import { files } from '../../../platform/files/files.schema.ts';
+import { sniffType } from '../../../platform/files/sniff.ts';
+import { AppError, forbidden, notFound } from '../../../platform/http/errors.ts';
 import { attachedTo, readableFiles, uploaderOf } from './file-access.ts';
-import { tickets } from './servicedesk.schema.ts';
-import { auditOf, commitIn, type ServicedeskDeps } from './servicedesk.context.ts';
+import { tickets } from '../servicedesk.schema.ts';
+import { auditOf, commitIn, type ServicedeskDeps } from '../servicedesk.context.ts';
 
 export interface FileView {
   id: string;

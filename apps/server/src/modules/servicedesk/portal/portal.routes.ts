@@ -1,15 +1,15 @@
 import multipart from '@fastify/multipart';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { actorOf, metaOf, type ApiInstance } from '../../platform/http/api.ts';
-import { AppError, badRequest, notFound } from '../../platform/http/errors.ts';
-import { errorResponses, idParams, problemSchema } from '../../platform/http/schemas.ts';
-import type { FilesService } from './files.service.ts';
-import type { OrgBySlug } from './servicedesk.context.ts';
-import type { RepliesService } from './replies.service.ts';
-import { replySchema, mobileField } from './tickets.routes.ts';
-import type { TicketsService } from './tickets.service.ts';
-import { TICKET_STATUSES } from './servicedesk.schema.ts';
+import { actorOf, metaOf, type ApiInstance } from '../../../platform/http/api.ts';
+import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
+import { errorResponses, idParams, problemSchema } from '../../../platform/http/schemas.ts';
+import type { FilesService } from '../tickets/files.service.ts';
+import type { OrgBySlug } from '../servicedesk.context.ts';
+import type { RepliesService } from '../tickets/replies.service.ts';
+import { replySchema, mobileField } from '../tickets/tickets.routes.ts';
+import type { TicketsService } from '../tickets/tickets.service.ts';
+import { TICKET_STATUSES } from '../servicedesk.schema.ts';
 
 const fileSchema = z.object({ id: z.uuid(), name: z.string(), mime: z.string(), size: z.number(), sha256: z.string(), createdAt: z.string() });
 export const slug = z.string().trim().min(1).max(64).regex(/^[a-z0-9][a-z0-9-]*$/, 'An organization slug');

@@ -1,12 +1,12 @@
 import { and, asc, desc, eq, getTableColumns, inArray, isNull, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
-import { reach } from '../../platform/access/ability.ts';
-import type { Actor } from '../../platform/access/actor.ts';
-import type { Condition, Permission } from '../../platform/access/catalogue.ts';
-import type { Executor } from '../../platform/db/client.ts';
-import type { EventVisibility } from '../../platform/events/outbox.ts';
-import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/http/pagination.ts';
-import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketSla, ticketTimeline, type TicketPriority } from './servicedesk.schema.ts';
+import { reach } from '../../../platform/access/ability.ts';
+import type { Actor } from '../../../platform/access/actor.ts';
+import type { Condition, Permission } from '../../../platform/access/catalogue.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import type { EventVisibility } from '../../../platform/events/outbox.ts';
+import { decodeCursor, encodeCursor, pageOf, type Page } from '../../../platform/http/pagination.ts';
+import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketSla, ticketTimeline, type TicketPriority } from '../servicedesk.schema.ts';
 import { allowedMoves, OPEN_STATUSES } from './tickets.transitions.ts';
 
 /** A ticket as read: every column but the search vector (an index input nobody reads back). */

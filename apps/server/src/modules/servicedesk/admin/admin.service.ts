@@ -1,16 +1,16 @@
 import { and, asc, eq } from 'drizzle-orm';
-import { can } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
-import { inOrg } from '../../platform/db/scope.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../platform/http/errors.ts';
+import { can } from '../../../platform/access/ability.ts';
+import { auditContextOf, type Actor } from '../../../platform/access/actor.ts';
+import { recordAudit } from '../../../platform/audit/audit.ts';
+import { inOrg } from '../../../platform/db/scope.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
 import { renderTemplate, unknownPlaceholders } from './canned.ts';
 import { compileCustomFieldsSchema } from './custom-fields.ts';
-import { cannedResponses, sdTeamMembers, sdTeams, servicedeskSettings } from './servicedesk.schema.ts';
-import type { TicketRow } from './tickets.repository.ts';
-import { commitIn, type ServicedeskDeps } from './servicedesk.context.ts';
-import { linkToken, requesterLink } from './links.ts';
-import type { TicketsService } from './tickets.service.ts';
+import { cannedResponses, sdTeamMembers, sdTeams, servicedeskSettings } from '../servicedesk.schema.ts';
+import type { TicketRow } from '../tickets/tickets.repository.ts';
+import { commitIn, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { linkToken, requesterLink } from '../portal/links.ts';
+import type { TicketsService } from '../tickets/tickets.service.ts';
 
 type Mode = (typeof sdTeams.$inferSelect)['assignment'];
 export interface TeamInput {

@@ -1,8 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
-import type { Actor } from '../../platform/access/actor.ts';
-import type { Executor } from '../../platform/db/client.ts';
-import { files } from '../../platform/files/files.schema.ts';
-import { ticketReplies, tickets } from './servicedesk.schema.ts';
+import type { Actor } from '../../../platform/access/actor.ts';
+import type { Executor } from '../../../platform/db/client.ts';
+import { files } from '../../../platform/files/files.schema.ts';
+import { ticketReplies, tickets } from '../servicedesk.schema.ts';
 import { reachCondition, ticketReachOf } from './tickets.repository.ts';
 
 /** Who an upload belongs to: the signed-in user, or the API key that sent it. */
