@@ -1,6 +1,7 @@
 import type { ApiInstance } from '../../platform/http/api.ts';
 import { defineModule } from '../../platform/module/module.ts';
 import { servicedeskErrors } from './servicedesk.errors.ts';
+import { servicedeskEvents } from './servicedesk.events.ts';
 import { servicedeskPermissions } from './servicedesk.permissions.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/gateway.ts';
@@ -137,13 +138,14 @@ export const servicedeskModule = defineModule({
     { name: 'service desk webhooks', description: 'Inbound email, WhatsApp and SMS' },
   ],
   permissions: servicedeskPermissions,
+  events: servicedeskEvents,
   errors: servicedeskErrors,
   requires: ['userDirectory', 'userProfiles', 'canReadUser', 'orgBySlug', 'roleMembers', 'orgName'],
   create(p) {
     const { config } = p;
     const m = createServicedeskModule({
       db: p.db,
-      dispatcher: p.dispatcher,
+      useCase: p.useCase,
       users: p.ports.userDirectory,
       profiles: p.ports.userProfiles,
       canReadUser: p.ports.canReadUser,

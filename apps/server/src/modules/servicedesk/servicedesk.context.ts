@@ -2,8 +2,6 @@ import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import type { AuditContext } from '../../platform/audit/audit.ts';
 import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
-import { inOrg } from '../../platform/db/scope.ts';
-import type { Dispatcher } from '../../platform/events/dispatcher.ts';
 import type { NewEvent } from '../../platform/events/outbox.ts';
 import { files } from '../../platform/files/files.schema.ts';
 import type { FileScanner } from '../../platform/files/scan.ts';
@@ -12,6 +10,8 @@ import { badRequest } from '../../platform/http/errors.ts';
 import type { MessagingProvider } from '../../platform/messaging/provider.ts';
 import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';
+import type { UseCase, UseCaseOptions } from '../../platform/module/use-case.ts';
+import type { ServicedeskEvents } from './servicedesk.events.ts';
 import type { CanReadUser, OrgBySlug, OrgName, RoleMembers, UserDirectory, UserProfiles } from '../identity/index.ts';
 
 export type { CanReadUser, OrgBySlug, UserProfiles };
@@ -22,7 +22,8 @@ import { ticketVisibility, type TicketFacts, type TicketView } from './tickets/t
 
 export interface ServicedeskDeps {
   db: AppDb;
-  dispatcher: Dispatcher;
+  /** The platform's use-case helper, bound to the service desk's event catalogue. */
+  useCase: UseCase<ServicedeskEvents>;
   users: UserDirectory;
   profiles: UserProfiles;
   canReadUser: CanReadUser;
@@ -75,13 +76,14 @@ export const auditableTicket = (v: TicketView) => ({
   mergedIntoId: v.mergedIntoId,
 });
 
-export function commitIn(deps: ServicedeskDeps) {
-  return async <T>(orgId: string, fn: (tx: Tx) => Promise<T>): Promise<T> => {
-    const out = await inOrg(deps.db, orgId, fn);
-    deps.dispatcher.notify();
-    deps.notifier.wake();
-    return out;
-  };
+/**
+ * Runs a use case of the service desk through the platform's useCase (org transaction, events checked
+ * against servicedesk.events.ts, an audit record required for every change, wake-ups after the
+ * commit). Its bodies record their audit entries themselves, because a requester, a signed link or
+ * the SLA scheduler acts as often as an actor.
+ */
+export function inUseCase(deps: ServicedeskDeps) {
+  return <T>(orgId: string, fn: (tx: Tx) => Promise<T>, options?: UseCaseOptions): Promise<T> => deps.useCase({ orgId }, ({ tx }) => fn(tx), options);
 }
 
 export async function customFieldsSchemaOf(tx: Executor, orgId: string): Promise<Record<string, unknown> | null> {

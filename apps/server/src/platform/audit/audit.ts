@@ -2,6 +2,7 @@ import crypto from 'node:crypto';
 import { and, asc, desc, eq, gt, sql } from 'drizzle-orm';
 import type { AppDb, Executor } from '../db/client.ts';
 import { newId } from '../db/ids.ts';
+import { trackingOf } from '../db/tracking.ts';
 import { auditLogs, type AuditChanges } from './audit.schema.ts';
 
 export interface AuditContext {
@@ -143,6 +144,8 @@ export async function recordAudit(tx: Executor, ctx: AuditContext, entry: AuditE
     userAgent: ctx.userAgent ?? null,
     hash: recordHash(row),
   });
+  const tracking = trackingOf(tx);
+  if (tracking) tracking.audited = true;
 }
 
 export type VerifyResult =

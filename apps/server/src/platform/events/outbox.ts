@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import type { Executor } from '../db/client.ts';
+import { trackingOf } from '../db/tracking.ts';
 import type { EventVisibility } from './events.schema.ts';
 
 export type { EventVisibility } from './events.schema.ts';
@@ -29,9 +30,13 @@ export interface NewEvent {
  */
 export async function publishEvents(tx: Executor, list: NewEvent[]): Promise<void> {
   if (list.length === 0) return;
-  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, version: e.version ?? 1, payload: e.payload, visibility: e.visibility ?? null })));
+  // Inside a use case the module's catalogue checks each event and gives its version.
+  const tracking = trackingOf(tx);
+  const versionOf = (e: NewEvent) => e.version ?? tracking?.checkEvent?.(e.type, e.payload) ?? 1;
+  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, version: versionOf(e), payload: e.payload, visibility: e.visibility ?? null })));
   await tx.execute(sql`
     insert into events (org_id, topic, type, version, payload, visibility)
     select org_id, topic, type, version, payload, visibility
     from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, version smallint, payload jsonb, visibility jsonb)`);
+  if (tracking) tracking.events += list.length;
 }

@@ -80,7 +80,7 @@ export async function createModules(list: readonly AnyModule[], platform: Omit<P
   const instances: { name: string; instance: ModuleInstance<PortName> }[] = [];
   for (const m of modules) {
     const ports = Object.fromEntries(m.requires.map((p) => [p, provided.get(p)])) as Pick<Ports, PortName>;
-    const useCase = createUseCase({ db: platform.db, dispatcher: platform.dispatcher, strict: platform.strict }, m.events);
+    const useCase = createUseCase({ db: platform.db, dispatcher: platform.dispatcher, notifier: platform.notifier, strict: platform.strict }, m.events);
     const instance = await m.create({ ...platform, catalogue, ports, useCase } as Parameters<AnyModule['create']>[0]);
     for (const p of m.provides) {
       if (!instance.provides || !(p in instance.provides)) throw new ModuleWiringError(`Module "${m.name}" declares port "${p}" but did not provide it.`);

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { auditContextOf, type Actor } from '../access/actor.ts';
 import { recordAudit, type AuditContext, type AuditEntry } from '../audit/audit.ts';
 import { queryRows, type AppDb, type Tx } from '../db/client.ts';
+import { trackTransaction, type TxTracking } from '../db/tracking.ts';
 import { inOrg } from '../db/scope.ts';
 import type { EventCatalogue, EventPayload, EventType } from '../events/catalogue.ts';
 import type { Dispatcher } from '../events/dispatcher.ts';
@@ -24,8 +25,12 @@ export interface UseCaseScope<C extends EventCatalogue> {
   afterCommit(fn: () => void): void;
 }
 
-/** Who runs a use case: an actor (person or key) or a context of its own (a requester, the system). */
-export type UseCaseAuthor = Actor | { audit: AuditContext };
+/**
+ * Who runs a use case: an actor (person or key), a context of its own (a requester, the system), or
+ * just the org when the body records its audit entries itself with recordAudit (then `audit` is not
+ * available, and the checks still apply).
+ */
+export type UseCaseAuthor = Actor | { audit: AuditContext } | { orgId: string };
 
 export interface UseCaseOptions {
   /**
@@ -45,11 +50,13 @@ export type UseCase<C extends EventCatalogue> = <T>(
 export interface UseCaseDeps {
   db: AppDb;
   dispatcher: Pick<Dispatcher, 'notify'>;
+  /** Woken after a commit that queued notifications. */
+  notifier?: { wake(): void };
   /** Validate event payloads against their schemas and require an audit record for every change. */
   strict: boolean;
 }
 
-const contextOf = (who: UseCaseAuthor): AuditContext => ('audit' in who ? who.audit : auditContextOf(who));
+const contextOf = (who: UseCaseAuthor): AuditContext | null => ('audit' in who ? who.audit : 'meta' in who ? auditContextOf(who) : null);
 
 export class UseCaseContractError extends Error {
   override name = 'UseCaseContractError';
@@ -61,35 +68,41 @@ export class UseCaseContractError extends Error {
  * the commit) and the wake-ups after the commit (the event dispatcher, then the caller's own).
  */
 export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catalogue: C | null): UseCase<C> {
+  /** The version of an event type, after checking it is the module's (and, strict, its payload). */
+  function check(type: string, payload: unknown): number {
+    const spec = catalogue?.specs[type];
+    if (!spec) throw new UseCaseContractError(`Event "${type}" is not in the module's event catalogue.`);
+    if (deps.strict) {
+      const checked = catalogue!.schema.safeParse({ type, version: spec.version, payload });
+      if (!checked.success) throw new UseCaseContractError(`Event "${type}" does not match its schema: ${checked.error.message}`);
+    }
+    return spec.version;
+  }
+
   return async (who, fn, options = {}) => {
     const ctx = contextOf(who);
+    const orgId = ctx?.orgId ?? (who as { orgId: string }).orgId;
     const events: NewEvent[] = [];
     const after: (() => void)[] = [];
-    const out = await inOrg(deps.db, ctx.orgId, async (tx) => {
-      let audited = false;
+    const tracking: TxTracking = { audited: false, events: 0, notifications: 0, checkEvent: check };
+    const out = await inOrg(deps.db, orgId, async (tx) => {
+      trackTransaction(tx, tracking);
       const scope: UseCaseScope<C> = {
         tx,
         async audit(entry) {
-          audited = true;
+          if (!ctx) throw new UseCaseContractError('This use case runs for an org only: record its audit entries with recordAudit and their own context.');
           await recordAudit(tx, ctx, entry);
         },
         emit(type, payload, route) {
-          const spec = catalogue?.specs[type];
-          if (!spec) throw new UseCaseContractError(`Event "${type}" is not in the module's event catalogue.`);
-          if (deps.strict) {
-            const checked = catalogue!.schema.safeParse({ type, version: spec.version, payload });
-            if (!checked.success) throw new UseCaseContractError(`Event "${type}" does not match its schema: ${checked.error.message}`);
-          }
-          for (const topic of route.topics) {
-            events.push({ orgId: ctx.orgId, topic, type, version: spec.version, payload: payload as Record<string, unknown>, visibility: route.visibility });
-          }
+          const version = check(type, payload);
+          for (const topic of route.topics) events.push({ orgId, topic, type, version, payload: payload as Record<string, unknown>, visibility: route.visibility });
         },
         afterCommit(f) {
           after.push(f);
         },
       };
       const result = await fn(scope);
-      if (deps.strict && !audited && options.unaudited === undefined) {
+      if (deps.strict && !tracking.audited && options.unaudited === undefined) {
         // A transaction gets an id on its first write: one that has an id changed something.
         const [row] = await queryRows<{ wrote: boolean }>(tx, sql`select pg_current_xact_id_if_assigned() is not null as wrote`);
         if (row?.wrote) throw new UseCaseContractError('The use case changed data but recorded no audit entry.');
@@ -97,7 +110,8 @@ export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catal
       await publishEvents(tx, events);
       return result;
     });
-    if (events.length) deps.dispatcher.notify();
+    if (tracking.events) deps.dispatcher.notify();
+    if (tracking.notifications) deps.notifier?.wake();
     for (const f of after) f();
     return out;
   };

@@ -1,3 +1,4 @@
+import { trackingOf } from '../db/tracking.ts';
 import { and, eq, lte, sql } from 'drizzle-orm';
 import type { AppDb, Executor } from '../db/client.ts';
 import { inSystem } from '../db/scope.ts';
@@ -20,6 +21,8 @@ export async function enqueueNotification(tx: Executor, n: NewNotification): Pro
     .insert(notifications)
     .values({ orgId: n.orgId, channel: n.channel, to: n.to, subject: n.subject ?? '', body: n.body, meta: n.meta ?? {} })
     .returning({ id: notifications.id });
+  const tracking = trackingOf(tx);
+  if (tracking) tracking.notifications++;
   return row!.id;
 }
 

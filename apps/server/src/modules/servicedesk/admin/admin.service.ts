@@ -8,7 +8,7 @@ import { renderTemplate, unknownPlaceholders } from './canned.ts';
 import { compileCustomFieldsSchema } from './custom-fields.ts';
 import { cannedResponses, sdTeamMembers, sdTeams, servicedeskSettings } from '../servicedesk.schema.ts';
 import type { TicketRow } from '../tickets/tickets.repository.ts';
-import { commitIn, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { inUseCase, type ServicedeskDeps } from '../servicedesk.context.ts';
 import { linkToken, requesterLink } from '../portal/links.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
 
@@ -24,7 +24,7 @@ const isUnique = (err: unknown) => (err as { code?: string; cause?: { code?: str
 /** Teams and their members, canned responses and custom-field settings (servicedesk:manage). */
 export function createAdminService(deps: ServicedeskDeps, ticketsSvc: TicketsService) {
   const { db } = deps;
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
   const need = (actor: Actor) => {
     if (!can(actor, 'servicedesk:manage')) throw forbidden();
   };

@@ -8,7 +8,7 @@ import { step, openedReply, type ConversationData } from './conversation.ts';
 import { linkToken, requesterLink } from '../portal/links.ts';
 import type { RepliesService } from '../tickets/replies.service.ts';
 import { inboundMessages, whatsappConversations } from '../servicedesk.schema.ts';
-import { auditOf, commitIn, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { auditOf, inUseCase, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
 import { findTicket } from '../tickets/tickets.repository.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
 
@@ -20,7 +20,7 @@ export type ConversationRow = typeof whatsappConversations.$inferSelect;
  * it leads to (with their audit records and events) and the answer queued on the same channel.
  */
 export function createConversationsService(deps: ServicedeskDeps, tickets: TicketsService, replies: RepliesService) {
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
 
   /** The conversation with this number, locked: messages from one customer are applied one at a time. */
   async function conversationOf(tx: Tx, orgId: string, channel: ChatChannel, phone: string): Promise<ConversationRow> {
@@ -101,7 +101,7 @@ export function createConversationsService(deps: ServicedeskDeps, tickets: Ticke
           });
         }
         return 'processed';
-      });
+      }, { unaudited: 'each chat message is kept (deduplication, the dialogue’s answers); what it changes of tickets and of the conversation’s state is audited' });
     },
   };
 }

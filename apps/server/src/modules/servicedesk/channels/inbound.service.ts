@@ -8,7 +8,7 @@ import { fromParsed, ourIds, ticketNumberInSubject, type InboundEmail } from './
 import type { FilesService } from '../tickets/files.service.ts';
 import type { RepliesService } from '../tickets/replies.service.ts';
 import { ticketReplies, tickets } from '../servicedesk.schema.ts';
-import { commitIn, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { inUseCase, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
 import type { TicketRow } from '../tickets/tickets.repository.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
 
@@ -27,7 +27,7 @@ export interface InboundResult {
  * address); anything else opens a ticket. A redelivered message is recognised by its Message-ID.
  */
 export function createInboundService(deps: ServicedeskDeps, ticketsSvc: TicketsService, replies: RepliesService, files: FilesService) {
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
 
   async function findThread(tx: Tx, orgId: string, mail: InboundEmail): Promise<TicketRow | null> {
     const ids = mail.threadIds;

@@ -7,7 +7,7 @@ import { inOrg } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
 import { badRequest, forbidden, notFound } from '../../../platform/http/errors.ts';
 import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from '../servicedesk.schema.ts';
-import { commitIn, sqlList, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { inUseCase, sqlList, type ServicedeskDeps } from '../servicedesk.context.ts';
 import { reachCondition, selectTickets, teamsOf, ticketReachOf, toTicketView } from '../tickets/tickets.repository.ts';
 import { canReadRating, ratingFactsOf, ratingReachOf, ratingVisibility } from './ratings.ts';
 import { OPEN_STATUSES } from '../tickets/tickets.transitions.ts';
@@ -59,7 +59,7 @@ const hours = (ms: number | null) => (ms === null ? null : Math.round((ms / 3_60
  */
 export function createDashboardsService(deps: ServicedeskDeps) {
   const { db } = deps;
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
 
   /** The teams a manager's dashboard covers: all with `any`, else the ones they manage or belong to. */
   async function teamScope(tx: Executor, actor: Actor, teamId?: string): Promise<string[] | null> {

@@ -7,7 +7,7 @@ import { inOrg } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
 import { sdTeams, slaCalendars, slaPolicies } from '../servicedesk.schema.ts';
-import { commitIn, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { inUseCase, type ServicedeskDeps } from '../servicedesk.context.ts';
 import type { SlaService } from './sla.service.ts';
 import { ALWAYS_OPEN } from './sla.setup.ts';
 import { importHolidaysFromIcs, parseCalendar, parseEscalationPlan, parsePolicy, type CalendarDefinition, type Holiday } from './engine/index.ts';
@@ -63,7 +63,7 @@ const policyView = (p: typeof slaPolicies.$inferSelect) => ({
  * of the org's open tickets in the same transaction, so lists and the scheduler never see stale clocks.
  */
 export function createSlaAdminService(deps: ServicedeskDeps, sla: SlaService, ticketsSvc: TicketsService) {
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
   const need = (actor: Actor) => {
     if (!can(actor, 'servicedesk:manage')) throw forbidden();
   };

@@ -1,13 +1,13 @@
 import { and, asc, eq, isNotNull, lte } from 'drizzle-orm';
 import type { Executor, Tx } from '../../../platform/db/client.ts';
-import { inOrg, inSystem } from '../../../platform/db/scope.ts';
+import { inSystem } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
 import { recordAudit } from '../../../platform/audit/audit.ts';
 import { enqueueNotification } from '../../../platform/notify/notify.ts';
 import { autoAssign, teamMemberIds } from '../tickets/assignment.ts';
 import { sdTeams, slaFirings, tickets, ticketSla, ticketTimeline, type TicketPriority } from '../servicedesk.schema.ts';
 import type { ServicedeskDeps } from '../servicedesk.context.ts';
-import { ticketEvents } from '../servicedesk.context.ts';
+import { inUseCase, ticketEvents } from '../servicedesk.context.ts';
 import { addTimeline, ticketColumns, toTicketView, type TicketRow } from '../tickets/tickets.repository.ts';
 import { explainTicketSla } from './engine/index.ts';
 import { recalculateOpen } from './sla.recalc.ts';
@@ -152,7 +152,9 @@ export function createSlaService(deps: ServicedeskDeps) {
       );
       let fired = 0;
       for (const d of due) {
-        fired += await inOrg(deps.db, d.orgId, async (tx) => {
+        fired += await inUseCase(deps)(
+          d.orgId,
+          async (tx) => {
           // The ticket row is the lock: another worker on the same ticket skips it.
           const [t] = await tx
             .select(ticketColumns)
@@ -160,12 +162,11 @@ export function createSlaService(deps: ServicedeskDeps) {
             .innerJoin(ticketSla, eq(ticketSla.ticketId, tickets.id))
             .where(and(eq(tickets.id, d.id), lte(ticketSla.wakeAt, new Date(now))))
             .for('update', { of: tickets, skipLocked: true });
-          return t ? fire(tx, t, now) : 0;
-        });
-      }
-      if (fired) {
-        deps.dispatcher.notify();
-        deps.notifier.wake();
+            return t ? fire(tx, t, now) : 0;
+          },
+          // Recomputing a clock is bookkeeping; each firing it carries out is audited.
+          { unaudited: 'SLA clock bookkeeping' },
+        );
       }
       return fired;
     },

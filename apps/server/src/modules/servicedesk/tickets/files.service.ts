@@ -8,7 +8,7 @@ import { sniffType } from '../../../platform/files/sniff.ts';
 import { AppError, forbidden, notFound } from '../../../platform/http/errors.ts';
 import { attachedTo, readableFiles, uploaderOf } from './file-access.ts';
 import { tickets } from '../servicedesk.schema.ts';
-import { auditOf, commitIn, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { auditOf, inUseCase, type ServicedeskDeps } from '../servicedesk.context.ts';
 
 export interface FileView {
   id: string;
@@ -38,7 +38,7 @@ export function safeFileName(raw: string | undefined): string {
 
 export function createFilesService(deps: ServicedeskDeps) {
   const { db } = deps;
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
 
   return {
     /**

@@ -11,7 +11,7 @@ import { agentReplyText } from '../channels/conversation.ts';
 import { linkToken, replyMessageId, requesterLink, verifyLinkToken } from '../portal/links.ts';
 import { newId } from '../../../platform/db/ids.ts';
 import { csatResponses, ticketReplies, tickets, ticketTimeline, type Channel, type TicketStatus } from '../servicedesk.schema.ts';
-import { auditOf, claimFiles, commitIn, ticketEvents, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
+import { auditOf, claimFiles, inUseCase, ticketEvents, type Author, type ServicedeskDeps } from '../servicedesk.context.ts';
 import { addTimeline, findTicket, repliesOf, toReplyView, toTicketView, type ReplyView, type TicketRow } from './tickets.repository.ts';
 import type { TicketsService } from './tickets.service.ts';
 import { canMove, statusAfterAgentReply, statusAfterCustomerReply } from './tickets.transitions.ts';
@@ -47,7 +47,7 @@ export interface PortalTicketView {
 
 export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsService) {
   const { db } = deps;
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
 
   /**
    * An agent's public reply reaches the requester where the ticket came from: a chat ticket on its

@@ -18,7 +18,7 @@ import {
   auditableTicket,
   auditOf,
   claimFiles,
-  commitIn,
+  inUseCase,
   customFieldsSchemaOf,
   ticketEvents,
   type Author,
@@ -104,7 +104,7 @@ export function normaliseMobile(raw: string, path = 'mobile'): string {
 
 export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
   const { db } = deps;
-  const commit = commitIn(deps);
+  const commit = inUseCase(deps);
 
   /** The actor's `tickets:read` reach; without the permission, 403. */
   async function readReach(tx: Executor, actor: Actor): Promise<TicketReach> {

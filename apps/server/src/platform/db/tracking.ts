@@ -1,0 +1,24 @@
+import type { Executor } from './client.ts';
+
+/**
+ * What a use case's transaction did, noted by the platform functions that write on its behalf
+ * (recordAudit, publishEvents, enqueueNotification), so that the use-case helper can check the
+ * contract (a change has an audit record, an event is in the module's catalogue) and wake the
+ * right workers after the commit, however deep in the use case those calls are made.
+ */
+export interface TxTracking {
+  audited: boolean;
+  events: number;
+  notifications: number;
+  /** Checks an event against the running module's catalogue and returns its schema version. */
+  checkEvent?(type: string, payload: Record<string, unknown>): number;
+}
+
+const tracked = new WeakMap<object, TxTracking>();
+
+export function trackTransaction(tx: Executor, tracking: TxTracking): void {
+  tracked.set(tx, tracking);
+}
+
+/** The tracking of a use case's transaction, or undefined outside one (system work, tests). */
+export const trackingOf = (tx: Executor): TxTracking | undefined => tracked.get(tx);
