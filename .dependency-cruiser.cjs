@@ -27,7 +27,15 @@ module.exports = {
       severity: 'error',
       comment: 'The SLA engine (servicedesk/sla/engine) is pure business-time arithmetic: no database, no clock, no I/O; the rest of the module calls it.',
       from: { path: '^apps/server/src/modules/servicedesk/sla/engine/' },
-      to: { path: '^apps/server/src/', pathNot: ['^apps/server/src/modules/servicedesk/sla/engine/', '^apps/server/src/platform/http/errors\\.ts$'] },
+      to: { path: '^apps/server/src/', pathNot: ['^apps/server/src/modules/servicedesk/sla/engine/', '^apps/server/src/platform/errors/app-error\\.ts$'] },
+    },
+    {
+      name: 'services-know-no-http',
+      severity: 'error',
+      comment:
+        'Services take an Actor and plain input and throw domain errors (platform/errors); only a module’s *.routes.ts files speak HTTP (docs/architecture.md, "The module contract").',
+      from: { path: '^apps/server/src/modules/', pathNot: '\\.routes\\.ts$' },
+      to: { path: '^apps/server/src/platform/http/' },
     },
     {
       name: 'no-app-from-inside',

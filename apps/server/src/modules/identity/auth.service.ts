@@ -12,7 +12,7 @@ import { matchedStep, totpFor } from '../../platform/auth/totp.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/errors/app-error.ts';
-import { reusableBody } from '../../platform/http/serializer.ts';
+import { reusableBody } from '../../platform/cache/reusable.ts';
 import {
   accountDisabled,
   invalidCredentials,

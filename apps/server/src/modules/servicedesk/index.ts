@@ -1,4 +1,3 @@
-import type { ApiInstance } from '../../platform/http/api.ts';
 import { defineModule } from '../../platform/module/module.ts';
 import { servicedeskErrors } from './servicedesk.errors.ts';
 import { servicedeskEvents } from './servicedesk.events.ts';
@@ -17,7 +16,6 @@ import { inboundRoutes } from './channels/inbound.routes.ts';
 import { portalRoutes } from './portal/portal.routes.ts';
 import { canReadRating, ratingFactsFromVisibility, ratingReachOf } from './dashboards/ratings.ts';
 import { createRepliesService } from './tickets/replies.service.ts';
-import type { ServicedeskDeps } from './servicedesk.context.ts';
 import { ticketsRoutes } from './tickets/tickets.routes.ts';
 import { createTicketsService } from './tickets/tickets.service.ts';
 import { ticketFactsNow, ticketFactsOf, ticketInReach, ticketReachOf } from './tickets/tickets.repository.ts';
@@ -27,104 +25,6 @@ import { slaRoutes } from './sla/sla.routes.ts';
 import { createDashboardsService } from './dashboards/dashboards.service.ts';
 import { dashboardsRoutes } from './dashboards/dashboards.routes.ts';
 import { webhookRoutes } from './channels/webhooks.routes.ts';
-
-export type { ServicedeskDeps } from './servicedesk.context.ts';
-
-/** The service desk: tickets from every channel, replies, teams and assignment, the requester portal. */
-export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number; uploadUserRateLimit: number; slaTickMs: number }) {
-  const sla = createSlaService(deps);
-  const tickets = createTicketsService(deps, sla);
-  const replies = createRepliesService(deps, tickets);
-  const files = createFilesService(deps);
-  const admin = createAdminService(deps, tickets);
-  const inbound = createInboundService(deps, tickets, replies, files);
-  const slaAdmin = createSlaAdminService(deps, sla, tickets);
-  const dashboards = createDashboardsService(deps);
-  const conversations = createConversationsService(deps, tickets, replies);
-  /**
-   * Who sees an event on the ticket topics: a ticket's only those who could read the ticket, an
-   * agent's rating only those who could read the rating (the rules REST uses); events about no one
-   * record (SLA policy changes) every subscriber.
-   */
-  const reader = async (actor: Actor): Promise<EventReader> => {
-    const load = async (tx: Executor) => [await ticketReachOf(tx, actor, 'tickets:read'), await ratingReachOf(tx, actor, deps.canReadUser)] as const;
-    // Only a team-limited reach reads the database (the actor's teams): the others cost no
-    // transaction, which this runs for every socket at every batch of events.
-    const ratingScope = reach(actor, 'ratings:manage');
-    const needsTeams = reach(actor, 'tickets:read') === 'department' || (!!ratingScope && ratingScope !== 'any');
-    const [ticketReach, ratings] = needsTeams ? await inOrg(deps.db, actor.orgId, load) : await load(deps.db);
-    return (v) => {
-      const ticket = ticketFactsOf(v);
-      if (ticket) return !!ticketReach && ticketInReach(ticketReach, ticket);
-      const rating = ratingFactsFromVisibility(v);
-      if (rating) return !!ratings && canReadRating(ratings, rating);
-      return v === null;
-    };
-  };
-  /** A replay reads each ticket as it is now (a ticket since moved to another team is out of reach). */
-  const current: TopicRule['current'] = (orgId, events) => currentFacts(events, 'ticket', 'ticket', (ids) => inOrg(deps.db, orgId, (tx) => ticketFactsNow(tx, ids)));
-  const topics: TopicRule[] = [
-    { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden'), reader, current },
-    {
-      pattern: /^ticket:([0-9a-f-]{36})$/,
-      reader,
-      current,
-      single: true,
-      authorize: async (actor, m) => {
-        if (!can(actor, 'tickets:read')) return 'forbidden';
-        try {
-          await inOrg(deps.db, actor.orgId, (tx) => tickets.visible(tx, actor, m[1]!));
-          return 'ok';
-        } catch {
-          return 'not_found';
-        }
-      },
-    },
-  ];
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
-  return {
-    /** The SLA scheduler: warnings, breaches and escalations as they fall due (safe on every instance). */
-    start(onError: (err: unknown) => void) {
-      if (deps.slaTickMs <= 0) return;
-      timer = setInterval(() => {
-        if (running) return;
-        running = sla
-          .tick()
-          .catch(onError)
-          .finally(() => {
-            running = null;
-          });
-      }, deps.slaTickMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await running;
-    },
-    services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards, conversations },
-    topics,
-    routes(api: ApiInstance) {
-      ticketsRoutes(api, tickets, replies);
-      servicedeskAdminRoutes(api, admin);
-      inboundRoutes(api, inbound);
-      slaRoutes(api, slaAdmin);
-      dashboardsRoutes(api, dashboards, deps.orgName);
-      portalRoutes(api, {
-        tickets,
-        replies,
-        files,
-        orgBySlug: deps.orgBySlug,
-        formRateLimit: deps.formRateLimit,
-        uploadUserRateLimit: deps.uploadUserRateLimit,
-        uploadMaxBytes: deps.uploadMaxBytes,
-      });
-      webhookRoutes(api, { ...deps.chat, whatsappOrg: deps.whatsappOrg, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
-    },
-  };
-}
-
-export type ServicedeskModule = ReturnType<typeof createServicedeskModule>;
 
 /** The service desk: tickets, SLAs, channels, the requester portal and the dashboards. */
 export const servicedeskModule = defineModule({
@@ -143,7 +43,7 @@ export const servicedeskModule = defineModule({
   requires: ['userDirectory', 'userProfiles', 'canReadUser', 'orgBySlug', 'roleMembers', 'orgName'],
   create(p) {
     const { config } = p;
-    const m = createServicedeskModule({
+    const deps = {
       db: p.db,
       useCase: p.useCase,
       users: p.ports.userDirectory,
@@ -163,15 +63,98 @@ export const servicedeskModule = defineModule({
       slaTickMs: config.SLA_TICK_SECONDS * 1000,
       chat: p.chat,
       whatsappOrg: config.WHATSAPP_ORG,
-    });
+    };
     const onError = (err: unknown) => p.log.warn({ err }, 'SLA scheduler pass failed');
+    const sla = createSlaService(deps);
+    const tickets = createTicketsService(deps, sla);
+    const replies = createRepliesService(deps, tickets);
+    const files = createFilesService(deps);
+    const admin = createAdminService(deps, tickets);
+    const inbound = createInboundService(deps, tickets, replies, files);
+    const slaAdmin = createSlaAdminService(deps, sla, tickets);
+    const dashboards = createDashboardsService(deps);
+    const conversations = createConversationsService(deps, tickets, replies);
+    /**
+     * Who sees an event on the ticket topics: a ticket's only those who could read the ticket, an
+     * agent's rating only those who could read the rating (the rules REST uses); events about no one
+     * record (SLA policy changes) every subscriber.
+     */
+    const reader = async (actor: Actor): Promise<EventReader> => {
+      const load = async (tx: Executor) => [await ticketReachOf(tx, actor, 'tickets:read'), await ratingReachOf(tx, actor, deps.canReadUser)] as const;
+      // Only a team-limited reach reads the database (the actor's teams): the others cost no
+      // transaction, which this runs for every socket at every batch of events.
+      const ratingScope = reach(actor, 'ratings:manage');
+      const needsTeams = reach(actor, 'tickets:read') === 'department' || (!!ratingScope && ratingScope !== 'any');
+      const [ticketReach, ratings] = needsTeams ? await inOrg(deps.db, actor.orgId, load) : await load(deps.db);
+      return (v) => {
+        const ticket = ticketFactsOf(v);
+        if (ticket) return !!ticketReach && ticketInReach(ticketReach, ticket);
+        const rating = ratingFactsFromVisibility(v);
+        if (rating) return !!ratings && canReadRating(ratings, rating);
+        return v === null;
+      };
+    };
+    /** A replay reads each ticket as it is now (a ticket since moved to another team is out of reach). */
+    const current: TopicRule['current'] = (orgId, events) => currentFacts(events, 'ticket', 'ticket', (ids) => inOrg(deps.db, orgId, (tx) => ticketFactsNow(tx, ids)));
+    const topics: TopicRule[] = [
+      { pattern: /^tickets$/, authorize: (actor) => (can(actor, 'tickets:read') ? 'ok' : 'forbidden'), reader, current },
+      {
+        pattern: /^ticket:([0-9a-f-]{36})$/,
+        reader,
+        current,
+        single: true,
+        authorize: async (actor, m) => {
+          if (!can(actor, 'tickets:read')) return 'forbidden';
+          try {
+            await inOrg(deps.db, actor.orgId, (tx) => tickets.visible(tx, actor, m[1]!));
+            return 'ok';
+          } catch {
+            return 'not_found';
+          }
+        },
+      },
+    ];
+    let timer: NodeJS.Timeout | null = null;
+    let running: Promise<unknown> | null = null;
     return {
+      /** The SLA scheduler: warnings, breaches and escalations as they fall due (safe on every instance). */
+      async start() {
+        if (deps.slaTickMs <= 0) return;
+        timer = setInterval(() => {
+          if (running) return;
+          running = sla
+            .tick()
+            .catch(onError)
+            .finally(() => {
+              running = null;
+            });
+        }, deps.slaTickMs);
+        timer.unref();
+      },
+      async stop() {
+        if (timer) clearInterval(timer);
+        await running;
+      },
       provides: {},
-      services: m.services,
-      topics: m.topics,
-      routes: m.routes,
-      start: async () => m.start(onError),
-      stop: m.stop,
+      services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards, conversations },
+      topics,
+      routes(api) {
+        ticketsRoutes(api, tickets, replies);
+        servicedeskAdminRoutes(api, admin);
+        inboundRoutes(api, inbound);
+        slaRoutes(api, slaAdmin);
+        dashboardsRoutes(api, dashboards, deps.orgName);
+        portalRoutes(api, {
+          tickets,
+          replies,
+          files,
+          orgBySlug: deps.orgBySlug,
+          formRateLimit: deps.formRateLimit,
+          uploadUserRateLimit: deps.uploadUserRateLimit,
+          uploadMaxBytes: deps.uploadMaxBytes,
+        });
+        webhookRoutes(api, { ...deps.chat, whatsappOrg: deps.whatsappOrg, conversations, orgBySlug: deps.orgBySlug, publicUrl: deps.publicUrl });
+      },
     };
   },
 });

@@ -6,7 +6,7 @@ import type { NewEvent } from '../../platform/events/outbox.ts';
 import { files } from '../../platform/files/files.schema.ts';
 import type { FileScanner } from '../../platform/files/scan.ts';
 import type { FileStore } from '../../platform/files/store.ts';
-import { badRequest } from '../../platform/http/errors.ts';
+import { badRequest } from '../../platform/errors/app-error.ts';
 import type { MessagingProvider } from '../../platform/messaging/provider.ts';
 import type { WhatsAppCloud } from '../../platform/messaging/whatsapp.ts';
 import type { Notifier } from '../../platform/notify/notify.ts';

@@ -3,7 +3,7 @@ import { can } from '../../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../../platform/access/actor.ts';
 import { recordAudit } from '../../../platform/audit/audit.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import { renderTemplate, unknownPlaceholders } from './canned.ts';
 import { compileCustomFieldsSchema } from './custom-fields.ts';
 import { cannedResponses, sdTeamMembers, sdTeams, servicedeskSettings } from '../servicedesk.schema.ts';

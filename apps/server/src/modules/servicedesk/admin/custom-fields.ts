@@ -1,5 +1,5 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
-import { badRequest } from '../../../platform/http/errors.ts';
+import { badRequest } from '../../../platform/errors/app-error.ts';
 
 const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true });
 const compiled = new Map<string, ValidateFunction>();

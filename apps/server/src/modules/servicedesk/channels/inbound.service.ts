@@ -3,7 +3,7 @@ import { simpleParser } from 'mailparser';
 import { can } from '../../../platform/access/ability.ts';
 import type { Actor } from '../../../platform/access/actor.ts';
 import type { Tx } from '../../../platform/db/client.ts';
-import { AppError, badRequest, forbidden } from '../../../platform/http/errors.ts';
+import { AppError, badRequest, forbidden } from '../../../platform/errors/app-error.ts';
 import { fromParsed, ourIds, ticketNumberInSubject, type InboundEmail } from './email-inbound.ts';
 import type { FilesService } from '../tickets/files.service.ts';
 import type { RepliesService } from '../tickets/replies.service.ts';

@@ -5,7 +5,7 @@ import { recordAudit } from '../../../platform/audit/audit.ts';
 import { queryRows, type Executor } from '../../../platform/db/client.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
-import { badRequest, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { badRequest, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import { agentRatings, csatResponses, sdTeamMembers, sdTeams, slaFirings, tickets, ticketSla } from '../servicedesk.schema.ts';
 import { inUseCase, sqlList, type ServicedeskDeps } from '../servicedesk.context.ts';
 import { reachCondition, selectTickets, teamsOf, ticketReachOf, toTicketView } from '../tickets/tickets.repository.ts';

@@ -5,7 +5,7 @@ import { recordAudit } from '../../../platform/audit/audit.ts';
 import type { Tx } from '../../../platform/db/client.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
-import { badRequest, conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import { sdTeams, slaCalendars, slaPolicies } from '../servicedesk.schema.ts';
 import { inUseCase, type ServicedeskDeps } from '../servicedesk.context.ts';
 import type { SlaService } from './sla.service.ts';

@@ -5,7 +5,7 @@ import { recordAudit } from '../../../platform/audit/audit.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
 import { files } from '../../../platform/files/files.schema.ts';
 import { sniffType } from '../../../platform/files/sniff.ts';
-import { AppError, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { AppError, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import { attachedTo, readableFiles, uploaderOf } from './file-access.ts';
 import { tickets } from '../servicedesk.schema.ts';
 import { auditOf, inUseCase, type ServicedeskDeps } from '../servicedesk.context.ts';

@@ -5,7 +5,7 @@ import { recordAudit } from '../../../platform/audit/audit.ts';
 import type { Tx } from '../../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
-import { conflict, forbidden, notFound } from '../../../platform/http/errors.ts';
+import { conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import { enqueueNotification } from '../../../platform/notify/notify.ts';
 import { agentReplyText } from '../channels/conversation.ts';
 import { linkToken, replyMessageId, requesterLink, verifyLinkToken } from '../portal/links.ts';

@@ -5,7 +5,7 @@ import type { Actor } from '../../../platform/access/actor.ts';
 import type { Condition, Permission } from '../../../platform/access/catalogue.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import type { EventVisibility } from '../../../platform/events/outbox.ts';
-import { decodeCursor, encodeCursor, pageOf, type Page } from '../../../platform/http/pagination.ts';
+import { decodeCursor, encodeCursor, pageOf, type Page } from '../../../platform/db/pagination.ts';
 import { sdTeamMembers, sdTeams, ticketCounters, ticketReplies, tickets, ticketSla, ticketTimeline, type TicketPriority } from '../servicedesk.schema.ts';
 import { allowedMoves, OPEN_STATUSES } from './tickets.transitions.ts';
 

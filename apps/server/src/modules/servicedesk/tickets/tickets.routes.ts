@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
-import { pageQuery, parseSort } from '../../../platform/http/pagination.ts';
+import { pageQuery, parseSort } from '../../../platform/db/pagination.ts';
 import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../../platform/http/schemas.ts';
 import type { RepliesService } from './replies.service.ts';
 import { CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from '../servicedesk.schema.ts';

@@ -1,4 +1,4 @@
-import { AppError } from '../../../../platform/http/errors.ts';
+import { AppError } from '../../../../platform/errors/app-error.ts';
 
 /**
  * Errors of the SLA engine. They are `AppError`s, so a route that lets one escape answers a clear
