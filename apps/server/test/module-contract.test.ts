@@ -7,7 +7,7 @@ import { CATALOGUE, MODULES } from '../src/modules.ts';
 import { createOrgWithAdmin, syncCatalogue } from '../src/modules/identity/index.ts';
 import { resources } from '../src/modules/operations/operations.schema.ts';
 import { queryRows, type Tx } from '../src/platform/db/client.ts';
-import { defineEvents } from '../src/platform/events/catalogue.ts';
+import { defineEvents, EventContractError } from '../src/platform/events/catalogue.ts';
 import { ModuleWiringError, orderModules } from '../src/platform/module/kernel.ts';
 import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
 import { freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
@@ -157,6 +157,9 @@ describe('useCase', () => {
 
   it('refuses an event whose payload does not match its schema, and an event not in the catalogue', async () => {
     const useCase = createUseCase({ db: t.database.db, dispatcher, strict: true }, events);
+    await expect(
+      useCase(system(), async ({ emit }) => emit('thing.done', { thing: { id: 'c', n: 'three' } } as never, { topics: ['things'] })),
+    ).rejects.toThrow(EventContractError);
     await expect(
       useCase(system(), async ({ emit }) => emit('thing.done', { thing: { id: 'c', n: 'three' } } as never, { topics: ['things'] })),
     ).rejects.toThrow(/Event "thing.done" does not match its schema/);

@@ -1,11 +1,14 @@
 import { and, desc, eq, inArray, sql } from 'drizzle-orm';
 import { can } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit, type AuditContext } from '../../platform/audit/audit.ts';
+import { recordAudit } from '../../platform/audit/audit.ts';
 import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import type { EventCheck } from '../../platform/events/catalogue.ts';
 import type { Dispatcher } from '../../platform/events/dispatcher.ts';
 import { publishEvents, type NewEvent } from '../../platform/events/outbox.ts';
+import type { UseCase } from '../../platform/module/use-case.ts';
+import type { TelemetryEvents } from './telemetry.events.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import type { SeriesPoint } from './ingest/writer.ts';
 import type { OperationExists } from '../operations/index.ts';
@@ -63,7 +66,6 @@ export const toAlarmView = (a: AlarmRow) => ({
 });
 export type AlarmView = ReturnType<typeof toAlarmView>;
 
-const alarmEvents = (orgId: string, type: string, a: AlarmView): NewEvent[] => [{ orgId, topic: 'alarms', type, payload: { alarm: a } }];
 
 function checkRule(r: RuleInput) {
   const problem = (path: string, message: string) => badRequest('invalid_rule', message, { errors: [{ path, message }] });
@@ -91,8 +93,21 @@ export interface PointSignal extends SeriesPoint {
  * points that raised it commit together; the partial unique index keeps one active alarm per rule
  * and source even when several batches race.
  */
-export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher; operationExists: OperationExists }) {
+export interface AlarmsDeps {
+  db: AppDb;
+  dispatcher: Dispatcher;
+  useCase: UseCase<TelemetryEvents>;
+  /** The telemetry event catalogue's check (alarms raised by ingestion and the no-data checks run outside a use case). */
+  checkEvent: EventCheck;
+  operationExists: OperationExists;
+}
+
+export function createAlarmsService(deps: AlarmsDeps) {
   const { db, dispatcher } = deps;
+  const alarmEvents = (orgId: string, type: 'alarm.raised' | 'alarm.cleared', a: AlarmView): NewEvent[] => {
+    const payload = { alarm: a };
+    return [{ orgId, topic: 'alarms', type, version: deps.checkEvent(type, payload), payload }];
+  };
 
   const unknown = (code: string, path: string, what: string) =>
     badRequest(code, `No such ${what} in this organization.`, { errors: [{ path, message: `Unknown ${what}` }] });
@@ -315,10 +330,9 @@ export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher; o
     /** Acknowledge or clear one or many alarms; each change is audited and published. */
     async transition(actor: Actor, ids: string[], action: 'ack' | 'clear') {
       if (!can(actor, 'alarms:ack')) throw forbidden();
-      const out = await inOrg(db, actor.orgId, async (tx) => {
+      return deps.useCase(actor, async ({ tx, audit, emit }) => {
         const found = await tx.select().from(alarms).where(and(eq(alarms.orgId, actor.orgId), inArray(alarms.id, ids)));
         if (found.length !== new Set(ids).size) throw notFound('Alarm');
-        const events: NewEvent[] = [];
         const views: AlarmView[] = [];
         for (const a of found) {
           const set = action === 'ack' ? { acknowledged: true, acknowledgedAt: new Date(), acknowledgedBy: actor.userId } : { active: false, clearedAt: new Date() };
@@ -330,15 +344,11 @@ export function createAlarmsService(deps: { db: AppDb; dispatcher: Dispatcher; o
           const [after] = await tx.update(alarms).set(set).where(eq(alarms.id, a.id)).returning();
           const view = toAlarmView(after!);
           views.push(view);
-          const ctx: AuditContext = auditContextOf(actor);
-          await recordAudit(tx, ctx, { action: action === 'ack' ? 'alarm.acknowledge' : 'alarm.clear', entityType: 'alarm', entityId: a.id, before: { state: toAlarmView(a).state }, after: { state: view.state } });
-          events.push(...alarmEvents(actor.orgId, action === 'ack' ? 'alarm.acknowledged' : 'alarm.cleared', view));
+          await audit({ action: action === 'ack' ? 'alarm.acknowledge' : 'alarm.clear', entityType: 'alarm', entityId: a.id, before: { state: toAlarmView(a).state }, after: { state: view.state } });
+          emit(action === 'ack' ? 'alarm.acknowledged' : 'alarm.cleared', { alarm: view }, { topics: ['alarms'] });
         }
-        await publishEvents(tx, events);
         return views;
       });
-      dispatcher.notify();
-      return out;
     },
   };
 }

@@ -9,7 +9,9 @@ import { createIngestWriter } from './ingest/writer.ts';
 import { createTelemetryService } from './telemetry.service.ts';
 import { telemetryRoutes } from './telemetry.routes.ts';
 import { applyRetention, ensurePartitions } from './retention.ts';
+import { eventChecker } from '../../platform/events/catalogue.ts';
 import { telemetryErrors } from './telemetry.errors.ts';
+import { telemetryEvents } from './telemetry.events.ts';
 import { telemetryPermissions } from './telemetry.permissions.ts';
 
 export { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './mqtt.ts';
@@ -25,16 +27,18 @@ export const telemetryModule = defineModule({
     { name: 'alarms', description: 'Alert rules and the alarms they raise' },
   ],
   permissions: telemetryPermissions,
+  events: telemetryEvents,
   errors: telemetryErrors,
   requires: ['operationExists', 'orgTelemetrySettings'],
   create(p) {
     const deps = { db: p.db, dispatcher: p.dispatcher, operationExists: p.ports.operationExists, orgSettings: p.ports.orgTelemetrySettings, maxPendingPoints: p.config.INGEST_MAX_PENDING };
     const report = p.outage('Telemetry maintenance (database)');
-    const alarms = createAlarmsService({ db: deps.db, dispatcher: deps.dispatcher, operationExists: deps.operationExists });
+    const checkEvent = eventChecker(telemetryEvents, p.strict);
+    const alarms = createAlarmsService({ db: deps.db, dispatcher: deps.dispatcher, useCase: p.useCase, checkEvent, operationExists: deps.operationExists });
     const devices = createDevicesService(deps.db, deps.operationExists);
     const writer = createIngestWriter(deps.db, {
       ...(deps.maxPendingPoints ? { maxPending: deps.maxPendingPoints } : {}),
-      inTransaction: createIngestPipeline(alarms),
+      inTransaction: createIngestPipeline(alarms, checkEvent),
       afterCommit: () => deps.dispatcher.notify(),
     });
     const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer, orgSettings: deps.orgSettings });

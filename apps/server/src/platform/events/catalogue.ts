@@ -35,3 +35,23 @@ export type EventType<C extends EventCatalogue> = Extract<keyof C['specs'], stri
 
 /** The payload of one event type, as a use case writes it. */
 export type EventPayload<C extends EventCatalogue, T extends EventType<C>> = z.input<C['specs'][T]['payload']>;
+
+/** An event that is not its module's, or whose payload does not match its schema. */
+export class EventContractError extends Error {
+  override name = 'EventContractError';
+}
+
+/** Checks an event against a catalogue and returns its version (the payload only when strict). */
+export type EventCheck = (type: string, payload: unknown) => number;
+
+export function eventChecker(catalogue: EventCatalogue | null, strict: boolean): EventCheck {
+  return (type, payload) => {
+    const spec = catalogue?.specs[type];
+    if (!spec) throw new EventContractError(`Event "${type}" is not in the module's event catalogue.`);
+    if (strict) {
+      const checked = catalogue!.schema.safeParse({ type, version: spec.version, payload });
+      if (!checked.success) throw new EventContractError(`Event "${type}" does not match its schema: ${checked.error.message}`);
+    }
+    return spec.version;
+  };
+}

@@ -4,7 +4,7 @@ import { recordAudit, type AuditContext, type AuditEntry } from '../audit/audit.
 import { queryRows, type AppDb, type Tx } from '../db/client.ts';
 import { trackTransaction, type TxTracking } from '../db/tracking.ts';
 import { inOrg } from '../db/scope.ts';
-import type { EventCatalogue, EventPayload, EventType } from '../events/catalogue.ts';
+import { eventChecker, type EventCatalogue, type EventPayload, type EventType } from '../events/catalogue.ts';
 import type { Dispatcher } from '../events/dispatcher.ts';
 import { publishEvents, type EventVisibility, type NewEvent } from '../events/outbox.ts';
 
@@ -68,16 +68,7 @@ export class UseCaseContractError extends Error {
  * the commit) and the wake-ups after the commit (the event dispatcher, then the caller's own).
  */
 export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catalogue: C | null): UseCase<C> {
-  /** The version of an event type, after checking it is the module's (and, strict, its payload). */
-  function check(type: string, payload: unknown): number {
-    const spec = catalogue?.specs[type];
-    if (!spec) throw new UseCaseContractError(`Event "${type}" is not in the module's event catalogue.`);
-    if (deps.strict) {
-      const checked = catalogue!.schema.safeParse({ type, version: spec.version, payload });
-      if (!checked.success) throw new UseCaseContractError(`Event "${type}" does not match its schema: ${checked.error.message}`);
-    }
-    return spec.version;
-  }
+  const check = eventChecker(catalogue, deps.strict);
 
   return async (who, fn, options = {}) => {
     const ctx = contextOf(who);

@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import type { Tx } from '../../../platform/db/client.ts';
+import type { EventCheck } from '../../../platform/events/catalogue.ts';
 import { publishEvents, type NewEvent } from '../../../platform/events/outbox.ts';
 import { restoreState, score, type DetectorState } from '../anomaly/detector.ts';
 import type { AlarmsService, PointSignal } from '../alarms.service.ts';
@@ -40,7 +41,7 @@ const STATE_CACHE_SIZE = 2_000;
  * anomaly scores (the detector state is read FOR UPDATE and written back, so it survives restarts
  * and is consistent across instances), alert rule evaluation, and sampled telemetry events.
  */
-export function createIngestPipeline(alarms: AlarmsService) {
+export function createIngestPipeline(alarms: AlarmsService, checkEvent: EventCheck) {
   const lastEvent = new Map<number, number>();
   const cache = new LRUCache<number, { xmin: string; state: DetectorState }>({ max: STATE_CACHE_SIZE });
 
@@ -117,9 +118,10 @@ export function createIngestPipeline(alarms: AlarmsService) {
         value: s.value,
         anomaly: Math.round(s.anomaly * 1000) / 1000,
       };
-      if (m.device_id) events.push({ orgId: m.org_id, topic: `device:${m.device_id}`, type: 'telemetry', payload });
-      if (m.operation_id) events.push({ orgId: m.org_id, topic: `operation:${m.operation_id}`, type: 'telemetry', payload });
-      events.push({ orgId: m.org_id, topic: 'telemetry', type: 'telemetry', payload });
+      const version = checkEvent('telemetry', payload);
+      if (m.device_id) events.push({ orgId: m.org_id, topic: `device:${m.device_id}`, type: 'telemetry', version, payload });
+      if (m.operation_id) events.push({ orgId: m.org_id, topic: `operation:${m.operation_id}`, type: 'telemetry', version, payload });
+      events.push({ orgId: m.org_id, topic: 'telemetry', type: 'telemetry', version, payload });
     }
     await publishEvents(tx, events);
   };
