@@ -108,6 +108,7 @@ export const identityModule = defineModule({
   permissions: identityPermissions,
   errors: identityErrors,
   provides: ['authenticator', 'accessChanges', 'userDirectory', 'userProfiles', 'roleMembers', 'orgName', 'orgBySlug', 'canReadUser'],
+  proof: () => import('./identity.proof.ts'),
   create(p) {
     const ctx = createIdentityContext({
       db: p.db,

@@ -139,6 +139,7 @@ export const servicedeskModule = defineModule({
   permissions: servicedeskPermissions,
   errors: servicedeskErrors,
   requires: ['userDirectory', 'userProfiles', 'canReadUser', 'orgBySlug', 'roleMembers', 'orgName'],
+  proof: () => import('./servicedesk.proof.ts'),
   create(p) {
     const { config } = p;
     const m = createServicedeskModule({

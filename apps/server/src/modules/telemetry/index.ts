@@ -27,6 +27,7 @@ export const telemetryModule = defineModule({
   permissions: telemetryPermissions,
   errors: telemetryErrors,
   requires: ['operationExists'],
+  proof: () => import('./telemetry.proof.ts'),
   create(p) {
     const deps = { db: p.db, dispatcher: p.dispatcher, operationExists: p.ports.operationExists, maxPendingPoints: p.config.INGEST_MAX_PENDING };
     const report = p.outage('Telemetry maintenance (database)');
