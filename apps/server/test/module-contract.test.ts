@@ -10,7 +10,9 @@ import { queryRows, type Tx } from '../src/platform/db/client.ts';
 import { defineEvents, EventContractError } from '../src/platform/events/catalogue.ts';
 import { ModuleWiringError, orderModules } from '../src/platform/module/kernel.ts';
 import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
-import { freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
+import { createTestApp, freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
+import { loadDocument, operationsOf, type ApiOperation } from './proof/openapi.ts';
+import { proofTables, unfilledParams, type ProofTables } from './proof/seeds.ts';
 
 const SRC = path.resolve(import.meta.dirname, '../src/modules');
 
@@ -67,6 +69,62 @@ describe('the module list', () => {
     expect([...CATALOGUE.keys].sort()).toEqual(declared);
     const admin = CATALOGUE.systemRoles.find((r) => r.name === 'admin')!;
     expect(admin.grants.map(([p]) => p).sort()).toEqual(declared);
+  });
+});
+
+describe('the proof seeds', () => {
+  let tables: ProofTables;
+  let ops: ApiOperation[];
+
+  beforeAll(async () => {
+    tables = await proofTables();
+    const t = await createTestApp();
+    try {
+      ops = operationsOf(await loadDocument(t));
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('every module declares a proof seed, and the seeds fit together', () => {
+    expect(tables.problems).toEqual([]);
+    expect(tables.seeds.map((s) => s.module).sort()).toEqual(MODULES.map((m) => m.name).sort());
+    for (const { module, seed } of tables.seeds) expect(seed.kinds.length, module).toBeGreaterThan(0);
+  });
+
+  it('fills every path parameter of the OpenAPI document from a seed: each `{id}` by its route family, the others by name', () => {
+    expect(unfilledParams(tables, ops)).toEqual([]);
+    const idRoutes = ops.filter((o) => o.pathParams.some((p) => p.name === 'id'));
+    expect(idRoutes.length).toBeGreaterThan(30);
+    // Each `{id}` names a kind that a seed creates.
+    for (const op of idRoutes) expect(tables.kinds.has(tables.families.find((f) => f.re.test(op.path))!.kind), op.key).toBe(true);
+  });
+
+  it('names a module without a seed, seeds that contradict each other, and a route no seed covers', async () => {
+    const fake = (name: string, proof?: () => Promise<unknown>) => ({ name, provides: [], requires: [], ...(proof ? { proof } : {}) }) as never;
+    const seed = (s: object) => async () => ({ default: { kinds: [], values: [], create: async () => ({}), ...s } });
+    const broken = await proofTables([
+      ...MODULES,
+      fake('widgets'),
+      fake('gadgets', seed({ kinds: ['user'], families: [[/^\/api\/gadgets\//, 'gadget']], params: { userId: 'operation' }, headers: { 'x-gadget': 'user' } })),
+    ]);
+    expect(broken.problems).toEqual([
+      "Module \"widgets\" declares no proof seed: add `proof: () => import('./widgets.proof.ts')` to its defineModule (see platform/module/proof.ts).",
+      'Kind "user" is created by the seeds of both "identity" and "gadgets".',
+      'Parameter "userId" is "user" in the seed of "identity" and "operation" in the seed of "gadgets".',
+      'Header "x-gadget" takes "user", which is a kind; a header takes a value.',
+      'The seed of "gadgets" maps the family /^\\/api\\/gadgets\\// to "gadget", which no seed creates.',
+    ]);
+    const param = (name: string) => ({ name, in: 'path' as const, required: true, schema: {} });
+    expect(
+      unfilledParams(tables, [
+        { path: '/api/widgets/{id}', pathParams: [param('id')] },
+        { path: '/api/operations/{id}/widgets/{widgetId}', pathParams: [param('id'), param('widgetId')] },
+      ]),
+    ).toEqual([
+      '{id} of /api/widgets/{id} (declare it in the proof seed of the module that owns the route: families)',
+      '{widgetId} of /api/operations/{id}/widgets/{widgetId} (declare it in the proof seed of the module that owns the route: params)',
+    ]);
   });
 });
 

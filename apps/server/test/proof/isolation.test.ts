@@ -10,7 +10,7 @@ import WebSocket from 'ws';
 import { bearer, createTestApp, type TestApp } from '../helpers.ts';
 import { loadDocument, operationsOf, responseChecker, sampleValid, urlOf, type ApiOperation, type JsonSchema } from './openapi.ts';
 import { flatten } from './walk.ts';
-import { createWorld, headerValues, pathValues, queryIdValue, secretsOf, type World } from './world.ts';
+import { createWorld, headerValues, namedValue, pathValues, queryIdValue, secretsOf, type World } from './world.ts';
 
 const t: TestApp = await createTestApp();
 const doc = await loadDocument(t);
@@ -80,7 +80,7 @@ function fillIds(value: unknown, schema: JsonSchema, op: ApiOperation, w: World,
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillIds(v, props[k] ?? {}, op, w, k)]));
   }
   if (typeof value === 'string' && isUuid(schema)) return idFor(w, op, name) ?? value;
-  if (typeof value === 'string' && name === 'permission') return w.permission;
+  if (typeof value === 'string') return namedValue(name, w) ?? value;
   return value;
 }
 
@@ -140,7 +140,7 @@ function expectUnchanged(s1: Record<string, unknown>, s2: Record<string, unknown
 describe('the walker covers every route', () => {
   it('every path parameter of every route is filled from the fixtures', () => {
     const missing = withParams.map((op) => pathValues(op, A)).filter((v) => 'missing' in v).map((v) => (v as { missing: string }).missing);
-    expect(missing, 'add the entity to proof/world.ts').toEqual([]);
+    expect(missing, 'declare the entity in the proof seed of the module that owns the route (<module>.proof.ts)').toEqual([]);
     expect(withParams.length).toBeGreaterThan(30);
   });
 
@@ -290,7 +290,7 @@ describe('realtime topics', () => {
       .filter((x): x is string => Boolean(x))
       .map((family) => {
         const id = (A.ids as Record<string, string>)[family];
-        expect(id, `a fixture for topic ${family}:<id> in proof/world.ts`).toBeDefined();
+        expect(id, `a kind "${family}" (for topic ${family}:<id>) in a module’s proof seed`).toBeDefined();
         return `${family}:${id}`;
       });
     expect(entityTopics).toEqual(expect.arrayContaining([`operation:${A.ids.operation}`, `device:${A.ids.device}`]));
@@ -309,7 +309,7 @@ describe('realtime topics', () => {
     const asA = (method: 'POST' | 'PATCH', url: string, payload: unknown, headers: Record<string, string> = bearer(A.org.token)) => t.inject({ method, url, headers, payload: payload as object });
     await asA('PATCH', `/api/operations/${A.ids.operation}`, { status: 'in_progress' });
     await asA('POST', '/api/operations', { name: 'A later' });
-    await asA('POST', '/api/telemetry', { metricName: 'world_temp', value: 120 }, { 'x-device-key': A.deviceKey });
+    await asA('POST', '/api/telemetry', { metricName: 'world_temp', value: 120 }, { 'x-device-key': A.values.deviceKey });
     await t.inject({ method: 'POST', url: '/api/operations', headers: bearer(B.org.token), payload: { name: 'B marker' } });
     await waitFor((m) => m.type === 'event' && JSON.stringify(m.data).includes('B marker'));
     await new Promise((r) => setTimeout(r, 200));

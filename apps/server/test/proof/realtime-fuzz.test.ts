@@ -180,7 +180,7 @@ function frameArbitrary(own: string, w: { A: World; B: World }) {
       ),
       state: fc.oneof(fc.constantFrom('viewing', 'replying', 'left', 'typing', 'VIEWING'), anyValue),
       // An authenticated client also tries its own token again and org A's credentials; an anonymous one only bad tokens.
-      token: fc.oneof(fc.constantFrom(...(own ? [own, w.A.org.token, w.A.apiKeySecret] : []), 'imsop_zzzzzzzzzzzz_zz', 'eyJhbGciOiJub25lIn0.e30.', 'x'.repeat(5000)), hostileText),
+      token: fc.oneof(fc.constantFrom(...(own ? [own, w.A.org.token, w.A.values.apiKeySecret] : []), 'imsop_zzzzzzzzzzzz_zz', 'eyJhbGciOiJub25lIn0.e30.', 'x'.repeat(5000)), hostileText),
     },
     { requiredKeys: ['type'] },
   );
@@ -351,7 +351,7 @@ describe('fuzzing /api/realtime', () => {
   });
 
   it('a burst of 50 connections at once, half of them unauthorised: the good ones are served, the bad ones closed with 4401', async () => {
-    const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => connect(i % 2 ? `access_token=${B.org.token}` : `access_token=${i % 4 ? 'garbage' : B.apiKeySecret.slice(0, -2)}`)));
+    const clients = await Promise.all(Array.from({ length: 50 }, (_, i) => connect(i % 2 ? `access_token=${B.org.token}` : `access_token=${i % 4 ? 'garbage' : B.values.apiKeySecret.slice(0, -2)}`)));
     const good = clients.filter((_, i) => i % 2);
     const bad = clients.filter((_, i) => i % 2 === 0);
     expect(await Promise.all(bad.map((c) => c.closed))).toEqual(bad.map(() => CLOSE_UNAUTHORIZED));

@@ -77,7 +77,7 @@ const foreignId = (op: ApiOperation, name: string) => idFor(B, op, name);
 /** A request as org A's admin: A's ids everywhere, A's slug and requester token where asked. */
 function requestOf(op: ApiOperation, query: Record<string, string> = {}) {
   const filled = pathValues(op, A);
-  if ('missing' in filled) throw new Error(`add ${filled.missing} to proof/world.ts`);
+  if ('missing' in filled) throw new Error(`declare ${filled.missing} in the proof seed of the module that owns the route`);
   const q = op.queryParams
     .filter((p) => p.required || p.name in query)
     .map((p) => [p.name, query[p.name] ?? (p.name === 'org' ? A.org.slug : String(queryIdValue(p.name, A) ?? sampleValid(p.schema, { ids: [] }, p.name)))] as const);
@@ -106,7 +106,7 @@ function send(op: ApiOperation, url: string, body: unknown) {
   return t.inject({
     method: op.method,
     url,
-    headers: { ...headerValues(op, A), 'x-ticket-token': A.ticketToken, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+    headers: { ...headerValues(op, A), 'x-ticket-token': A.values.ticketToken, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
     payload: `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="ref.txt"\r\nContent-Type: text/plain\r\n\r\nreference fuzzing\r\n--${BOUNDARY}--\r\n`,
   });
 }
@@ -146,7 +146,7 @@ describe('references to records that are not the caller’s', () => {
     const unknown = referencing.flatMap((op) => uuidFields(op.body).filter((f) => !foreignId(op, f.path.at(-1)!)).map((f) => `${op.key} ${f.path.join('.')}`));
     // Fields named after no entity (a nested `patch`, say) still get fuzzed, with org B's user id.
     if (unknown.length) console.info(`[proof/references] fields of unknown kind (fuzzed with org B's user id): ${unknown.join(', ')}`);
-    expect(unknown.length, 'name uuid fields after their entity, or add the name to BY_NAME in proof/world.ts').toBeLessThan(referencing.length);
+    expect(unknown.length, 'name uuid fields after their entity, or add the name to `params` or `queryIds` of a module’s proof seed').toBeLessThan(referencing.length);
   });
 
   it('every change with another org’s id or an unknown id in one field is refused with a 4xx, alike for both, and creates or changes nothing', async () => {

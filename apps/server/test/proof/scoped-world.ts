@@ -15,6 +15,12 @@
  * responses, calendars, policies) are the org's shared fixtures from `createWorld`. `own` is the
  * same for the records of `ownActor`. Every record carries a marker (a unique string in its
  * subject, name, title or comment) so that a leak shows up wherever its text is copied.
+ *
+ * The shared fixtures come from the modules' proof seeds; the department records stay here, not in
+ * the seeds: they follow the scope rules of docs/roles.md, which cross modules (a ticket's team and
+ * its assignee's department, an operation's owner, the ratings of a team's agents). A new module
+ * whose permissions are scoped adds its department records here; any other is walked with the
+ * org's shared fixture of each of its kinds.
  */
 import crypto from 'node:crypto';
 import { expect } from 'vitest';
@@ -196,7 +202,7 @@ export async function createScopedWorld(t: TestApp): Promise<ScopedWorld> {
 
   const worldOf = (d: string, u: Awaited<ReturnType<typeof user>>, teamId: string, r: typeof n): World => {
     const ids = { ...base.ids, user: u.id, session: u.session, operation: r.op.id, task: r.task.id, allocation: r.allocation.id, ticket: r.ticket.id, team: teamId, file: r.attachment.id };
-    const w: World = { ...base, ids, ticketToken: r.ticket.token, userEmail: u.email };
+    const w: World = { ...base, ids, values: { ...base.values, ticketToken: r.ticket.token, userEmail: u.email } };
     const label = (what: string) => `${d} ${what}`;
     rec({ kind: 'user', id: u.id, markers: [u.email, u.fullName], label: label(`user (${u.email})`) });
     rec({ kind: 'session', id: u.session, markers: [], label: label('user’s session') });

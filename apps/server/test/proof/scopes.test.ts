@@ -13,7 +13,7 @@
  *   actor has sent out-of-reach ids in the bodies of every route that takes them.
  *
  * Routes and topics come from the document and the modules; a route the fixtures cannot fill fails
- * with what to add to proof/world.ts or proof/scoped-world.ts.
+ * with what to declare in the module's proof seed (`<module>.proof.ts`) or add to proof/scoped-world.ts.
  */
 import crypto from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
@@ -166,7 +166,7 @@ async function readOutOfScope(a: Actor): Promise<{ failures: string[]; probed: n
       }
     }
   }
-  expect(missing, 'route parameters the fixtures cannot fill: add the entity to proof/world.ts (and its scoped variant to proof/scoped-world.ts)').toEqual([]);
+  expect(missing, 'route parameters the fixtures cannot fill: declare the entity in the module’s proof seed (and its scoped variant in proof/scoped-world.ts)').toEqual([]);
   return { failures, probed };
 }
 
@@ -267,8 +267,8 @@ describe('file downloads', () => {
 // Realtime
 
 const platformTopics = () => Object.values(t.app.platform).flatMap((m) => (m as { topics?: { pattern: RegExp }[] })?.topics ?? []);
-/** A topic family's kind in the fixtures (`operation:<id>` → operation). */
-const TOPIC_KIND: Record<string, Kind> = { operation: 'operation', ticket: 'ticket', device: 'device' };
+/** A topic family's kind in the fixtures: the kind of the same name (`operation:<id>` → operation), as the isolation walker reads it. */
+const topicKind = (family: string): Kind | undefined => (family in W.base.ids ? (family as Kind) : undefined);
 
 describe('realtime topics', () => {
   it('every topic, live and replayed from event 0: no event about an out-of-reach record; out-of-reach entity topics answer not_found', async () => {
@@ -276,7 +276,7 @@ describe('realtime topics', () => {
     const families = rules.map((r) => /^\^([a-z_-]+):\(/.exec(r.pattern.source)?.[1]).filter((x): x is string => Boolean(x));
     const plain = rules.map((r) => /^\^([a-z_-]+)\$$/.exec(r.pattern.source)?.[1]).filter((x): x is string => Boolean(x));
     expect(plain.length).toBeGreaterThan(2);
-    for (const f of families) expect(TOPIC_KIND[f], `the kind of topic ${f}:<id> in scopes.test.ts (TOPIC_KIND)`).toBeDefined();
+    for (const f of families) expect(topicKind(f), `a kind "${f}" (for topic ${f}:<id>) in a module’s proof seed`).toBeDefined();
 
     const failures: string[] = [];
     type Client = Awaited<ReturnType<typeof listen>>;
@@ -297,7 +297,7 @@ describe('realtime topics', () => {
         }
         // Entity topics of out-of-reach records: not_found (forbidden without the permission at all).
         for (const f of families) {
-          const kind = TOPIC_KIND[f]!;
+          const kind = topicKind(f)!;
           if (!a.readScoped.includes(kind)) continue;
           for (const r of ofKind(a.outOfScope, kind)) {
             const topic = `${f}:${r.id}`;

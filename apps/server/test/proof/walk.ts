@@ -8,7 +8,7 @@ import { expect } from 'vitest';
 import { bearer, type TestApp } from '../helpers.ts';
 import { connect, type Msg } from '../realtime-client.ts';
 import { sampleValid, urlOf, type ApiOperation, type JsonSchema } from './openapi.ts';
-import { headerValues, pathValues, queryIdValue, type World } from './world.ts';
+import { headerValues, namedValue, pathValues, queryIdValue, type World } from './world.ts';
 
 export const isUuid = (s: JsonSchema): boolean =>
   s.format === 'uuid' || ((s.anyOf ?? []) as JsonSchema[]).some(isUuid) || (s.type === 'array' && isUuid((s.items as JsonSchema) ?? {}));
@@ -52,7 +52,7 @@ function fillIds(value: unknown, schema: JsonSchema, w: World, pick: (name: stri
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillIds(v, props[k] ?? {}, w, pick, k)]));
   }
   if (typeof value === 'string' && isUuid(schema)) return pick(name) ?? value;
-  if (typeof value === 'string' && name === 'permission') return w.permission;
+  if (typeof value === 'string') return namedValue(name, w) ?? value;
   return value;
 }
 

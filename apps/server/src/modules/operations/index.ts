@@ -27,6 +27,7 @@ export const operationsModule = defineModule({
   errors: operationsErrors,
   requires: ['userDirectory'],
   provides: ['operationExists'],
+  proof: () => import('./operations.proof.ts'),
   create(p) {
     const deps = { db: p.db, useCase: p.useCase, users: p.ports.userDirectory };
     const operations = createOperationsService(deps);

@@ -41,6 +41,7 @@ export const servicedeskModule = defineModule({
   events: servicedeskEvents,
   errors: servicedeskErrors,
   requires: ['userDirectory', 'userProfiles', 'canReadUser', 'orgBySlug', 'roleMembers', 'orgName'],
+  proof: () => import('./servicedesk.proof.ts'),
   create(p) {
     const { config } = p;
     const deps = {

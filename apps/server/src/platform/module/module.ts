@@ -18,6 +18,7 @@ import type { MessagingProvider } from '../messaging/provider.ts';
 import type { WhatsAppCloud } from '../messaging/whatsapp.ts';
 import type { Notifier } from '../notify/notify.ts';
 import type { TopicRule } from '../realtime/gateway.ts';
+import type { ProofSeedLoader } from './proof.ts';
 import type { UseCase } from './use-case.ts';
 
 /**
@@ -98,6 +99,8 @@ export interface ModuleDefinition<
   provides: readonly P[];
   requires: readonly R[];
   create(ctx: ModuleContext<R, E>): I | Promise<I>;
+  /** Loads the module's proof seed (`./<name>.proof.ts`, see proof.ts); only the proof suite calls it. */
+  proof?: ProofSeedLoader;
 }
 
 /**
@@ -120,6 +123,7 @@ export function defineModule<
   provides?: readonly P[];
   requires?: readonly R[];
   create(ctx: ModuleContext<R, E>): I | Promise<I>;
+  proof?: ProofSeedLoader;
 }): ModuleDefinition<N, P, R, E, I> {
   return { ...def, events: def.events ?? null, errors: def.errors ?? null, provides: def.provides ?? [], requires: def.requires ?? [] };
 }
