@@ -121,12 +121,8 @@ export const identityModule = defineModule({
   ],
   permissions: identityPermissions,
   errors: identityErrors,
-<<<<<<< HEAD
   provides: ['authenticator', 'accessChanges', 'userDirectory', 'userProfiles', 'roleMembers', 'orgName', 'orgBySlug', 'canReadUser', 'orgTelemetrySettings'],
-=======
-  provides: ['authenticator', 'accessChanges', 'userDirectory', 'userProfiles', 'roleMembers', 'orgName', 'orgBySlug', 'canReadUser'],
   proof: () => import('./identity.proof.ts'),
->>>>>>> proofseed
   create(p) {
     const ctx = createIdentityContext({
       db: p.db,

@@ -29,12 +29,8 @@ export const telemetryModule = defineModule({
   permissions: telemetryPermissions,
   events: telemetryEvents,
   errors: telemetryErrors,
-<<<<<<< HEAD
   requires: ['operationExists', 'orgTelemetrySettings'],
-=======
-  requires: ['operationExists'],
   proof: () => import('./telemetry.proof.ts'),
->>>>>>> proofseed
   create(p) {
     const deps = { db: p.db, dispatcher: p.dispatcher, operationExists: p.ports.operationExists, orgSettings: p.ports.orgTelemetrySettings, maxPendingPoints: p.config.INGEST_MAX_PENDING };
     const report = p.outage('Telemetry maintenance (database)');
