@@ -280,6 +280,28 @@ export function ${n}Routes(api: ApiInstance, items: ${P}Service) {
 }
 `,
 
+  [`${n}.proof.ts`]: `import { defineProofSeed } from '../../platform/module/proof.ts';
+
+const kinds = ['${n}Item'] as const;
+
+declare module '../../platform/module/proof.ts' {
+  interface ProofKinds extends Record<(typeof kinds)[number], true> {}
+}
+
+/** The ${n} module's proof seed: one item per org, which the proof suite's walkers and fuzzers use. */
+export default defineProofSeed({
+  kinds,
+  values: [],
+  families: [[/^\\/api\\/${n}\\/items\\//, '${n}Item']],
+  params: {},
+  queryIds: {},
+  async create(api) {
+    const item = await api.call<{ id: string }>('POST', '/api/${n}/items', { body: { name: 'World item', note: 'proof' } });
+    return { ids: { ${n}Item: item.id }, values: {}, secrets: [] };
+  },
+});
+`,
+
   'index.ts': `import { can } from '../../platform/access/ability.ts';
 import { defineModule } from '../../platform/module/module.ts';
 import { ${n}Errors } from './${n}.errors.ts';
@@ -295,6 +317,7 @@ export const ${n}Module = defineModule({
   permissions: ${n}Permissions,
   events: ${n}Events,
   errors: ${n}Errors,
+  proof: () => import('./${n}.proof.ts'),
   create(p) {
     const items = create${P}Service({ db: p.db, useCase: p.useCase });
     return {
