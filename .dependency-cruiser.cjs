@@ -1,4 +1,7 @@
-/** Module boundaries (docs/architecture.md): platform never imports modules; modules import each other only through index.ts; no cycles. */
+/**
+ * Module boundaries (docs/architecture.md): platform never imports modules; modules import each other only through index.ts; no cycles,
+ * in the server (apps/server/src) and in the web console (apps/web/src).
+ */
 module.exports = {
   forbidden: [
     {
@@ -45,6 +48,13 @@ module.exports = {
       to: { path: '^apps/server/src/(app|main|cli)\\.ts$' },
     },
     {
+      name: 'console-pages-not-to-router',
+      severity: 'error',
+      comment: 'The router imports every page: a page reaches its route through getRouteApi and its search types through app/search.ts, never through router.tsx.',
+      from: { path: '^apps/web/src/features/' },
+      to: { path: '^apps/web/src/app/router\\.tsx$' },
+    },
+    {
       name: 'not-to-unresolvable',
       severity: 'error',
       from: {},
@@ -55,6 +65,6 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '\\.test\\.ts$' },
     tsPreCompilationDeps: true,
-    enhancedResolveOptions: { extensions: ['.ts', '.js'], exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], mainFields: ['module', 'main', 'types'] },
+    enhancedResolveOptions: { extensions: ['.ts', '.tsx', '.js'], exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default', 'types'], mainFields: ['module', 'main', 'types'] },
   },
 };

@@ -50,6 +50,21 @@ describe('performance', () => {
     }
   });
 
+  it('hashed assets are cached for a year; index.html and the unhashed files are revalidated', async () => {
+    const base = new URL(inject('baseUrl'));
+    const stats = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../apps/web/dist/bundle-stats.json'), 'utf8')) as { chunks: { file: string }[] };
+    const cacheOf = async (p: string, accept = '*/*') => {
+      const res = await fetch(new URL(p, base), { headers: { accept } });
+      expect(res.status, p).toBe(200);
+      return res.headers.get('cache-control');
+    };
+    expect(await cacheOf(stats.chunks[0]!.file)).toBe('public, max-age=31536000, immutable');
+    expect(await cacheOf('/favicon.svg')).toBe('no-cache');
+    expect(await cacheOf('/boot.js')).toBe('no-cache');
+    expect(await cacheOf('/', 'text/html')).toBe('no-cache');
+    expect(await cacheOf('/operations', 'text/html')).toBe('no-cache');
+  });
+
   it('dashboard largest contentful paint on localhost, cold cache', async () => {
     const base = new URL(inject('baseUrl'));
     const runs: { lcp: number; element: string; dcl: number }[] = [];

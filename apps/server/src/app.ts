@@ -263,8 +263,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       preCompressed: true,
       cacheControl: false,
       allowedPath: (pathname) => !NOT_CONSOLE.test(pathname) && pathname !== '/index.html',
-      setHeaders: (res, filePath) => {
-        res.setHeader('cache-control', /[\\/]assets[\\/]/.test(filePath) ? 'public, max-age=31536000, immutable' : 'no-cache');
+      setHeaders: (reply, filePath) => {
+        reply.header('cache-control', /[\\/]assets[\\/]/.test(filePath) ? 'public, max-age=31536000, immutable' : 'no-cache');
       },
     });
   }

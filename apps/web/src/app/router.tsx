@@ -1,7 +1,7 @@
 import { createRootRouteWithContext, createRoute, createRouter, lazyRouteComponent, Link, Outlet, redirect } from '@tanstack/react-router';
 import type { QueryClient } from '@tanstack/react-query';
 import { auth } from '../lib/auth';
-import type { Me, OperationStatus, Priority, Severity } from '../lib/types';
+import type { Me } from '../lib/types';
 import { Toaster } from '../components/ui/toaster';
 import { Page } from '../components/ui/page';
 import { SkeletonRows } from '../components/ui/states';
@@ -9,9 +9,9 @@ import { meQuery } from '../lib/queries';
 import { prefetchDashboard } from '../features/dashboard/queries';
 import { ErrorState, Splash } from '../components/ui/states';
 import { Button } from '../components/ui/button';
-import { AGGS, INTERVALS, isPreset, type Agg, type Interval, type PresetKey } from '../lib/telemetry-range';
 import { ADMIN_TABS, parsePeriodSearch, parseTicketsSearch, type AdminTab } from '../features/servicedesk/search';
 import { AppShell } from './shell';
+import { parseAlarmsSearch, parseAuditSearch, parseOperationsSearch, parseTelemetrySearch, parseUsersSearch } from './search';
 
 export interface RouterContext {
   queryClient: QueryClient;
@@ -111,32 +111,10 @@ const dashboardRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/dashboard/DashboardPage'), 'DashboardPage'),
 });
 
-export type SortKey = 'createdAt' | '-createdAt' | 'name' | '-name' | 'priority' | '-priority' | 'startAt' | '-startAt' | 'updatedAt' | '-updatedAt';
-const SORTS: SortKey[] = ['createdAt', '-createdAt', 'name', '-name', 'priority', '-priority', 'startAt', '-startAt', 'updatedAt', '-updatedAt'];
-const STATUSES: OperationStatus[] = ['pending', 'in_progress', 'completed', 'failed'];
-const PRIORITIES: Priority[] = ['low', 'medium', 'high', 'critical'];
-export interface OperationsSearch {
-  q?: string;
-  status?: OperationStatus[];
-  priority?: Priority;
-  sort?: SortKey;
-}
-
-export const operationsRoute = createRoute({
+const operationsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/operations',
-  validateSearch: (s: Record<string, unknown>): OperationsSearch => {
-    const out: OperationsSearch = {};
-    const q = str(s.q);
-    if (q) out.q = q.slice(0, 200);
-    const statuses = (Array.isArray(s.status) ? s.status : typeof s.status === 'string' ? s.status.split(',') : []).filter((x): x is OperationStatus =>
-      STATUSES.includes(x as OperationStatus),
-    );
-    if (statuses.length) out.status = statuses;
-    if (PRIORITIES.includes(s.priority as Priority)) out.priority = s.priority as Priority;
-    if (SORTS.includes(s.sort as SortKey)) out.sort = s.sort as SortKey;
-    return out;
-  },
+  validateSearch: parseOperationsSearch,
   component: lazyRouteComponent(() => import('../features/operations/OperationsPage'), 'OperationsPage'),
 });
 
@@ -146,85 +124,36 @@ const operationNewRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/operations/OperationFormPage'), 'NewOperationPage'),
 });
 
-export const operationRoute = createRoute({
+const operationRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/operations/$operationId',
   component: lazyRouteComponent(() => import('../features/operations/OperationDetailPage'), 'OperationDetailPage'),
 });
 
-export const operationEditRoute = createRoute({
+const operationEditRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/operations/$operationId/edit',
   component: lazyRouteComponent(() => import('../features/operations/OperationFormPage'), 'EditOperationPage'),
 });
 
-export interface AlarmsSearch {
-  view?: 'active' | 'unacknowledged' | 'all';
-  severity?: Severity;
-}
-const SEVERITIES: Severity[] = ['critical', 'major', 'minor', 'warning'];
-export const alarmsRoute = createRoute({
+const alarmsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/alarms',
-  validateSearch: (s: Record<string, unknown>): AlarmsSearch => {
-    const out: AlarmsSearch = {};
-    if (s.view === 'active' || s.view === 'unacknowledged' || s.view === 'all') out.view = s.view;
-    if (SEVERITIES.includes(s.severity as Severity)) out.severity = s.severity as Severity;
-    return out;
-  },
+  validateSearch: parseAlarmsSearch,
   component: lazyRouteComponent(() => import('../features/alarms/AlarmsPage'), 'AlarmsPage'),
 });
 
-export interface UsersSearch {
-  q?: string;
-  status?: 'active' | 'inactive';
-}
-export const usersRoute = createRoute({
+const usersRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/users',
-  validateSearch: (s: Record<string, unknown>): UsersSearch => {
-    const out: UsersSearch = {};
-    const q = str(s.q);
-    if (q) out.q = q.slice(0, 200);
-    if (s.status === 'active' || s.status === 'inactive') out.status = s.status;
-    return out;
-  },
+  validateSearch: parseUsersSearch,
   component: lazyRouteComponent(() => import('../features/users/UsersPage'), 'UsersPage'),
 });
 
-export interface TelemetrySearch {
-  device?: string;
-  metric?: string;
-  range?: PresetKey | 'custom';
-  from?: string;
-  to?: string;
-  interval?: Interval | 'auto';
-  agg?: Agg;
-}
-const iso = (v: unknown) => {
-  const x = str(v);
-  return x && Number.isFinite(Date.parse(x)) ? x : undefined;
-};
-export const telemetryRoute = createRoute({
+const telemetryRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/telemetry',
-  validateSearch: (s: Record<string, unknown>): TelemetrySearch => {
-    const out: TelemetrySearch = {};
-    const device = str(s.device);
-    if (device && /^[0-9a-f-]{36}$/i.test(device)) out.device = device;
-    const metric = str(s.metric);
-    if (metric) out.metric = metric.slice(0, 128);
-    if (isPreset(s.range) || s.range === 'custom') out.range = s.range;
-    const from = iso(s.from);
-    const to = iso(s.to);
-    if (out.range === 'custom' && from) {
-      out.from = from;
-      if (to) out.to = to;
-    }
-    if (INTERVALS.includes(s.interval as Interval)) out.interval = s.interval as Interval;
-    if (AGGS.includes(s.agg as Agg)) out.agg = s.agg as Agg;
-    return out;
-  },
+  validateSearch: parseTelemetrySearch,
   component: lazyRouteComponent(() => import('../features/telemetry/TelemetryExplorerPage'), 'TelemetryExplorerPage'),
 });
 
@@ -252,31 +181,10 @@ const devicesRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/admin/DevicesPage'), 'DevicesPage'),
 });
 
-export interface AuditSearch {
-  entityType?: string;
-  entityId?: string;
-  userId?: string;
-  action?: string;
-  from?: string;
-  to?: string;
-}
-export const auditRoute = createRoute({
+const auditRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/audit',
-  validateSearch: (s: Record<string, unknown>): AuditSearch => {
-    const out: AuditSearch = {};
-    for (const k of ['entityType', 'entityId', 'action'] as const) {
-      const v = str(s[k]);
-      if (v) out[k] = v.slice(0, k === 'action' ? 100 : 64);
-    }
-    const user = str(s.userId);
-    if (user && /^[0-9a-f-]{36}$/i.test(user)) out.userId = user;
-    const from = iso(s.from);
-    const to = iso(s.to);
-    if (from) out.from = from;
-    if (to) out.to = to;
-    return out;
-  },
+  validateSearch: parseAuditSearch,
   component: lazyRouteComponent(() => import('../features/admin/AuditPage'), 'AuditPage'),
 });
 
@@ -300,14 +208,14 @@ const securityRoute = createRoute({
 
 // ---- Service desk (issue 5): the queue, a ticket, the dashboards, its settings; and two public
 // pages outside the shell, usable without an account (the ticket form and the requester portal).
-export const ticketsRoute = createRoute({
+const ticketsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/tickets',
   validateSearch: parseTicketsSearch,
   component: lazyRouteComponent(() => import('../features/servicedesk/TicketsPage'), 'TicketsPage'),
 });
 
-export const ticketRoute = createRoute({
+const ticketRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/tickets/$ticketId',
   component: lazyRouteComponent(() => import('../features/servicedesk/ticket/TicketPage'), 'TicketPage'),
@@ -319,34 +227,34 @@ const agentDeskRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/servicedesk/dashboards/AgentDashboardPage'), 'AgentDashboardPage'),
 });
 
-export const managerDeskRoute = createRoute({
+const managerDeskRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/servicedesk/manager',
   validateSearch: parsePeriodSearch,
   component: lazyRouteComponent(() => import('../features/servicedesk/dashboards/ManagerDashboardPage'), 'ManagerDashboardPage'),
 });
 
-export const executiveDeskRoute = createRoute({
+const executiveDeskRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/servicedesk/executive',
   validateSearch: (s: Record<string, unknown>) => ({ ...(parsePeriodSearch(s).days ? { days: parsePeriodSearch(s).days } : {}) }),
   component: lazyRouteComponent(() => import('../features/servicedesk/dashboards/ExecutiveDashboardPage'), 'ExecutiveDashboardPage'),
 });
 
-export const servicedeskAdminRoute = createRoute({
+const servicedeskAdminRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/servicedesk',
   validateSearch: (s: Record<string, unknown>): { tab?: AdminTab } => (ADMIN_TABS.includes(s.tab as AdminTab) && s.tab !== 'teams' ? { tab: s.tab as AdminTab } : {}),
   component: lazyRouteComponent(() => import('../features/servicedesk/admin/ServicedeskAdminPage'), 'ServicedeskAdminPage'),
 });
 
-export const supportFormRoute = createRoute({
+const supportFormRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/support/$org',
   component: lazyRouteComponent(() => import('../features/servicedesk/public/SupportFormPage'), 'SupportFormPage'),
 });
 
-export const portalRoute = createRoute({
+const portalRoute = createRoute({
   getParentRoute: () => rootRoute,
   path: '/portal/tickets/$ticketId',
   component: lazyRouteComponent(() => import('../features/servicedesk/public/PortalPage'), 'PortalPage'),

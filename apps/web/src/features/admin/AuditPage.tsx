@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { ChevronDown, ChevronRight, ScrollText, Search, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -9,7 +9,7 @@ import { formatDateTime, formatFull, fromLocalInput, toLocalInput } from '../../
 import { can } from '../../lib/permissions';
 import { keys, useMe, useUserNames } from '../../lib/queries';
 import type { AuditEntry } from '../../lib/types';
-import { auditRoute, type AuditSearch } from '../../app/router';
+import type { AuditSearch } from '../../app/search';
 import { describeAudit, NOUNS } from '../activity';
 import { Ago } from '../../components/ui/ago';
 import { Button } from '../../components/ui/button';
@@ -17,6 +17,8 @@ import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui
 import { Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, NoAccess } from '../../components/ui/states';
+
+const auditRoute = getRouteApi('/app/admin/audit');
 
 const KIND_STYLE: Record<DiffRow['kind'], { label: string; cls: string }> = {
   added: { label: 'Added', cls: 'text-emerald-700 dark:text-emerald-300' },

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { useNavigate } from '@tanstack/react-router';
+import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { BellOff, Check, CheckCheck, CheckCircle2, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -9,7 +9,7 @@ import { can } from '../../lib/permissions';
 import { keys, useMe, useUserNames } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Alarm, Severity } from '../../lib/types';
-import { alarmsRoute, type AlarmsSearch } from '../../app/router';
+import type { AlarmsSearch } from '../../app/search';
 import { useIsNew } from '../../app/fresh';
 import { Badge, SEVERITY_LABEL, SeverityBadge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
@@ -19,6 +19,8 @@ import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../components/ui/states';
 import { alarmsQuery, type AlarmFilter } from './queries';
 import { AlarmSource } from './source';
+
+const alarmsRoute = getRouteApi('/app/alarms');
 
 const VIEWS = [
   { key: 'active', label: 'Active' },

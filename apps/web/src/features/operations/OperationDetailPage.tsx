@@ -1,5 +1,5 @@
 import { lazy, Suspense, useMemo, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Box, Calendar, ChevronRight, Clock, LineChart, MapPin, MoreHorizontal, Pencil, Plus, Tag, Trash2, Truck, User, Wrench } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -11,7 +11,6 @@ import { errorFor, fieldErrors } from '../../lib/problem';
 import { keys, useMe, useUserNames } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Allocation, Operation, OperationStatus, Resource, SeriesInfo, Task } from '../../lib/types';
-import { operationRoute } from '../../app/router';
 import { useTopic } from '../../app/realtime';
 import { Badge, PriorityLabel, STATUS_LABEL, StatusBadge } from '../../components/ui/badge';
 import { Button, buttonClass } from '../../components/ui/button';
@@ -23,6 +22,8 @@ import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, EmptyState, errorMessage, ErrorState, Skeleton, SkeletonRows } from '../../components/ui/states';
 import { Timeline } from '../activity';
 import { operationQuery, TRANSITIONS } from './queries';
+
+const operationRoute = getRouteApi('/app/operations/$operationId');
 
 const TimeChart = lazy(() => import('../../components/ui/time-chart').then((m) => ({ default: m.TimeChart })));
 

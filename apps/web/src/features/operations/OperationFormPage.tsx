@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ChevronRight } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -15,8 +15,9 @@ import { Card } from '../../components/ui/card';
 import { Field, Input, Select, Textarea } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, errorMessage, ErrorState, Skeleton } from '../../components/ui/states';
-import { operationEditRoute } from '../../app/router';
 import { operationQuery } from './queries';
+
+const operationEditRoute = getRouteApi('/app/operations/$operationId/edit');
 
 interface FormState {
   name: string;

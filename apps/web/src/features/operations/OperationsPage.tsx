@@ -1,6 +1,6 @@
 import { useDebounced } from '../../lib/use-debounced';
 import { useEffect, useState } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery } from '@tanstack/react-query';
 import { ClipboardList, MapPin, Plus, Search, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -9,7 +9,7 @@ import { formatDateTime } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { keys, useMe } from '../../lib/queries';
 import type { Operation, OperationStatus, Priority } from '../../lib/types';
-import { operationsRoute, type OperationsSearch, type SortKey } from '../../app/router';
+import type { OperationsSearch, SortKey } from '../../app/search';
 import { useFresh } from '../../app/fresh';
 import { Ago } from '../../components/ui/ago';
 import { PRIORITY_LABEL, PriorityLabel, STATUS_LABEL, StatusBadge } from '../../components/ui/badge';
@@ -18,6 +18,8 @@ import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui
 import { Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState } from '../../components/ui/states';
+
+const operationsRoute = getRouteApi('/app/operations');
 
 const PAGE = 50;
 const STATUSES: OperationStatus[] = ['pending', 'in_progress', 'completed', 'failed'];

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { ExternalLink, Inbox, Search, Tag, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -8,7 +8,6 @@ import { formatFull, formatRelative } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { useMe, useUserNames } from '../../lib/queries';
 import { toast } from '../../lib/toast';
-import { ticketsRoute } from '../../app/router';
 import { useTopic } from '../../app/realtime';
 import { useIsNew } from '../../app/fresh';
 import { Button, buttonClass } from '../../components/ui/button';
@@ -22,6 +21,8 @@ import { TICKET_PRIORITIES, TICKET_PRIORITY_LABEL, TICKET_STATUSES, TICKET_STATU
 import { sdKeys, useAgents, useTeams } from './queries';
 import { ticketsQuery, type TicketSort, type TicketsSearch, type TicketView } from './search';
 import type { BulkPatch, Ticket, TicketPriority, TicketStatus } from './types';
+
+const ticketsRoute = getRouteApi('/app/tickets');
 
 const PAGE = 50;
 

@@ -1,5 +1,5 @@
 import { lazy, Suspense, useEffect, useMemo, useRef, useState, useSyncExternalStore, type FormEvent } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useQuery } from '@tanstack/react-query';
 import { Activity, CalendarRange, Cpu, LineChart, RotateCcw, ZoomIn, ZoomOut } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -26,7 +26,7 @@ import {
   type Point,
 } from '../../lib/telemetry-range';
 import type { TelemetryResult } from '../../lib/types';
-import { telemetryRoute, type TelemetrySearch } from '../../app/router';
+import type { TelemetrySearch } from '../../app/search';
 import { useTopic } from '../../app/realtime';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
@@ -34,6 +34,8 @@ import { Card, CardHeader } from '../../components/ui/card';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, ErrorState, NoAccess, Skeleton } from '../../components/ui/states';
+
+const telemetryRoute = getRouteApi('/app/telemetry');
 
 const TimeChart = lazy(() => import('../../components/ui/time-chart').then((m) => ({ default: m.TimeChart })));
 

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { useNavigate } from '@tanstack/react-router';
+import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { MoreHorizontal, Search, ShieldCheck, UserPlus, Users as UsersIcon, Wand2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -10,7 +10,7 @@ import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
 import { keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { User } from '../../lib/types';
-import { usersRoute, type UsersSearch } from '../../app/router';
+import type { UsersSearch } from '../../app/search';
 import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
@@ -20,6 +20,8 @@ import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, EmptyState, errorMessage, NoAccess } from '../../components/ui/states';
+
+const usersRoute = getRouteApi('/app/admin/users');
 
 /** A strong random password (the user changes it after signing in). */
 function generatePassword() {

@@ -1,8 +1,7 @@
-import { useNavigate } from '@tanstack/react-router';
+import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { Tabs } from 'radix-ui';
 import { useMe } from '../../../lib/queries';
 import { can } from '../../../lib/permissions';
-import { servicedeskAdminRoute } from '../../../app/router';
 import { Card } from '../../../components/ui/card';
 import { Page, PageHeader, useDocumentTitle } from '../../../components/ui/page';
 import { ErrorState } from '../../../components/ui/states';
@@ -12,6 +11,8 @@ import { CannedTab } from './CannedTab';
 import { FieldsTab } from './FieldsTab';
 import { PoliciesTab } from './PoliciesTab';
 import { TeamsTab } from './TeamsTab';
+
+const servicedeskAdminRoute = getRouteApi('/app/admin/servicedesk');
 
 const TABS: { value: AdminTab; label: string }[] = [
   { value: 'teams', label: 'Teams' },

@@ -1,12 +1,11 @@
 import { lazy, Suspense, useMemo, useState } from 'react';
-import { useNavigate } from '@tanstack/react-router';
+import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useQuery } from '@tanstack/react-query';
 import { FileDown, FileSpreadsheet, Inbox } from 'lucide-react';
 import { api, call } from '../../../lib/api';
 import { formatDate, formatNumber } from '../../../lib/format';
 import { toApiError } from '../../../lib/problem';
 import { toast } from '../../../lib/toast';
-import { executiveDeskRoute } from '../../../app/router';
 import { useTopic } from '../../../app/realtime';
 import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
@@ -19,6 +18,8 @@ import type { PeriodDays } from '../search';
 import type { ExecutiveDashboard } from '../types';
 import { BarList, ComplianceList, PeriodSelect, sinceDays } from './common';
 import { dailySeries } from './series';
+
+const executiveDeskRoute = getRouteApi('/app/servicedesk/executive');
 
 const TimeChart = lazy(() => import('../../../components/ui/time-chart').then((m) => ({ default: m.TimeChart })));
 

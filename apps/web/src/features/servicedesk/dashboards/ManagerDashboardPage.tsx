@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RadioGroup } from 'radix-ui';
 import { ShieldCheck, Star, Users } from 'lucide-react';
@@ -10,7 +10,6 @@ import { can } from '../../../lib/permissions';
 import { errorFor, fieldErrors } from '../../../lib/problem';
 import { useMe, useUserNames } from '../../../lib/queries';
 import { toast } from '../../../lib/toast';
-import { managerDeskRoute } from '../../../app/router';
 import { useTopic } from '../../../app/realtime';
 import { Badge } from '../../../components/ui/badge';
 import { Button } from '../../../components/ui/button';
@@ -24,6 +23,8 @@ import { sdKeys, useAgents, useTeams } from '../queries';
 import type { PeriodDays } from '../search';
 import { TARGET_LABEL } from '../sla';
 import { ComplianceList, PeriodSelect, SimpleTable, sinceDays } from './common';
+
+const managerDeskRoute = getRouteApi('/app/servicedesk/manager');
 
 const thisMonth = () => new Date().toISOString().slice(0, 7);
 const monthFormat = new Intl.DateTimeFormat(undefined, { month: 'short', year: 'numeric', timeZone: 'UTC' });

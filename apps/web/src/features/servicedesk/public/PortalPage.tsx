@@ -1,3 +1,4 @@
+import { getRouteApi } from '@tanstack/react-router';
 import { useState, useSyncExternalStore } from 'react';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { RadioGroup } from 'radix-ui';
@@ -6,7 +7,6 @@ import { call } from '../../../lib/api';
 import { cn } from '../../../lib/cn';
 import { formatDateTime, formatFull } from '../../../lib/format';
 import { ApiError, errorFor, fieldErrors } from '../../../lib/problem';
-import { portalRoute } from '../../../app/router';
 import { Button } from '../../../components/ui/button';
 import { Card } from '../../../components/ui/card';
 import { Field, Textarea } from '../../../components/ui/input';
@@ -17,6 +17,8 @@ import { TicketStatusBadge } from '../labels';
 import type { PortalTicket, UploadedFile } from '../types';
 import { tokenFromHash } from './link';
 import { PublicLayout } from './PublicLayout';
+
+const portalRoute = getRouteApi('/portal/tickets/$ticketId');
 
 const SCORE_LABEL = ['', 'Very poor', 'Poor', 'Okay', 'Good', 'Excellent'];
 

@@ -1,9 +1,9 @@
+import { getRouteApi } from '@tanstack/react-router';
 import { useState, type FormEvent } from 'react';
 import { useMutation } from '@tanstack/react-query';
 import { CheckCircle2, Copy, ExternalLink } from 'lucide-react';
 import { call } from '../../../lib/api';
 import { errorFor, fieldErrors } from '../../../lib/problem';
-import { supportFormRoute } from '../../../app/router';
 import { Button } from '../../../components/ui/button';
 import { Card } from '../../../components/ui/card';
 import { Field, Input, Textarea } from '../../../components/ui/input';
@@ -13,6 +13,8 @@ import { publicApi } from '../files';
 import type { UploadedFile } from '../types';
 import { requesterLink } from './link';
 import { PublicLayout } from './PublicLayout';
+
+const supportFormRoute = getRouteApi('/support/$org');
 
 function Done({ number, link }: { number: number; link: string }) {
   const [copied, setCopied] = useState(false);

@@ -1,5 +1,5 @@
 import { useCallback, useState } from 'react';
-import { Link, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ChevronRight, Eye, GitMerge, PenLine } from 'lucide-react';
 import { api, call } from '../../../lib/api';
@@ -8,7 +8,6 @@ import { formatDateTime, formatFull } from '../../../lib/format';
 import { can } from '../../../lib/permissions';
 import { useMe, useUserNames } from '../../../lib/queries';
 import { toast } from '../../../lib/toast';
-import { ticketRoute } from '../../../app/router';
 import { usePresence, useTopic } from '../../../app/realtime';
 import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
@@ -25,6 +24,8 @@ import { Properties } from './Properties';
 import { SlaPanel } from './SlaPanel';
 import { Thread } from './Thread';
 import { isAlarming, timelineText } from './timeline';
+
+const ticketRoute = getRouteApi('/app/tickets/$ticketId');
 
 function Crumbs({ number }: { number?: number }) {
   return (
