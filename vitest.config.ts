@@ -8,6 +8,8 @@ export default defineConfig({
           name: 'unit',
           include: ['apps/server/src/**/*.test.ts', 'packages/**/src/**/*.test.ts'],
           environment: 'node',
+          // The property tests are CPU-bound: on a busy 2-core machine a few take more than the 5 s default.
+          testTimeout: 30_000,
         },
       },
       {
