@@ -25,6 +25,9 @@ import { outageReporter } from './platform/logging/outage.ts';
 import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
+import { createSubscriptions, registerSubscriptionMetrics, type Subscriptions } from './platform/events/subscriptions.ts';
+import { createDeadLettersService } from './platform/events/dead-letters.ts';
+import { subscriptionsRoutes } from './platform/events/subscriptions.routes.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
 import { createIdentityModule, userDirectory, type IdentityModule } from './modules/identity/index.ts';
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
@@ -56,6 +59,8 @@ export interface Platform {
   servicedesk: ServicedeskModule;
   notifier: Notifier;
   dispatcher: Dispatcher;
+  /** Durable event subscriptions: modules register their handlers here (`subscriptions.register`). */
+  subscriptions: Subscriptions;
   /**
    * Informational lines of /api/ready that parts started outside buildApp add (the MQTT consumer):
    * name → what to say now. They never make the instance "not ready".
@@ -115,6 +120,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     onError: (err) => app.log.warn({ err }, 'event subscriber failed'),
     report: outageReporter(app.log, 'Event dispatch (database)'),
   });
+  const subscriptions = createSubscriptions({ database, bus, log: app.log, report: outageReporter(app.log, 'Event subscriptions (database)') });
   const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
   const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
   const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
@@ -170,9 +176,10 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     bus,
   });
   const readinessNotes = new Map<string, () => string>();
-  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher, readinessNotes });
+  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher, subscriptions, readinessNotes });
   app.addHook('onReady', async () => {
     await dispatcher.start();
+    await subscriptions.start();
     await telemetry.start(outageReporter(app.log, 'Telemetry maintenance (database)'));
     notifier.start();
     servicedesk.start((err) => app.log.warn({ err }, 'SLA scheduler pass failed'));
@@ -182,6 +189,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await notifier.stop();
     // Acknowledged points are already committed; drain what is queued, then stop.
     await telemetry.stop();
+    await subscriptions.stop();
     dispatcher.stop();
     await bus.close();
     redis?.disconnect();
@@ -259,6 +267,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   counterFrom(metrics, 'imsop_http_requests_shed_total', 'Requests refused with 503 overloaded (load shedding)', () => shedding.refused);
   gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
   counterFrom(metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
+  registerSubscriptionMetrics(metrics, subscriptions);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 
@@ -299,6 +308,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (api) => {
       setupApi(api, identity.authenticator);
       platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
+      subscriptionsRoutes(api as unknown as ApiInstance, createDeadLettersService({ db: database.db, subscriptions }));
       identity.routes(api as unknown as ApiInstance);
       operations.routes(api as unknown as ApiInstance);
       telemetry.routes(api as unknown as ApiInstance);

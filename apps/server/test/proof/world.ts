@@ -30,6 +30,7 @@ export interface World {
     file: string;
     calendar: string;
     policy: string;
+    deadLetter: string;
   };
   /** The requester link token of `ids.ticket`. */
   ticketToken: string;
@@ -51,6 +52,19 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
   org ??= await createOrg(t);
   const call = (method: 'GET' | 'POST', url: string, payload?: unknown, headers: Record<string, string> = bearer(org!.token)) =>
     t.inject({ method, url, headers, ...(payload === undefined ? {} : { payload: payload as object }) });
+  // A durable subscription that gives up on the world's operation at once: the org's dead letter.
+  const subscriptions = t.app.platform.subscriptions;
+  if (!subscriptions.has('proof.world')) {
+    subscriptions.register({
+      name: 'proof.world',
+      types: ['operation.created'],
+      maxAttempts: 1,
+      handler: async (e) => {
+        if (e.topic === 'operations' && (e.payload.operation as { name?: string }).name === 'World operation') throw new Error('the proof world’s dead letter');
+      },
+    });
+    await subscriptions.flush();
+  }
 
   const userEmail = uniqueEmail('world');
   const user = await ok<{ id: string }>(call('POST', '/api/users', { email: userEmail, name: 'World User', password: GOOD_PASSWORD, roles: ['agent'] }), 201, 'user');
@@ -61,6 +75,10 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
   const sessions = await ok<{ data: { id: string; current: boolean }[] }>(call('GET', '/api/auth/sessions'), 200, 'sessions');
 
   const op = await ok<{ id: string }>(call('POST', '/api/operations', { name: 'World operation', tags: ['world'] }), 201, 'operation');
+  await subscriptions.flush();
+  const deadLetters = await ok<{ data: { id: string; payload: { operation?: { id: string } } }[] }>(call('GET', '/api/event-subscriptions/dead-letters?subscription=proof.world'), 200, 'dead letters');
+  const deadLetter = deadLetters.data.find((d) => d.payload.operation?.id === op.id);
+  expect(deadLetter, 'the world’s operation was dead-lettered').toBeDefined();
   const task = await ok<{ id: string }>(call('POST', `/api/operations/${op.id}/tasks`, { title: 'World task' }), 201, 'task');
   const resource = await ok<{ id: string }>(call('POST', '/api/resources', { name: 'World truck', kind: 'vehicle' }), 201, 'resource');
   const startsAt = new Date(Date.now() + 86_400_000).toISOString();
@@ -134,6 +152,7 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
       file: file.id,
       calendar: calendar.id,
       policy: policy.id,
+      deadLetter: deadLetter!.id,
     },
     permission,
     userEmail,
@@ -161,6 +180,7 @@ const FAMILY: [RegExp, keyof World['ids']][] = [
   [/^\/api\/files\//, 'file'],
   [/^\/api\/servicedesk\/calendars\//, 'calendar'],
   [/^\/api\/servicedesk\/sla-policies\//, 'policy'],
+  [/^\/api\/event-subscriptions\/dead-letters\//, 'deadLetter'],
 ];
 /** Parameters named after their entity, whatever the route. */
 const BY_NAME: Record<string, (w: World) => string> = {

@@ -43,6 +43,7 @@ export const PERMISSIONS = {
   'servicedesk:manage': 'Manage teams, canned responses, custom fields, business calendars and SLA policies',
   'servicedesk:analytics': 'View service desk dashboards and export reports',
   'ratings:manage': 'Rate agents’ performance',
+  'subscriptions:manage': 'View the durable event subscriptions and their dead letters, and replay dead letters',
 } as const satisfies Record<string, string>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -19,9 +19,11 @@
  * keyed by (subscription, event id): a repeated delivery finds the receipt and does nothing.
  */
 import { sql } from 'drizzle-orm';
+import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Bus } from '../bus/bus.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { queryRows, type Database, type Tx } from '../db/client.ts';
+import { newId } from '../db/ids.ts';
 import { inOrg, inSystem } from '../db/scope.ts';
 import { CHANNEL_OUTBOX, type DeliveredEvent } from './dispatcher.ts';
 import type { EventVisibility } from './events.schema.ts';
@@ -155,9 +157,9 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
   let running: Promise<void> | null = null;
   let again = false;
   let failing = false;
+  let rowsReady = false;
 
   function register(def: SubscriptionDefinition) {
-    if (started) throw new Error(`Subscription ${def.name}: register before start()`);
     if (!NAME.test(def.name)) throw new Error(`Subscription name "${def.name}" must match ${NAME}`);
     if (defs.has(def.name)) throw new Error(`Subscription ${def.name} is registered twice`);
     if (def.types.length === 0) throw new Error(`Subscription ${def.name} names no event types`);
@@ -165,6 +167,9 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     const maxAttempts = def.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!Number.isInteger(maxAttempts) || maxAttempts < 1) throw new Error(`Subscription ${def.name}: maxAttempts must be a positive integer`);
     defs.set(def.name, { name: def.name, types: [...new Set(def.types)].sort(), handler: def.handler, maxAttempts, backoff: def.backoff ?? defaultBackoff });
+    // Registered after start: its row is created by the next pass.
+    rowsReady = false;
+    if (started) void kick();
   }
 
   /** Creates the rows of new subscriptions at the current snapshot: they start with events committed from now on. */
@@ -314,11 +319,12 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
             p.afterId = e.id;
             p.attempts = 0;
             p.retryAt = null;
+            const deadAt = new Date(clock()).toISOString();
             await inSystem(db, async (tx) => {
               await tx.execute(sql`
-                insert into event_dead_letters (id, org_id, subscription, event_id, event_type, topic, payload, event_created_at, attempts, last_error, dead_at)
-                values (gen_random_uuid(), ${e.orgId}, ${d.name}, ${e.id}, ${e.type}, ${e.topic}, ${JSON.stringify(e.payload)}::jsonb, ${e.createdAt}::timestamptz,
-                        ${attempt}, ${message}, ${new Date(clock()).toISOString()}::timestamptz)
+                insert into event_dead_letters (id, org_id, subscription, event_id, event_type, topic, payload, event_created_at, attempts, last_error, dead_at, created_at)
+                values (${newId()}, ${e.orgId}, ${d.name}, ${e.id}, ${e.type}, ${e.topic}, ${JSON.stringify(e.payload)}::jsonb, ${e.createdAt}::timestamptz,
+                        ${attempt}, ${message}, ${deadAt}::timestamptz, ${deadAt}::timestamptz)
                 on conflict (subscription, event_id) do nothing`);
               await writePosition(tx, d.name, p, { retries: 1, dead: 1 });
             });
@@ -357,6 +363,10 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
   }
 
   async function pass(): Promise<void> {
+    if (!rowsReady) {
+      await ensureRows();
+      rowsReady = true;
+    }
     const due = await withWork();
     let more = false;
     for (const name of due) {
@@ -464,6 +474,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     async start() {
       if (started) return;
       await ensureRows();
+      rowsReady = true;
       started = true;
       timer = setInterval(() => void kick(), pollMs);
       timer.unref();
@@ -492,3 +503,53 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
 }
 
 export type Subscriptions = ReturnType<typeof createSubscriptions>;
+
+/**
+ * On /metrics, per subscription (label `subscription`): the events waiting and the age of the
+ * oldest, retries, dead letters waiting for an admin, and the totals handled and dead-lettered. Read
+ * from the database at each scrape (one read serves all six), so every instance reports the same.
+ */
+export function registerSubscriptionMetrics(registry: Registry, subscriptions: Subscriptions) {
+  // The six collects of one scrape run together and share one read.
+  let inFlight: Promise<SubscriptionStats[] | null> | null = null;
+  const read = () =>
+    (inFlight ??= subscriptions
+      .stats()
+      .catch(() => null) // the database is down: the scrape still answers, without these series
+      .finally(() => {
+        inFlight = null;
+      }));
+  const labelNames = ['subscription'] as const;
+  const gauge = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const stats = await read();
+        if (!stats) return;
+        this.reset();
+        for (const s of stats) this.set({ subscription: s.name }, value(s));
+      },
+    });
+  const counter = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        const stats = await read();
+        if (!stats) return;
+        this.reset();
+        for (const s of stats) this.inc({ subscription: s.name }, value(s));
+      },
+    });
+  gauge('imsop_event_subscription_lag_events', 'Committed events of its types the subscription has not handled yet', (s) => s.pending);
+  gauge('imsop_event_subscription_lag_seconds', 'Age of the oldest event the subscription has not handled yet', (s) => s.lagMs / 1000);
+  gauge('imsop_event_subscription_dead_letters', 'Dead letters of the subscription not replayed yet', (s) => s.deadLetters);
+  counter('imsop_event_subscription_handled_total', 'Events the subscription handled', (s) => s.handled);
+  counter('imsop_event_subscription_retries_total', 'Failed deliveries of the subscription (each failed attempt)', (s) => s.retries);
+  counter('imsop_event_subscription_dead_lettered_total', 'Events the subscription gave up on after its attempts', (s) => s.deadLettered);
+}
