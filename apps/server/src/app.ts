@@ -11,6 +11,7 @@ import { openApiTransform, openApiTransformObject } from './platform/http/openap
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from './config.ts';
+import type { Clock } from './platform/clock.ts';
 import { loadKeys } from './platform/auth/keys.ts';
 import { createTokenService } from './platform/auth/tokens.ts';
 import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
@@ -28,6 +29,7 @@ import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.
 import { createSubscriptions, registerSubscriptionMetrics, type Subscriptions } from './platform/events/subscriptions.ts';
 import { createDeadLettersService } from './platform/events/dead-letters.ts';
 import { subscriptionsRoutes } from './platform/events/subscriptions.routes.ts';
+import { createJobs, registerJobMetrics, type Jobs } from './platform/jobs/jobs.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
 import { createIdentityModule, userDirectory, type IdentityModule } from './modules/identity/index.ts';
 import { createOperationsModule, type OperationsModule } from './modules/operations/index.ts';
@@ -46,6 +48,8 @@ export interface BuildOptions {
   config: Config;
   database: Database;
   logger?: FastifyServerOptions['logger'];
+  /** "Now" for background work (subscription retries, job schedules); tests move it by hand. */
+  clock?: Clock;
 }
 
 export interface Platform {
@@ -61,6 +65,8 @@ export interface Platform {
   dispatcher: Dispatcher;
   /** Durable event subscriptions: modules register their handlers here (`subscriptions.register`). */
   subscriptions: Subscriptions;
+  /** Background jobs and schedules: modules register theirs here (`jobs.schedule`, `jobs.enqueue`). */
+  jobs: Jobs;
   /**
    * Informational lines of /api/ready that parts started outside buildApp add (the MQTT consumer):
    * name → what to say now. They never make the instance "not ready".
@@ -120,10 +126,12 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     onError: (err) => app.log.warn({ err }, 'event subscriber failed'),
     report: outageReporter(app.log, 'Event dispatch (database)'),
   });
-  const subscriptions = createSubscriptions({ database, bus, log: app.log, report: outageReporter(app.log, 'Event subscriptions (database)') });
+  const clock = opts.clock ? { clock: opts.clock } : {};
+  const subscriptions = createSubscriptions({ database, bus, log: app.log, report: outageReporter(app.log, 'Event subscriptions (database)'), ...clock });
+  const jobs = createJobs({ database, bus, log: app.log, report: outageReporter(app.log, 'Background jobs (database)'), ...clock });
   const operations = createOperationsModule({ db: database.db, dispatcher, users: userDirectory(database.db) });
   const operationExists = async (orgId: string, id: string) => (await operations.services.operations.existsInOrg(orgId, id));
-  const telemetry = createTelemetryModule({ db: database.db, dispatcher, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
+  const telemetry = createTelemetryModule({ db: database.db, dispatcher, jobs, operationExists, maxPendingPoints: config.INGEST_MAX_PENDING });
   const chat = {
     whatsapp: whatsappCloud({
       apiUrl: config.WHATSAPP_API_URL,
@@ -176,15 +184,17 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     bus,
   });
   const readinessNotes = new Map<string, () => string>();
-  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher, subscriptions, readinessNotes });
+  app.decorate('platform', { config, database, bus, redis, identity, operations, telemetry, servicedesk, notifier, dispatcher, subscriptions, jobs, readinessNotes });
   app.addHook('onReady', async () => {
     await dispatcher.start();
     await subscriptions.start();
+    await jobs.start();
     await telemetry.start(outageReporter(app.log, 'Telemetry maintenance (database)'));
     notifier.start();
     servicedesk.start((err) => app.log.warn({ err }, 'SLA scheduler pass failed'));
   });
   app.addHook('onClose', async () => {
+    await jobs.stop();
     await servicedesk.stop();
     await notifier.stop();
     // Acknowledged points are already committed; drain what is queued, then stop.
@@ -268,6 +278,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
   counterFrom(metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
   registerSubscriptionMetrics(metrics, subscriptions);
+  registerJobMetrics(metrics, jobs);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 

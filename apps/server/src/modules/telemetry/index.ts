@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import { can } from '../../platform/access/ability.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import type { Dispatcher } from '../../platform/events/dispatcher.ts';
 import type { ApiInstance } from '../../platform/http/api.ts';
+import { defineJob, type Jobs } from '../../platform/jobs/jobs.ts';
 import type { TopicRule } from '../../platform/realtime/gateway.ts';
 import { createAlarmsService } from './alarms.service.ts';
 import { createDevicesService, type OperationExists } from './devices.service.ts';
@@ -18,6 +20,8 @@ export { scoreCsv } from './anomaly/csv.ts';
 export interface TelemetryDeps {
   db: AppDb;
   dispatcher: Dispatcher;
+  /** Maintenance runs as scheduled jobs: once per time across instances. */
+  jobs: Jobs;
   operationExists: OperationExists;
   /** Points waiting to be written before ingestion answers 503. */
   maxPendingPoints?: number;
@@ -33,8 +37,18 @@ export function createTelemetryModule(deps: TelemetryDeps) {
     afterCommit: () => deps.dispatcher.notify(),
   });
   const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer });
-  let silenceTimer: NodeJS.Timeout | null = null;
-  let maintenanceTimer: NodeJS.Timeout | null = null;
+
+  // Scheduled maintenance: partitions ahead and retention (hourly), no-data alarms (every 15 s). Each
+  // is idempotent; a failed run is retried by the next firing (the no-data check) or with back-off.
+  const none = z.object({});
+  const maintenance = {
+    partitions: defineJob({ name: 'telemetry.partitions', payload: none, handler: () => ensurePartitions(deps.db) }),
+    retention: defineJob({ name: 'telemetry.retention', payload: none, handler: () => applyRetention(deps.db) }),
+    noData: defineJob({ name: 'telemetry.no-data', payload: none, maxAttempts: 1, handler: async () => void (await alarms.checkSilence()) }),
+  };
+  deps.jobs.schedule('telemetry.partitions', maintenance.partitions, { every: 3_600_000 });
+  deps.jobs.schedule('telemetry.retention', maintenance.retention, { every: 3_600_000 });
+  deps.jobs.schedule('telemetry.no-data', maintenance.noData, { every: 15_000 });
 
   const topics: TopicRule[] = [
     { pattern: /^alarms$/, authorize: (actor) => (can(actor, 'alarms:read') ? 'ok' : 'forbidden') },
@@ -50,32 +64,22 @@ export function createTelemetryModule(deps: TelemetryDeps) {
 
   return {
     services: { devices, telemetry, alarms, writer },
+    jobs: maintenance,
     topics,
     routes(api: ApiInstance) {
       telemetryRoutes(api, telemetry, devices, alarms);
     },
     /**
-     * Scheduled work: partitions ahead and retention (hourly), no-data alarms (every 15 s). A failure
-     * (the database is down) is reported to `report`, which throttles it; the next tick retries.
+     * This month's and the next two months' partitions before the first point arrives (the scheduled
+     * job keeps them ahead). A failure (the database is down) is reported to `report`, which throttles it.
      */
     async start(report: { failed(err: unknown): void; ok(): void }) {
-      const tick = (work: Promise<unknown>) =>
-        work.then(
-          () => report.ok(),
-          (err: unknown) => report.failed(err),
-        );
-      await tick(ensurePartitions(deps.db));
-      silenceTimer = setInterval(() => void tick(alarms.checkSilence()), 15_000);
-      silenceTimer.unref();
-      maintenanceTimer = setInterval(() => {
-        void tick(ensurePartitions(deps.db));
-        void tick(applyRetention(deps.db));
-      }, 3_600_000);
-      maintenanceTimer.unref();
+      await ensurePartitions(deps.db).then(
+        () => report.ok(),
+        (err: unknown) => report.failed(err),
+      );
     },
     async stop() {
-      if (silenceTimer) clearInterval(silenceTimer);
-      if (maintenanceTimer) clearInterval(maintenanceTimer);
       await writer.drain();
     },
   };
