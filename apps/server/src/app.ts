@@ -171,6 +171,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     formRateLimit: config.TICKET_FORM_RATE_LIMIT,
     uploadUserRateLimit: config.UPLOAD_USER_RATE_LIMIT,
     slaTickMs: config.SLA_TICK_SECONDS * 1000,
+    jobs,
     chat,
     whatsappOrg: config.WHATSAPP_ORG,
   });

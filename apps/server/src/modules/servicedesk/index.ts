@@ -4,6 +4,8 @@ import { currentFacts, type EventReader, type TopicRule } from '../../platform/r
 import { can, reach } from '../../platform/access/ability.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
+import { defineJob, type Jobs } from '../../platform/jobs/jobs.ts';
+import { z } from 'zod';
 import { createAdminService } from './admin.service.ts';
 import { createConversationsService } from './conversations.service.ts';
 import { servicedeskAdminRoutes } from './admin.routes.ts';
@@ -27,7 +29,7 @@ import { webhookRoutes } from './webhooks.routes.ts';
 export type { ServicedeskDeps } from './servicedesk.context.ts';
 
 /** The service desk: tickets from every channel, replies, teams and assignment, the requester portal. */
-export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number; uploadUserRateLimit: number; slaTickMs: number }) {
+export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit: number; uploadUserRateLimit: number; slaTickMs: number; jobs: Jobs }) {
   const sla = createSlaService(deps);
   const tickets = createTicketsService(deps, sla);
   const replies = createRepliesService(deps, tickets);
@@ -77,27 +79,18 @@ export function createServicedeskModule(deps: ServicedeskDeps & { formRateLimit:
       },
     },
   ];
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<unknown> | null = null;
+  /**
+   * The SLA scheduler: warnings, breaches and escalations as they fall due, a pass every slaTickMs
+   * on the platform's schedules (one pass per time across instances; a pass claims its tickets with
+   * SKIP LOCKED and records each effect under its own key, so a repeated pass adds nothing). A failed
+   * pass is not retried: the next one does its work.
+   */
+  const slaTick = defineJob({ name: 'servicedesk.sla-tick', payload: z.object({}), maxAttempts: 1, handler: async (_p, ctx) => void (await sla.tick(ctx.now)) });
+  if (deps.slaTickMs > 0) deps.jobs.schedule('servicedesk.sla-tick', slaTick, { every: deps.slaTickMs });
   return {
-    /** The SLA scheduler: warnings, breaches and escalations as they fall due (safe on every instance). */
-    start(onError: (err: unknown) => void) {
-      if (deps.slaTickMs <= 0) return;
-      timer = setInterval(() => {
-        if (running) return;
-        running = sla
-          .tick()
-          .catch(onError)
-          .finally(() => {
-            running = null;
-          });
-      }, deps.slaTickMs);
-      timer.unref();
-    },
-    async stop() {
-      if (timer) clearInterval(timer);
-      await running;
-    },
+    /** Kept for the module's start/stop order; the scheduler runs on the job facility. */
+    start(_onError: (err: unknown) => void) {},
+    async stop() {},
     services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards, conversations },
     topics,
     routes(api: ApiInstance) {

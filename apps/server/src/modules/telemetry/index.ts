@@ -42,9 +42,9 @@ export function createTelemetryModule(deps: TelemetryDeps) {
   // is idempotent; a failed run is retried by the next firing (the no-data check) or with back-off.
   const none = z.object({});
   const maintenance = {
-    partitions: defineJob({ name: 'telemetry.partitions', payload: none, handler: () => ensurePartitions(deps.db) }),
-    retention: defineJob({ name: 'telemetry.retention', payload: none, handler: () => applyRetention(deps.db) }),
-    noData: defineJob({ name: 'telemetry.no-data', payload: none, maxAttempts: 1, handler: async () => void (await alarms.checkSilence()) }),
+    partitions: defineJob({ name: 'telemetry.partitions', payload: none, handler: (_p, ctx) => ensurePartitions(deps.db, new Date(ctx.now)) }),
+    retention: defineJob({ name: 'telemetry.retention', payload: none, handler: (_p, ctx) => applyRetention(deps.db, ctx.now) }),
+    noData: defineJob({ name: 'telemetry.no-data', payload: none, maxAttempts: 1, handler: async (_p, ctx) => void (await alarms.checkSilence(ctx.now)) }),
   };
   deps.jobs.schedule('telemetry.partitions', maintenance.partitions, { every: 3_600_000 });
   deps.jobs.schedule('telemetry.retention', maintenance.retention, { every: 3_600_000 });

@@ -34,6 +34,8 @@ export interface JobContext {
   readonly key: string | null;
   /** When it was due: a schedule's firing time, or the enqueue's runAt. */
   readonly dueAt: Date;
+  /** "Now" on the facility's clock as the run starts (ms): what a time-dependent handler should read. */
+  readonly now: number;
 }
 
 export interface JobDefinition<P = unknown> {
@@ -262,7 +264,7 @@ export function createJobs(opts: JobsOptions) {
 
   async function run(row: JobRow) {
     const def = defs.get(row.name)!;
-    const ctx: JobContext = { jobId: row.id, name: row.name, attempt: row.attempts, key: row.key, dueAt: new Date(row.run_at) };
+    const ctx: JobContext = { jobId: row.id, name: row.name, attempt: row.attempts, key: row.key, dueAt: new Date(row.run_at), now: clock() };
     // The lease is renewed while the handler runs, so a long job is not taken for a crashed one.
     const renew = setInterval(() => {
       void db
