@@ -151,6 +151,11 @@ export function createJobs(opts: JobsOptions) {
   const defs = new Map<string, JobDefinition<never>>();
   const schedules = new Map<string, { job: string; spec: ScheduleSpec; payload: Record<string, unknown> }>();
   let schedulesReady = false;
+  /**
+   * The earliest next firing of this process's schedules, as last read: nothing is due before it
+   * (firing only moves times later, here or on another instance), so passes until then skip the query.
+   */
+  let nextDue = 0;
   let started = false;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
@@ -215,9 +220,11 @@ export function createJobs(opts: JobsOptions) {
     if (!schedulesReady) {
       await ensureSchedules();
       schedulesReady = true;
+      nextDue = 0;
     }
     const now = clock();
-    return inSystem(db, async (tx) => {
+    if (now < nextDue) return 0;
+    const fired = await inSystem(db, async (tx) => {
       const due = await queryRows<{ name: string; job: string; payload: Record<string, unknown>; next_run_at: string | Date }>(
         tx,
         sql`select name, job, payload, next_run_at from job_schedules
@@ -239,6 +246,12 @@ export function createJobs(opts: JobsOptions) {
       }
       return due.length;
     });
+    const [earliest] = await queryRows<{ at: string | Date | null }>(
+      db,
+      sql`select min(next_run_at) as at from job_schedules where name in ${inList([...schedules.keys()])}`,
+    );
+    nextDue = earliest?.at ? new Date(earliest.at).getTime() : 0;
+    return fired;
   }
 
   /** Claims one due job of this process's kinds (SKIP LOCKED, then a lease). */
@@ -246,18 +259,17 @@ export function createJobs(opts: JobsOptions) {
     if (defs.size === 0) return null;
     const now = clock();
     const leases = JSON.stringify(Object.fromEntries([...defs.values()].map((d) => [d.name, d.leaseMs])));
-    const [row] = await inSystem(db, (tx) =>
-      queryRows<JobRow>(
-        tx,
-        sql`update jobs set attempts = attempts + 1, locked_by = ${instance},
-              locked_until = ${iso(now)}::timestamptz + ((${leases}::jsonb ->> name)::bigint * interval '1 millisecond')
-            where id = (select id from jobs
-                        where status = 'pending' and run_at <= ${iso(now)}::timestamptz
-                          and (locked_until is null or locked_until <= ${iso(now)}::timestamptz)
-                          and name in ${inList([...defs.keys()])}
-                        order by run_at, id limit 1 for update skip locked)
-            returning id, name, payload, key, run_at, attempts, max_attempts`,
-      ),
+    // One statement (its own transaction): the row lock lasts only while it runs.
+    const [row] = await queryRows<JobRow>(
+      db,
+      sql`update jobs set attempts = attempts + 1, locked_by = ${instance},
+            locked_until = ${iso(now)}::timestamptz + ((${leases}::jsonb ->> name)::bigint * interval '1 millisecond')
+          where id = (select id from jobs
+                      where status = 'pending' and run_at <= ${iso(now)}::timestamptz
+                        and (locked_until is null or locked_until <= ${iso(now)}::timestamptz)
+                        and name in ${inList([...defs.keys()])}
+                      order by run_at, id limit 1 for update skip locked)
+          returning id, name, payload, key, run_at, attempts, max_attempts`,
     );
     return row ?? null;
   }
