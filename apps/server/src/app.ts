@@ -11,6 +11,7 @@ import { openApiTransform, openApiTransformObject } from './platform/http/openap
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from './config.ts';
+import type { Clock } from './platform/clock.ts';
 import { loadKeys } from './platform/auth/keys.ts';
 import { createTokenService } from './platform/auth/tokens.ts';
 import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
@@ -25,6 +26,10 @@ import { outageReporter } from './platform/logging/outage.ts';
 import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
+import { createSubscriptions, registerSubscriptionMetrics, type Subscriptions } from './platform/events/subscriptions.ts';
+import { createDeadLettersService } from './platform/events/dead-letters.ts';
+import { subscriptionsRoutes } from './platform/events/subscriptions.routes.ts';
+import { createJobs, registerJobMetrics, type Jobs } from './platform/jobs/jobs.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
 import { createModules, type AnyModule, type RunningModules } from './platform/module/kernel.ts';
 import type { ModuleInstance } from './platform/module/module.ts';
@@ -41,6 +46,8 @@ export interface BuildOptions {
   config: Config;
   database: Database;
   logger?: FastifyServerOptions['logger'];
+  /** "Now" for background work (subscription retries, job schedules); tests move it by hand. */
+  clock?: Clock;
 }
 
 export interface Platform {
@@ -53,6 +60,10 @@ export interface Platform {
   module<D extends AnyModule>(def: D): Awaited<ReturnType<D['create']>>;
   notifier: Notifier;
   dispatcher: Dispatcher;
+  /** Durable event subscriptions: modules register their handlers here (`subscriptions.register`). */
+  subscriptions: Subscriptions;
+  /** Background jobs and schedules: modules register theirs here (`jobs.schedule`, `jobs.enqueue`). */
+  jobs: Jobs;
   /**
    * Informational lines of /api/ready that parts started outside buildApp add (the MQTT consumer):
    * name → what to say now. They never make the instance "not ready".
@@ -103,6 +114,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     onError: (err) => app.log.warn({ err }, 'event subscriber failed'),
     report: outageReporter(app.log, 'Event dispatch (database)'),
   });
+  const clock = opts.clock ? { clock: opts.clock } : {};
+  const subscriptions = createSubscriptions({ database, bus, log: app.log, report: outageReporter(app.log, 'Event subscriptions (database)'), ...clock });
+  const jobs = createJobs({ database, bus, log: app.log, report: outageReporter(app.log, 'Background jobs (database)'), ...clock });
   const chat = {
     whatsapp: whatsappCloud({
       apiUrl: config.WHATSAPP_API_URL,
@@ -137,6 +151,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     log: app.log,
     catalogue: CATALOGUE,
     files: { store: diskFileStore(`${config.IMSOP_DATA_DIR}/files`), scanner: signatureScanner },
+    jobs,
+    subscriptions,
     chat,
     publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
     metrics,
@@ -160,16 +176,21 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     if (!found) throw new Error(`Module "${def.name}" is not in the app.`);
     return found as Awaited<ReturnType<D['create']>>;
   };
-  app.decorate('platform', { config, database, bus, redis, modules, module, notifier, dispatcher, readinessNotes });
+  app.decorate('platform', { config, database, bus, redis, modules, module, notifier, dispatcher, subscriptions, jobs, readinessNotes });
   app.addHook('onReady', async () => {
     await dispatcher.start();
+    await subscriptions.start();
+    await jobs.start();
     notifier.start();
     await modules.start();
   });
   app.addHook('onClose', async () => {
-    // Modules first (in reverse order: telemetry drains what is queued; acknowledged points are committed).
+    // No job starts while the modules stop; then the modules in reverse order (telemetry drains
+    // what is queued: acknowledged points are committed).
+    await jobs.stop();
     await modules.stop();
     await notifier.stop();
+    await subscriptions.stop();
     dispatcher.stop();
     await bus.close();
     redis?.disconnect();
@@ -244,6 +265,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
   counterFrom(metrics, 'imsop_http_requests_shed_total', 'Requests refused with 503 overloaded (load shedding)', () => shedding.refused);
   gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
+  registerSubscriptionMetrics(metrics, subscriptions);
+  registerJobMetrics(metrics, jobs);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 
@@ -284,6 +307,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (api) => {
       setupApi(api, authenticator);
       platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
+      subscriptionsRoutes(api as unknown as ApiInstance, createDeadLettersService({ db: database.db, subscriptions }));
       modules.routes(api as unknown as ApiInstance);
     },
     { prefix: '/api' },

@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createImsopClient, type ImsopClient } from '@imsop/sdk';
 import { buildApp } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
+import type { Clock } from '../src/platform/clock.ts';
 import { prepareDatabase } from '../src/main.ts';
 import { openDatabase, type Database } from '../src/platform/db/client.ts';
 
@@ -73,7 +74,7 @@ export interface TestApp {
   inject: FastifyInstance['inject'];
 }
 
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(env: Record<string, string> = {}, opts: { clock?: Clock } = {}): Promise<TestApp> {
   const { database, drop } = await freshDatabase();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-t-'));
   const config = loadConfig({
@@ -88,7 +89,7 @@ export async function createTestApp(env: Record<string, string> = {}): Promise<T
     ...env,
   });
   await prepareDatabase(database, config, () => undefined);
-  const app = await buildApp({ config, database, logger: false });
+  const app = await buildApp({ config, database, logger: false, ...(opts.clock ? { clock: opts.clock } : {}) });
   await app.ready();
 
   const injectFetch = async (request: Request): Promise<Response> => {

@@ -60,6 +60,8 @@ export async function proofTables(modules: readonly AnyModule[] = MODULES): Prom
     }
     seeds.push({ module: m.name, seed, builds: buildsOn(m) });
   }
+  // The platform's own routes (its admin pages) have a seed too; it runs last, on every module's records.
+  if (modules === MODULES) seeds.push({ module: 'platform', seed: (await import('./platform.proof.ts')).default, builds: new Set(ordered.map((m) => m.name)) });
 
   const kinds = new Map<string, string>();
   const values = new Map<string, string>();

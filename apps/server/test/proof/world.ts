@@ -46,6 +46,7 @@ export async function createWorld(t: TestApp, org?: Org): Promise<World> {
       email: (prefix) => uniqueEmail(prefix),
       password: GOOD_PASSWORD,
       now: () => Date.now(),
+      subscriptions: t.app.platform.subscriptions,
     };
     const earlier = (what: 'kind' | 'value', name: string, table: Partial<Record<string, string>>, owners: ReadonlyMap<string, string>) => {
       const owner = owners.get(name);

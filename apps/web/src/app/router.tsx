@@ -175,6 +175,12 @@ const apiKeysRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/admin/ApiKeysPage'), 'ApiKeysPage'),
 });
 
+const subscriptionsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/subscriptions',
+  component: lazyRouteComponent(() => import('../features/admin/SubscriptionsPage'), 'SubscriptionsPage'),
+});
+
 const devicesRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/devices',
@@ -280,6 +286,7 @@ const routeTree = rootRoute.addChildren([
     apiKeysRoute,
     devicesRoute,
     auditRoute,
+    subscriptionsRoute,
     orgRoute,
     sessionsRoute,
     securityRoute,

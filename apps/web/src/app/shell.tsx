@@ -27,6 +27,7 @@ import {
   Siren,
   Sun,
   Users,
+  Workflow,
   X,
 } from 'lucide-react';
 import { activeAlarmsQuery } from '../features/alarms/queries';
@@ -86,6 +87,7 @@ export const NAV: NavSection[] = [
       { to: '/admin/api-keys', label: 'API keys', icon: KeySquare, allowed: (me) => can(me, 'api_keys:read') },
       { to: '/admin/devices', label: 'Devices', icon: Cpu, allowed: (me) => can(me, 'devices:manage') },
       { to: '/admin/audit', label: 'Audit log', icon: ScrollText, allowed: (me) => can(me, 'audit:read') },
+      { to: '/admin/subscriptions', label: 'Event subscriptions', icon: Workflow, allowed: (me) => can(me, 'subscriptions:manage') },
       { to: '/admin/org', label: 'Organization', icon: Building2, allowed: (me) => can(me, 'org:update') },
     ],
   },

@@ -7,6 +7,8 @@ import { currentFacts, type EventReader, type TopicRule } from '../../platform/r
 import { can, reach } from '../../platform/access/ability.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
+import { defineJob } from '../../platform/jobs/jobs.ts';
+import { z } from 'zod';
 import { createAdminService } from './admin/admin.service.ts';
 import { createConversationsService } from './channels/conversations.service.ts';
 import { servicedeskAdminRoutes } from './admin/admin.routes.ts';
@@ -65,7 +67,6 @@ export const servicedeskModule = defineModule({
       chat: p.chat,
       whatsappOrg: config.WHATSAPP_ORG,
     };
-    const onError = (err: unknown) => p.log.warn({ err }, 'SLA scheduler pass failed');
     const sla = createSlaService(deps);
     const tickets = createTicketsService(deps, sla);
     const replies = createRepliesService(deps, tickets);
@@ -115,27 +116,15 @@ export const servicedeskModule = defineModule({
         },
       },
     ];
-    let timer: NodeJS.Timeout | null = null;
-    let running: Promise<unknown> | null = null;
+    /**
+     * The SLA scheduler: warnings, breaches and escalations as they fall due, a pass every slaTickMs
+     * on the platform's schedules (one pass per time across instances; a pass claims its tickets with
+     * SKIP LOCKED and records each effect under its own key, so a repeated pass adds nothing). A failed
+     * pass is not retried: the next one does its work.
+     */
+    const slaTick = defineJob({ name: 'servicedesk.sla-tick', payload: z.object({}), maxAttempts: 1, handler: async (_p, ctx) => void (await sla.tick(ctx.now)) });
     return {
-      /** The SLA scheduler: warnings, breaches and escalations as they fall due (safe on every instance). */
-      async start() {
-        if (deps.slaTickMs <= 0) return;
-        timer = setInterval(() => {
-          if (running) return;
-          running = sla
-            .tick()
-            .catch(onError)
-            .finally(() => {
-              running = null;
-            });
-        }, deps.slaTickMs);
-        timer.unref();
-      },
-      async stop() {
-        if (timer) clearInterval(timer);
-        await running;
-      },
+      schedules: deps.slaTickMs > 0 ? [{ name: 'servicedesk.sla-tick', job: slaTick, spec: { every: deps.slaTickMs } }] : [],
       provides: {},
       services: { tickets, replies, files, admin, inbound, sla, slaAdmin, dashboards, conversations },
       topics,

@@ -1,4 +1,6 @@
+import { z } from 'zod';
 import { can } from '../../platform/access/ability.ts';
+import { defineJob } from '../../platform/jobs/jobs.ts';
 import { counterFrom } from '../../platform/metrics/metrics.ts';
 import { defineModule } from '../../platform/module/module.ts';
 import type { TopicRule } from '../../platform/realtime/gateway.ts';
@@ -45,8 +47,14 @@ export const telemetryModule = defineModule({
     const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer, orgSettings: deps.orgSettings });
     counterFrom(p.metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
     counterFrom(p.metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
-    let silenceTimer: NodeJS.Timeout | null = null;
-    let maintenanceTimer: NodeJS.Timeout | null = null;
+    // Scheduled maintenance: partitions ahead and retention (hourly), no-data alarms (every 15 s). Each
+    // is idempotent; a failed run is retried by the next firing (the no-data check) or with back-off.
+    const none = z.object({});
+    const maintenance = {
+      partitions: defineJob({ name: 'telemetry.partitions', payload: none, handler: (_p, ctx) => ensurePartitions(deps.db, new Date(ctx.now)) }),
+      retention: defineJob({ name: 'telemetry.retention', payload: none, handler: (_p, ctx) => applyRetention(deps.db, deps.orgSettings, ctx.now) }),
+      noData: defineJob({ name: 'telemetry.no-data', payload: none, maxAttempts: 1, handler: async (_p, ctx) => void (await alarms.checkSilence(ctx.now)) }),
+    };
 
     const topics: TopicRule[] = [
       { pattern: /^alarms$/, authorize: (actor) => (can(actor, 'alarms:read') ? 'ok' : 'forbidden') },
@@ -62,32 +70,27 @@ export const telemetryModule = defineModule({
 
     return {
       services: { devices, telemetry, alarms, writer },
+      jobs: maintenance,
+      schedules: [
+        { name: 'telemetry.partitions', job: maintenance.partitions, spec: { every: 3_600_000 } },
+        { name: 'telemetry.retention', job: maintenance.retention, spec: { every: 3_600_000 } },
+        { name: 'telemetry.no-data', job: maintenance.noData, spec: { every: 15_000 } },
+      ],
       topics,
       routes(api) {
         telemetryRoutes(api, telemetry, devices, alarms);
       },
       /**
-       * Scheduled work: partitions ahead and retention (hourly), no-data alarms (every 15 s). A failure
-       * (the database is down) is reported to `report`, which throttles it; the next tick retries.
+       * This month's and the next two months' partitions before the first point arrives (the scheduled
+       * job keeps them ahead). A failure (the database is down) is reported, throttled.
        */
       async start() {
-        const tick = (work: Promise<unknown>) =>
-          work.then(
-            () => report.ok(),
-            (err: unknown) => report.failed(err),
-          );
-        await tick(ensurePartitions(deps.db));
-        silenceTimer = setInterval(() => void tick(alarms.checkSilence()), 15_000);
-        silenceTimer.unref();
-        maintenanceTimer = setInterval(() => {
-          void tick(ensurePartitions(deps.db));
-          void tick(applyRetention(deps.db, deps.orgSettings));
-        }, 3_600_000);
-        maintenanceTimer.unref();
+        await ensurePartitions(deps.db).then(
+          () => report.ok(),
+          (err: unknown) => report.failed(err),
+        );
       },
       async stop() {
-        if (silenceTimer) clearInterval(silenceTimer);
-        if (maintenanceTimer) clearInterval(maintenanceTimer);
         await writer.drain();
       },
     };

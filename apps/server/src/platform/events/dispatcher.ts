@@ -1,6 +1,6 @@
 import { asc, gt, lt, sql } from 'drizzle-orm';
 import type { Bus } from '../bus/bus.ts';
-import type { AppDb } from '../db/client.ts';
+import { queryRows, type AppDb } from '../db/client.ts';
 import { inSystem } from '../db/scope.ts';
 import { events, type EventVisibility } from './events.schema.ts';
 
@@ -22,7 +22,10 @@ export const CHANNEL_OUTBOX = 'events.outbox';
 export interface DispatcherOptions {
   /** Fallback poll when no wake-up arrives. */
   pollMs?: number;
-  /** How long a hole in the id sequence may stay open before it is taken as a rolled-back insert. */
+  /**
+   * How long a hole in the id sequence may stay open at most before it is taken as a rolled-back
+   * insert (a live view never waits longer behind a long transaction; durable subscriptions do).
+   */
   gapTimeoutMs?: number;
   /** Longest wait between reads while the database fails (the back-off doubles from pollMs up to it). */
   maxBackoffMs?: number;
@@ -36,7 +39,11 @@ export interface DispatcherOptions {
  * Delivers committed outbox rows to in-process subscribers, in id order, exactly once per process.
  * Every instance reads the shared outbox itself; a wake-up on the bus (Redis across instances) makes
  * that immediate. Ids are taken from a sequence before commit, so a transaction that commits late can
- * leave a temporary hole: delivery stops at the hole until it fills or times out, so nothing is skipped.
+ * leave a temporary hole: delivery stops at the hole until it fills, or until every transaction that
+ * was in progress when the hole was seen has ended (then the hole is a rolled-back insert: an event's
+ * transaction has its id before it takes an event id, see imsop_next_event_id), or at the latest
+ * after gapTimeoutMs. This is for live views, which can replay; handlers that must see every event
+ * are durable subscriptions (subscriptions.ts), which read in commit order and never skip.
  */
 export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = {}) {
   const pollMs = opts.pollMs ?? 1_000;
@@ -44,7 +51,8 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
   const maxBackoffMs = opts.maxBackoffMs ?? 5_000;
   const handlers = new Set<EventHandler>();
   let delivered = 0;
-  let gapSince: number | null = null;
+  /** The hole after `after`: when it was first seen, the snapshot then, and whether every transaction of that snapshot has ended. */
+  let gap: { after: number; since: number; snapshot: string | null; settled: boolean } | null = null;
   let running: Promise<void> | null = null;
   let again = false;
   let timer: NodeJS.Timeout | null = null;
@@ -62,13 +70,19 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
       for (const row of rows) {
         if (row.id !== delivered + 1) {
           const now = Date.now();
-          gapSince ??= now;
-          if (now - gapSince < gapTimeoutMs) {
-            schedule(Math.min(200, gapTimeoutMs));
+          if (gap?.after !== delivered) gap = { after: delivered, since: now, snapshot: null, settled: false };
+          if (!gap.settled && now - gap.since < gapTimeoutMs) {
+            if (await holeSettled(gap)) {
+              // Every transaction that could fill it has ended: read once more, and a hole still there is final.
+              gap.settled = true;
+              progressed = true;
+              break;
+            }
+            schedule(Math.min(50, gapTimeoutMs));
             return;
           }
         }
-        gapSince = null;
+        gap = null;
         delivered = row.id;
         progressed = true;
         const e: DeliveredEvent = {
@@ -88,8 +102,28 @@ export function createDispatcher(db: AppDb, bus: Bus, opts: DispatcherOptions = 
           }
         }
       }
-      if (!progressed || rows.length < 1000) return;
+      if (!progressed || (rows.length < 1000 && !gap?.settled)) return;
     }
+  }
+
+  /**
+   * Whether the transactions in progress when the hole was first seen have all ended (committed or
+   * rolled back). The first call takes that snapshot; with nothing in progress the hole is settled at once.
+   */
+  async function holeSettled(g: { snapshot: string | null }): Promise<boolean> {
+    if (g.snapshot === null) {
+      const [r] = await queryRows<{ s: string; idle: boolean }>(
+        db,
+        sql`select pg_current_snapshot()::text as s, not exists (select 1 from pg_snapshot_xip(pg_current_snapshot())) as idle`,
+      );
+      g.snapshot = r!.s;
+      return r!.idle;
+    }
+    const [r] = await queryRows<{ done: boolean }>(
+      db,
+      sql`select coalesce(bool_and(pg_visible_in_snapshot(x, pg_current_snapshot())), true) as done from pg_snapshot_xip(${g.snapshot}::pg_snapshot) x`,
+    );
+    return r!.done;
   }
 
   function kick(): Promise<void> {

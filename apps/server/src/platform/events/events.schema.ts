@@ -1,12 +1,18 @@
-import { bigserial, index, jsonb, pgTable, smallint, text } from 'drizzle-orm/pg-core';
+import { sql } from 'drizzle-orm';
+import { bigserial, customType, index, jsonb, pgTable, smallint, text } from 'drizzle-orm/pg-core';
 import { createdAt, orgId, orgIsolation } from '../db/columns.ts';
 
 /** Facts about an event's record for the topic's read rule: `kind` names the record kind. */
 export type EventVisibility = { kind: string } & Record<string, string | string[] | null>;
 
+/** PostgreSQL's 64-bit transaction id (never wraps); read as its decimal text. */
+export const xid8 = customType<{ data: string }>({ dataType: () => 'xid8' });
+
 /**
  * The transactional outbox: use cases insert here in their own transaction; the dispatcher
  * delivers committed rows in id order. Ids increase monotonically, so a client resumes with `since`.
+ * `tx` is the writing transaction's id: durable subscriptions (subscriptions.ts) read in commit
+ * order by comparing it with snapshots, so a transaction that commits late is never skipped.
  */
 export const events = pgTable(
   'events',
@@ -25,6 +31,13 @@ export const events = pgTable(
      */
     visibility: jsonb('visibility').$type<EventVisibility>(),
     createdAt: createdAt(),
+    /** The top-level transaction that wrote the row (pg_current_xact_id(), also inside a savepoint). */
+    tx: xid8('tx').notNull().default(sql`pg_current_xact_id()`),
   },
-  (t) => [index('events_org_topic_id').on(t.orgId, t.topic, t.id), index('events_created').on(t.createdAt), orgIsolation()],
+  (t) => [
+    index('events_org_topic_id').on(t.orgId, t.topic, t.id),
+    index('events_created').on(t.createdAt),
+    index('events_tx').on(t.tx),
+    orgIsolation(),
+  ],
 ).enableRLS();

@@ -1,4 +1,5 @@
-import { buildCatalogue, type Catalogue } from '../access/catalogue.ts';
+import { buildCatalogue, type Catalogue, type PermissionSet } from '../access/catalogue.ts';
+import { subscriptionsPermissions } from '../events/subscriptions.permissions.ts';
 import type { ApiInstance } from '../http/api.ts';
 import type { TopicRule } from '../realtime/gateway.ts';
 import type { ModuleDefinition, ModuleInstance, PlatformContext, PortName, Ports } from './module.ts';
@@ -50,8 +51,12 @@ export function orderModules<M extends Pick<AnyModule, 'name' | 'provides' | 're
   return ordered;
 }
 
-/** The permission catalogue of a list of modules. */
-export const catalogueOf = (modules: readonly Pick<AnyModule, 'permissions'>[]): Catalogue => buildCatalogue(modules.map((m) => m.permissions));
+/** The platform's own permissions (its admin pages), beside the modules'. */
+export const PLATFORM_PERMISSIONS: readonly PermissionSet[] = [subscriptionsPermissions];
+
+/** The permission catalogue of a list of modules, with the platform's own. */
+export const catalogueOf = (modules: readonly Pick<AnyModule, 'permissions'>[]): Catalogue =>
+  buildCatalogue([...PLATFORM_PERMISSIONS, ...modules.map((m) => m.permissions)]);
 
 /** The platform ports buildApp needs from the modules. */
 const PLATFORM_NEEDS: readonly PortName[] = ['authenticator', 'accessChanges'];
@@ -82,6 +87,8 @@ export async function createModules(list: readonly AnyModule[], platform: Omit<P
     const ports = Object.fromEntries(m.requires.map((p) => [p, provided.get(p)])) as Pick<Ports, PortName>;
     const useCase = createUseCase({ db: platform.db, dispatcher: platform.dispatcher, notifier: platform.notifier, strict: platform.strict }, m.events);
     const instance = await m.create({ ...platform, catalogue, ports, useCase } as Parameters<AnyModule['create']>[0]);
+    for (const s of instance.schedules ?? []) platform.jobs.schedule(s.name, s.job, s.spec);
+    for (const s of instance.subscriptions ?? []) platform.subscriptions.register(s);
     for (const p of m.provides) {
       if (!instance.provides || !(p in instance.provides)) throw new ModuleWiringError(`Module "${m.name}" declares port "${p}" but did not provide it.`);
       provided.set(p, instance.provides[p]);

@@ -10,6 +10,8 @@ import type { AppDb, Database } from '../db/client.ts';
 import type { ModuleErrors } from '../errors/app-error.ts';
 import type { EventCatalogue } from '../events/catalogue.ts';
 import type { Dispatcher } from '../events/dispatcher.ts';
+import type { SubscriptionDefinition, Subscriptions } from '../events/subscriptions.ts';
+import type { JobDefinition, Jobs, ScheduleSpec } from '../jobs/jobs.ts';
 import type { FileScanner } from '../files/scan.ts';
 import type { FileStore } from '../files/store.ts';
 import type { ApiInstance, Authenticator } from '../http/api.ts';
@@ -60,12 +62,24 @@ export interface PlatformContext {
   outage(what: string): OutageReporter;
   /** Validate events and require audit records (tests, development); off in production. */
   strict: boolean;
+  /** The job facility: a module enqueues its jobs here (its schedules it declares in `schedules`). */
+  jobs: Jobs;
+  /** The durable subscriptions (a module declares its own in `subscriptions`). */
+  subscriptions: Subscriptions;
 }
 
 /** What a module's `create` receives: the platform, its required ports, and its use-case helper. */
 export interface ModuleContext<R extends PortName, E extends EventCatalogue> extends PlatformContext {
   ports: Pick<Ports, R>;
   useCase: UseCase<E>;
+}
+
+/** A recurring job of a module: the schedule's name, the job and when it fires. */
+export interface ModuleSchedule {
+  name: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each schedule's payload type is its own job's
+  job: JobDefinition<any>;
+  spec: ScheduleSpec;
 }
 
 /** A created module: what it offers the app. */
@@ -76,6 +90,13 @@ export interface ModuleInstance<P extends PortName> {
   topics?: readonly TopicRule[];
   /** Registers the module's routes under /api. */
   routes?(api: ApiInstance): void;
+  /** Recurring jobs: each fires once per time across instances (platform/jobs); registered at creation. */
+  schedules?: readonly ModuleSchedule[];
+  /**
+   * Durable reactions to events (platform/events/subscriptions.ts): `{ name, types: ['ticket.sla_breached'], handler }`,
+   * handed each matching event at least once, in commit order, one instance at a time.
+   */
+  subscriptions?: readonly SubscriptionDefinition[];
   /** Background work: started in module order once the app is ready, stopped in reverse order. */
   start?(): Promise<void>;
   stop?(): Promise<void>;

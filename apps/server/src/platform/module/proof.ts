@@ -1,3 +1,4 @@
+import type { Subscriptions } from '../events/subscriptions.ts';
 /**
  * A module's proof seed: the records the proof suite (`apps/server/test/proof/`) creates for the
  * module in an org, through the API as the org's admin, and how the walkers find them again. With
@@ -41,6 +42,11 @@ export interface ProofApi {
   password: string;
   /** The test's clock, in milliseconds since the epoch (dates in the future, windows of time). */
   now(): number;
+  /**
+   * The platform's durable subscriptions: only the platform's own seed (test/proof/platform.proof.ts)
+   * uses them, to leave a dead letter in the org. Module seeds talk HTTP.
+   */
+  subscriptions: Pick<Subscriptions, 'has' | 'register' | 'flush'>;
 }
 
 /** The records of the seeds that ran before, for a seed that builds on them (a device of an operation). */
