@@ -8,7 +8,7 @@ import { createOrgWithAdmin, syncCatalogue } from '../src/modules/identity/index
 import { resources } from '../src/modules/operations/operations.schema.ts';
 import { queryRows, type Tx } from '../src/platform/db/client.ts';
 import { defineEvents, EventContractError } from '../src/platform/events/catalogue.ts';
-import { ModuleWiringError, orderModules } from '../src/platform/module/kernel.ts';
+import { ModuleWiringError, orderModules, PLATFORM_PERMISSIONS } from '../src/platform/module/kernel.ts';
 import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
 import { createTestApp, freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
 import { loadDocument, operationsOf, type ApiOperation } from './proof/openapi.ts';
@@ -64,8 +64,8 @@ describe('the module list', () => {
     expect(wrong).toEqual([]);
   });
 
-  it('merges the permissions of every module, each held by admin', () => {
-    const declared = MODULES.flatMap((m) => Object.keys(m.permissions)).sort();
+  it('merges the permissions of every module and the platform’s own, each held by admin', () => {
+    const declared = [...PLATFORM_PERMISSIONS, ...MODULES.map((m) => m.permissions)].flatMap((set) => Object.keys(set)).sort();
     expect([...CATALOGUE.keys].sort()).toEqual(declared);
     const admin = CATALOGUE.systemRoles.find((r) => r.name === 'admin')!;
     expect(admin.grants.map(([p]) => p).sort()).toEqual(declared);
@@ -88,7 +88,7 @@ describe('the proof seeds', () => {
 
   it('every module declares a proof seed, and the seeds fit together', () => {
     expect(tables.problems).toEqual([]);
-    expect(tables.seeds.map((s) => s.module).sort()).toEqual(MODULES.map((m) => m.name).sort());
+    expect(tables.seeds.map((s) => s.module).sort()).toEqual([...MODULES.map((m) => m.name), 'platform'].sort());
     for (const { module, seed } of tables.seeds) expect(seed.kinds.length, module).toBeGreaterThan(0);
   });
 
