@@ -8,7 +8,9 @@ import { createOrgWithAdmin, syncCatalogue } from '../src/modules/identity/index
 import { resources } from '../src/modules/operations/operations.schema.ts';
 import { queryRows, type Tx } from '../src/platform/db/client.ts';
 import { defineEvents, EventContractError } from '../src/platform/events/catalogue.ts';
-import { ModuleWiringError, orderModules, PLATFORM_PERMISSIONS } from '../src/platform/module/kernel.ts';
+import { createModules, ModuleWiringError, orderModules, PLATFORM_PERMISSIONS } from '../src/platform/module/kernel.ts';
+import { defineModule } from '../src/platform/module/module.ts';
+import { defineJob } from '../src/platform/jobs/jobs.ts';
 import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
 import { createTestApp, freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
 import { loadDocument, operationsOf, type ApiOperation } from './proof/openapi.ts';
@@ -146,6 +148,56 @@ describe('orderModules', () => {
 
   it('wires the app’s own modules without an error', () => {
     expect(() => orderModules(MODULES, ['authenticator', 'accessChanges'])).not.toThrow();
+  });
+});
+
+describe('createModules', () => {
+  it('hands each module its ports, registers its schedules and subscriptions, starts in order and stops in reverse', async () => {
+    const log: string[] = [];
+    const job = defineJob({ name: 'test.tick', payload: z.object({}), handler: async () => undefined });
+    const people = defineModule({
+      name: 'people',
+      tags: [{ name: 'people', description: 'x' }],
+      permissions: {},
+      provides: ['authenticator', 'accessChanges'],
+      create: () => ({
+        provides: { authenticator: { fromAccessToken: async () => null, fromApiKey: async () => null }, accessChanges: () => undefined },
+        start: async () => void log.push('start people'),
+        stop: async () => void log.push('stop people'),
+      }),
+    });
+    const desk = defineModule({
+      name: 'desk',
+      tags: [{ name: 'desk', description: 'y' }],
+      permissions: {},
+      requires: ['authenticator'],
+      create: (p) => {
+        log.push(`desk got ${typeof p.ports.authenticator.fromApiKey}`);
+        return {
+          schedules: [{ name: 'test.tick', job, spec: { every: 1000 } }],
+          subscriptions: [{ name: 'desk.on-breach', types: ['ticket.sla_breached'], handler: async () => undefined }],
+          start: async () => void log.push('start desk'),
+          stop: async () => void log.push('stop desk'),
+        };
+      },
+    });
+    const platform = {
+      jobs: { schedule: (name: string) => void log.push(`schedule ${name}`) },
+      subscriptions: { register: (d: { name: string; types: string[] }) => void log.push(`subscribe ${d.name} to ${d.types.join()}`) },
+    };
+    const running = await createModules([desk, people], platform as never);
+    await running.start();
+    await running.stop();
+    expect(log).toEqual([
+      'desk got function',
+      'schedule test.tick',
+      'subscribe desk.on-breach to ticket.sla_breached',
+      'start people',
+      'start desk',
+      'stop desk',
+      'stop people',
+    ]);
+    expect(running.tags.map((t) => t.name)).toEqual(['people', 'desk']);
   });
 });
 
