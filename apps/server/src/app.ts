@@ -297,7 +297,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      setupApi(api, identity.authenticator);
+      setupApi(api, identity.authenticator, { validateResponses: config.RESPONSE_VALIDATION });
       platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
       identity.routes(api as unknown as ApiInstance);
       operations.routes(api as unknown as ApiInstance);
