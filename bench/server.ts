@@ -190,6 +190,11 @@ const baseCommands: Commands = {
     const m = process.memoryUsage();
     return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...delay };
   },
+  /** CPU time this process has used so far (user + system, µs). */
+  cpu: async () => {
+    const c = process.cpuUsage();
+    return c.user + c.system;
+  },
   /** Starts V8's CPU profiler in this process (bench/profile.ts): start-up and warm-up stay out of the profile. */
   profileStart: async (args) => {
     profiler ??= new Session();
