@@ -10,16 +10,19 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import pg from 'pg';
 import type { Database } from '../apps/server/src/platform/db/client.ts';
 
-/** The page's SQL: one statement, the roles of each user as a JSON array ordered by name. */
+/**
+ * The page's SQL, as the app sends it (users.service.ts `list` with identity.repository.ts
+ * `rolesColumn`): one statement, each user's roles as a JSON array in name order.
+ */
 export const USERS_PAGE_SQL = `
-select u.id, u.org_id, u.email, u.name, u.department, u.phone, u.is_active, u.two_factor_enabled,
-       u.last_login, u.created_at, u.updated_at, u.deleted_at, u.metadata,
+select id, org_id, email, name, department, phone, is_active, two_factor_enabled,
+       last_login, created_at, updated_at, deleted_at, metadata,
        coalesce((select json_agg(json_build_object('id', r.id, 'name', r.name) order by r.name, r.id)
                    from user_roles ur join roles r on r.id = ur.role_id
-                  where ur.user_id = u.id and ur.org_id = u.org_id), '[]') as roles
-  from users u
- where u.org_id = $1 and u.deleted_at is null
- order by u.created_at desc, u.id desc
+                  where ur.user_id = users.id and ur.org_id = users.org_id), '[]') as roles
+  from users
+ where users.org_id = $1 and users.deleted_at is null
+ order by users.created_at desc nulls last, users.id desc
  limit 51`;
 
 interface Row {
