@@ -25,6 +25,8 @@ export interface ReadyMessage {
   database?: string;
   /** Port of the embedded MQTT broker (BENCH_TARGET=telemetry). */
   mqttPort?: number;
+  /** Port of the users list's SQL baseline (BENCH_TARGET=imsop with BENCH_USERS_BASELINE=1). */
+  baselinePort?: number;
 }
 
 /** A command sent to a bench child over IPC (see `Target.call`), and its answer. */

@@ -9,11 +9,14 @@
  *                       what the same response bytes cost without the app
  *   BENCH_TARGET=imsop  the full IMSOP app (buildApp) on in-memory PGlite, or on DATABASE_URL when set;
  *                       logs the admin in and seeds BENCH_USERS users (default 200).
+ *                       With BENCH_USERS_BASELINE=1 it also serves bench/users.baseline.ts (the list's
+ *                       SQL through the bare driver) on a port of its own (`baselinePort`).
  *   Every target answers the `memory` command (process.memoryUsage(), after a GC when asked).
  *   BENCH_TARGET=telemetry  the same app without seeded users, plus the embedded MQTT broker on a free
  *                       port (as main.ts starts it); answers the commands of bench/telemetry.child.ts
  *                       (`{ call, cmd, args }` over IPC, see Target.call in bench/lib.ts).
  */
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { eq } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -28,6 +31,7 @@ import { startMqttIngest } from '../apps/server/src/modules/telemetry/index.ts';
 import type { CallMessage, ReadyMessage, ReplyMessage } from './lib.ts';
 import { telemetryCommands, type Commands } from './telemetry.child.ts';
 import { telemetryModule } from '../apps/server/src/modules/telemetry/index.ts';
+import { startUsersBaseline } from './users.baseline.ts';
 
 const BENCH_ADMIN_EMAIL = 'admin@bench.test';
 const BENCH_ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-77';
@@ -100,6 +104,8 @@ interface Started {
   database?: Database;
   mqttPort?: number;
   commands?: Commands;
+  /** A second server in this process (the users list's SQL baseline), listening on a port of its own. */
+  baseline?: { app: FastifyInstance; close: () => Promise<void> };
 }
 
 async function startImsop(count = Number(process.env.BENCH_USERS ?? 200)): Promise<Started & { token: string; database: Database }> {
@@ -127,12 +133,15 @@ async function startImsop(count = Number(process.env.BENCH_USERS ?? 200)): Promi
   if (login.statusCode !== 200) throw new Error(`admin login failed: ${login.statusCode} ${login.body}`);
   const body = login.json() as { accessToken: string; user: { id: string; orgId: string } };
   await seedUsers(database, body.user.orgId, body.user.id, count);
+  const baseline = process.env.BENCH_USERS_BASELINE === '1' ? await startUsersBaseline(database, body.user.orgId, url) : undefined;
   return {
     app,
     token: body.accessToken,
     users: count,
     database,
+    ...(baseline ? { baseline } : {}),
     close: async () => {
+      await baseline?.close();
       await app.close();
       await database.close();
     },
@@ -182,7 +191,30 @@ const baseCommands: Commands = {
     const m = process.memoryUsage();
     return { rss: m.rss, heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external, arrayBuffers: m.arrayBuffers, ...delay };
   },
+  /** CPU time this process has used so far (user + system, µs). */
+  cpu: async () => {
+    const c = process.cpuUsage();
+    return c.user + c.system;
+  },
+  /** Starts V8's CPU profiler in this process (bench/profile.ts): start-up and warm-up stay out of the profile. */
+  profileStart: async (args) => {
+    profiler ??= new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.setSamplingInterval', { interval: Number(args.intervalUs ?? 100) });
+    await profiler.post('Profiler.start');
+    return null;
+  },
+  /** Stops the profiler and answers the profile (the `.cpuprofile` JSON). */
+  profileStop: async () => {
+    if (!profiler) throw new Error('profileStart was not called');
+    const { profile } = await profiler.post('Profiler.stop');
+    profiler.disconnect();
+    profiler = undefined;
+    return profile;
+  },
 };
+let profiler: Session | undefined;
 
 async function main() {
   const target = process.env.BENCH_TARGET;
@@ -195,6 +227,11 @@ async function main() {
 
   await started.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = started.app.server.address() as { port: number };
+  let baselinePort: number | undefined;
+  if (started.baseline) {
+    await started.baseline.app.listen({ host: '127.0.0.1', port: 0 });
+    baselinePort = (started.baseline.app.server.address() as { port: number }).port;
+  }
 
   let stopping = false;
   const stop = () => {
@@ -231,6 +268,7 @@ async function main() {
     ...(started.users !== undefined ? { users: started.users } : {}),
     ...(started.database ? { database: started.database.kind } : {}),
     ...(started.mqttPort !== undefined ? { mqttPort: started.mqttPort } : {}),
+    ...(baselinePort !== undefined ? { baselinePort } : {}),
   };
   process.send?.(ready);
 }

@@ -21,7 +21,7 @@ import { problem } from './platform/http/errors.ts';
 import { registerLoadShedding } from './platform/http/load-shedding.ts';
 import { fallbackRateLimitStore } from './platform/http/rate-limit-store.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
-import { loggerOptions } from './platform/logging/logger.ts';
+import { lazyChildLoggerFactory, loggerOptions } from './platform/logging/logger.ts';
 import { outageReporter } from './platform/logging/outage.ts';
 import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
@@ -90,6 +90,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config, database } = opts;
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config.LOG_LEVEL),
+    // A request's child logger is made only when it writes a line (most requests log nothing).
+    childLoggerFactory: lazyChildLoggerFactory as never,
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,
@@ -305,7 +307,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
 
   await app.register(
     async (api) => {
-      setupApi(api, authenticator);
+      setupApi(api, authenticator, { validateResponses: config.RESPONSE_VALIDATION });
       platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
       subscriptionsRoutes(api as unknown as ApiInstance, createDeadLettersService({ db: database.db, subscriptions }));
       modules.routes(api as unknown as ApiInstance);

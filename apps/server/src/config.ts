@@ -120,6 +120,11 @@ export const configSchema = z.object({
    * the process waits for a CPU, and would shed at light load.
    */
   MAX_EVENT_LOOP_DELAY: z.coerce.number().int().min(0).default(0),
+  /**
+   * Validate every API response against its Zod schema (and check that the compiled serializer
+   * answers the same bytes) instead of only serializing it. Unset: on when NODE_ENV=test.
+   */
+  RESPONSE_VALIDATION: bool.optional(),
 }).superRefine((c, ctx) => {
   // Half a channel is a mistake worth refusing at start rather than discovering at the first message.
   const pairs: [keyof typeof c, keyof typeof c][] = [

@@ -65,6 +65,16 @@ export async function grantsOf(tx: Executor, orgId: string, userId: string) {
   return [...viaRoles, ...direct];
 }
 
+/**
+ * A user's roles as a column of the user's own row: a JSON array of `{ id, name }` in name order,
+ * read in the same statement (a list page is then one statement; see `readInOrg`). For a select
+ * from `users` (not aliased): Drizzle writes the select list's columns unqualified.
+ */
+export const rolesColumn = sql<{ id: string; name: string }[]>`coalesce((
+  select json_agg(json_build_object('id', r.id, 'name', r.name) order by r.name, r.id)
+    from ${userRoles} ur join ${roles} r on r.id = ur.role_id
+   where ur.user_id = users.id and ur.org_id = users.org_id), '[]')`;
+
 export async function roleNamesOf(tx: Executor, orgId: string, userIds: string[]) {
   if (userIds.length === 0) return new Map<string, { id: string; name: string }[]>();
   const rows = await tx

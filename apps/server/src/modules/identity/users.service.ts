@@ -6,13 +6,22 @@ import { recordAudit } from '../../platform/audit/audit.ts';
 import { auditLogs } from '../../platform/audit/audit.schema.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
 import type { Tx } from '../../platform/db/client.ts';
-import { inOrg } from '../../platform/db/scope.ts';
+import { inOrg, readInOrg } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../platform/db/pagination.ts';
 import { toPublicUser, type PublicUser } from './auth.service.ts';
 import { cannotGrant, emailTaken, outranked, weakPassword } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
-import { findUser, grantsOf, publicUserColumns, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
+import {
+  findUser,
+  grantsOf,
+  publicUserColumns,
+  revokeUserSessions,
+  roleNamesOf,
+  rolesColumn,
+  type PublicUserRow,
+  type UserRow,
+} from './identity.repository.ts';
 import {
   activityLogs,
   apiKeys,
@@ -222,9 +231,10 @@ export function createUsersService(ctx: IdentityContext) {
             : sql`((${col}, ${users.id}) ${cmp} (${timestamp ? sql`${v}::timestamptz` : v}, ${cursor.id}::uuid) or ${col} is null)`,
         );
       }
-      return inOrg(db, actor.orgId, async (tx) => {
+      // One statement (the page and each user's roles), so one round trip on PostgreSQL.
+      return readInOrg(db, actor.orgId, async (tx) => {
         const rows = await tx
-          .select(publicUserColumns)
+          .select({ ...publicUserColumns, roles: rolesColumn })
           .from(users)
           .where(and(...conds))
           .orderBy(
@@ -236,7 +246,7 @@ export function createUsersService(ctx: IdentityContext) {
           const v = u[field];
           return encodeCursor(v instanceof Date ? v.toISOString() : (v ?? null), u.id);
         });
-        return { data: await withRoles(tx, actor.orgId, page.data), nextCursor: page.nextCursor };
+        return { data: page.data.map((u) => toPublicUser(u, u.roles)), nextCursor: page.nextCursor };
       });
     },
 

@@ -4,18 +4,17 @@ import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gist } from '@electric-sql/pglite/contrib/btree_gist';
 import { sql, type SQL } from 'drizzle-orm';
-import type { PgDatabase, PgQueryResultHKT, PgTransaction } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePg } from 'drizzle-orm/node-postgres';
 import { migrate as migratePg } from 'drizzle-orm/node-postgres/migrator';
 import pg from 'pg';
 import { claimDataDir, type DataDirClaim } from './owner.ts';
+import { pgliteTransactor, pgTransactor, registerTransactor } from './transactions.ts';
 
-export type AppDb = PgDatabase<PgQueryResultHKT>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Tx = PgTransaction<PgQueryResultHKT, any, any>;
-export type Executor = AppDb | Tx;
+import type { AppDb, Executor } from './types.ts';
+
+export type { AppDb, Executor, Tx } from './types.ts';
 
 export const migrationsFolder = fileURLToPath(new URL('../../db/migrations', import.meta.url));
 
@@ -181,7 +180,9 @@ async function openPglite(dataDir: string | null, command: string, loadDataDir: 
     claim?.release();
     throw err;
   }
-  const db = drizzlePglite({ client: yieldingToIo(client) }) as unknown as AppDb;
+  const yielding = yieldingToIo(client);
+  const db = drizzlePglite({ client: yielding }) as unknown as AppDb;
+  registerTransactor(db, pgliteTransactor(yielding));
   let closed = false;
   return {
     kind: 'pglite',
@@ -238,6 +239,7 @@ async function openPostgres(url: string, max: number): Promise<Database> {
     client.on('error', () => undefined);
   });
   const db = drizzlePg({ client: pool }) as unknown as AppDb;
+  registerTransactor(db, pgTransactor(pool));
   let closed = false;
   return {
     kind: 'postgres',

@@ -20,7 +20,7 @@ import type { Permission } from '../access/catalogue.ts';
 import { isDatabaseUnavailable } from '../db/client.ts';
 import { errorSummary } from '../logging/outage.ts';
 import { AppError, problem, type Problem } from './errors.ts';
-import { memoizingSerializerCompiler } from './serializer.ts';
+import { responseSerializerCompiler } from './serializer.ts';
 
 /**
  * What a route requires, declared on every route (`config.auth`):
@@ -105,9 +105,10 @@ async function authenticate(req: FastifyRequest, auth: Authenticator): Promise<A
  * The API scope: Zod compilers (encapsulated here so other plugins such as GraphQL keep theirs),
  * authentication and route-level authorization before validation, and problem+json errors.
  */
-export function setupApi(api: FastifyInstance, auth: Authenticator) {
+export function setupApi(api: FastifyInstance, auth: Authenticator, options: { validateResponses?: boolean | undefined } = {}) {
   api.setValidatorCompiler(validatorCompiler);
-  api.setSerializerCompiler(memoizingSerializerCompiler);
+  // Responses are validated against their schema in tests, and serialized by compiled functions in production.
+  api.setSerializerCompiler(responseSerializerCompiler({ checked: options.validateResponses ?? process.env.NODE_ENV === 'test' }));
   api.decorateRequest('actor', null);
   // JSON only: any other media type answers 415 rather than reaching a handler as a string.
   api.removeContentTypeParser('text/plain');
@@ -140,15 +141,17 @@ export function setupApi(api: FastifyInstance, auth: Authenticator) {
     }
   });
 
-  // Refused at the edge with the field's name, rather than failing in the database with a 500.
-  api.addHook('preValidation', async (req) => {
+  // Refused at the edge with the field's name, rather than failing in the database with a 500. A
+  // callback hook: no promise per request.
+  api.addHook('preValidation', (req, _reply, done) => {
     for (const [where, value] of [['params', req.params], ['querystring', req.query], ['body', req.body]] as const) {
       const path = nulPath(value, where);
       if (path) {
         const message = 'NUL characters (U+0000) are not allowed.';
-        throw new AppError(400, 'validation_failed', `Invalid ${where}: ${path}: ${message}`, { errors: [{ path, message }] });
+        return done(new AppError(400, 'validation_failed', `Invalid ${where}: ${path}: ${message}`, { errors: [{ path, message }] }));
       }
     }
+    done();
   });
 
   api.setErrorHandler((err: FastifyError, req, reply) => errorToProblem(err, req, reply));

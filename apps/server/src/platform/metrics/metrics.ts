@@ -12,11 +12,22 @@ export function registerMetrics(app: FastifyInstance) {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
     registers: [registry],
   });
+  // The histogram's child for each label set, looked up by a string: observing with a labels object
+  // hashes the object on every request. The set is bounded: route patterns × methods × statuses.
+  const observers = new Map<string, { observe(value: number): void }>();
   // A callback hook (no promise per request).
   app.addHook('onResponse', (req, reply, done) => {
     // The route pattern, never the raw URL, so ids do not explode the label set.
     const route = req.routeOptions.url ?? 'unmatched';
-    if (route !== '/metrics') duration.observe({ method: req.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    if (route !== '/metrics') {
+      const key = `${req.method} ${reply.statusCode} ${route}`;
+      let observer = observers.get(key);
+      if (!observer) {
+        observer = duration.labels(req.method, route, String(reply.statusCode));
+        observers.set(key, observer);
+      }
+      observer.observe(reply.elapsedTime / 1000);
+    }
     done();
   });
   app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
