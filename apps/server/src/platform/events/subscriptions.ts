@@ -20,6 +20,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { scrapeReader } from '../metrics/metrics.ts';
 import type { Bus } from '../bus/bus.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { queryRows, type Database, type Tx } from '../db/client.ts';
@@ -510,15 +511,8 @@ export type Subscriptions = ReturnType<typeof createSubscriptions>;
  * from the database at each scrape (one read serves all six), so every instance reports the same.
  */
 export function registerSubscriptionMetrics(registry: Registry, subscriptions: Subscriptions) {
-  // The six collects of one scrape run together and share one read.
-  let inFlight: Promise<SubscriptionStats[] | null> | null = null;
-  const read = () =>
-    (inFlight ??= subscriptions
-      .stats()
-      .catch(() => null) // the database is down: the scrape still answers, without these series
-      .finally(() => {
-        inFlight = null;
-      }));
+  // The six collects of one scrape share one read, and never wait long for the database.
+  const read = scrapeReader(() => subscriptions.stats());
   const labelNames = ['subscription'] as const;
   const gauge = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
     new Gauge({
