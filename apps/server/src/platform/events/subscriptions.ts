@@ -348,7 +348,10 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     }
   }
 
-  /** Names of the subscriptions with something to do (new events, a batch in progress, queued replays), without taking locks. */
+  /**
+   * Names of the subscriptions with something to do now (new events or a batch in progress, unless
+   * a retry is not due yet; queued replays), without taking locks.
+   */
   async function withWork(): Promise<string[]> {
     const names = [...defs.keys()];
     if (names.length === 0) return [];
@@ -356,8 +359,9 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
       db,
       sql`select s.name from event_subscriptions s
           where s.name in (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))
-            and (s.target is not null
-              or exists (select 1 from events e where (e.tx >= pg_snapshot_xmax(s.snapshot::pg_snapshot) or e.tx in (select pg_snapshot_xip(s.snapshot::pg_snapshot))) and e.type = any(s.types))
+            and (((s.retry_at is null or s.retry_at <= ${new Date(clock()).toISOString()}::timestamptz)
+                  and (s.target is not null
+                    or exists (select 1 from events e where (e.tx >= pg_snapshot_xmax(s.snapshot::pg_snapshot) or e.tx in (select pg_snapshot_xip(s.snapshot::pg_snapshot))) and e.type = any(s.types))))
               or exists (select 1 from event_dead_letters d where d.subscription = s.name and d.status = 'queued'))`,
     );
     return rows.map((r) => r.name);
