@@ -38,6 +38,17 @@ describe('event subscriptions in the app', () => {
     expect(r.statusCode, r.body).toBe(201);
     return r.json().id as string;
   };
+  /**
+   * A /metrics reading of one subscription, once `ready` holds for it: a scrape serves the last
+   * reading while a new one is taken (it never waits long for the database), so a reading taken
+   * before the test's own changes can come first.
+   */
+  const scrape = async (subscription: string, ready: (value: (name: string) => number) => boolean) =>
+    until(async () => {
+      const text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
+      const value = (name: string) => Number(new RegExp(`^${name}\\{subscription="${subscription}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+      return ready(value) ? value : null;
+    });
   const deadLetters = async (token: string, query = '') => {
     const r = await t.inject({ method: 'GET', url: `/api/event-subscriptions/dead-letters${query}`, headers: bearer(token) });
     expect(r.statusCode, r.body).toBe(200);
@@ -104,8 +115,7 @@ describe('event subscriptions in the app', () => {
   });
 
   it('reports lag, retries and dead letters per subscription on /metrics', async () => {
-    const text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
-    const value = (name: string) => Number(new RegExp(`^${name}\\{subscription="test.operations-watch"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const value = await scrape('test.operations-watch', (v) => v('imsop_event_subscription_dead_letters') === 0);
     expect(value('imsop_event_subscription_lag_events')).toBe(0);
     expect(value('imsop_event_subscription_retries_total')).toBe(2);
     expect(value('imsop_event_subscription_dead_lettered_total')).toBe(1);
@@ -127,8 +137,7 @@ describe('event subscriptions in the app', () => {
     await createOperation(t.adminToken, 'Waits one');
     await createOperation(t.adminToken, 'Waits two');
     await subs().flush();
-    const text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
-    const value = (name: string) => Number(new RegExp(`^${name}\\{subscription="test.lagging"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+    const value = await scrape('test.lagging', (v) => v('imsop_event_subscription_retries_total') === 1);
     // Four events: each operation's is written once per topic (the list's and the record's own).
     expect(value('imsop_event_subscription_lag_events')).toBe(4);
     expect(value('imsop_event_subscription_lag_seconds')).toBeGreaterThanOrEqual(0);

@@ -20,6 +20,7 @@
  */
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { scrapeReader } from '../metrics/metrics.ts';
 import type { Bus } from '../bus/bus.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { queryRows, type Database, type Tx } from '../db/client.ts';
@@ -347,7 +348,10 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     }
   }
 
-  /** Names of the subscriptions with something to do (new events, a batch in progress, queued replays), without taking locks. */
+  /**
+   * Names of the subscriptions with something to do now (new events or a batch in progress, unless
+   * a retry is not due yet; queued replays), without taking locks.
+   */
   async function withWork(): Promise<string[]> {
     const names = [...defs.keys()];
     if (names.length === 0) return [];
@@ -355,8 +359,9 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
       db,
       sql`select s.name from event_subscriptions s
           where s.name in (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))
-            and (s.target is not null
-              or exists (select 1 from events e where (e.tx >= pg_snapshot_xmax(s.snapshot::pg_snapshot) or e.tx in (select pg_snapshot_xip(s.snapshot::pg_snapshot))) and e.type = any(s.types))
+            and (((s.retry_at is null or s.retry_at <= ${new Date(clock()).toISOString()}::timestamptz)
+                  and (s.target is not null
+                    or exists (select 1 from events e where (e.tx >= pg_snapshot_xmax(s.snapshot::pg_snapshot) or e.tx in (select pg_snapshot_xip(s.snapshot::pg_snapshot))) and e.type = any(s.types))))
               or exists (select 1 from event_dead_letters d where d.subscription = s.name and d.status = 'queued'))`,
     );
     return rows.map((r) => r.name);
@@ -510,15 +515,8 @@ export type Subscriptions = ReturnType<typeof createSubscriptions>;
  * from the database at each scrape (one read serves all six), so every instance reports the same.
  */
 export function registerSubscriptionMetrics(registry: Registry, subscriptions: Subscriptions) {
-  // The six collects of one scrape run together and share one read.
-  let inFlight: Promise<SubscriptionStats[] | null> | null = null;
-  const read = () =>
-    (inFlight ??= subscriptions
-      .stats()
-      .catch(() => null) // the database is down: the scrape still answers, without these series
-      .finally(() => {
-        inFlight = null;
-      }));
+  // The six collects of one scrape share one read, and never wait long for the database.
+  const read = scrapeReader(() => subscriptions.stats());
   const labelNames = ['subscription'] as const;
   const gauge = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
     new Gauge({

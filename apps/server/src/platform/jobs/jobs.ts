@@ -18,6 +18,7 @@ import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { scrapeReader } from '../metrics/metrics.ts';
 import type { z } from 'zod';
 import type { Bus } from '../bus/bus.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -411,14 +412,7 @@ export type Jobs = ReturnType<typeof createJobs>;
 
 /** On /metrics, per job kind (label `job`): jobs waiting and failed (from the database), runs and failed runs of this instance. */
 export function registerJobMetrics(registry: Registry, jobs: Jobs) {
-  let inFlight: Promise<Awaited<ReturnType<Jobs['stats']>> | null> | null = null;
-  const read = () =>
-    (inFlight ??= jobs
-      .stats()
-      .catch(() => null)
-      .finally(() => {
-        inFlight = null;
-      }));
+  const read = scrapeReader(() => jobs.stats());
   const labelNames = ['job'] as const;
   const make = (kind: 'gauge' | 'counter', name: string, help: string, value: (s: Awaited<ReturnType<Jobs['stats']>>[number]) => number) => {
     const Metric = kind === 'gauge' ? Gauge : Counter;

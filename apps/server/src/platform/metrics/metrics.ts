@@ -61,3 +61,30 @@ export function gaugeFrom(registry: Registry, name: string, help: string, read: 
     },
   });
 }
+
+/**
+ * A reading from the database for the scrape (durable subscriptions, jobs): one read at a time,
+ * shared by the metrics of one scrape, and a scrape never waits more than `waitMs` for it: while the
+ * database is slow, held or down, the last reading serves (none before the first), so /metrics
+ * answers whatever the database does.
+ */
+export function scrapeReader<T>(read: () => Promise<T>, waitMs = 250): () => Promise<T | null> {
+  let last: T | null = null;
+  let inFlight: Promise<void> | null = null;
+  return async () => {
+    inFlight ??= read()
+      .then(
+        (v) => {
+          last = v;
+        },
+        () => undefined,
+      )
+      .finally(() => {
+        inFlight = null;
+      });
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([inFlight, new Promise<void>((resolve) => (timer = setTimeout(resolve, waitMs)))]);
+    clearTimeout(timer);
+    return last;
+  };
+}
