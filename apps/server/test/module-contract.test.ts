@@ -8,11 +8,12 @@ import { createOrgWithAdmin, syncCatalogue } from '../src/modules/identity/index
 import { resources } from '../src/modules/operations/operations.schema.ts';
 import { queryRows, type Tx } from '../src/platform/db/client.ts';
 import { defineEvents, EventContractError } from '../src/platform/events/catalogue.ts';
+import type { DeliveredEvent } from '../src/platform/events/dispatcher.ts';
 import { createModules, ModuleWiringError, orderModules, PLATFORM_PERMISSIONS } from '../src/platform/module/kernel.ts';
 import { defineModule } from '../src/platform/module/module.ts';
 import { defineJob } from '../src/platform/jobs/jobs.ts';
 import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
-import { createTestApp, freshDatabase, GOOD_PASSWORD, type TestDatabase } from './helpers.ts';
+import { bearer, createTestApp, freshDatabase, GOOD_PASSWORD, type TestApp, type TestDatabase } from './helpers.ts';
 import { loadDocument, operationsOf, type ApiOperation } from './proof/openapi.ts';
 import { proofTables, unfilledParams, type ProofTables } from './proof/seeds.ts';
 
@@ -224,7 +225,7 @@ describe('useCase', () => {
   afterAll(async () => t?.drop());
 
   const system = () => ({ audit: { orgId, actorType: 'system' as const, actorId: null } });
-  const eventRows = () => queryRows<{ type: string; version: number; topic: string; payload: unknown }>(t.database.db, sql`select type, version, topic, payload from events where org_id = ${orgId} order by id`);
+  const eventRows = () => queryRows<{ type: string; version: number; topic: string; copy: boolean; payload: unknown }>(t.database.db, sql`select type, version, topic, copy, payload from events where org_id = ${orgId} order by id`);
   const auditCount = async () => (await queryRows<{ n: number }>(t.database.db, sql`select count(*)::int as n from audit_logs where org_id = ${orgId}`))[0]!.n;
   const insertResource = (tx: Tx, name: string) => tx.insert(resources).values({ orgId, name, kind: 'equipment' });
 
@@ -239,8 +240,8 @@ describe('useCase', () => {
     });
     expect(await auditCount()).toBe(audits + 1);
     expect((await eventRows()).slice(-2)).toEqual([
-      { type: 'thing.done', version: 2, topic: 'things', payload: { thing: { id: 'a', n: 1 } } },
-      { type: 'thing.done', version: 2, topic: 'thing:a', payload: { thing: { id: 'a', n: 1 } } },
+      { type: 'thing.done', version: 2, topic: 'things', copy: false, payload: { thing: { id: 'a', n: 1 } } },
+      { type: 'thing.done', version: 2, topic: 'thing:a', copy: true, payload: { thing: { id: 'a', n: 1 } } },
     ]);
     expect(notified).toBe(before + 1);
   });
@@ -298,5 +299,30 @@ describe('useCase', () => {
       }),
     ).rejects.toThrow('no');
     expect(ran).toEqual(['committed']);
+  });
+});
+
+describe('a durable subscriber of a module’s events', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await createTestApp();
+  });
+  afterAll(async () => app?.close());
+
+  it('is handed each fact once, though the event goes to several topics, with its version', async () => {
+    const seen: { type: string; topic: string; id: string }[] = [];
+    app.app.platform.subscriptions.register({
+      name: 'contract.operations',
+      types: ['operation.created', 'ticket.created'],
+      handler: async (e: DeliveredEvent) => void seen.push({ type: e.type, topic: e.topic, id: String((e.payload.operation ?? e.payload.ticket) && ((e.payload.operation ?? e.payload.ticket) as { id: string }).id) }),
+    });
+    await app.app.platform.subscriptions.flush();
+    const op = (await app.inject({ method: 'POST', url: '/api/operations', headers: bearer(app.adminToken), payload: { name: 'Once' } })).json();
+    const ticket = (await app.inject({ method: 'POST', url: '/api/tickets', headers: bearer(app.adminToken), payload: { subject: 'Once', description: 'x', requester: { name: 'R', email: 'r@example.test' } } })).json();
+    await app.app.platform.subscriptions.flush();
+    expect(seen).toEqual([
+      { type: 'operation.created', topic: 'operations', id: op.id },
+      { type: 'ticket.created', topic: 'tickets', id: ticket.id },
+    ]);
   });
 });

@@ -56,7 +56,7 @@ export function ticketEvents(orgId: string, type: string, view: TicketView, row:
   const visibility = ticketVisibility(row);
   return [
     { orgId, topic: 'tickets', type, payload, visibility },
-    { orgId, topic: `ticket:${view.id}`, type, payload, visibility },
+    { orgId, topic: `ticket:${view.id}`, type, payload, visibility, copy: true },
   ];
 }
 

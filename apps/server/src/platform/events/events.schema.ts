@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigserial, customType, index, jsonb, pgTable, smallint, text } from 'drizzle-orm/pg-core';
+import { bigserial, boolean, customType, index, jsonb, pgTable, smallint, text } from 'drizzle-orm/pg-core';
 import { createdAt, orgId, orgIsolation } from '../db/columns.ts';
 
 /** Facts about an event's record for the topic's read rule: `kind` names the record kind. */
@@ -23,6 +23,12 @@ export const events = pgTable(
     type: text('type').notNull(),
     /** The version of the event type's payload schema (the module's event catalogue). */
     version: smallint('version').notNull().default(1),
+    /**
+     * The same fact on a further topic (an operation's event goes to `operations` and to
+     * `operation:<id>`): realtime subscribers of each topic see it; durable subscriptions are handed
+     * each fact once, from the row that is not a copy.
+     */
+    copy: boolean('copy').notNull().default(false),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
     /**
      * What the topic's read rule needs to decide whether a subscriber may see this event's record

@@ -11,6 +11,8 @@ export interface NewEvent {
   topic: string;
   /** What happened, e.g. `operation.created`. */
   type: string;
+  /** The same fact as the event before it, on a further topic: durable subscriptions skip it. */
+  copy?: boolean | undefined;
   /** The payload schema's version in the module's event catalogue (1 when omitted). */
   version?: number | undefined;
   payload: Record<string, unknown>;
@@ -33,10 +35,10 @@ export async function publishEvents(tx: Executor, list: NewEvent[]): Promise<voi
   // Inside a use case the module's catalogue checks each event and gives its version.
   const tracking = trackingOf(tx);
   const versionOf = (e: NewEvent) => e.version ?? tracking?.checkEvent?.(e.type, e.payload) ?? 1;
-  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, version: versionOf(e), payload: e.payload, visibility: e.visibility ?? null })));
+  const rows = JSON.stringify(list.map((e) => ({ org_id: e.orgId, topic: e.topic, type: e.type, version: versionOf(e), copy: e.copy ?? false, payload: e.payload, visibility: e.visibility ?? null })));
   await tx.execute(sql`
-    insert into events (org_id, topic, type, version, payload, visibility)
-    select org_id, topic, type, version, payload, visibility
-    from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, version smallint, payload jsonb, visibility jsonb)`);
+    insert into events (org_id, topic, type, version, copy, payload, visibility)
+    select org_id, topic, type, version, copy, payload, visibility
+    from jsonb_to_recordset(${rows}::jsonb) as e(org_id uuid, topic text, type text, version smallint, copy boolean, payload jsonb, visibility jsonb)`);
   if (tracking) tracking.events += list.length;
 }

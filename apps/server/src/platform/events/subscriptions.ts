@@ -119,7 +119,8 @@ const errorText = (err: unknown) => String((err as Error)?.message ?? err).slice
 /** Events that are not visible in `snapshot` (committed after it, or still running then); index-friendly. */
 const notIn = (snapshot: unknown) =>
   sql`(e.tx >= pg_snapshot_xmax(${snapshot}::pg_snapshot) or e.tx in (select pg_snapshot_xip(${snapshot}::pg_snapshot)))`;
-const typeIn = (types: string[]) => sql`e.type in (select jsonb_array_elements_text(${JSON.stringify(types)}::jsonb))`;
+/** One row per fact: the copies of an event on its further topics (realtime fan-out) are not handed over again. */
+const typeIn = (types: string[]) => sql`not e.copy and e.type in (select jsonb_array_elements_text(${JSON.stringify(types)}::jsonb))`;
 
 type Registered = Required<SubscriptionDefinition>;
 
@@ -361,7 +362,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
           where s.name in (select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))
             and (((s.retry_at is null or s.retry_at <= ${new Date(clock()).toISOString()}::timestamptz)
                   and (s.target is not null
-                    or exists (select 1 from events e where (e.tx >= pg_snapshot_xmax(s.snapshot::pg_snapshot) or e.tx in (select pg_snapshot_xip(s.snapshot::pg_snapshot))) and e.type = any(s.types))))
+                    or exists (select 1 from events e where (e.tx >= pg_snapshot_xmax(s.snapshot::pg_snapshot) or e.tx in (select pg_snapshot_xip(s.snapshot::pg_snapshot))) and not e.copy and e.type = any(s.types))))
               or exists (select 1 from event_dead_letters d where d.subscription = s.name and d.status = 'queued'))`,
     );
     return rows.map((r) => r.name);

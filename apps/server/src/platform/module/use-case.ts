@@ -86,7 +86,7 @@ export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catal
         },
         emit(type, payload, route) {
           const version = check(type, payload);
-          for (const topic of route.topics) events.push({ orgId, topic, type, version, payload: payload as Record<string, unknown>, visibility: route.visibility });
+          route.topics.forEach((topic, i) => events.push({ orgId, topic, type, version, copy: i > 0, payload: payload as Record<string, unknown>, visibility: route.visibility }));
         },
         afterCommit(f) {
           after.push(f);

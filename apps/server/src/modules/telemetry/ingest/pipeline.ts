@@ -119,8 +119,9 @@ export function createIngestPipeline(alarms: AlarmsService, checkEvent: EventChe
         anomaly: Math.round(s.anomaly * 1000) / 1000,
       };
       const version = checkEvent('telemetry', payload);
-      if (m.device_id) events.push({ orgId: m.org_id, topic: `device:${m.device_id}`, type: 'telemetry', version, payload });
-      if (m.operation_id) events.push({ orgId: m.org_id, topic: `operation:${m.operation_id}`, type: 'telemetry', version, payload });
+      // One reading, three topics: the `telemetry` row is the fact durable subscriptions are handed.
+      if (m.device_id) events.push({ orgId: m.org_id, topic: `device:${m.device_id}`, type: 'telemetry', version, payload, copy: true });
+      if (m.operation_id) events.push({ orgId: m.org_id, topic: `operation:${m.operation_id}`, type: 'telemetry', version, payload, copy: true });
       events.push({ orgId: m.org_id, topic: 'telemetry', type: 'telemetry', version, payload });
     }
     await publishEvents(tx, events);
