@@ -18,6 +18,7 @@
  * position moved). `ctx.once(fn)` runs `fn` in an org-scoped transaction together with a receipt
  * keyed by (subscription, event id): a repeated delivery finds the receipt and does nothing.
  */
+import { createPassRunner } from '../db/passes.ts';
 import { sql } from 'drizzle-orm';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { scrapeReader } from '../metrics/metrics.ts';
@@ -156,9 +157,6 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
   let started = false;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let failing = false;
   let rowsReady = false;
 
   function register(def: SubscriptionDefinition) {
@@ -379,36 +377,15 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
       if (stopped) return;
       if (!(await drainOne(defs.get(name)!))) more = true;
     }
-    if (more) again = true;
+    if (more) runner.again();
   }
 
-  function kick(): Promise<void> {
-    if (stopped || !started) return Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = pass()
-      .then(
-        () => {
-          if (failing) opts.report?.ok();
-          failing = false;
-        },
-        (err: unknown) => {
-          failing = true;
-          if (opts.report) opts.report.failed(err);
-          else opts.log.warn({ err: errorText(err) }, 'event subscriptions pass failed');
-        },
-      )
-      .finally(() => {
-        running = null;
-        if (again && !stopped) {
-          again = false;
-          void kick();
-        }
-      });
-    return running;
-  }
+  const runner = createPassRunner(() => pass(), {
+    active: () => started && !stopped,
+    report: opts.report,
+    onError: (err) => opts.log.warn({ err: errorText(err) }, 'event subscriptions pass failed'),
+  });
+  const kick = runner.kick;
 
   bus.subscribe(CHANNEL_OUTBOX, () => void kick());
   bus.subscribe(CHANNEL_SUBSCRIPTIONS, () => void kick());
@@ -490,15 +467,11 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
-      await running;
+      await runner.settle();
     },
     /** Handles whatever is due now, to the end (tests; retries wait for the clock). */
     async flush() {
-      for (let i = 0; i < 1000; i++) {
-        await kick();
-        if (!running && !again) return;
-        if (running) await running;
-      }
+      await runner.drain();
     },
     stats,
     /** Wakes the runners of every instance (after a replay was queued). */

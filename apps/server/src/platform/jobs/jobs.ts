@@ -14,6 +14,7 @@
  *
  * Time comes from an injected clock, never from the database, so tests move it by hand.
  */
+import { createPassRunner } from '../db/passes.ts';
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
@@ -160,9 +161,6 @@ export function createJobs(opts: JobsOptions) {
   let started = false;
   let stopped = false;
   let timer: NodeJS.Timeout | null = null;
-  let running: Promise<void> | null = null;
-  let again = false;
-  let failing = false;
   const counts = { ran: new Map<string, number>(), failedRuns: new Map<string, number>() };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
@@ -320,36 +318,15 @@ export function createJobs(opts: JobsOptions) {
       if (!row) return;
       await run(row);
     }
-    again = true; // more than 100 due: go on after the others had a turn
+    runner.again(); // more than 100 due: go on after the others had a turn
   }
 
-  function kick(): Promise<void> {
-    if (stopped || !started) return Promise.resolve();
-    if (running) {
-      again = true;
-      return running;
-    }
-    running = pass()
-      .then(
-        () => {
-          if (failing) opts.report?.ok();
-          failing = false;
-        },
-        (err: unknown) => {
-          failing = true;
-          if (opts.report) opts.report.failed(err);
-          else opts.log.warn({ err: errorText(err) }, 'jobs pass failed');
-        },
-      )
-      .finally(() => {
-        running = null;
-        if (again && !stopped) {
-          again = false;
-          void kick();
-        }
-      });
-    return running;
-  }
+  const runner = createPassRunner(() => pass(), {
+    active: () => started && !stopped,
+    report: opts.report,
+    onError: (err) => opts.log.warn({ err: errorText(err) }, 'jobs pass failed'),
+  });
+  const kick = runner.kick;
 
   function wake() {
     bus.publish(CHANNEL_JOBS, {});
@@ -375,15 +352,11 @@ export function createJobs(opts: JobsOptions) {
     async stop() {
       stopped = true;
       if (timer) clearInterval(timer);
-      await running;
+      await runner.settle();
     },
     /** Fires what is due and runs every due job, to the end (tests). */
     async runDue() {
-      for (let i = 0; i < 1000; i++) {
-        await kick();
-        if (!running && !again) return;
-        if (running) await running;
-      }
+      await runner.drain();
     },
     /** Per job kind: rows waiting (pending, due or not) and failed; runs since start in this process. */
     async stats() {
