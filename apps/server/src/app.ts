@@ -20,7 +20,7 @@ import { problem } from './platform/http/errors.ts';
 import { registerLoadShedding } from './platform/http/load-shedding.ts';
 import { fallbackRateLimitStore } from './platform/http/rate-limit-store.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
-import { loggerOptions } from './platform/logging/logger.ts';
+import { lazyChildLoggerFactory, loggerOptions } from './platform/logging/logger.ts';
 import { outageReporter } from './platform/logging/outage.ts';
 import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
@@ -82,6 +82,8 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const { config, database } = opts;
   const app = Fastify({
     logger: opts.logger ?? loggerOptions(config.LOG_LEVEL),
+    // A request's child logger is made only when it writes a line (most requests log nothing).
+    childLoggerFactory: lazyChildLoggerFactory as never,
     trustProxy: config.TRUST_PROXY,
     bodyLimit: 1024 * 1024,
     requestTimeout: 30_000,

@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { loggedUrl, loggerOptions, serializeError } from './logger.ts';
+import { lazyChildLoggerFactory, loggedUrl, loggerOptions, serializeError } from './logger.ts';
 
 describe('request log serializer', () => {
   const req = loggerOptions('info').serializers!.req as (r: { method: string; url: string; id: string }) => { url: string };
@@ -65,5 +65,56 @@ describe('error log serializer', () => {
     // Anything else passes through as pino's own serializer leaves it.
     expect(serializeError({ issues: [{ path: ['x'] }] })).toEqual({ issues: [{ path: ['x'] }] });
     expect(logged(new Error('plain'))).toContain('"message":"plain"');
+  });
+});
+
+describe('request child logger', () => {
+  /** A pino logger at `level` writing to a string, with a count of the children made from it. */
+  function sink(level: string) {
+    const lines: string[] = [];
+    const out = new Writable({ write: (chunk: Buffer, _enc, done) => (lines.push(chunk.toString()), done()) });
+    const logger = pino({ ...loggerOptions(level), timestamp: false, base: null }, out);
+    let children = 0;
+    const child = logger.child.bind(logger);
+    logger.child = ((...args: Parameters<typeof child>) => (children++, child(...args))) as typeof logger.child;
+    return { logger, lines, children: () => children };
+  }
+
+  it('writes exactly what a real child writes, bindings and redaction included', () => {
+    const eager = sink('info');
+    const lazy = sink('info');
+    const bindings = { reqId: 'r-1' };
+    const real = eager.logger.child(bindings);
+    const made = lazyChildLoggerFactory(lazy.logger, bindings, {}) as typeof real;
+    for (const log of [real, made]) {
+      log.info({ user: { email: 'grace@example.test', id: 7 } }, 'signed in');
+      log.debug('not written at info');
+      log.error({ err: new Error('failed for ada@example.test') }, 'failed');
+    }
+    expect(lazy.lines).toEqual(eager.lines);
+    expect(lazy.lines).toHaveLength(2);
+    expect(lazy.lines.join('')).not.toContain('example.test');
+    expect(lazy.lines[0]).toContain('"reqId":"r-1"');
+  });
+
+  it('makes the child only for a line that will be written', () => {
+    const s = sink('warn');
+    const log = lazyChildLoggerFactory(s.logger, { reqId: 'r-2' }, {}) as ReturnType<typeof s.logger.child>;
+    log.info('below the level');
+    log.debug('below the level');
+    expect(s.children()).toBe(0);
+    expect(log.level).toBe('warn');
+    log.warn('written');
+    log.error('written too');
+    expect(s.children()).toBe(1);
+    expect(s.lines.map((l) => JSON.parse(l).msg)).toEqual(['written', 'written too']);
+  });
+
+  it('gives a route with its own log level a real child', () => {
+    const s = sink('warn');
+    const log = lazyChildLoggerFactory(s.logger, { reqId: 'r-3' }, { level: 'debug' }) as ReturnType<typeof s.logger.child>;
+    expect(s.children()).toBe(1);
+    log.debug('written at the route level');
+    expect(s.lines).toHaveLength(1);
   });
 });

@@ -93,3 +93,80 @@ export function loggerOptions(level: string): LoggerOptions {
     },
   };
 }
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+interface ChildOf {
+  child(bindings: Record<string, unknown>, options?: Record<string, unknown>): PinoLike;
+  isLevelEnabled(level: string): boolean;
+  level: string;
+}
+type PinoLike = ChildOf & Record<Level, (...args: unknown[]) => void> & { silent: (...args: unknown[]) => void };
+
+/**
+ * A request's logger, made on first use. Fastify gives every request a pino child bound to its
+ * request id, and making one serializes the bindings (through redaction) even when nothing will be
+ * logged: at LOG_LEVEL=warn or above, most requests never log. This one checks the level first and
+ * makes the real child only for a line that will be written, so what is logged is the same.
+ */
+export class LazyChildLogger {
+  readonly #parent: ChildOf;
+  readonly #bindings: Record<string, unknown>;
+  readonly #options: Record<string, unknown> | undefined;
+  #child: PinoLike | undefined;
+
+  constructor(parent: ChildOf, bindings: Record<string, unknown>, options?: Record<string, unknown>) {
+    this.#parent = parent;
+    this.#bindings = bindings;
+    this.#options = options;
+  }
+
+  #real(): PinoLike {
+    return (this.#child ??= this.#parent.child(this.#bindings, this.#options));
+  }
+
+  #log(level: Level, args: unknown[]) {
+    if (this.#child ? this.#child.isLevelEnabled(level) : this.#parent.isLevelEnabled(level)) this.#real()[level](...args);
+  }
+
+  fatal(...args: unknown[]) {
+    this.#log('fatal', args);
+  }
+  error(...args: unknown[]) {
+    this.#log('error', args);
+  }
+  warn(...args: unknown[]) {
+    this.#log('warn', args);
+  }
+  info(...args: unknown[]) {
+    this.#log('info', args);
+  }
+  debug(...args: unknown[]) {
+    this.#log('debug', args);
+  }
+  trace(...args: unknown[]) {
+    this.#log('trace', args);
+  }
+  silent() {}
+  child(bindings: Record<string, unknown>, options?: Record<string, unknown>) {
+    return this.#real().child(bindings, options);
+  }
+  isLevelEnabled(level: string) {
+    return this.#child ? this.#child.isLevelEnabled(level) : this.#parent.isLevelEnabled(level);
+  }
+  get level(): string {
+    return this.#child ? this.#child.level : this.#parent.level;
+  }
+  set level(level: string) {
+    this.#real().level = level;
+  }
+}
+
+/**
+ * Fastify's `childLoggerFactory`: a lazy child (see LazyChildLogger), unless the route sets its own
+ * log level, which only a real child can carry, or the logger is not pino (`logger: false`).
+ */
+export function lazyChildLoggerFactory(logger: unknown, bindings: Record<string, unknown>, options: Record<string, unknown>) {
+  const parent = logger as ChildOf;
+  if (options.level !== undefined || typeof parent.isLevelEnabled !== 'function') return parent.child(bindings, options);
+  return new LazyChildLogger(parent, bindings, Object.keys(options).length ? options : undefined);
+}
