@@ -220,7 +220,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       },
     },
   });
-  await app.register(cors, { origin: config.CORS_ORIGINS.length ? config.CORS_ORIGINS : false, credentials: true });
+  // Without allowed origins, @fastify/cors (origin: false) adds no header and answers preflights 404
+  // like any unknown route, after resolving its options on every request: it is not registered then.
+  if (config.CORS_ORIGINS.length) await app.register(cors, { origin: config.CORS_ORIGINS, credentials: true });
   await app.register(cookie);
   await app.register(rateLimit, {
     global: false,

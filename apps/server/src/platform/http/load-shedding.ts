@@ -14,8 +14,16 @@ export interface LoadSheddingOptions {
 /** Liveness, readiness and metrics must answer under load: that is when they matter. */
 const EXEMPT = new Set(['/api/health', '/api/ready', '/metrics']);
 
-/** WebSocket upgrades are long-lived (their requests never "finish") and have their own limits. */
-const exempt = (req: FastifyRequest) => EXEMPT.has(req.routeOptions.url ?? '') || /^websocket$/i.test(req.headers.upgrade ?? '');
+/**
+ * WebSocket upgrades are long-lived (their requests never "finish") and have their own limits.
+ * The path is read from the raw URL (the exempt routes have no parameters): `req.routeOptions`
+ * builds a new object on every access.
+ */
+function exempt(req: FastifyRequest): boolean {
+  const url = req.raw.url ?? '';
+  const q = url.indexOf('?');
+  return EXEMPT.has(q < 0 ? url : url.slice(0, q)) || (req.headers.upgrade !== undefined && /^websocket$/i.test(req.headers.upgrade));
+}
 
 /** Sets the 503's status and headers and returns its problem body. */
 function overloaded(reply: FastifyReply, retryAfter: number, detail: string) {
