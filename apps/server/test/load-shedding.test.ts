@@ -1,5 +1,6 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import WebSocket from 'ws';
+import { sql } from 'drizzle-orm';
 import { afterEach, describe, expect, it } from 'vitest';
 import { registerLoadShedding } from '../src/platform/http/load-shedding.ts';
 import { bearer, createTestApp } from './helpers.ts';
@@ -111,15 +112,23 @@ describe('load shedding', () => {
 
   it('is wired into the app from MAX_IN_FLIGHT (a request held by the database fills the cap)', async () => {
     const t = await createTestApp({ MAX_IN_FLIGHT: '1' });
+    let release = () => {};
     try {
       const metric = async (name: string) => {
         const text = (await t.inject({ method: 'GET', url: '/metrics' })).body;
         return Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
       };
-      // Hold the (single-connection) PGlite database so that a request needing it stays in flight.
-      let release!: () => void;
+      // Hold the users table (and, on PGlite, the single connection) so that a request needing it
+      // stays in flight, on either database.
       const gate = new Promise<void>((r) => (release = r));
-      const tx = t.database.db.transaction(async () => gate);
+      let locked!: () => void;
+      const holding = new Promise<void>((r) => (locked = r));
+      const tx = t.database.db.transaction(async (h) => {
+        await h.execute(sql`lock table users in access exclusive mode`);
+        locked();
+        await gate;
+      });
+      await holding;
       const held = t.inject({ method: 'GET', url: '/api/users', headers: bearer(t.adminToken) });
       for (let i = 0; i < 200 && (await metric('imsop_http_requests_in_flight')) !== 1; i++) await sleep(10);
       const refused = await t.inject({ method: 'GET', url: '/api/operations', headers: bearer(t.adminToken) });
@@ -133,6 +142,7 @@ describe('load shedding', () => {
       expect((await t.inject({ method: 'GET', url: '/api/ready' })).statusCode).toBe(200);
       expect(await metric('imsop_http_requests_shed_total')).toBe(1);
     } finally {
+      release(); // a failed assertion must not leave the database held
       await t.close();
     }
   });
