@@ -4,12 +4,16 @@
  * reported once per outage (`report`), or logged when there is no reporter.
  */
 export interface PassRunner {
+  readonly started: boolean;
+  readonly stopped: boolean;
+  /** Starts passing: one now, then every `pollMs` (and at each kick). */
+  start(pollMs: number): void;
+  /** Stops the timer and waits for the pass in progress; nothing starts after. */
+  stop(): Promise<void>;
   /** Starts a pass now, or asks for one more after the pass in progress; resolves when that pass ends. */
   kick(): Promise<void>;
   /** Asks for one more pass after this one (a pass that left work behind). */
   again(): void;
-  /** Waits for the pass in progress, if any. */
-  settle(): Promise<void>;
   /** Runs passes until none is asked for (tests, shutdown); at most `max`. */
   drain(max?: number): Promise<void>;
 }
@@ -17,8 +21,6 @@ export interface PassRunner {
 export function createPassRunner(
   pass: () => Promise<void>,
   o: {
-    /** Passes run only while this is true (started and not stopped). */
-    active(): boolean;
     report?: { failed(err: unknown): void; ok(): void } | undefined;
     onError(err: unknown): void;
   },
@@ -26,9 +28,13 @@ export function createPassRunner(
   let running: Promise<void> | null = null;
   let again = false;
   let failing = false;
+  let started = false;
+  let stopped = false;
+  let timer: NodeJS.Timeout | null = null;
+  const active = () => started && !stopped;
 
   function kick(): Promise<void> {
-    if (!o.active()) return Promise.resolve();
+    if (!active()) return Promise.resolve();
     if (running) {
       again = true;
       return running;
@@ -47,7 +53,7 @@ export function createPassRunner(
       )
       .finally(() => {
         running = null;
-        if (again && o.active()) {
+        if (again && active()) {
           again = false;
           void kick();
         }
@@ -56,12 +62,27 @@ export function createPassRunner(
   }
 
   return {
+    get started() {
+      return started;
+    },
+    get stopped() {
+      return stopped;
+    },
+    start(pollMs) {
+      if (started) return;
+      started = true;
+      timer = setInterval(() => void kick(), pollMs);
+      timer.unref();
+      void kick();
+    },
+    async stop() {
+      stopped = true;
+      if (timer) clearInterval(timer);
+      await running;
+    },
     kick,
     again: () => {
       again = true;
-    },
-    settle: async () => {
-      await running;
     },
     async drain(max = 1000) {
       for (let i = 0; i < max; i++) {

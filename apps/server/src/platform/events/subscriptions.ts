@@ -154,9 +154,6 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
   const pollMs = opts.pollMs ?? 1_000;
   const batchSize = opts.batchSize ?? 100;
   const defs = new Map<string, Registered>();
-  let started = false;
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
   let rowsReady = false;
 
   function register(def: SubscriptionDefinition) {
@@ -169,7 +166,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     defs.set(def.name, { name: def.name, types: [...new Set(def.types)].sort(), handler: def.handler, maxAttempts, backoff: def.backoff ?? defaultBackoff });
     // Registered after start: its row is created by the next pass.
     rowsReady = false;
-    if (started) void kick();
+    if (runner.started) void kick();
   }
 
   /** Creates the rows of new subscriptions at the current snapshot: they start with events committed from now on. */
@@ -255,7 +252,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
           from event_dead_letters where subscription = ${d.name} and status = 'queued' order by event_id limit ${batchSize}`,
     );
     for (const q of queued) {
-      if (stopped) return;
+      if (runner.stopped) return;
       const e = toEvent(q);
       const err = await deliver(d, e, q.attempts + 1, true);
       if (err === null) {
@@ -278,7 +275,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
       const p = await readPosition(d.name);
       if (p.retryAt && p.retryAt.getTime() > clock()) return true;
       for (let batches = 0; batches < 20; batches++) {
-        if (stopped) return true;
+        if (runner.stopped) return true;
         if (!p.target) {
           const [snap] = await queryRows<{ s: string }>(db, sql`select pg_current_snapshot()::text as s`);
           p.target = snap!.s;
@@ -302,7 +299,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
           return true;
         }
         for (const row of rows) {
-          if (stopped) return true;
+          if (runner.stopped) return true;
           const e = toEvent(row);
           const attempt = p.attempts + 1;
           const err = await deliver(d, e, attempt, false);
@@ -374,14 +371,13 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     const due = await withWork();
     let more = false;
     for (const name of due) {
-      if (stopped) return;
+      if (runner.stopped) return;
       if (!(await drainOne(defs.get(name)!))) more = true;
     }
     if (more) runner.again();
   }
 
   const runner = createPassRunner(() => pass(), {
-    active: () => started && !stopped,
     report: opts.report,
     onError: (err) => opts.log.warn({ err: errorText(err) }, 'event subscriptions pass failed'),
   });
@@ -455,20 +451,13 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
     list: () => [...defs.values()].map((d) => ({ name: d.name, types: d.types, maxAttempts: d.maxAttempts })),
     has: (name: string) => defs.has(name),
     async start() {
-      if (started) return;
+      if (runner.started) return;
       await ensureRows();
       rowsReady = true;
-      started = true;
-      timer = setInterval(() => void kick(), pollMs);
-      timer.unref();
-      void kick();
+      runner.start(pollMs);
     },
     /** Waits for the pass in progress; nothing starts after. */
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await runner.settle();
-    },
+    stop: () => runner.stop(),
     /** Handles whatever is due now, to the end (tests; retries wait for the clock). */
     async flush() {
       await runner.drain();

@@ -158,9 +158,6 @@ export function createJobs(opts: JobsOptions) {
    * (firing only moves times later, here or on another instance), so passes until then skip the query.
    */
   let nextDue = 0;
-  let started = false;
-  let stopped = false;
-  let timer: NodeJS.Timeout | null = null;
   const counts = { ran: new Map<string, number>(), failedRuns: new Map<string, number>() };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
@@ -178,7 +175,7 @@ export function createJobs(opts: JobsOptions) {
     const parsed = job.payload.parse(payload ?? {}) as Record<string, unknown>;
     schedules.set(name, { job: job.name, spec, payload: parsed });
     schedulesReady = false;
-    if (started) void kick();
+    if (runner.started) void kick();
   }
 
   /**
@@ -313,7 +310,7 @@ export function createJobs(opts: JobsOptions) {
 
   async function pass(): Promise<void> {
     await fireDue();
-    for (let n = 0; n < 100 && !stopped; n++) {
+    for (let n = 0; n < 100 && !runner.stopped; n++) {
       const row = await claim();
       if (!row) return;
       await run(row);
@@ -322,7 +319,6 @@ export function createJobs(opts: JobsOptions) {
   }
 
   const runner = createPassRunner(() => pass(), {
-    active: () => started && !stopped,
     report: opts.report,
     onError: (err) => opts.log.warn({ err: errorText(err) }, 'jobs pass failed'),
   });
@@ -340,20 +336,13 @@ export function createJobs(opts: JobsOptions) {
     enqueue,
     wake,
     async start() {
-      if (started) return;
+      if (runner.started) return;
       await ensureSchedules();
       schedulesReady = true;
-      started = true;
-      timer = setInterval(() => void kick(), pollMs);
-      timer.unref();
-      void kick();
+      runner.start(pollMs);
     },
     /** Waits for the job in progress; nothing starts after. */
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await runner.settle();
-    },
+    stop: () => runner.stop(),
     /** Fires what is due and runs every due job, to the end (tests). */
     async runDue() {
       await runner.drain();
