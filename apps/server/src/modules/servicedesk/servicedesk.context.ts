@@ -14,7 +14,6 @@ import type { UseCase, UseCaseOptions } from '../../platform/module/use-case.ts'
 import type { ServicedeskEvents } from './servicedesk.events.ts';
 import type { CanReadUser, OrgBySlug, OrgName, RoleMembers, UserDirectory, UserProfiles } from '../identity/index.ts';
 
-export type { CanReadUser, OrgBySlug, UserProfiles };
 import { servicedeskSettings } from './servicedesk.schema.ts';
 import { readableFiles } from './tickets/file-access.ts';
 import { ticketVisibility, type TicketFacts, type TicketView } from './tickets/tickets.repository.ts';

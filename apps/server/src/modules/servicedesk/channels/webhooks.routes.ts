@@ -8,7 +8,7 @@ import { twilioWebhookSchema } from '../../../platform/messaging/twilio.ts';
 import { whatsappWebhookSchema, type WhatsAppCloud } from '../../../platform/messaging/whatsapp.ts';
 import type { ConversationsService } from './conversations.service.ts';
 import { slug } from '../portal/portal.routes.ts';
-import type { OrgBySlug } from '../servicedesk.context.ts';
+import type { OrgBySlug } from '../../identity/index.ts';
 
 const params = z.object({ orgSlug: slug.describe('The organization whose service desk receives the messages') });
 const received = z.object({ received: z.number().describe('New customer messages applied'), duplicates: z.number().describe('Redelivered messages ignored') });

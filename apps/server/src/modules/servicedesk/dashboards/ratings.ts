@@ -5,7 +5,7 @@ import type { Condition } from '../../../platform/access/catalogue.ts';
 import type { Executor } from '../../../platform/db/client.ts';
 import type { EventVisibility } from '../../../platform/events/outbox.ts';
 import { sdTeamMembers } from '../servicedesk.schema.ts';
-import type { CanReadUser, UserProfiles } from '../servicedesk.context.ts';
+import type { CanReadUser, UserProfiles } from '../../identity/index.ts';
 import { teamsOf } from '../tickets/tickets.repository.ts';
 
 /** What the rating rule looks at: the agent rated, their department and teams; rating events carry it. */

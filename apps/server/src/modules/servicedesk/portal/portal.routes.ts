@@ -5,7 +5,7 @@ import { actorOf, metaOf, type ApiInstance } from '../../../platform/http/api.ts
 import { AppError, badRequest, notFound } from '../../../platform/http/errors.ts';
 import { errorResponses, idParams, problemSchema } from '../../../platform/http/schemas.ts';
 import type { FilesService } from '../tickets/files.service.ts';
-import type { OrgBySlug } from '../servicedesk.context.ts';
+import type { OrgBySlug } from '../../identity/index.ts';
 import type { RepliesService } from '../tickets/replies.service.ts';
 import { replySchema, mobileField } from '../tickets/tickets.routes.ts';
 import type { TicketsService } from '../tickets/tickets.service.ts';
