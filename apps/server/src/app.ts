@@ -311,7 +311,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     async (api) => {
       setupApi(api, authenticator, { validateResponses: config.RESPONSE_VALIDATION });
       platformRoutes(api as unknown as ApiInstance, database, redis, bus, readinessNotes);
-      subscriptionsRoutes(api as unknown as ApiInstance, createDeadLettersService({ db: database.db, subscriptions }));
+      subscriptionsRoutes(api as unknown as ApiInstance, createDeadLettersService({ db: database.db, subscriptions, topics: modules.topics }));
       modules.routes(api as unknown as ApiInstance);
     },
     { prefix: '/api' },

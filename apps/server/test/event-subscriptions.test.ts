@@ -52,7 +52,7 @@ describe('event subscriptions in the app', () => {
   const deadLetters = async (token: string, query = '') => {
     const r = await t.inject({ method: 'GET', url: `/api/event-subscriptions/dead-letters${query}`, headers: bearer(token) });
     expect(r.statusCode, r.body).toBe(200);
-    return r.json() as { data: { id: string; status: string; eventType: string; lastError: string; attempts: number; payload: Record<string, unknown> }[]; nextCursor: string | null };
+    return r.json() as { data: { id: string; status: string; eventType: string; lastError: string; attempts: number; payload: Record<string, unknown> | null; payloadHidden: boolean }[]; nextCursor: string | null };
   };
 
   it('hands a use case’s event to the registered handler after commit, without a poll', async () => {
@@ -66,7 +66,7 @@ describe('event subscriptions in the app', () => {
     await createOperation(t.adminToken, 'Poison pill');
     await subs().flush();
     await subs().flush();
-    const mine = await until(async () => (await deadLetters(t.adminToken)).data.find((d) => d.payload.operation && (d.payload.operation as { name: string }).name === 'Poison pill'));
+    const mine = await until(async () => (await deadLetters(t.adminToken)).data.find((d) => d.payload?.operation && (d.payload.operation as { name: string }).name === 'Poison pill'));
     expect(mine).toMatchObject({ status: 'dead', eventType: 'operation.created', attempts: 2, lastError: 'cannot handle Poison pill' });
 
     const overview = await t.inject({ method: 'GET', url: '/api/event-subscriptions', headers: bearer(t.adminToken) });
@@ -149,4 +149,38 @@ describe('event subscriptions in the app', () => {
     const theirs = (await t.inject({ method: 'GET', url: '/api/event-subscriptions', headers: bearer(other.token) })).json();
     expect(theirs.data.find((s: { name: string }) => s.name === 'test.lagging')).toMatchObject({ pending: 0, retrying: true, lastError: null, headEventId: null });
   });
+
+  it('shows a dead letter’s payload only to whoever may read its record: managing subscriptions does not grant it', async () => {
+    const role = await t.inject({
+      method: 'POST',
+      url: '/api/roles',
+      headers: bearer(t.adminToken),
+      payload: { name: 'event-ops', displayName: 'Event operator', permissions: ['subscriptions:manage', 'operations:create', { permission: 'operations:read', condition: 'own' }] },
+    });
+    expect(role.statusCode, role.body).toBe(201);
+    const operator = await createUser(t, { roles: ['event-ops'] });
+    poisoned.add('Secret plan');
+    await createOperation(t.adminToken, 'Secret plan');
+    await subs().flush();
+    await subs().flush();
+    const isSecret = (d: { payload: Record<string, unknown> | null }) => (d.payload?.operation as { name?: string } | undefined)?.name === 'Secret plan';
+    const asAdmin = await until(async () => (await deadLetters(t.adminToken)).data.find(isSecret));
+    expect(asAdmin.payloadHidden).toBe(false);
+
+    // The operator sees the failure (type, error, attempts) and may replay it, but not the operation it copies.
+    const asOperator = (await deadLetters(operator.token)).data.find((d) => d.id === asAdmin.id);
+    expect(asOperator).toMatchObject({ payload: null, payloadHidden: true, eventType: 'operation.created', lastError: 'cannot handle Secret plan' });
+    const one = await t.inject({ method: 'GET', url: `/api/event-subscriptions/dead-letters/${asAdmin.id}`, headers: bearer(operator.token) });
+    expect(one.json()).toMatchObject({ payload: null, payloadHidden: true });
+    // An operation of their own shows: the record's own read rule decides, with its own-scope.
+    poisoned.add('My own plan');
+    await createOperation(operator.token, 'My own plan');
+    await subs().flush();
+    await subs().flush();
+    const own = await until(async () => (await deadLetters(operator.token)).data.find((d) => !d.payloadHidden));
+    expect((own.payload?.operation as { name: string }).name).toBe('My own plan');
+    poisoned.delete('Secret plan');
+    poisoned.delete('My own plan');
+  });
+
 });

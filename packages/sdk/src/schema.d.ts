@@ -15625,9 +15625,12 @@ export interface components {
             eventId: number;
             eventType: string;
             topic: string;
+            /** @description A copy of the event; null when the caller may not read the record it is about (payloadHidden) */
             payload: {
                 [key: string]: unknown;
-            };
+            } | null;
+            /** @description The payload is withheld: the caller may not read the record the event is about */
+            payloadHidden: boolean;
             eventCreatedAt: string;
             attempts: number;
             lastError: string;

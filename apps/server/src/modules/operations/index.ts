@@ -1,5 +1,5 @@
 import type { Actor } from '../../platform/access/actor.ts';
-import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/gateway.ts';
+import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/topic-access.ts';
 import { can } from '../../platform/access/ability.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { operationFactsNow } from './operations.repository.ts';

@@ -3,7 +3,7 @@ import { servicedeskErrors } from './servicedesk.errors.ts';
 import { servicedeskEvents } from './servicedesk.events.ts';
 import { servicedeskPermissions } from './servicedesk.permissions.ts';
 import type { Actor } from '../../platform/access/actor.ts';
-import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/gateway.ts';
+import { currentFacts, type EventReader, type TopicRule } from '../../platform/realtime/topic-access.ts';
 import { can, reach } from '../../platform/access/ability.ts';
 import type { Executor } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';

@@ -3,7 +3,7 @@ import { can } from '../../platform/access/ability.ts';
 import { defineJob } from '../../platform/jobs/jobs.ts';
 import { counterFrom } from '../../platform/metrics/metrics.ts';
 import { defineModule } from '../../platform/module/module.ts';
-import type { TopicRule } from '../../platform/realtime/gateway.ts';
+import type { TopicRule } from '../../platform/realtime/topic-access.ts';
 import { createAlarmsService } from './alarms.service.ts';
 import { createDevicesService } from './devices.service.ts';
 import { createIngestPipeline } from './ingest/pipeline.ts';

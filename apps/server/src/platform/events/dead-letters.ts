@@ -12,18 +12,21 @@ import type { AppDb } from '../db/client.ts';
 import { inOrg } from '../db/scope.ts';
 import { conflict, forbidden, notFound } from '../http/errors.ts';
 import { decodeCursor, encodeCursor, pageOf } from '../db/pagination.ts';
+import { visibleEvents, type TopicRule } from '../realtime/topic-access.ts';
 import { eventDeadLetters, type DeadLetterStatus } from './subscriptions.schema.ts';
 import type { Subscriptions } from './subscriptions.ts';
 
 type DeadLetterRow = typeof eventDeadLetters.$inferSelect;
 
-const toView = (r: DeadLetterRow) => ({
+/** `shown`: the actor may read the record the event is about (else its payload is withheld). */
+const toView = (r: DeadLetterRow, shown: boolean) => ({
   id: r.id,
   subscription: r.subscription,
   eventId: r.eventId,
   eventType: r.eventType,
   topic: r.topic,
-  payload: r.payload,
+  payload: shown ? r.payload : null,
+  payloadHidden: !shown,
   eventCreatedAt: r.eventCreatedAt.toISOString(),
   attempts: r.attempts,
   lastError: r.lastError,
@@ -44,11 +47,25 @@ export interface DeadLetterQuery {
   cursor?: string | undefined;
 }
 
-export function createDeadLettersService(deps: { db: AppDb; subscriptions: Subscriptions; clock?: Clock }) {
-  const { db, subscriptions } = deps;
+/**
+ * `topics`: the modules' topic rules. A dead letter's payload is a copy of a record (a ticket, an
+ * operation), so it is shown only to whoever could read that record now, by the rule realtime uses
+ * (`visibleEvents`); managing subscriptions does not grant reading every record. The rest of the
+ * dead letter (type, error, attempts) is shown, and it can be replayed, without it.
+ */
+export function createDeadLettersService(deps: { db: AppDb; subscriptions: Subscriptions; topics: readonly TopicRule[]; clock?: Clock }) {
+  const { db, subscriptions, topics } = deps;
   const clock = deps.clock ?? systemClock;
   const allowed = (actor: Actor) => {
     if (!can(actor, 'subscriptions:manage')) throw forbidden();
+  };
+  const viewsOf = async (actor: Actor, rows: DeadLetterRow[]) => {
+    const shown = await visibleEvents(
+      topics,
+      actor,
+      rows.map((r) => ({ id: r.eventId, topic: r.topic, payload: r.payload, visibility: r.visibility })),
+    );
+    return rows.map((r) => toView(r, shown.has(r.eventId)));
   };
 
   return {
@@ -97,7 +114,7 @@ export function createDeadLettersService(deps: { db: AppDb; subscriptions: Subsc
           .limit(q.limit + 1),
       );
       const page = pageOf(rows, q.limit, (r) => encodeCursor(r.createdAt.toISOString(), r.id));
-      return { data: page.data.map(toView), nextCursor: page.nextCursor };
+      return { data: await viewsOf(actor, page.data), nextCursor: page.nextCursor };
     },
 
     async get(actor: Actor, id: string) {
@@ -106,7 +123,7 @@ export function createDeadLettersService(deps: { db: AppDb; subscriptions: Subsc
         tx.select().from(eventDeadLetters).where(and(eq(eventDeadLetters.orgId, actor.orgId), eq(eventDeadLetters.id, id))),
       );
       if (!row) throw notFound('Dead letter');
-      return toView(row);
+      return (await viewsOf(actor, [row]))[0]!;
     },
 
     /**
@@ -140,10 +157,10 @@ export function createDeadLettersService(deps: { db: AppDb; subscriptions: Subsc
           after: { status: 'queued' },
           details: { subscription: row.subscription, eventId: row.eventId, eventType: row.eventType, attempts: row.attempts },
         });
-        return toView(queued!);
+        return queued!;
       });
       subscriptions.wake();
-      return view;
+      return (await viewsOf(actor, [view]))[0]!;
     },
   };
 }

@@ -12,7 +12,11 @@ const deadLetterSchema = z
     eventId: z.number(),
     eventType: z.string(),
     topic: z.string(),
-    payload: z.record(z.string(), z.unknown()),
+    payload: z
+      .record(z.string(), z.unknown())
+      .nullable()
+      .describe('A copy of the event; null when the caller may not read the record it is about (payloadHidden)'),
+    payloadHidden: z.boolean().describe('The payload is withheld: the caller may not read the record the event is about'),
     eventCreatedAt: z.string(),
     attempts: z.number(),
     lastError: z.string(),

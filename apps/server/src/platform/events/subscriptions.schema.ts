@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { bigint, index, integer, jsonb, pgTable, primaryKey, text, unique, uuid } from 'drizzle-orm/pg-core';
 import { createdAt, id, orgId, orgIsolation, ts } from '../db/columns.ts';
+import type { EventVisibility } from './events.schema.ts';
 
 /**
  * One row per durable subscription (subscriptions.ts): its position in the outbox, in commit order.
@@ -53,6 +54,8 @@ export const eventDeadLetters = pgTable(
     eventType: text('event_type').notNull(),
     topic: text('topic').notNull(),
     payload: jsonb('payload').$type<Record<string, unknown>>().notNull(),
+    /** The event's read facts (who may see its record), judged by the topic's rule when listed. */
+    visibility: jsonb('visibility').$type<EventVisibility>(),
     eventCreatedAt: ts('event_created_at').notNull(),
     attempts: integer('attempts').notNull(),
     lastError: text('last_error').notNull(),

@@ -248,7 +248,7 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
   async function replayQueued(d: Registered) {
     const queued = await queryRows<EventRow & { dl_id: string; attempts: number }>(
       db,
-      sql`select id as dl_id, event_id as id, org_id, topic, event_type as type, payload, null::jsonb as visibility, event_created_at as created_at, attempts
+      sql`select id as dl_id, event_id as id, org_id, topic, event_type as type, payload, visibility, event_created_at as created_at, attempts
           from event_dead_letters where subscription = ${d.name} and status = 'queued' order by event_id limit ${batchSize}`,
     );
     for (const q of queued) {
@@ -319,8 +319,8 @@ export function createSubscriptions(opts: SubscriptionsOptions) {
             const deadAt = new Date(clock()).toISOString();
             await inSystem(db, async (tx) => {
               await tx.execute(sql`
-                insert into event_dead_letters (id, org_id, subscription, event_id, event_type, topic, payload, event_created_at, attempts, last_error, dead_at, created_at)
-                values (${newId()}, ${e.orgId}, ${d.name}, ${e.id}, ${e.type}, ${e.topic}, ${JSON.stringify(e.payload)}::jsonb, ${e.createdAt}::timestamptz,
+                insert into event_dead_letters (id, org_id, subscription, event_id, event_type, topic, payload, visibility, event_created_at, attempts, last_error, dead_at, created_at)
+                values (${newId()}, ${e.orgId}, ${d.name}, ${e.id}, ${e.type}, ${e.topic}, ${JSON.stringify(e.payload)}::jsonb, ${e.visibility ? JSON.stringify(e.visibility) : null}::jsonb, ${e.createdAt}::timestamptz,
                         ${attempt}, ${message}, ${deadAt}::timestamptz, ${deadAt}::timestamptz)
                 on conflict (subscription, event_id) do nothing`);
               await writePosition(tx, d.name, p, { retries: 1, dead: 1 });

@@ -1,7 +1,7 @@
 import { buildCatalogue, type Catalogue, type PermissionSet } from '../access/catalogue.ts';
 import { subscriptionsPermissions } from '../events/subscriptions.permissions.ts';
 import type { ApiInstance } from '../http/api.ts';
-import type { TopicRule } from '../realtime/gateway.ts';
+import type { TopicRule } from '../realtime/topic-access.ts';
 import type { ModuleDefinition, ModuleInstance, PlatformContext, PortName, Ports } from './module.ts';
 import { createUseCase } from './use-case.ts';
 

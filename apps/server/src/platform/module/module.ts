@@ -19,7 +19,7 @@ import type { OutageReporter } from '../logging/outage.ts';
 import type { MessagingProvider } from '../messaging/provider.ts';
 import type { WhatsAppCloud } from '../messaging/whatsapp.ts';
 import type { Notifier } from '../notify/notify.ts';
-import type { TopicRule } from '../realtime/gateway.ts';
+import type { TopicRule } from '../realtime/topic-access.ts';
 import type { ProofSeedLoader } from './proof.ts';
 import type { UseCase } from './use-case.ts';
 

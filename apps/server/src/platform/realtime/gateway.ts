@@ -5,64 +5,7 @@ import type { AppDb } from '../db/client.ts';
 import type { Authenticator } from '../http/api.ts';
 import type { Bus } from '../bus/bus.ts';
 import { eventsSince, type DeliveredEvent, type Dispatcher } from '../events/dispatcher.ts';
-import type { EventVisibility } from '../events/events.schema.ts';
-
-/**
- * A topic family and who may subscribe. `authorize` answers 'ok', 'forbidden' (lacks the
- * permission) or 'not_found' (the id is not visible to this actor, including other orgs' ids).
- */
-export interface TopicRule {
-  pattern: RegExp;
-  authorize(actor: Actor, match: RegExpExecArray): Promise<TopicDecision> | TopicDecision;
-  /**
-   * The read rule of the records this topic's events are about, for one subscriber: loads what the
-   * rule needs about the actor now (e.g. their teams), then answers per event, from the facts the
-   * event carries (`visibility`), whether the subscriber could read that record over REST. It must
-   * be the function the REST service uses for that record kind. Omitted: every subscriber of the
-   * topic sees every event of it.
-   */
-  reader?(actor: Actor): Promise<EventReader>;
-  /**
-   * Replay: the read facts of each replayed event's record as the record is now (by event id), so
-   * that a replay shows only what the subscriber could read over REST at this moment, not what they
-   * could read when the event was written (a ticket since moved to another team). An event missing
-   * from the map is not replayed; `currentFacts` keeps a deleted record's events with their own facts.
-   */
-  current?(orgId: string, events: readonly ReplayedEvent[]): Promise<Map<number, EventVisibility | null>>;
-  /**
-   * The topic is one record (`ticket:<id>`): a live event showing the record out of the subscriber's
-   * reach ends the subscription (an `unsubscribed` frame with reason `not_found`).
-   */
-  single?: boolean;
-}
-export type TopicDecision = 'ok' | 'forbidden' | 'not_found';
-/** May the subscriber see the record an event is about? `null`: the event is about no one record. */
-export type EventReader = (visibility: EventVisibility | null) => boolean;
-
-type ReplayedEvent = Pick<DeliveredEvent, 'id' | 'payload' | 'visibility'>;
-
-/**
- * For a `current` rule: the facts of each event about a record of `kind` (its id at
- * `payload[payloadKey].id`) replaced by the record's facts now, as `load` reads them by id. Events
- * whose record is gone (deleted since, the deletion's own event included) and events about anything
- * else keep their own facts: a client resuming with `since` still learns of the deletion.
- */
-export async function currentFacts(
-  events: readonly ReplayedEvent[],
-  kind: string,
-  payloadKey: string,
-  load: (ids: string[]) => Promise<Map<string, EventVisibility>>,
-): Promise<Map<number, EventVisibility | null>> {
-  const recordOf = (e: ReplayedEvent) => (e.visibility?.kind === kind ? (e.payload[payloadKey] as { id?: unknown } | undefined)?.id : undefined);
-  const ids = [...new Set(events.map(recordOf).filter((id): id is string => typeof id === 'string'))];
-  const now = ids.length ? await load(ids) : new Map<string, EventVisibility>();
-  const out = new Map<number, EventVisibility | null>();
-  for (const e of events) {
-    const id = recordOf(e);
-    out.set(e.id, typeof id === 'string' && now.has(id) ? now.get(id)! : e.visibility);
-  }
-  return out;
-}
+import { readersFor, shows, topicRuleOf, visibleNow, type TopicDecision, type TopicRule } from './topic-access.ts';
 
 interface Subscription {
   rule: TopicRule;
@@ -169,22 +112,7 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
     at: e.createdAt,
   });
 
-  const ruleOf = (topic: string) => {
-    for (const rule of opts.rules) {
-      const match = rule.pattern.exec(topic);
-      if (match) return { rule, match };
-    }
-    return null;
-  };
-
-  /** One reader per rule's reader function (topics of one record kind share it) for a batch. */
-  async function readersFor(actor: Actor, rules: Iterable<TopicRule | undefined>) {
-    const out = new Map<TopicRule['reader'], EventReader>();
-    for (const rule of rules) if (rule?.reader && !out.has(rule.reader)) out.set(rule.reader, await rule.reader(actor));
-    return out;
-  }
-  const shows = (rule: TopicRule, readers: Map<TopicRule['reader'], EventReader>, e: DeliveredEvent) =>
-    !rule.reader || readers.get(rule.reader)!(e.visibility);
+  const ruleOf = (topic: string) => topicRuleOf(opts.rules, topic);
 
   function drop(c: Connection, topic: string, reason: Exclude<TopicDecision, 'ok'>) {
     if (!c.subs.delete(topic)) return;
@@ -312,21 +240,15 @@ export function createRealtimeGateway(opts: RealtimeOptions) {
     try {
       // Replay: the same read check as live events, with the actor as they are now.
       const missed = await eventsSince(opts.db, c.actor.orgId, since, [topic], REPLAY_LIMIT);
-      let readers = await readersFor(c.actor, [rule]);
-      const now = rule.current ? await rule.current(c.actor.orgId, missed.filter((e) => e.visibility)) : null;
-      const shown = missed
-        .map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }))
-        .filter((e) => {
-          if (!now || !e.visibility) return shows(rule, readers, e);
-          return now.has(e.id) && shows(rule, readers, { ...e, visibility: now.get(e.id)! });
-        });
+      const visible = await visibleNow(c.actor, rule, missed);
+      const shown = missed.filter((e) => visible.has(e.id)).map((row) => ({ ...row, createdAt: row.createdAt.toISOString() }));
       send(c, { type: 'subscribed', topic, replayed: shown.length, truncated: missed.length === REPLAY_LIMIT });
       sub.lastId = missed.at(-1)?.id ?? 0;
       for (const e of shown) send(c, eventMessage(e));
       // Live events that arrived meanwhile; none can arrive between the last check and `live`.
       while (sub.buffer.length) {
         const batch = sub.buffer.splice(0);
-        readers = await readersFor(c.actor, [rule]);
+        const readers = await readersFor(c.actor, [rule]);
         for (const e of batch) {
           if (e.id <= sub.lastId) continue;
           sub.lastId = e.id;

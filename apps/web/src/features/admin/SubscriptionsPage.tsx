@@ -250,7 +250,13 @@ export function SubscriptionsPage() {
               open.has(d.id) ? (
                 <div className="flex flex-col gap-2 py-1 text-xs">
                   <p className="break-words text-fg-muted">{d.lastError}</p>
-                  <pre className="max-h-64 overflow-auto rounded-md bg-hover p-2 font-mono text-[11.5px]">{JSON.stringify(d.payload, null, 2)}</pre>
+                  {d.payloadHidden ? (
+                    <p className="text-fg-subtle" data-testid="dead-letter-payload-hidden">
+                      The event’s content is not shown: you may not read the record it is about.
+                    </p>
+                  ) : (
+                    <pre className="max-h-64 overflow-auto rounded-md bg-hover p-2 font-mono text-[11.5px]">{JSON.stringify(d.payload, null, 2)}</pre>
+                  )}
                   <p className="flex flex-wrap gap-x-4 text-fg-subtle">
                     <span>topic {d.topic}</span>
                     <span>
