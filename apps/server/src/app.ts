@@ -11,7 +11,7 @@ import { openApiTransform, openApiTransformObject } from './platform/http/openap
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import type { Config } from './config.ts';
-import type { Clock } from './platform/clock.ts';
+import { systemClock, type Clock } from './platform/clock.ts';
 import { loadKeys } from './platform/auth/keys.ts';
 import { createTokenService } from './platform/auth/tokens.ts';
 import { localBus, redisBus, type Bus } from './platform/bus/bus.ts';
@@ -132,13 +132,13 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   };
   const notifier = createNotifier({
     db: database.db,
+    jobs,
     // A channel without a configured sender keeps its messages in the notifications log.
     transports: {
       ...(config.SMTP_URL ? { email: smtpTransport(config.SMTP_URL, config.MAIL_FROM) } : {}),
       ...(chat.whatsapp.canSend ? { whatsapp: chatTransport(chat.whatsapp) } : {}),
       ...(chat.sms.canSend ? { sms: chatTransport(chat.sms) } : {}),
     },
-    onError: (err) => app.log.warn({ err }, 'notification delivery failed'),
   });
   const metrics = registerMetrics(app);
   const modules = await createModules(MODULES, {
@@ -152,6 +152,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     tokens,
     log: app.log,
     catalogue: CATALOGUE,
+    clock: opts.clock ?? systemClock,
     files: { store: diskFileStore(`${config.IMSOP_DATA_DIR}/files`), scanner: signatureScanner },
     jobs,
     subscriptions,
@@ -183,7 +184,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     await dispatcher.start();
     await subscriptions.start();
     await jobs.start();
-    notifier.start();
     await modules.start();
   });
   app.addHook('onClose', async () => {
@@ -191,7 +191,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     // what is queued: acknowledged points are committed).
     await jobs.stop();
     await modules.stop();
-    await notifier.stop();
     await subscriptions.stop();
     dispatcher.stop();
     await bus.close();

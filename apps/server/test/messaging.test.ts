@@ -539,12 +539,12 @@ describe('provider failures', () => {
 
     // Due again: this time a 4xx (outside the customer service window), retried too.
     provider.failNext.set(wa, { status: 400, body: { error: { message: 'Re-engagement message', type: 'OAuthException', code: 131047 } } });
-    await t.database.db.execute(sql`update notifications set next_attempt_at = now() where "to" = ${'+' + wa}`);
+    await t.database.db.execute(sql`update jobs set run_at = now() where name = 'platform.notify.send' and payload->>'id' in (select id::text from notifications where "to" = ${'+' + wa})`);
     const again = await until(async () => (await q()).find((r) => r.attempts === 2 && r.last_error?.includes('131047')));
     expect(again).toMatchObject({ status: 'pending', last_error: 'WhatsApp Cloud API answered 400: Re-engagement message (code 131047)' });
 
     const before = sentTo('whatsapp', wa).length;
-    await t.database.db.execute(sql`update notifications set next_attempt_at = now() where "to" = ${'+' + wa}`);
+    await t.database.db.execute(sql`update jobs set run_at = now() where name = 'platform.notify.send' and payload->>'id' in (select id::text from notifications where "to" = ${'+' + wa})`);
     await delivered('whatsapp', wa, before);
     const sent = await until(async () => (await q()).find((r) => r.status === 'sent'));
     expect(sent).toMatchObject({ attempts: 3, last_error: null });
@@ -559,7 +559,7 @@ describe('provider failures', () => {
     const failed = await until(async () => (await q()).find((r) => r.last_error));
     expect(failed).toMatchObject({ status: 'pending', attempts: 1, last_error: 'Twilio answered 500: Internal Server Error (code 20500)' });
     const before = sentTo('twilio', from).length;
-    await t.database.db.execute(sql`update notifications set next_attempt_at = now() where "to" = ${from}`);
+    await t.database.db.execute(sql`update jobs set run_at = now() where name = 'platform.notify.send' and payload->>'id' in (select id::text from notifications where "to" = ${from})`);
     await delivered('twilio', from, before);
     expect(await until(async () => (await q()).find((r) => r.status === 'sent'))).toMatchObject({ attempts: 2, last_error: null });
   });

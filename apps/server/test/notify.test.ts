@@ -93,11 +93,32 @@ describe('outbound email over SMTP', () => {
     expect(new Date(failed.next_attempt_at).getTime()).toBeGreaterThan(Date.now() + 5_000);
     smtp.setRefuse(false);
     // Make it due now, as the back-off would after its delay.
-    await t.database.db.execute(sql`update notifications set next_attempt_at = now() where meta->>'ticketId' = ${id}`);
+    await t.database.db.execute(sql`update jobs set run_at = now() where name = 'platform.notify.send'
+      and payload->>'id' in (select id::text from notifications where meta->>'ticketId' = ${id})`);
     await t.app.platform.notifier.drain();
     const sent = await until(async () => (await q()).rows.find((r) => r.status === 'sent'));
     expect(sent.attempts).toBe(2);
     expect(smtp.received.filter((m) => m.subject?.includes(`#${number}`)).length).toBe(1);
+  });
+
+  it('a message the relay refuses on its last attempt is kept as failed, and its send job too', async () => {
+    smtp.setRefuse(true);
+    try {
+      const { id } = (await submit(t, 'last@example.test')).json() as { id: string };
+      const q = async () =>
+        ((await t.database.db.execute(sql`select n.status, n.attempts, j.status as job_status, j.attempts as job_attempts, j.last_error is not null and j.locked_by is null as retrying
+              from notifications n left join jobs j on j.name = 'platform.notify.send' and j.payload->>'id' = n.id::text
+             where n.meta->>'ticketId' = ${id}`)) as unknown as { rows: { status: string; attempts: number; job_status: string | null; job_attempts: number | null; retrying: boolean | null }[] }).rows;
+      // The first run failed and its job waits for the next (not mid-run).
+      await until(async () => (await q()).find((r) => r.retrying));
+      // Seven runs behind it: the next one is its last.
+      await t.database.db.execute(sql`update jobs set attempts = 7, run_at = now() where name = 'platform.notify.send'
+        and payload->>'id' in (select id::text from notifications where meta->>'ticketId' = ${id})`);
+      await t.app.platform.notifier.drain();
+      expect(await until(async () => (await q()).find((r) => r.status === 'failed'))).toMatchObject({ status: 'failed', attempts: 8, job_status: 'failed', job_attempts: 8 });
+    } finally {
+      smtp.setRefuse(false);
+    }
   });
 });
 

@@ -12,6 +12,8 @@ export interface TxTracking {
   notifications: number;
   /** Checks an event against the running module's catalogue and returns its schema version. */
   checkEvent?(type: string, payload: Record<string, unknown>): number;
+  /** "Now" on the platform's clock (ms): when work queued in this transaction falls due. */
+  now?(): number;
 }
 
 const tracked = new WeakMap<object, TxTracking>();

@@ -143,6 +143,24 @@ const errorText = (err: unknown) => String((err as Error)?.message ?? err).slice
 const iso = (ms: number) => new Date(ms).toISOString();
 const inList = (names: string[]) => sql`(select jsonb_array_elements_text(${JSON.stringify(names)}::jsonb))`;
 
+/**
+ * Writes a job's row, in the caller's transaction when `tx` is one: for a platform part that queues
+ * work where it has no facility at hand (a notification, written with the message). The job's kind
+ * must be registered on the facility of whichever instance is to run it. False: a job of that name
+ * and key exists already.
+ */
+export async function insertJob(
+  tx: Executor,
+  job: { name: string; payload: unknown; key?: string | undefined; runAt: Date; maxAttempts: number; createdAt: Date },
+): Promise<boolean> {
+  const r = (await tx.execute(sql`
+    insert into jobs (id, name, payload, key, run_at, max_attempts, created_at)
+    values (${newId()}, ${job.name}, ${JSON.stringify(job.payload ?? {})}::jsonb, ${job.key ?? null}, ${job.runAt.toISOString()}::timestamptz,
+            ${job.maxAttempts}, ${job.createdAt.toISOString()}::timestamptz)
+    on conflict (name, key) do nothing`)) as unknown as { rowCount?: number | null; affectedRows?: number };
+  return (r.rowCount ?? r.affectedRows ?? 1) > 0;
+}
+
 export function createJobs(opts: JobsOptions) {
   const { database, bus } = opts;
   const db = database.db;
@@ -187,12 +205,16 @@ export function createJobs(opts: JobsOptions) {
     if (!defs.has(job.name)) register(job);
     const parsed = job.payload.parse(payload);
     const at = o.runAt?.getTime() ?? clock();
-    const r = (await (o.tx ?? db).execute(sql`
-      insert into jobs (id, name, payload, key, run_at, max_attempts, created_at)
-      values (${newId()}, ${job.name}, ${JSON.stringify(parsed ?? {})}::jsonb, ${o.key ?? null}, ${iso(at)}::timestamptz, ${job.maxAttempts}, ${iso(clock())}::timestamptz)
-      on conflict (name, key) do nothing`)) as unknown as { rowCount?: number | null; affectedRows?: number };
+    const added = await insertJob(o.tx ?? db, {
+      name: job.name,
+      payload: parsed ?? {},
+      key: o.key,
+      runAt: new Date(at),
+      maxAttempts: job.maxAttempts,
+      createdAt: new Date(clock()),
+    });
     if (!o.tx) wake();
-    return (r.rowCount ?? r.affectedRows ?? 1) > 0;
+    return added;
   }
 
   /** Creates or updates the rows of this process's schedules; a changed spec starts afresh from now. */

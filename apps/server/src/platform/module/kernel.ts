@@ -85,7 +85,7 @@ export async function createModules(list: readonly AnyModule[], platform: Omit<P
   const instances: { name: string; instance: ModuleInstance<PortName> }[] = [];
   for (const m of modules) {
     const ports = Object.fromEntries(m.requires.map((p) => [p, provided.get(p)])) as Pick<Ports, PortName>;
-    const useCase = createUseCase({ db: platform.db, dispatcher: platform.dispatcher, notifier: platform.notifier, strict: platform.strict }, m.events);
+    const useCase = createUseCase({ db: platform.db, dispatcher: platform.dispatcher, notifier: platform.notifier, strict: platform.strict, clock: platform.clock }, m.events);
     const instance = await m.create({ ...platform, catalogue, ports, useCase } as Parameters<AnyModule['create']>[0]);
     for (const s of instance.schedules ?? []) platform.jobs.schedule(s.name, s.job, s.spec);
     for (const s of instance.subscriptions ?? []) platform.subscriptions.register(s);

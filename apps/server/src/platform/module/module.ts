@@ -6,6 +6,7 @@ import type { Catalogue, PermissionSet } from '../access/catalogue.ts';
 import type { PlatformKeys } from '../auth/keys.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { Bus } from '../bus/bus.ts';
+import type { Clock } from '../clock.ts';
 import type { AppDb, Database } from '../db/client.ts';
 import type { ModuleErrors } from '../errors/app-error.ts';
 import type { EventCatalogue } from '../events/catalogue.ts';
@@ -62,6 +63,8 @@ export interface PlatformContext {
   outage(what: string): OutageReporter;
   /** Validate events and require audit records (tests, development); off in production. */
   strict: boolean;
+  /** "Now" for everything time-dependent (tests inject their own). */
+  clock: Clock;
   /** The job facility: a module enqueues its jobs here (its schedules it declares in `schedules`). */
   jobs: Jobs;
   /** The durable subscriptions (a module declares its own in `subscriptions`). */

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { auditContextOf, type Actor } from '../access/actor.ts';
 import { recordAudit, type AuditContext, type AuditEntry } from '../audit/audit.ts';
 import { queryRows, type AppDb, type Tx } from '../db/client.ts';
+import type { Clock } from '../clock.ts';
 import { trackTransaction, type TxTracking } from '../db/tracking.ts';
 import { inOrg } from '../db/scope.ts';
 import { eventChecker, type EventCatalogue, type EventPayload, type EventType } from '../events/catalogue.ts';
@@ -54,6 +55,8 @@ export interface UseCaseDeps {
   notifier?: { wake(): void };
   /** Validate event payloads against their schemas and require an audit record for every change. */
   strict: boolean;
+  /** The platform's clock: when work queued by the use case (a notification) falls due. */
+  clock?: Clock;
 }
 
 const contextOf = (who: UseCaseAuthor): AuditContext | null => ('audit' in who ? who.audit : 'meta' in who ? auditContextOf(who) : null);
@@ -75,7 +78,7 @@ export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catal
     const orgId = ctx?.orgId ?? (who as { orgId: string }).orgId;
     const events: NewEvent[] = [];
     const after: (() => void)[] = [];
-    const tracking: TxTracking = { audited: false, events: 0, notifications: 0, checkEvent: check };
+    const tracking: TxTracking = { audited: false, events: 0, notifications: 0, checkEvent: check, now: deps.clock };
     const out = await inOrg(deps.db, orgId, async (tx) => {
       trackTransaction(tx, tracking);
       const scope: UseCaseScope<C> = {

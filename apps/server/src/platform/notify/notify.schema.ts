@@ -1,4 +1,3 @@
-import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, id, orgId, orgIsolation, ts } from '../db/columns.ts';
 
@@ -7,8 +6,9 @@ export const NOTIFY_STATUSES = ['pending', 'sent', 'failed'] as const;
 export type NotifyChannel = (typeof NOTIFY_CHANNELS)[number];
 
 /**
- * The one outbound queue: a message is written in the use case's transaction, then a sender
- * delivers it with retries and back-off. Without a provider it stays here as the notifications log.
+ * The one outbound queue: a message is written in the use case's transaction with the job that
+ * sends it (`platform.notify.send`, in `jobs`), which delivers it with retries and back-off and
+ * records the outcome here. Without a provider it stays here as the notifications log.
  */
 export const notifications = pgTable(
   'notifications',
@@ -29,7 +29,6 @@ export const notifications = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('notifications_due').on(t.nextAttemptAt).where(sql`status = 'pending'`),
     index('notifications_org_created').on(t.orgId, t.createdAt),
     orgIsolation(),
   ],

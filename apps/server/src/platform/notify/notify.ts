@@ -1,7 +1,9 @@
-import { trackingOf } from '../db/tracking.ts';
-import { and, eq, lte, sql } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
+import { z } from 'zod';
 import type { AppDb, Executor } from '../db/client.ts';
 import { inSystem } from '../db/scope.ts';
+import { trackingOf } from '../db/tracking.ts';
+import { defineJob, insertJob, type Jobs } from '../jobs/jobs.ts';
 import { notifications, type NotifyChannel } from './notify.schema.ts';
 
 export interface NewNotification {
@@ -15,13 +17,21 @@ export interface NewNotification {
 
 export type NotificationRow = typeof notifications.$inferSelect;
 
-/** Queues a message in the caller's transaction: it is sent only if the use case commits. */
+/** The job that sends one message (one per message, in the jobs facility). */
+export const NOTIFY_JOB = 'platform.notify.send';
+
+/**
+ * Queues a message in the caller's transaction, with the job that sends it: both commit with the use
+ * case or neither does. Due now on the platform's clock (the use case's), or the system's outside one.
+ */
 export async function enqueueNotification(tx: Executor, n: NewNotification): Promise<string> {
+  const tracking = trackingOf(tx);
+  const now = new Date(tracking?.now?.() ?? Date.now());
   const [row] = await tx
     .insert(notifications)
-    .values({ orgId: n.orgId, channel: n.channel, to: n.to, subject: n.subject ?? '', body: n.body, meta: n.meta ?? {} })
+    .values({ orgId: n.orgId, channel: n.channel, to: n.to, subject: n.subject ?? '', body: n.body, meta: n.meta ?? {}, nextAttemptAt: now })
     .returning({ id: notifications.id });
-  const tracking = trackingOf(tx);
+  await insertJob(tx, { name: NOTIFY_JOB, payload: { id: row!.id }, runAt: now, maxAttempts: MAX_ATTEMPTS, createdAt: now });
   if (tracking) tracking.notifications++;
   return row!.id;
 }
@@ -36,94 +46,60 @@ export const MAX_ATTEMPTS = 8;
 export const backoffMs = (attempt: number) => Math.min(3600_000, 10_000 * 2 ** Math.max(0, attempt - 1));
 
 /**
- * The sender: claims due messages with SKIP LOCKED (so several instances share the queue without
- * sending twice), delivers them and records the outcome. A channel without a transport keeps its
- * messages as the notifications log, marked as logged.
+ * The sender: the job `platform.notify.send`, one per message, run by the jobs facility (claimed by
+ * one instance at a time, retried with `backoffMs`, at most MAX_ATTEMPTS runs). The message's row
+ * mirrors the outcome for the outgoing-messages log: attempts, last error, next attempt, sent or
+ * failed. A channel without a transport keeps its messages as the notifications log, marked as logged.
  */
-export function createNotifier(opts: {
-  db: AppDb;
-  transports: Partial<Record<NotifyChannel, Transport>>;
-  onError?: (err: unknown) => void;
-  intervalMs?: number;
-}) {
-  let timer: NodeJS.Timeout | null = null;
-  let running: Promise<number> | null = null;
-  let stopped = true;
-
-  async function sendOne(row: NotificationRow): Promise<void> {
-    const transport = opts.transports[row.channel];
-    try {
-      const facts = transport ? await transport.send(row) : { transport: 'log' };
-      await inSystem(opts.db, (tx) =>
+export function createNotifier(opts: { db: AppDb; jobs: Jobs; transports: Partial<Record<NotifyChannel, Transport>> }) {
+  const { db, jobs } = opts;
+  const send = defineJob({
+    name: NOTIFY_JOB,
+    payload: z.object({ id: z.uuid() }),
+    maxAttempts: MAX_ATTEMPTS,
+    backoff: backoffMs,
+    handler: async ({ id }, ctx) => {
+      // Only a pending message is sent: a repeated run (after a crash past the send) finds it sent.
+      const [row] = await inSystem(db, (tx) =>
         tx
           .update(notifications)
-          .set({ status: 'sent', sentAt: new Date(), lastError: null, meta: { ...row.meta, ...(facts ?? {}) } })
-          .where(eq(notifications.id, row.id)),
+          .set({ attempts: ctx.attempt })
+          .where(and(eq(notifications.id, id), eq(notifications.status, 'pending')))
+          .returning(),
       );
-    } catch (err) {
-      const attempts = row.attempts;
-      const failed = attempts >= MAX_ATTEMPTS;
-      await inSystem(opts.db, (tx) =>
-        tx
-          .update(notifications)
-          .set({
-            status: failed ? 'failed' : 'pending',
-            lastError: String((err as Error)?.message ?? err).slice(0, 500),
-            nextAttemptAt: new Date(Date.now() + backoffMs(attempts)),
-          })
-          .where(eq(notifications.id, row.id)),
-      );
-    }
-  }
-
-  /** Sends what is due now; returns how many were attempted. */
-  async function drain(batch = 20): Promise<number> {
-    // Claim: bump attempts and push the next attempt out, so a crash mid-send retries later, once.
-    const claimed = await inSystem(opts.db, async (tx) => {
-      const due = await tx
-        .select({ id: notifications.id })
-        .from(notifications)
-        .where(and(eq(notifications.status, 'pending'), lte(notifications.nextAttemptAt, new Date())))
-        .orderBy(notifications.nextAttemptAt)
-        .limit(batch)
-        .for('update', { skipLocked: true });
-      if (due.length === 0) return [];
-      return tx
-        .update(notifications)
-        .set({ attempts: sql`${notifications.attempts} + 1`, nextAttemptAt: new Date(Date.now() + 5 * 60_000) })
-        .where(sql`${notifications.id} in (${sql.join(due.map((d) => sql`${d.id}::uuid`), sql`, `)})`)
-        .returning();
-    });
-    for (const row of claimed) await sendOne(row);
-    return claimed.length;
-  }
-
-  const tick = () => {
-    if (stopped || running) return;
-    running = drain()
-      .catch((err) => {
-        opts.onError?.(err);
-        return 0;
-      })
-      .finally(() => {
-        running = null;
-      });
-  };
+      if (!row) return;
+      const transport = opts.transports[row.channel];
+      try {
+        const facts = transport ? await transport.send(row) : { transport: 'log' };
+        await inSystem(db, (tx) =>
+          tx
+            .update(notifications)
+            .set({ status: 'sent', sentAt: new Date(ctx.now), lastError: null, meta: { ...row.meta, ...(facts ?? {}) } })
+            .where(eq(notifications.id, id)),
+        );
+      } catch (err) {
+        const failed = ctx.attempt >= MAX_ATTEMPTS;
+        await inSystem(db, (tx) =>
+          tx
+            .update(notifications)
+            .set({
+              status: failed ? 'failed' : 'pending',
+              lastError: String((err as Error)?.message ?? err).slice(0, 500),
+              nextAttemptAt: new Date(ctx.now + backoffMs(ctx.attempt)),
+            })
+            .where(eq(notifications.id, id)),
+        );
+        throw err;
+      }
+    },
+  });
+  jobs.register(send);
 
   return {
-    drain,
+    /** Sends every message due now, to the end (tests; the jobs facility does it on its own). */
+    drain: () => jobs.runDue(),
     /** Called after a commit that queued messages: send now instead of at the next poll. */
-    wake: tick,
-    start() {
-      stopped = false;
-      timer = setInterval(tick, opts.intervalMs ?? 1000);
-      timer.unref();
-    },
-    async stop() {
-      stopped = true;
-      if (timer) clearInterval(timer);
-      await running;
-    },
+    wake: () => jobs.wake(),
   };
 }
 
