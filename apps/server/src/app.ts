@@ -28,6 +28,7 @@ import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
 import { createSubscriptions, registerSubscriptionMetrics, type Subscriptions } from './platform/events/subscriptions.ts';
 import { createDeadLettersService } from './platform/events/dead-letters.ts';
+import { outboxRetentionJob } from './platform/events/retention.ts';
 import { subscriptionsRoutes } from './platform/events/subscriptions.routes.ts';
 import { createJobs, registerJobMetrics, type Jobs } from './platform/jobs/jobs.ts';
 import { createRealtimeGateway } from './platform/realtime/gateway.ts';
@@ -119,6 +120,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   const clock = opts.clock ? { clock: opts.clock } : {};
   const subscriptions = createSubscriptions({ database, bus, log: app.log, report: outageReporter(app.log, 'Event subscriptions (database)'), ...clock });
   const jobs = createJobs({ database, bus, log: app.log, report: outageReporter(app.log, 'Background jobs (database)'), ...clock });
+  jobs.schedule(
+    'platform.outbox.retention',
+    outboxRetentionJob(database.db, { eventsDays: config.EVENTS_RETENTION_DAYS, deadLettersDays: config.DEAD_LETTERS_RETENTION_DAYS }, app.log),
+    { every: 3_600_000 },
+  );
   const chat = {
     whatsapp: whatsappCloud({
       apiUrl: config.WHATSAPP_API_URL,

@@ -81,6 +81,10 @@ export const configSchema = z.object({
   UPLOAD_USER_RATE_LIMIT: z.coerce.number().int().positive().default(600),
   /** Outbound email over SMTP (smtp://user:pass@host:port); unset keeps mail in the notifications log. */
   SMTP_URL: optionalUrl,
+  /** Days the outbox keeps events (live views replay at most that far back); an event a durable subscription still waits for stays. */
+  EVENTS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(7),
+  /** Days a dead letter is kept once replayed successfully (those still dead stay until replayed). */
+  DEAD_LETTERS_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** How often the SLA scheduler looks for warnings, breaches and escalations that fell due (0: never). */
   SLA_TICK_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   /** The From address of outbound email. */

@@ -1,4 +1,4 @@
-import { asc, gt, lt, sql } from 'drizzle-orm';
+import { asc, gt, sql } from 'drizzle-orm';
 import type { Bus } from '../bus/bus.ts';
 import { queryRows, type AppDb } from '../db/client.ts';
 import { inSystem } from '../db/scope.ts';
@@ -217,9 +217,4 @@ export async function eventsSince(db: AppDb, orgId: string, since: number, topic
       .orderBy(asc(events.id))
       .limit(limit),
   );
-}
-
-/** Retention: drop delivered events older than the cut-off. */
-export async function pruneEvents(db: AppDb, olderThan: Date) {
-  await inSystem(db, (tx) => tx.delete(events).where(lt(events.createdAt, olderThan)));
 }
