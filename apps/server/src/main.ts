@@ -3,18 +3,10 @@ import { buildApp } from './app.ts';
 import type { Config } from './config.ts';
 import { verifyAuditChain } from './platform/audit/audit.ts';
 import { openDatabase, type Database } from './platform/db/client.ts';
-import { runAsLeader, type FirstAttempt, type Leadership } from './platform/db/leader.ts';
 
-const MQTT_ROLE_TEXT: Record<FirstAttempt, string> = {
-  leading: 'this instance consumes',
-  standby: 'standby: another instance consumes',
-  retrying: 'waiting for the database to elect a consumer',
-};
 import { createAdminUser, ensureDefaultOrg, organizations, syncCatalogue } from './modules/identity/index.ts';
 import { CATALOGUE } from './modules.ts';
 import { startControlServer, type ControlServer } from './control.ts';
-import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './modules/telemetry/index.ts';
-import { telemetryModule } from './modules/telemetry/index.ts';
 
 /** Opens the configured database; on PGlite this claims the data directory for `command` (or throws DataDirInUseError). */
 export async function openConfiguredDatabase(config: Config, command = 'start'): Promise<Database> {
@@ -38,13 +30,6 @@ export async function prepareDatabase(database: Database, config: Config, print:
   }
 }
 
-/** A URL fit to print: its password masked. */
-function withoutPassword(url: string): string {
-  const u = new URL(url);
-  if (u.password) u.password = '***';
-  return u.toString();
-}
-
 /** Starts the server and shuts down gracefully on SIGINT/SIGTERM: in-flight requests finish, the database closes. */
 export async function start(config: Config): Promise<FastifyInstance> {
   const database = await openConfiguredDatabase(config);
@@ -57,14 +42,9 @@ export async function start(config: Config): Promise<FastifyInstance> {
     throw err;
   }
   let control: ControlServer | null = null;
-  let mqtt: MqttIngest | null = null;
-  let mqttLeader: Leadership | null = null;
-  let mqttRole: FirstAttempt = 'standby';
-  // Order on close: stop taking MQTT messages, finish HTTP requests and queued writes, then the database.
-  app.addHook('preClose', async () => {
-    await mqtt?.close();
-    await mqttLeader?.close();
-  });
+  // Order on close: stop taking messages on the modules' own listeners (MQTT), finish HTTP requests
+  // and queued writes, then the database.
+  app.addHook('preClose', () => app.platform.modules.closeListeners());
   app.addHook('onClose', async () => {
     await control?.close();
     await database.close();
@@ -89,44 +69,14 @@ export async function start(config: Config): Promise<FastifyInstance> {
   // Everything that can refuse to start (the MQTT port, the HTTP port) does so before the API
   // answers /api/ready, so "ready" means fully started.
   await app.ready();
-  if (!config.MQTT_ENABLED) app.platform.readinessNotes.set('mqtt', () => 'disabled (MQTT_ENABLED=false)');
-  if (config.MQTT_ENABLED) {
-    const options = {
-      url: config.MQTT_URL,
-      clientId: config.MQTT_CLIENT_ID,
-      port: config.MQTT_PORT,
-      host: config.HOST,
-      devices: app.platform.module(telemetryModule).services.devices,
-      telemetry: app.platform.module(telemetryModule).services.telemetry,
-      log: app.log,
-    };
-    try {
-      if (config.MQTT_URL) {
-        // An external session has one owner: the instance that holds the cluster-wide lock.
-        mqttLeader = runAsLeader(
-          database,
-          `mqtt-ingest:${config.MQTT_CLIENT_ID ?? DEFAULT_CLIENT_ID}`,
-          async () => {
-            const ingest = await startMqttIngest(options);
-            return () => ingest.close();
-          },
-          { log: app.log },
-        );
-        mqttRole = await mqttLeader.started;
-        const leader = mqttLeader;
-        app.platform.readinessNotes.set('mqtt', () =>
-          leader.leading() ? `consuming ${withoutPassword(config.MQTT_URL!)} (this instance leads)` : 'standby (another instance consumes, or none can reach the broker)',
-        );
-      } else {
-        mqtt = await startMqttIngest(options);
-        const broker = mqtt;
-        app.platform.readinessNotes.set('mqtt', () => (broker.connected() ? `embedded broker on port ${broker.port}` : 'embedded broker stopped'));
-      }
-    } catch (err) {
-      await app.close();
-      throw err;
-    }
+  let listeners: Awaited<ReturnType<typeof app.platform.modules.openListeners>>;
+  try {
+    listeners = await app.platform.modules.openListeners();
+  } catch (err) {
+    await app.close();
+    throw err;
   }
+  for (const { name, listener } of listeners) app.platform.readinessNotes.set(name, () => listener.state());
   try {
     await app.listen({ port: config.PORT, host: config.HOST });
   } catch (err) {
@@ -149,8 +99,8 @@ export async function start(config: Config): Promise<FastifyInstance> {
     }
     database.claim.setSocket(control.socket);
   }
-  const mqttLine = mqtt ? `; MQTT on port ${mqtt.port}` : mqttLeader ? `; MQTT via ${withoutPassword(config.MQTT_URL!)} (${MQTT_ROLE_TEXT[mqttRole]})` : '';
-  process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${mqttLine})\n`);
+  const banners = listeners.flatMap(({ listener }) => (listener.banner ? [`; ${listener.banner}`] : [])).join('');
+  process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${banners})\n`);
   return app;
 }
 

@@ -200,6 +200,44 @@ describe('createModules', () => {
     ]);
     expect(running.tags.map((t) => t.name)).toEqual(['people', 'desk']);
   });
+
+  it('opens the modules’ listeners in module order, closes them in reverse, and closes the open ones when one fails', async () => {
+    const log: string[] = [];
+    let refuse = false;
+    const listener = (name: string) => ({
+      name,
+      open: async () => {
+        if (refuse && name === 'b') throw new Error('port 1884 in use');
+        log.push(`open ${name}`);
+        return { state: () => `${name} up`, banner: `${name} on`, close: async () => void log.push(`close ${name}`) };
+      },
+    });
+    const first = defineModule({
+      name: 'first',
+      tags: [],
+      permissions: {},
+      provides: ['authenticator', 'accessChanges'],
+      create: () => ({
+        provides: { authenticator: { fromAccessToken: async () => null, fromApiKey: async () => null }, accessChanges: () => undefined },
+        listeners: [listener('a')],
+      }),
+    });
+    const second = defineModule({ name: 'second', tags: [], permissions: {}, requires: ['authenticator'], create: () => ({ listeners: [listener('b')] }) });
+    const platform = { jobs: { schedule: () => undefined }, subscriptions: { register: () => undefined } };
+    const running = await createModules([second, first], platform as never);
+    const open = await running.openListeners();
+    expect(open.map((o) => [o.name, o.listener.state()])).toEqual([
+      ['a', 'a up'],
+      ['b', 'b up'],
+    ]);
+    await running.closeListeners();
+    expect(log).toEqual(['open a', 'open b', 'close b', 'close a']);
+
+    log.length = 0;
+    refuse = true;
+    await expect(running.openListeners()).rejects.toThrow('port 1884 in use');
+    expect(log).toEqual(['open a', 'close a']);
+  });
 });
 
 describe('useCase', () => {

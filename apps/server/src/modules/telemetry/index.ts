@@ -8,6 +8,7 @@ import { createAlarmsService } from './alarms.service.ts';
 import { createDevicesService } from './devices.service.ts';
 import { createIngestPipeline } from './ingest/pipeline.ts';
 import { createIngestWriter } from './ingest/writer.ts';
+import { mqttListener } from './mqtt.listener.ts';
 import { createTelemetryService } from './telemetry.service.ts';
 import { telemetryRoutes } from './telemetry.routes.ts';
 import { applyRetention, ensurePartitions } from './retention.ts';
@@ -77,6 +78,7 @@ export const telemetryModule = defineModule({
         { name: 'telemetry.no-data', job: maintenance.noData, spec: { every: 15_000 } },
       ],
       topics,
+      listeners: [mqttListener({ config: p.config, database: p.database, devices, telemetry, log: p.log })],
       routes(api) {
         telemetryRoutes(api, telemetry, devices, alarms);
       },

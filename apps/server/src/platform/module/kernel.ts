@@ -2,7 +2,7 @@ import { buildCatalogue, type Catalogue, type PermissionSet } from '../access/ca
 import { subscriptionsPermissions } from '../events/subscriptions.permissions.ts';
 import type { ApiInstance } from '../http/api.ts';
 import type { TopicRule } from '../realtime/topic-access.ts';
-import type { ModuleDefinition, ModuleInstance, PlatformContext, PortName, Ports } from './module.ts';
+import type { ModuleDefinition, ModuleInstance, OpenListener, PlatformContext, PortName, Ports } from './module.ts';
 import { createUseCase } from './use-case.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- modules differ in their ports and events; each is checked where it is defined
@@ -70,6 +70,13 @@ export interface RunningModules {
   routes(api: ApiInstance): void;
   start(): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Opens every module's listeners in module order (the server process does, once the app is
+   * ready); one that fails closes those already open and throws. Answers them open, by name.
+   */
+  openListeners(): Promise<readonly { name: string; listener: OpenListener }[]>;
+  /** Closes the open listeners, in reverse order. */
+  closeListeners(): Promise<void>;
   /** A module's services by module name (tests, scripts). */
   services(name: string): Record<string, unknown>;
 }
@@ -96,6 +103,10 @@ export async function createModules(list: readonly AnyModule[], platform: Omit<P
     instances.push({ name: m.name, instance });
   }
   const started: ModuleInstance<PortName>[] = [];
+  const open: { name: string; listener: OpenListener }[] = [];
+  const closeListeners = async () => {
+    while (open.length) await open.pop()!.listener.close();
+  };
   return {
     instances,
     port: <P extends PortName>(name: P) => provided.get(name) as Ports[P],
@@ -115,6 +126,16 @@ export async function createModules(list: readonly AnyModule[], platform: Omit<P
       for (const instance of started.reverse()) await instance.stop?.();
       started.length = 0;
     },
+    async openListeners() {
+      try {
+        for (const { instance } of instances) for (const l of instance.listeners ?? []) open.push({ name: l.name, listener: await l.open() });
+      } catch (err) {
+        await closeListeners();
+        throw err;
+      }
+      return [...open];
+    },
+    closeListeners,
     services(name) {
       const found = instances.find((i) => i.name === name);
       if (!found) throw new ModuleWiringError(`No module named "${name}".`);

@@ -85,6 +85,20 @@ export interface ModuleSchedule {
   spec: ScheduleSpec;
 }
 
+/** A network endpoint a module opens (see `ModuleInstance.listeners`). */
+export interface ModuleListener {
+  /** Its line on /api/ready (`mqtt`). */
+  name: string;
+  open(): Promise<OpenListener>;
+}
+export interface OpenListener {
+  /** What /api/ready says of it now ("embedded broker on port 1884"). */
+  state(): string;
+  /** What the start-up line says of it ("MQTT on port 1884"), if anything. */
+  banner?: string;
+  close(): Promise<void>;
+}
+
 /** A created module: what it offers the app. */
 export interface ModuleInstance<P extends PortName> {
   /** The ports the definition names in `provides` (the kernel checks that each is there). */
@@ -100,6 +114,13 @@ export interface ModuleInstance<P extends PortName> {
    * handed each matching event at least once, in commit order, one instance at a time.
    */
   subscriptions?: readonly SubscriptionDefinition[];
+  /**
+   * Network endpoints of its own besides the HTTP API (telemetry's MQTT broker or session). Opened
+   * by the server process (`main.ts`), not by `buildApp`: after the app is ready and before the HTTP
+   * port, in module order, so a port in use stops the start before /api/ready answers; closed first
+   * on shutdown, before HTTP requests drain. Tests that build the app open none.
+   */
+  listeners?: readonly ModuleListener[];
   /** Background work: started in module order once the app is ready, stopped in reverse order. */
   start?(): Promise<void>;
   stop?(): Promise<void>;
