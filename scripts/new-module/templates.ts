@@ -242,17 +242,17 @@ const itemFields = {
 export function ${n}Routes(api: ApiInstance, items: ${P}Service) {
   api.get(
     '/${n}/items',
-    { config: { auth: '${n}:read' }, schema: { tags, summary: 'List ${n} items, newest first (cursor pagination)', querystring: z.strictObject(pageQuery), response: { 200: pageOfSchema(itemSchema), ...errorResponses } } },
+    { config: { auth: '${n}:read' }, schema: { tags, operationId: 'list${P}Items', summary: 'List ${n} items, newest first (cursor pagination)', querystring: z.strictObject(pageQuery), response: { 200: pageOfSchema(itemSchema), ...errorResponses } } },
     async (req) => items.list(actorOf(req), req.query),
   );
   api.get(
     '/${n}/items/:id',
-    { config: { auth: '${n}:read' }, schema: { tags, summary: 'Get a ${n} item', params: idParams, response: { 200: itemSchema, ...errorResponses } } },
+    { config: { auth: '${n}:read' }, schema: { tags, operationId: 'get${P}Item', summary: 'Get a ${n} item', params: idParams, response: { 200: itemSchema, ...errorResponses } } },
     async (req) => items.get(actorOf(req), req.params.id),
   );
   api.post(
     '/${n}/items',
-    { config: { auth: '${n}:manage' }, schema: { tags, summary: 'Create a ${n} item', body: z.strictObject(itemFields), response: { 201: itemSchema, ...errorResponses } } },
+    { config: { auth: '${n}:manage' }, schema: { tags, operationId: 'create${P}Item', summary: 'Create a ${n} item', body: z.strictObject(itemFields), response: { 201: itemSchema, ...errorResponses } } },
     async (req, reply) => reply.code(201).send(await items.create(actorOf(req), req.body)),
   );
   api.patch(
@@ -261,6 +261,7 @@ export function ${n}Routes(api: ApiInstance, items: ${P}Service) {
       config: { auth: '${n}:manage' },
       schema: {
         tags,
+        operationId: 'update${P}Item',
         summary: 'Change a ${n} item',
         params: idParams,
         body: z.strictObject({ ...itemFields, name: itemFields.name.optional() }).refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
@@ -271,7 +272,7 @@ export function ${n}Routes(api: ApiInstance, items: ${P}Service) {
   );
   api.delete(
     '/${n}/items/:id',
-    { config: { auth: '${n}:manage' }, schema: { tags, summary: 'Delete a ${n} item', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: '${n}:manage' }, schema: { tags, operationId: 'delete${P}Item', summary: 'Delete a ${n} item', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await items.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);

@@ -266,7 +266,11 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
-      tags: [{ name: 'platform', description: 'Liveness and readiness' }, ...modules.tags],
+      tags: [
+        { name: 'platform', description: 'Liveness and readiness' },
+        { name: 'event-subscriptions', description: 'Durable event subscriptions, their backlog and retries, and the dead letters an administrator can replay' },
+        ...modules.tags,
+      ],
     },
     transform: openApiTransform,
     transformObject: openApiTransformObject,
@@ -334,14 +338,14 @@ function platformRoutes(api: ApiInstance, database: Database, redis: Redis | nul
   const tags = ['platform'];
   api.get(
     '/health',
-    { config: { auth: 'public' }, schema: { tags, summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { config: { auth: 'public' }, schema: { tags, operationId: 'getHealth', summary: 'Liveness', response: { 200: z.object({ status: z.literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
   api.get(
     '/ready',
     {
       config: { auth: 'public' },
-      schema: { tags, summary: 'Readiness: database reachable, migrations applied', response: { 200: readySchema, 503: readySchema } },
+      schema: { tags, operationId: 'getReadiness', summary: 'Readiness: database reachable, migrations applied', response: { 200: readySchema, 503: readySchema } },
     },
     async (_req, reply) => {
       const checks: Record<string, string> = {};

@@ -49,7 +49,7 @@ describe('OpenAPI lint (OWASP ruleset)', () => {
     expect(code, stderr).toBe(0);
   });
 
-  it('fails on a document with unbounded inputs, an unprotected write and missing error responses', { timeout: 120_000 }, async () => {
+  it('fails on a document with unbounded inputs, an unprotected write, missing error responses, no operationId and an undeclared tag', { timeout: 120_000 }, async () => {
     const doc = JSON.parse(fs.readFileSync(DOC, 'utf8')) as { paths: Record<string, Record<string, unknown>> };
     const string = (extra: object) => ({ type: 'string', ...extra });
     doc.paths['/api/lint-probe'] = {
@@ -111,6 +111,9 @@ describe('OpenAPI lint (OWASP ruleset)', () => {
       'owasp:api8:2023-define-error-responses-500',
       'owasp:api8:2023-define-error-validation',
       'owasp:api4:2023-rate-limit-responses-429',
+      // No operationId, and a tag the document does not declare.
+      'operation-operationId',
+      'operation-tag-defined',
     ]) {
       expect(codes, show(probe)).toContain(c);
     }

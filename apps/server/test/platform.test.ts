@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, expectProblem, type TestApp } from './helpers.ts';
+import { loadDocument, namingProblems, type OpenApiDoc } from './proof/openapi.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -33,6 +34,30 @@ describe('platform endpoints', () => {
     const committed = JSON.parse(fs.readFileSync(new URL('../../../packages/sdk/openapi.json', import.meta.url), 'utf8'));
     // If this fails, run `npm run sdk:generate` and commit the result.
     expect(committed.paths).toEqual(doc.paths);
+    expect(committed.tags).toEqual(doc.tags);
+  });
+
+  it('names every operation with a unique camelCase operationId, summarises it and files it under declared tags', async () => {
+    const doc = await loadDocument(t);
+    expect(namingProblems(doc)).toEqual([]);
+
+    // The check closes: a copy with one fault of each kind is reported, fault by fault.
+    const faulty = structuredClone(doc) as OpenApiDoc;
+    const op = (path: string, method: string) => faulty.paths[path]![method]!;
+    delete op('/api/users', 'get').operationId;
+    op('/api/users', 'post').operationId = 'getUser';
+    op('/api/roles', 'get').operationId = 'list-roles';
+    delete op('/api/roles', 'post').summary;
+    op('/api/permissions', 'get').tags = [];
+    op('/api/organizations', 'get').tags = ['organizations', 'nobody'];
+    expect(namingProblems(faulty)).toEqual([
+      'GET /api/users: no operationId',
+      'GET /api/users/{id}: operationId "getUser" is already POST /api/users\'s',
+      'GET /api/roles: operationId "list-roles" is not camelCase',
+      'POST /api/roles: no summary',
+      'GET /api/permissions: no tag',
+      'GET /api/organizations: tag "nobody" is not among the document\'s tags',
+    ]);
   });
 
   it('serves interactive docs and the placeholder console', async () => {

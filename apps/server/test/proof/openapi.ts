@@ -45,7 +45,10 @@ export interface ApiOperation {
 export interface OpenApiDoc {
   paths: Record<string, Record<string, Record<string, unknown>>>;
   components: { schemas?: Record<string, JsonSchema> };
+  tags?: { name: string; description?: string }[];
 }
+
+const METHODS: readonly string[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] satisfies Method[];
 
 /** Inlines `$ref`s to components and drops the `$schema`/`$id` keys that components carry. */
 export function deref(doc: OpenApiDoc, schema: unknown, seen: string[] = []): unknown {
@@ -77,7 +80,7 @@ export function operationsOf(doc: OpenApiDoc): ApiOperation[] {
   for (const [path, item] of Object.entries(doc.paths)) {
     for (const [m, raw] of Object.entries(item)) {
       const method = m.toUpperCase() as Method;
-      if (!['GET', 'POST', 'PUT', 'PATCH', 'DELETE'].includes(method)) continue;
+      if (!METHODS.includes(method)) continue;
       const op = deref(doc, raw) as Record<string, unknown>;
       const params = ((op.parameters ?? []) as Param[]).map((p) => ({ ...p, required: Boolean(p.required), schema: p.schema ?? {} }));
       const content = (op.requestBody as { content?: Record<string, { schema?: JsonSchema; examples?: Record<string, { value: unknown }> }> } | undefined)
@@ -109,6 +112,33 @@ export function operationsOf(doc: OpenApiDoc): ApiOperation[] {
     }
   }
   return ops;
+}
+
+/**
+ * What the operations of the document lack to be named and grouped: each needs an operationId
+ * (camelCase, unique in the document: the SDK's and Swagger UI's name for it), a summary, and at
+ * least one tag, every tag declared in the document's top-level tags (which the modules declare).
+ */
+export function namingProblems(doc: OpenApiDoc): string[] {
+  const declared = new Set((doc.tags ?? []).map((t) => t.name));
+  const owners = new Map<string, string>();
+  const problems: string[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    for (const [m, op] of Object.entries(item)) {
+      const key = `${m.toUpperCase()} ${path}`;
+      if (!METHODS.includes(m.toUpperCase())) continue;
+      const id = op.operationId;
+      if (typeof id !== 'string' || id === '') problems.push(`${key}: no operationId`);
+      else if (!/^[a-z][a-zA-Z0-9]*$/.test(id)) problems.push(`${key}: operationId "${id}" is not camelCase`);
+      else if (owners.has(id)) problems.push(`${key}: operationId "${id}" is already ${owners.get(id)}'s`);
+      else owners.set(id, key);
+      if (typeof op.summary !== 'string' || op.summary.trim() === '') problems.push(`${key}: no summary`);
+      const tags = Array.isArray(op.tags) ? (op.tags as unknown[]) : [];
+      if (tags.length === 0) problems.push(`${key}: no tag`);
+      for (const tag of tags) if (!declared.has(String(tag))) problems.push(`${key}: tag "${String(tag)}" is not among the document's tags`);
+    }
+  }
+  return problems;
 }
 
 /** The URL of an operation with its path parameters filled in (values are percent-encoded unless `raw`). */

@@ -19,7 +19,7 @@ export function apiKeysRoutes(api: ApiInstance, keys: ApiKeysService) {
   const tags = ['api-keys'];
   api.get(
     '/api-keys',
-    { config: { auth: 'api_keys:read' }, schema: { tags, summary: 'List API keys (never the keys themselves)', response: { 200: z.object({ data: z.array(keySchema) }), ...errorResponses } } },
+    { config: { auth: 'api_keys:read' }, schema: { tags, operationId: 'listApiKeys', summary: 'List API keys (never the keys themselves)', response: { 200: z.object({ data: z.array(keySchema) }), ...errorResponses } } },
     async (req) => ({ data: await keys.list(actorOf(req)) }),
   );
   api.post(
@@ -28,6 +28,7 @@ export function apiKeysRoutes(api: ApiInstance, keys: ApiKeysService) {
       config: { auth: 'api_keys:manage' },
       schema: {
         tags,
+        operationId: 'createApiKey',
         summary: 'Create an API key scoped to permissions you hold; the key is shown once',
         body: z.strictObject({
           name: z.string().trim().min(1).max(100),
@@ -41,7 +42,7 @@ export function apiKeysRoutes(api: ApiInstance, keys: ApiKeysService) {
   );
   api.delete(
     '/api-keys/:id',
-    { config: { auth: 'api_keys:manage' }, schema: { tags, summary: 'Revoke an API key', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'api_keys:manage' }, schema: { tags, operationId: 'revokeApiKey', summary: 'Revoke an API key', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await keys.revoke(actorOf(req), req.params.id);
       return reply.code(204).send(null);

@@ -50,6 +50,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'public', ...rateLimited },
       schema: {
         tags,
+        operationId: 'login',
         summary: 'Sign in with email and password',
         body: z.strictObject({ email: emailField, password, org: z.string().min(1).max(64).optional() }),
         response: { 200: loginResponse, ...errorResponses },
@@ -68,6 +69,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'public', ...rateLimited },
       schema: {
         tags,
+        operationId: 'verifyMfa',
         summary: 'Complete a sign-in with a TOTP or recovery code',
         body: z.strictObject({ mfaToken: z.string().min(1).max(2048), code: z.string().min(6).max(32) }),
         response: { 200: tokenPair.extend({ user: userSchema }), ...errorResponses },
@@ -86,6 +88,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'public', ...rateLimited },
       schema: {
         tags,
+        operationId: 'refreshSession',
         summary: 'Rotate a refresh token (body or cookie) for a new token pair',
         body: z.strictObject({ refreshToken: z.string().min(1).max(512).optional() }).nullish(),
         response: { 200: tokenPair, ...errorResponses },
@@ -104,7 +107,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     '/auth/logout',
     {
       config: { auth: 'authenticated' },
-      schema: { tags, summary: 'End the current session', response: { 204: z.null(), ...errorResponses } },
+      schema: { tags, operationId: 'logout', summary: 'End the current session', response: { 204: z.null(), ...errorResponses } },
     },
     async (req, reply) => {
       await auth.logout(actorOf(req));
@@ -119,6 +122,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'authenticated' },
       schema: {
         tags,
+        operationId: 'getCurrentUser',
         summary: 'The signed-in user (or API key) with effective permissions',
         response: {
           200: z.union([
@@ -140,7 +144,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     '/auth/sessions',
     {
       config: { auth: 'authenticated' },
-      schema: { tags, summary: 'My active sessions', response: { 200: z.object({ data: z.array(sessionSchema) }), ...errorResponses } },
+      schema: { tags, operationId: 'listSessions', summary: 'My active sessions', response: { 200: z.object({ data: z.array(sessionSchema) }), ...errorResponses } },
     },
     async (req) => ({ data: await auth.listSessions(actorOf(req)) }),
   );
@@ -149,7 +153,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     '/auth/sessions/:id',
     {
       config: { auth: 'authenticated' },
-      schema: { tags, summary: 'Revoke one of my sessions', params: idParams, response: { 204: z.null(), ...errorResponses } },
+      schema: { tags, operationId: 'revokeSession', summary: 'Revoke one of my sessions', params: idParams, response: { 204: z.null(), ...errorResponses } },
     },
     async (req, reply) => {
       await auth.revokeSession(actorOf(req), req.params.id);
@@ -161,7 +165,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     '/auth/sessions/revoke-others',
     {
       config: { auth: 'authenticated' },
-      schema: { tags, summary: 'Revoke all my other sessions', response: { 200: z.object({ revoked: z.number() }), ...errorResponses } },
+      schema: { tags, operationId: 'revokeOtherSessions', summary: 'Revoke all my other sessions', response: { 200: z.object({ revoked: z.number() }), ...errorResponses } },
     },
     async (req) => auth.revokeOtherSessions(actorOf(req)),
   );
@@ -172,6 +176,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'authenticated', ...rateLimited },
       schema: {
         tags,
+        operationId: 'changePassword',
         summary: 'Change my password (other sessions are revoked)',
         body: z.strictObject({ currentPassword: password, newPassword: password }),
         response: { 200: z.object({ otherSessionsRevoked: z.number() }), ...errorResponses },
@@ -186,6 +191,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'authenticated' },
       schema: {
         tags,
+        operationId: 'setupMfa',
         summary: 'Start TOTP enrolment: a secret and an otpauth:// URI for the authenticator app',
         response: { 200: z.object({ secret: z.string(), otpauthUri: z.string() }), ...errorResponses },
       },
@@ -199,6 +205,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'authenticated', ...rateLimited },
       schema: {
         tags,
+        operationId: 'enableMfa',
         summary: 'Confirm enrolment with a code; returns 10 one-time recovery codes, shown once',
         body: z.strictObject({ code: z.string().min(6).max(12) }),
         response: { 200: z.object({ enabled: z.literal(true), recoveryCodes: z.array(z.string()) }), ...errorResponses },
@@ -213,6 +220,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       config: { auth: 'authenticated', ...rateLimited },
       schema: {
         tags,
+        operationId: 'disableMfa',
         summary: 'Turn two-factor authentication off (password and a code)',
         body: z.strictObject({ password, code: z.string().min(6).max(32) }),
         response: { 200: z.object({ enabled: z.literal(false) }), ...errorResponses },

@@ -19,6 +19,7 @@ export function logsRoutes(api: ApiInstance, logs: ReturnType<typeof createLogsS
       config: { auth: 'audit:read' },
       schema: {
         tags: ['audit'],
+        operationId: 'listAuditLogs',
         summary: 'The audit log, newest first (filter by user, action — a trailing * matches a prefix —, entity and time)',
         querystring: z.strictObject({ ...filters, entityType: z.string().max(64).optional(), entityId: z.string().max(64).optional() }),
         response: {
@@ -51,6 +52,7 @@ export function logsRoutes(api: ApiInstance, logs: ReturnType<typeof createLogsS
       config: { auth: 'activity:read' },
       schema: {
         tags: ['audit'],
+        operationId: 'listActivityLogs',
         summary: 'Sign-ins, sign-outs and failures, newest first',
         querystring: z.strictObject(filters),
         response: {

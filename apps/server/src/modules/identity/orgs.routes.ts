@@ -29,7 +29,7 @@ export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
   const tags = ['organizations'];
   api.get(
     '/organizations/current',
-    { config: { auth: 'org:read' }, schema: { tags, summary: 'The current organization and its settings', response: { 200: orgSchema, ...errorResponses } } },
+    { config: { auth: 'org:read' }, schema: { tags, operationId: 'getCurrentOrganization', summary: 'The current organization and its settings', response: { 200: orgSchema, ...errorResponses } } },
     async (req) => orgs.current(actorOf(req)),
   );
   api.patch(
@@ -38,6 +38,7 @@ export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
       config: { auth: 'org:update' },
       schema: {
         tags,
+        operationId: 'updateCurrentOrganization',
         summary: 'Rename the organization or change settings (merged into the existing settings; null removes a key)',
         body: z
           .strictObject({ name: z.string().trim().min(1).max(200).optional(), settings: settingsPatch.optional() })
@@ -51,7 +52,7 @@ export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
     '/organizations',
     {
       config: { auth: 'platform_admin' },
-      schema: { tags, summary: 'All organizations (platform administrators)', response: { 200: z.object({ data: z.array(orgSchema) }), ...errorResponses } },
+      schema: { tags, operationId: 'listOrganizations', summary: 'All organizations (platform administrators)', response: { 200: z.object({ data: z.array(orgSchema) }), ...errorResponses } },
     },
     async (req) => ({ data: await orgs.list(actorOf(req)) }),
   );
@@ -61,6 +62,7 @@ export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
       config: { auth: 'platform_admin' },
       schema: {
         tags,
+        operationId: 'createOrganization',
         summary: 'Create an organization with its first administrator (platform administrators)',
         body: z.strictObject({
           name: z.string().trim().min(1).max(200),

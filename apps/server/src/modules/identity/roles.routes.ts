@@ -23,12 +23,12 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
   const tags = ['roles'];
   api.get(
     '/roles',
-    { config: { auth: 'roles:read' }, schema: { tags, summary: 'List roles with their permissions', response: { 200: z.object({ data: z.array(roleSchema) }), ...errorResponses } } },
+    { config: { auth: 'roles:read' }, schema: { tags, operationId: 'listRoles', summary: 'List roles with their permissions', response: { 200: z.object({ data: z.array(roleSchema) }), ...errorResponses } } },
     async (req) => ({ data: await roles.list(actorOf(req)) }),
   );
   api.get(
     '/roles/:id',
-    { config: { auth: 'roles:read' }, schema: { tags, summary: 'Get a role', params: idParams, response: { 200: roleSchema, ...errorResponses } } },
+    { config: { auth: 'roles:read' }, schema: { tags, operationId: 'getRole', summary: 'Get a role', params: idParams, response: { 200: roleSchema, ...errorResponses } } },
     async (req) => roles.get(actorOf(req), req.params.id),
   );
   api.post(
@@ -37,6 +37,7 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
       config: { auth: 'roles:manage' },
       schema: {
         tags,
+        operationId: 'createRole',
         summary: 'Create a custom role; you can only put in it what you hold',
         body: z.strictObject({
           name: z.string().trim().regex(/^[a-z][a-z0-9_-]{1,62}$/, 'Lowercase letters, digits, - and _; 2 to 63 characters'),
@@ -55,6 +56,7 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
       config: { auth: 'roles:manage' },
       schema: {
         tags,
+        operationId: 'updateRole',
         summary: 'Edit a custom role (system roles are fixed)',
         params: idParams,
         body: z
@@ -71,7 +73,7 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
   );
   api.delete(
     '/roles/:id',
-    { config: { auth: 'roles:manage' }, schema: { tags, summary: 'Delete a custom role', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'roles:manage' }, schema: { tags, operationId: 'deleteRole', summary: 'Delete a custom role', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await roles.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -83,6 +85,7 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
       config: { auth: 'permissions:read' },
       schema: {
         tags: ['permissions'],
+        operationId: 'listPermissions',
         summary: 'The permission catalogue',
         response: {
           200: z.object({

@@ -47,6 +47,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'users:read' },
       schema: {
         tags,
+        operationId: 'listUsers',
         summary: 'List users (search, filters, cursor pagination)',
         querystring: z.strictObject({
           ...pageQuery,
@@ -69,6 +70,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'users:create' },
       schema: {
         tags,
+        operationId: 'createUser',
         summary: 'Create a user, optionally with roles',
         body: z.strictObject({
           email: emailField,
@@ -89,7 +91,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id',
     {
       config: { auth: 'users:read' },
-      schema: { tags, summary: 'Get a user', params: idParams, response: { 200: userSchema, ...errorResponses } },
+      schema: { tags, operationId: 'getUser', summary: 'Get a user', params: idParams, response: { 200: userSchema, ...errorResponses } },
     },
     async (req) => users.get(actorOf(req), req.params.id),
   );
@@ -100,6 +102,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'users:update' },
       schema: {
         tags,
+        operationId: 'updateUser',
         summary: 'Update a user; fields you may not set (orgId, roles, password…) are refused',
         params: idParams,
         body: z
@@ -122,7 +125,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id/deactivate',
     {
       config: { auth: 'users:update' },
-      schema: { tags, summary: 'Deactivate a user (their sessions end)', params: idParams, response: { 200: userSchema, ...errorResponses } },
+      schema: { tags, operationId: 'deactivateUser', summary: 'Deactivate a user (their sessions end)', params: idParams, response: { 200: userSchema, ...errorResponses } },
     },
     async (req) => users.update(actorOf(req), req.params.id, { isActive: false }),
   );
@@ -131,7 +134,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id/activate',
     {
       config: { auth: 'users:update' },
-      schema: { tags, summary: 'Reactivate a user', params: idParams, response: { 200: userSchema, ...errorResponses } },
+      schema: { tags, operationId: 'activateUser', summary: 'Reactivate a user', params: idParams, response: { 200: userSchema, ...errorResponses } },
     },
     async (req) => users.update(actorOf(req), req.params.id, { isActive: true }),
   );
@@ -140,7 +143,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id',
     {
       config: { auth: 'users:delete' },
-      schema: { tags, summary: 'Soft-delete a user (restorable)', params: idParams, response: { 204: z.null(), ...errorResponses } },
+      schema: { tags, operationId: 'deleteUser', summary: 'Soft-delete a user (restorable)', params: idParams, response: { 204: z.null(), ...errorResponses } },
     },
     async (req, reply) => {
       await users.softDelete(actorOf(req), req.params.id);
@@ -152,7 +155,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id/restore',
     {
       config: { auth: 'users:delete' },
-      schema: { tags, summary: 'Restore a soft-deleted user', params: idParams, response: { 200: userSchema, ...errorResponses } },
+      schema: { tags, operationId: 'restoreUser', summary: 'Restore a soft-deleted user', params: idParams, response: { 200: userSchema, ...errorResponses } },
     },
     async (req) => users.restore(actorOf(req), req.params.id),
   );
@@ -161,7 +164,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id/roles',
     {
       config: { auth: 'users:read' },
-      schema: { tags, summary: 'A user’s roles', params: idParams, response: { 200: z.object({ data: z.array(roleRef) }), ...errorResponses } },
+      schema: { tags, operationId: 'listUserRoles', summary: 'A user’s roles', params: idParams, response: { 200: z.object({ data: z.array(roleRef) }), ...errorResponses } },
     },
     async (req) => ({ data: await users.getRoles(actorOf(req), req.params.id) }),
   );
@@ -172,6 +175,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'roles:assign' },
       schema: {
         tags,
+        operationId: 'replaceUserRoles',
         summary: 'Replace a user’s roles (names or ids); you can only hand out what you hold',
         params: idParams,
         body: z.strictObject({ roles: z.array(z.string().min(1).max(64)).max(20) }),
@@ -185,7 +189,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
     '/users/:id/permissions',
     {
       config: { auth: 'users:read' },
-      schema: { tags, summary: 'A user’s direct grants and permissions via roles', params: idParams, response: { 200: grantView, ...errorResponses } },
+      schema: { tags, operationId: 'getUserPermissions', summary: 'A user’s direct grants and permissions via roles', params: idParams, response: { 200: grantView, ...errorResponses } },
     },
     async (req) => users.getPermissions(actorOf(req), req.params.id),
   );
@@ -196,6 +200,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'permissions:grant' },
       schema: {
         tags,
+        operationId: 'grantUserPermission',
         summary: 'Grant a permission directly; you can only grant what you hold',
         params: idParams,
         body: z.strictObject({ permission: z.string().min(3).max(100), condition: condition.default('any') }),
@@ -211,6 +216,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'permissions:grant' },
       schema: {
         tags,
+        operationId: 'revokeUserPermission',
         summary: 'Revoke a direct grant',
         params: idParams.extend({ permission: z.string().min(3).max(100) }),
         response: { 204: z.null(), ...errorResponses },
@@ -228,6 +234,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'users:export' },
       schema: {
         tags,
+        operationId: 'exportUserData',
         summary: 'GDPR: all personal data held about a user, as JSON',
         params: idParams,
         response: { 200: z.record(z.string(), z.unknown()), ...errorResponses },
@@ -242,6 +249,7 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       config: { auth: 'users:erase' },
       schema: {
         tags,
+        operationId: 'eraseUser',
         summary: 'GDPR: anonymise a user’s personal data; the audit chain stays verifiable',
         params: idParams,
         response: { 200: z.object({ erased: z.literal(true) }), ...errorResponses },

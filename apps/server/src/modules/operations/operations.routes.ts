@@ -83,6 +83,7 @@ export function operationsRoutes(
       config: { auth: 'operations:read' },
       schema: {
         tags,
+        operationId: 'listOperations',
         summary: 'List operations: filters, full-text search, map bounding box, cursor pagination, sort',
         querystring: z.strictObject({
           ...pageQuery,
@@ -120,7 +121,7 @@ export function operationsRoutes(
     '/operations',
     {
       config: { auth: 'operations:create' },
-      schema: { tags, summary: 'Create an operation', body: asOperationInput(z.strictObject(operationFields)), response: { 201: operationSchema, ...errorResponses } },
+      schema: { tags, operationId: 'createOperation', summary: 'Create an operation', body: asOperationInput(z.strictObject(operationFields)), response: { 201: operationSchema, ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await ops.create(actorOf(req), req.body)),
   );
@@ -131,6 +132,7 @@ export function operationsRoutes(
       config: { auth: 'operations:read' },
       schema: {
         tags,
+        operationId: 'getOperationKpis',
         summary: 'Counts by status, on-time completion rate, mean time to complete, overdue, resource utilisation',
         querystring: z.strictObject({ from: isoDate.optional(), to: isoDate.optional() }),
         response: {
@@ -157,7 +159,7 @@ export function operationsRoutes(
 
   api.get(
     '/operations/:id',
-    { config: { auth: 'operations:read' }, schema: { tags, summary: 'Get an operation', params: idParams, response: { 200: operationSchema, ...errorResponses } } },
+    { config: { auth: 'operations:read' }, schema: { tags, operationId: 'getOperation', summary: 'Get an operation', params: idParams, response: { 200: operationSchema, ...errorResponses } } },
     async (req) => ops.get(actorOf(req), req.params.id),
   );
 
@@ -167,6 +169,7 @@ export function operationsRoutes(
       config: { auth: 'operations:update' },
       schema: {
         tags,
+        operationId: 'updateOperation',
         summary: 'Edit an operation or move its status (illegal moves answer 409 with the allowed ones)',
         params: idParams,
         body: asOperationInput(
@@ -182,7 +185,7 @@ export function operationsRoutes(
 
   api.delete(
     '/operations/:id',
-    { config: { auth: 'operations:delete' }, schema: { tags, summary: 'Delete an operation', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'operations:delete' }, schema: { tags, operationId: 'deleteOperation', summary: 'Delete an operation', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await ops.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -191,14 +194,14 @@ export function operationsRoutes(
 
   api.get(
     '/operations/:id/tasks',
-    { config: { auth: 'operations:read' }, schema: { tags, summary: 'Tasks of an operation', params: idParams, response: { 200: z.object({ data: z.array(taskSchema) }), ...errorResponses } } },
+    { config: { auth: 'operations:read' }, schema: { tags, operationId: 'listOperationTasks', summary: 'Tasks of an operation', params: idParams, response: { 200: z.object({ data: z.array(taskSchema) }), ...errorResponses } } },
     async (req) => ({ data: await tasks.list(actorOf(req), req.params.id) }),
   );
   api.post(
     '/operations/:id/tasks',
     {
       config: { auth: 'operations:update' },
-      schema: { tags, summary: 'Add a task', params: idParams, body: z.strictObject(taskFields), response: { 201: taskSchema, ...errorResponses } },
+      schema: { tags, operationId: 'createOperationTask', summary: 'Add a task', params: idParams, body: z.strictObject(taskFields), response: { 201: taskSchema, ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await tasks.create(actorOf(req), req.params.id, req.body)),
   );
@@ -208,6 +211,7 @@ export function operationsRoutes(
       config: { auth: 'operations:read' },
       schema: {
         tags,
+        operationId: 'updateOperationTask',
         summary: 'Edit a task (its assignee may too)',
         params: opTask,
         body: z.strictObject({ ...taskFields, title: taskFields.title.optional() }).refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
@@ -218,7 +222,7 @@ export function operationsRoutes(
   );
   api.delete(
     '/operations/:id/tasks/:taskId',
-    { config: { auth: 'operations:update' }, schema: { tags, summary: 'Delete a task', params: opTask, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'operations:update' }, schema: { tags, operationId: 'deleteOperationTask', summary: 'Delete a task', params: opTask, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await tasks.remove(actorOf(req), req.params.id, req.params.taskId);
       return reply.code(204).send(null);
@@ -229,7 +233,7 @@ export function operationsRoutes(
     '/operations/:id/allocations',
     {
       config: { auth: 'operations:read' },
-      schema: { tags, summary: 'Resources allocated to an operation', params: idParams, response: { 200: z.object({ data: z.array(allocationSchema) }), ...errorResponses } },
+      schema: { tags, operationId: 'listOperationAllocations', summary: 'Resources allocated to an operation', params: idParams, response: { 200: z.object({ data: z.array(allocationSchema) }), ...errorResponses } },
     },
     async (req) => ({ data: await res.allocations(actorOf(req), { operationId: req.params.id }) }),
   );
@@ -239,6 +243,7 @@ export function operationsRoutes(
       config: { auth: 'operations:update' },
       schema: {
         tags,
+        operationId: 'createOperationAllocation',
         summary: 'Allocate a resource over [startsAt, endsAt); an overlapping booking answers 409',
         params: idParams,
         body: z.strictObject({ resourceId: z.uuid(), startsAt: isoDate, endsAt: isoDate }),
@@ -249,7 +254,7 @@ export function operationsRoutes(
   );
   api.delete(
     '/operations/:id/allocations/:allocationId',
-    { config: { auth: 'operations:update' }, schema: { tags, summary: 'Release an allocation', params: opAlloc, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'operations:update' }, schema: { tags, operationId: 'deleteOperationAllocation', summary: 'Release an allocation', params: opAlloc, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await res.deallocate(actorOf(req), req.params.id, req.params.allocationId);
       return reply.code(204).send(null);
@@ -263,6 +268,7 @@ export function operationsRoutes(
       config: { auth: 'resources:read' },
       schema: {
         tags: rtags,
+        operationId: 'listResources',
         summary: 'People, vehicles and equipment',
         querystring: z.strictObject({ kind: z.enum(RESOURCE_KINDS).optional() }),
         response: { 200: z.object({ data: z.array(resourceSchema) }), ...errorResponses },
@@ -276,6 +282,7 @@ export function operationsRoutes(
       config: { auth: 'resources:manage' },
       schema: {
         tags: rtags,
+        operationId: 'createResource',
         summary: 'Add a resource',
         body: z.strictObject({ name: z.string().trim().min(1).max(200), kind: z.enum(RESOURCE_KINDS), metadata: jsonObject.optional() }),
         response: { 201: resourceSchema, ...errorResponses },
@@ -289,6 +296,7 @@ export function operationsRoutes(
       config: { auth: 'resources:manage' },
       schema: {
         tags: rtags,
+        operationId: 'updateResource',
         summary: 'Edit a resource',
         params: idParams,
         body: z
@@ -301,7 +309,7 @@ export function operationsRoutes(
   );
   api.delete(
     '/resources/:id',
-    { config: { auth: 'resources:manage' }, schema: { tags: rtags, summary: 'Delete a resource', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'resources:manage' }, schema: { tags: rtags, operationId: 'deleteResource', summary: 'Delete a resource', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await res.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -313,6 +321,7 @@ export function operationsRoutes(
       config: { auth: 'operations:read' },
       schema: {
         tags: rtags,
+        operationId: 'listResourceAllocations',
         summary: 'Bookings of a resource in a time window',
         params: idParams,
         querystring: z.strictObject({ from: isoDate.optional(), to: isoDate.optional() }),

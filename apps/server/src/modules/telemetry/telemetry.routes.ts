@@ -109,6 +109,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       bodyLimit: 1024 * 1024,
       schema: {
         tags,
+        operationId: 'ingestTelemetryPoint',
         summary: 'Send one point (user token, API key or X-Device-Key); an operation or device the org does not have answers 404',
         description:
           'One point `{operationId|deviceId, metricName, value, unit?, timestamp?}` answers 201 with the point as stored. ' +
@@ -134,6 +135,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       bodyLimit: 16 * 1024 * 1024,
       schema: {
         tags,
+        operationId: 'ingestTelemetryBatch',
         summary: 'Send up to 10,000 points: IMSOP shape, ThingsBoard {ts, values} shape, or arrays of them; ?partial=true keeps the valid ones',
         security,
         querystring: ingestQuery,
@@ -153,6 +155,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'telemetry:read' },
       schema: {
         tags,
+        operationId: 'queryTelemetry',
         summary: 'Aggregated telemetry from the rollups (raw points with agg=none); day/week/month buckets follow tz',
         querystring: z
           .strictObject({
@@ -187,6 +190,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'telemetry:read' },
       schema: {
         tags,
+        operationId: 'getLatestTelemetry',
         summary: 'The latest value of every series of a device or operation',
         querystring: z.strictObject({ operationId: z.uuid().optional(), deviceId: z.uuid().optional(), metric: metricName.optional() }),
         response: {
@@ -216,6 +220,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'telemetry:read' },
       schema: {
         tags,
+        operationId: 'getTelemetryRetention',
         summary: 'How long this organization keeps raw points and rollups (set in the organization settings, telemetry key)',
         response: {
           200: z.object({ rawDays: z.number(), minuteDays: z.number(), hourDays: z.number(), defaults: z.object({ rawDays: z.number(), minuteDays: z.number(), hourDays: z.number() }) }),
@@ -235,20 +240,20 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
   };
   api.get(
     '/devices',
-    { config: { auth: 'devices:read' }, schema: { tags: dtags, summary: 'Devices with online status', response: { 200: z.object({ data: z.array(deviceSchema) }), ...errorResponses } } },
+    { config: { auth: 'devices:read' }, schema: { tags: dtags, operationId: 'listDevices', summary: 'Devices with online status', response: { 200: z.object({ data: z.array(deviceSchema) }), ...errorResponses } } },
     async (req) => ({ data: await devices.list(actorOf(req)) }),
   );
   api.post(
     '/devices',
     {
       config: { auth: 'devices:manage' },
-      schema: { tags: dtags, summary: 'Register a device; its key is shown once', body: z.strictObject(deviceFields), response: { 201: deviceSchema.extend({ key: z.string() }), ...errorResponses } },
+      schema: { tags: dtags, operationId: 'createDevice', summary: 'Register a device; its key is shown once', body: z.strictObject(deviceFields), response: { 201: deviceSchema.extend({ key: z.string() }), ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await devices.create(actorOf(req), req.body)),
   );
   api.get(
     '/devices/:id',
-    { config: { auth: 'devices:read' }, schema: { tags: dtags, summary: 'Get a device', params: idParams, response: { 200: deviceSchema, ...errorResponses } } },
+    { config: { auth: 'devices:read' }, schema: { tags: dtags, operationId: 'getDevice', summary: 'Get a device', params: idParams, response: { 200: deviceSchema, ...errorResponses } } },
     async (req) => devices.get(actorOf(req), req.params.id),
   );
   api.patch(
@@ -257,6 +262,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'devices:manage' },
       schema: {
         tags: dtags,
+        operationId: 'updateDevice',
         summary: 'Edit a device',
         params: idParams,
         body: z.strictObject({ ...deviceFields, name: deviceFields.name.optional() }).refine((b) => Object.keys(b).length > 0, 'Send at least one field to change'),
@@ -267,12 +273,12 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
   );
   api.post(
     '/devices/:id/rotate-key',
-    { config: { auth: 'devices:manage' }, schema: { tags: dtags, summary: 'Issue a new device key (the old one stops working)', params: idParams, response: { 200: deviceSchema.extend({ key: z.string() }), ...errorResponses } } },
+    { config: { auth: 'devices:manage' }, schema: { tags: dtags, operationId: 'rotateDeviceKey', summary: 'Issue a new device key (the old one stops working)', params: idParams, response: { 200: deviceSchema.extend({ key: z.string() }), ...errorResponses } } },
     async (req) => devices.rotateKey(actorOf(req), req.params.id),
   );
   api.delete(
     '/devices/:id',
-    { config: { auth: 'devices:manage' }, schema: { tags: dtags, summary: 'Delete a device', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'devices:manage' }, schema: { tags: dtags, operationId: 'deleteDevice', summary: 'Delete a device', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await devices.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -282,12 +288,12 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
   const atags = ['alarms'];
   api.get(
     '/alert-rules',
-    { config: { auth: 'alarms:read' }, schema: { tags: atags, summary: 'Alert rules', response: { 200: z.object({ data: z.array(ruleSchema) }), ...errorResponses } } },
+    { config: { auth: 'alarms:read' }, schema: { tags: atags, operationId: 'listAlertRules', summary: 'Alert rules', response: { 200: z.object({ data: z.array(ruleSchema) }), ...errorResponses } } },
     async (req) => ({ data: await alarms.listRules(actorOf(req)) }),
   );
   api.post(
     '/alert-rules',
-    { config: { auth: 'alarms:manage' }, schema: { tags: atags, summary: 'Create an alert rule (threshold, rate of change, no data, anomaly)', body: z.strictObject(ruleFields), response: { 201: ruleSchema, ...errorResponses } } },
+    { config: { auth: 'alarms:manage' }, schema: { tags: atags, operationId: 'createAlertRule', summary: 'Create an alert rule (threshold, rate of change, no data, anomaly)', body: z.strictObject(ruleFields), response: { 201: ruleSchema, ...errorResponses } } },
     async (req, reply) => reply.code(201).send(await alarms.createRule(actorOf(req), req.body)),
   );
   api.patch(
@@ -296,6 +302,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'alarms:manage' },
       schema: {
         tags: atags,
+        operationId: 'updateAlertRule',
         summary: 'Edit an alert rule',
         params: idParams,
         body: z
@@ -308,7 +315,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
   );
   api.delete(
     '/alert-rules/:id',
-    { config: { auth: 'alarms:manage' }, schema: { tags: atags, summary: 'Delete an alert rule', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'alarms:manage' }, schema: { tags: atags, operationId: 'deleteAlertRule', summary: 'Delete an alert rule', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await alarms.deleteRule(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -320,6 +327,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'alarms:read' },
       schema: {
         tags: atags,
+        operationId: 'listAlarms',
         summary: 'Alarms, active and most severe first',
         querystring: z.strictObject({
           active: booleanQuery.optional(),
@@ -337,7 +345,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       `/alarms/:id/${action}`,
       {
         config: { auth: 'alarms:ack' },
-        schema: { tags: atags, summary: action === 'ack' ? 'Acknowledge an alarm' : 'Clear an alarm', params: idParams, response: { 200: alarmSchema, ...errorResponses } },
+        schema: { tags: atags, operationId: action === 'ack' ? 'acknowledgeAlarm' : 'clearAlarm', summary: action === 'ack' ? 'Acknowledge an alarm' : 'Clear an alarm', params: idParams, response: { 200: alarmSchema, ...errorResponses } },
       },
       async (req) => (await alarms.transition(actorOf(req), [req.params.id], action))[0]!,
     );
@@ -348,6 +356,7 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       config: { auth: 'alarms:ack' },
       schema: {
         tags: atags,
+        operationId: 'bulkUpdateAlarms',
         summary: 'Acknowledge or clear many alarms at once (all or none)',
         body: z.strictObject({ ids: z.array(z.uuid()).min(1).max(500), action: z.enum(['ack', 'clear']) }),
         response: { 200: z.object({ data: z.array(alarmSchema) }), ...errorResponses },

@@ -27,7 +27,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
 
   api.get(
     '/servicedesk/teams',
-    { config: { auth: 'tickets:read' }, schema: { tags, summary: 'Teams with members and assignment mode', response: { 200: z.array(teamSchema), ...errorResponses } } },
+    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listTeams', summary: 'Teams with members and assignment mode', response: { 200: z.array(teamSchema), ...errorResponses } } },
     async (req) => admin.listTeams(actorOf(req)),
   );
   api.post(
@@ -36,6 +36,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'createTeam',
         summary: 'Create a team (assignment: manual, round_robin or load_based)',
         body: z.strictObject({ name: teamName, assignment: z.enum(ASSIGNMENT_MODES).optional(), managerId: z.uuid().nullable().optional() }),
         response: { 201: teamSchema, ...errorResponses },
@@ -49,6 +50,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'updateTeam',
         summary: 'Rename a team, change its assignment mode or manager',
         params: idParams,
         body: z.strictObject({ name: teamName.optional(), assignment: z.enum(ASSIGNMENT_MODES).optional(), managerId: z.uuid().nullable().optional() }),
@@ -59,7 +61,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
   );
   api.delete(
     '/servicedesk/teams/:id',
-    { config: { auth: 'servicedesk:manage' }, schema: { tags, summary: 'Delete a team (its tickets keep no team)', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'servicedesk:manage' }, schema: { tags, operationId: 'deleteTeam', summary: 'Delete a team (its tickets keep no team)', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await admin.deleteTeam(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -71,6 +73,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'replaceTeamMembers',
         summary: 'Replace the members of a team',
         params: idParams,
         body: z.strictObject({ userIds: z.array(z.uuid()).max(500) }),
@@ -85,6 +88,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'tickets:update' },
       schema: {
         tags,
+        operationId: 'setAgentAway',
         summary: 'Mark an agent away (skipped by automatic assignment) or back; agents may set their own',
         params: idParams,
         body: z.strictObject({ away: z.boolean() }),
@@ -96,7 +100,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
 
   api.get(
     '/servicedesk/canned-responses',
-    { config: { auth: 'tickets:read' }, schema: { tags, summary: 'Canned responses', response: { 200: z.array(cannedSchema), ...errorResponses } } },
+    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listCannedResponses', summary: 'Canned responses', response: { 200: z.array(cannedSchema), ...errorResponses } } },
     async (req) => admin.listCanned(actorOf(req)),
   );
   api.post(
@@ -105,6 +109,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'createCannedResponse',
         summary: 'Create a canned response; placeholders such as {{requester.name}} and {{ticket.number}} are checked',
         body: z.strictObject({ title: cannedTitle, body: cannedBody }),
         response: { 201: cannedSchema, ...errorResponses },
@@ -118,6 +123,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'updateCannedResponse',
         summary: 'Edit a canned response',
         params: idParams,
         body: z.strictObject({ title: cannedTitle.optional(), body: cannedBody.optional() }),
@@ -128,7 +134,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
   );
   api.delete(
     '/servicedesk/canned-responses/:id',
-    { config: { auth: 'servicedesk:manage' }, schema: { tags, summary: 'Delete a canned response', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'servicedesk:manage' }, schema: { tags, operationId: 'deleteCannedResponse', summary: 'Delete a canned response', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await admin.deleteCanned(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -140,6 +146,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'tickets:read' },
       schema: {
         tags,
+        operationId: 'renderCannedResponse',
         summary: 'A canned response filled in for this ticket (placeholders left as written are listed in `missing`)',
         params: idParams.extend({ cannedId: z.uuid() }),
         response: { 200: z.object({ text: z.string(), missing: z.array(z.string()) }), ...errorResponses },
@@ -152,7 +159,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
     '/servicedesk/settings',
     {
       config: { auth: 'tickets:read' },
-      schema: { tags, summary: 'Service desk settings: the custom ticket fields (a JSON Schema)', response: { 200: z.object({ customFieldsSchema: z.record(z.string(), z.unknown()).nullable() }), ...errorResponses } },
+      schema: { tags, operationId: 'getServiceDeskSettings', summary: 'Service desk settings: the custom ticket fields (a JSON Schema)', response: { 200: z.object({ customFieldsSchema: z.record(z.string(), z.unknown()).nullable() }), ...errorResponses } },
     },
     async (req) => admin.settings(actorOf(req)),
   );
@@ -162,6 +169,7 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'updateServiceDeskSettings',
         summary: 'Define the custom ticket fields as a JSON Schema for an object (null removes them)',
         body: z.strictObject({ customFieldsSchema: jsonSchemaDoc.nullable() }),
         response: { 200: z.object({ customFieldsSchema: z.record(z.string(), z.unknown()).nullable() }), ...errorResponses },

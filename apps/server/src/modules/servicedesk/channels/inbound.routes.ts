@@ -17,6 +17,7 @@ export function inboundRoutes(parent: ApiInstance, inbound: InboundService) {
         bodyLimit: MAX_EMAIL_BYTES,
         schema: {
           tags: ['tickets'],
+          operationId: 'receiveInboundEmail',
           summary: 'Inbound email from the mail relay (raw MIME, message/rfc822): threads onto its ticket or opens one',
           consumes: ['message/rfc822'],
           response: {

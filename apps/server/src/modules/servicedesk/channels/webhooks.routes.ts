@@ -85,6 +85,7 @@ export function webhookRoutes(
         config: { auth: 'public' },
         schema: {
           tags,
+          operationId: 'verifyWhatsappWebhook',
           summary: 'WhatsApp webhook verification handshake: echoes hub.challenge when hub.verify_token matches',
           security: [{ whatsappVerifyToken: [] }],
           params,
@@ -117,6 +118,7 @@ export function webhookRoutes(
         preValidation: signed(deps.whatsapp, 'X-Hub-Signature-256'),
         schema: {
           tags,
+          operationId: 'receiveWhatsappWebhook',
           summary: 'WhatsApp Business Cloud API webhook: customers open and follow tickets by chat (signed with the app secret)',
           security: [{ whatsappSignature: [] }],
           params,
@@ -134,6 +136,7 @@ export function webhookRoutes(
         preValidation: signed(deps.sms, 'X-Twilio-Signature'),
         schema: {
           tags,
+          operationId: 'receiveSmsWebhook',
           summary: 'Twilio incoming-SMS webhook (form-encoded, signed over this URL): customers open and follow tickets by text',
           security: [{ twilioSignature: [] }],
           consumes: ['application/x-www-form-urlencoded'],

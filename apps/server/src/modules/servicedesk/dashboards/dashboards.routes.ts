@@ -29,6 +29,7 @@ export function dashboardsRoutes(api: ApiInstance, svc: DashboardsService, orgNa
       config: { auth: 'servicedesk:analytics' },
       schema: {
         tags,
+        operationId: 'getAgentDashboard',
         summary: 'My queue by status, my tickets due within 4 hours, my CSAT',
         response: {
           200: z.object({
@@ -49,6 +50,7 @@ export function dashboardsRoutes(api: ApiInstance, svc: DashboardsService, orgNa
       config: { auth: 'servicedesk:analytics' },
       schema: {
         tags,
+        operationId: 'getManagerDashboard',
         summary: 'Team workload, breaches and escalations, SLA compliance per target, per-agent response and resolution times, ratings',
         querystring: z.strictObject({ teamId: z.uuid().optional(), ...period }),
         response: {
@@ -83,6 +85,7 @@ export function dashboardsRoutes(api: ApiInstance, svc: DashboardsService, orgNa
       config: { auth: 'servicedesk:analytics' },
       schema: {
         tags,
+        operationId: 'getExecutiveDashboard',
         summary: 'Volume trend, SLA compliance, backlog age, CSAT and top categories (JSON, or a CSV or PDF export)',
         querystring: z.strictObject({ ...period, format: z.enum(['json', 'csv', 'pdf']).optional() }),
         response: {
@@ -122,6 +125,7 @@ export function dashboardsRoutes(api: ApiInstance, svc: DashboardsService, orgNa
       config: { auth: 'ratings:manage' },
       schema: {
         tags,
+        operationId: 'rateAgent',
         summary: 'Rate an agent 1–5 for a month, with a comment (a new rating for the same month replaces it)',
         body: z.strictObject({ agentId: z.uuid(), period: month, score: z.number().int().min(1).max(5), comment: z.string().trim().max(2000).optional() }),
         response: { 200: ratingSchema, ...errorResponses },
@@ -135,6 +139,7 @@ export function dashboardsRoutes(api: ApiInstance, svc: DashboardsService, orgNa
       config: { auth: 'servicedesk:analytics' },
       schema: {
         tags,
+        operationId: 'listAgentRatings',
         summary: 'Agent ratings: agents see their own, managers their teams’',
         querystring: z.strictObject({ agentId: z.uuid().optional(), period: month.optional() }),
         response: { 200: z.array(ratingSchema), ...errorResponses },

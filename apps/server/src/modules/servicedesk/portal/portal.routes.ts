@@ -101,6 +101,7 @@ export function portalRoutes(
       config: { auth: 'public', ...limited },
       schema: {
         tags,
+        operationId: 'submitPublicTicket',
         summary: 'The public ticket form: no account needed; answers with the ticket number and the requester link',
         querystring: z.strictObject({ org: slug }),
         body: z.strictObject({
@@ -131,6 +132,7 @@ export function portalRoutes(
         config: { auth: 'public', ...uploadLimited },
         schema: {
           tags,
+          operationId: 'uploadFile',
           summary:
             'Upload one file (multipart/form-data, part "file"); the type is sniffed from the content. Anonymous uploads name the org (?org=slug), or the ticket of a requester link (?ticket=id with its X-Ticket-Token header)',
           querystring: z.strictObject({ org: slug.optional(), ticket: z.uuid().optional().describe('A ticket id; the X-Ticket-Token header must hold its link token') }),
@@ -164,7 +166,7 @@ export function portalRoutes(
     '/files/:id',
     {
       config: { auth: 'tickets:read' },
-      schema: { tags, summary: 'Download an attachment of a ticket in reach', params: idParams, response: { 200: binary, ...errorResponses } },
+      schema: { tags, operationId: 'downloadFile', summary: 'Download an attachment of a ticket in reach', params: idParams, response: { 200: binary, ...errorResponses } },
     },
     async (req, reply) => sendFile(reply, await deps.files.download(actorOf(req), req.params.id)),
   );
@@ -175,6 +177,7 @@ export function portalRoutes(
       config: { auth: 'public', ...portalLimited },
       schema: {
         tags,
+        operationId: 'getPortalTicket',
         summary: 'The requester’s view of their ticket (public replies only), through the signed link',
         params: idParams,
         headers: tokenHeader,
@@ -190,6 +193,7 @@ export function portalRoutes(
       config: { auth: 'public', ...portalLimited },
       schema: {
         tags,
+        operationId: 'createPortalReply',
         summary: 'The requester replies through the signed link (a resolved ticket reopens)',
         params: idParams,
         headers: tokenHeader,
@@ -206,6 +210,7 @@ export function portalRoutes(
       config: { auth: 'public', ...portalLimited },
       schema: {
         tags,
+        operationId: 'ratePortalTicket',
         summary: 'The requester rates a resolved ticket (1–5, once)',
         params: idParams,
         headers: tokenHeader,
@@ -220,7 +225,7 @@ export function portalRoutes(
     '/portal/tickets/:id/files/:fileId',
     {
       config: { auth: 'public', ...portalLimited },
-      schema: { tags, summary: 'Download a file of the ticket’s public thread', params: withFile, headers: tokenHeader, response: { 200: binary, ...errorResponses } },
+      schema: { tags, operationId: 'downloadPortalFile', summary: 'Download a file of the ticket’s public thread', params: withFile, headers: tokenHeader, response: { 200: binary, ...errorResponses } },
     },
     async (req, reply) => {
       const orgId = await deps.replies.verifyLink(req.params.id, req.headers['x-ticket-token']);

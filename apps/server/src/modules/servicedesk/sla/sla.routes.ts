@@ -126,14 +126,14 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
   const tags = ['service desk SLA'];
   api.get(
     '/servicedesk/calendars',
-    { config: { auth: 'tickets:read' }, schema: { tags, summary: 'Business calendars', response: { 200: z.array(calendarSchema), ...errorResponses } } },
+    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listCalendars', summary: 'Business calendars', response: { 200: z.array(calendarSchema), ...errorResponses } } },
     async (req) => svc.listCalendars(actorOf(req)),
   );
   api.post(
     '/servicedesk/calendars',
     {
       config: { auth: 'servicedesk:manage' },
-      schema: { tags, summary: 'Create a business calendar (time zone, weekly hours, holidays)', body: z.strictObject(calendarFields), response: { 201: calendarSchema, ...errorResponses } },
+      schema: { tags, operationId: 'createCalendar', summary: 'Create a business calendar (time zone, weekly hours, holidays)', body: z.strictObject(calendarFields), response: { 201: calendarSchema, ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await svc.saveCalendar(actorOf(req), null, req.body)),
   );
@@ -143,6 +143,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'updateCalendar',
         summary: 'Edit a calendar; the due times of open tickets are recalculated',
         params: idParams,
         body: z.strictObject({ ...calendarFields, name: calendarFields.name.optional(), timeZone: calendarFields.timeZone.optional(), weeklyHours: weeklyHours.optional() }),
@@ -153,7 +154,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
   );
   api.delete(
     '/servicedesk/calendars/:id',
-    { config: { auth: 'servicedesk:manage' }, schema: { tags, summary: 'Delete a calendar no policy uses', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'servicedesk:manage' }, schema: { tags, operationId: 'deleteCalendar', summary: 'Delete a calendar no policy uses', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await svc.deleteCalendar(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -165,6 +166,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'importCalendarHolidays',
         summary: 'Import holidays from an .ics file (the events between from and to)',
         params: idParams,
         body: z.strictObject({
@@ -181,14 +183,14 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
 
   api.get(
     '/servicedesk/sla-policies',
-    { config: { auth: 'tickets:read' }, schema: { tags, summary: 'SLA policies in evaluation order (first match wins)', response: { 200: z.array(policySchema), ...errorResponses } } },
+    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listSlaPolicies', summary: 'SLA policies in evaluation order (first match wins)', response: { 200: z.array(policySchema), ...errorResponses } } },
     async (req) => svc.listPolicies(actorOf(req)),
   );
   api.post(
     '/servicedesk/sla-policies',
     {
       config: { auth: 'servicedesk:manage' },
-      schema: { tags, summary: 'Create an SLA policy; open tickets are re-evaluated', body: z.strictObject(policyFields), response: { 201: policySchema, ...errorResponses } },
+      schema: { tags, operationId: 'createSlaPolicy', summary: 'Create an SLA policy; open tickets are re-evaluated', body: z.strictObject(policyFields), response: { 201: policySchema, ...errorResponses } },
     },
     async (req, reply) => reply.code(201).send(await svc.savePolicy(actorOf(req), null, req.body)),
   );
@@ -196,7 +198,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
     '/servicedesk/sla-policies/order',
     {
       config: { auth: 'servicedesk:manage' },
-      schema: { tags, summary: 'Set the evaluation order of the policies', body: z.strictObject({ ids: z.array(z.uuid()).min(1).max(500) }), response: { 200: z.array(policySchema), ...errorResponses } },
+      schema: { tags, operationId: 'reorderSlaPolicies', summary: 'Set the evaluation order of the policies', body: z.strictObject({ ids: z.array(z.uuid()).min(1).max(500) }), response: { 200: z.array(policySchema), ...errorResponses } },
     },
     async (req) => svc.orderPolicies(actorOf(req), req.body.ids),
   );
@@ -206,6 +208,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
       config: { auth: 'servicedesk:manage' },
       schema: {
         tags,
+        operationId: 'updateSlaPolicy',
         summary: 'Edit an SLA policy; due times of open tickets are recalculated',
         params: idParams,
         body: z.strictObject({ ...policyFields, name: policyFields.name.optional(), targets: policyFields.targets.optional() }),
@@ -216,7 +219,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
   );
   api.delete(
     '/servicedesk/sla-policies/:id',
-    { config: { auth: 'servicedesk:manage' }, schema: { tags, summary: 'Delete an SLA policy', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'servicedesk:manage' }, schema: { tags, operationId: 'deleteSlaPolicy', summary: 'Delete an SLA policy', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await svc.deletePolicy(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -228,6 +231,7 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
       config: { auth: 'tickets:read' },
       schema: {
         tags,
+        operationId: 'getTicketSla',
         summary: 'How the ticket’s SLA was computed: policy, calendar intervals used, pauses, targets (null without a policy)',
         params: idParams,
         response: { 200: z.object({ ticketId: z.uuid(), sla: explanationSchema.nullable() }), ...errorResponses },

@@ -74,6 +74,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:read' },
       schema: {
         tags: tags_,
+        operationId: 'listTickets',
         summary: 'List tickets: saved views (my_open, unassigned, breaching_soon), filters, full-text search (or #number), cursor pagination, sort',
         querystring: z.strictObject({
           ...pageQuery,
@@ -105,6 +106,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:create' },
       schema: {
         tags: tags_,
+        operationId: 'createTicket',
         summary: 'Open a ticket on behalf of a requester (agents, integrations)',
         body: z.strictObject({
           subject,
@@ -135,6 +137,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:update' },
       schema: {
         tags: tags_,
+        operationId: 'bulkUpdateTickets',
         summary: 'Apply one change to many tickets; each ticket is checked on its own and failures are listed',
         body: z.strictObject({
           ids: z.array(z.uuid()).min(1).max(200),
@@ -161,7 +164,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
 
   api.get(
     '/tickets/:id',
-    { config: { auth: 'tickets:read' }, schema: { tags: tags_, summary: 'One ticket', params: idParams, response: { 200: ticketSchema, ...errorResponses } } },
+    { config: { auth: 'tickets:read' }, schema: { tags: tags_, operationId: 'getTicket', summary: 'One ticket', params: idParams, response: { 200: ticketSchema, ...errorResponses } } },
     async (req) => tickets.get(actorOf(req), req.params.id),
   );
 
@@ -171,6 +174,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:update' },
       schema: {
         tags: tags_,
+        operationId: 'updateTicket',
         summary: 'Edit a ticket, move its status (409 with the allowed moves when illegal), assign it',
         params: idParams,
         body: z.strictObject(patchFields),
@@ -182,7 +186,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
 
   api.delete(
     '/tickets/:id',
-    { config: { auth: 'tickets:delete' }, schema: { tags: tags_, summary: 'Delete a ticket', params: idParams, response: { 204: z.null(), ...errorResponses } } },
+    { config: { auth: 'tickets:delete' }, schema: { tags: tags_, operationId: 'deleteTicket', summary: 'Delete a ticket', params: idParams, response: { 204: z.null(), ...errorResponses } } },
     async (req, reply) => {
       await tickets.remove(actorOf(req), req.params.id);
       return reply.code(204).send(null);
@@ -195,6 +199,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:merge' },
       schema: {
         tags: tags_,
+        operationId: 'mergeTicket',
         summary: 'Merge this ticket into another: it closes and its thread continues on the target',
         params: idParams,
         body: z.strictObject({ intoId: z.uuid() }),
@@ -208,7 +213,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
     '/tickets/:id/replies',
     {
       config: { auth: 'tickets:read' },
-      schema: { tags: tags_, summary: 'Replies and internal notes, oldest first', params: idParams, response: { 200: z.array(replySchema), ...errorResponses } },
+      schema: { tags: tags_, operationId: 'listTicketReplies', summary: 'Replies and internal notes, oldest first', params: idParams, response: { 200: z.array(replySchema), ...errorResponses } },
     },
     async (req) => replies.list(actorOf(req), req.params.id),
   );
@@ -219,6 +224,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:update' },
       schema: {
         tags: tags_,
+        operationId: 'createTicketReply',
         summary: 'Reply to the requester (counts as a response) or add an internal note (isInternal)',
         params: idParams,
         body: z.strictObject({
@@ -239,6 +245,7 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       config: { auth: 'tickets:read' },
       schema: {
         tags: tags_,
+        operationId: 'getTicketTimeline',
         summary: 'What happened to the ticket, in order (status, assignment, replies)',
         params: idParams,
         response: { 200: z.array(z.object({ id: z.uuid(), at: z.string(), kind: z.string(), data: z.record(z.string(), z.unknown()) })), ...errorResponses },
