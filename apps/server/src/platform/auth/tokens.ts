@@ -56,18 +56,27 @@ export function createTokenService(key: Uint8Array, accessTtlSeconds: number) {
     }
   }
 
+  /**
+   * A token verified before, answered from memory: its claims, or null once it expired; undefined
+   * when it has not been verified yet (call verifyAccess).
+   */
+  function verifiedAccess(token: string): AccessClaims | null | undefined {
+    const hit = verified.get(token);
+    if (!hit) return undefined;
+    // The same rule as jose's: expired when exp <= now (in whole seconds).
+    if (hit.exp > Math.floor(Date.now() / 1000)) return hit;
+    verified.delete(token);
+    return null;
+  }
+
   return {
     accessTtlSeconds,
     signAccess: (c: AccessClaims) => sign({ org: c.org, sid: c.sid }, 'access', accessTtlSeconds, c.sub),
+    verifiedAccess,
     async verifyAccess(token: string): Promise<AccessClaims | null> {
       const nowSeconds = Math.floor(Date.now() / 1000);
-      const hit = verified.get(token);
-      if (hit) {
-        // The same rule as jose's: expired when exp <= now (in whole seconds).
-        if (hit.exp > nowSeconds) return { sub: hit.sub, org: hit.org, sid: hit.sid };
-        verified.delete(token);
-        return null;
-      }
+      const known = verifiedAccess(token);
+      if (known !== undefined) return known;
       const p = await verify(token, 'access');
       if (!p || typeof p.sid !== 'string') return null;
       const claims = { sub: p.sub!, org: p.org as string, sid: p.sid };

@@ -53,7 +53,8 @@ export type ApiInstance = FastifyInstance<
 >;
 
 export interface Authenticator {
-  fromAccessToken(token: string, meta: RequestMeta): Promise<Actor | null>;
+  /** May answer without a promise when everything it needs is in memory. */
+  fromAccessToken(token: string, meta: RequestMeta): Actor | null | Promise<Actor | null>;
   fromApiKey(key: string, meta: RequestMeta): Promise<Actor | null>;
 }
 
@@ -90,7 +91,7 @@ export function nulPath(value: unknown, root: string): string | null {
   return null;
 }
 
-async function authenticate(req: FastifyRequest, auth: Authenticator): Promise<Actor | null> {
+function authenticate(req: FastifyRequest, auth: Authenticator): Actor | null | Promise<Actor | null> {
   const header = req.headers.authorization;
   const apiKey = req.headers['x-api-key'];
   if (typeof apiKey === 'string' && apiKey) return auth.fromApiKey(apiKey, metaOf(req));
@@ -121,24 +122,30 @@ export function setupApi(api: FastifyInstance, auth: Authenticator, options: { v
     route.schema = { ...route.schema, 'x-permission': route.config.auth, ...(anonymous ? { security: [] } : {}) };
   });
 
-  api.addHook('onRequest', async (req) => {
+  /** Whether the actor may call the route: null, or the error to answer with. */
+  const admit = (req: FastifyRequest, actor: Actor | null): AppError | null => {
     const required = req.routeOptions.config.auth;
-    if (!required || required === 'public') {
-      // Public routes still learn who is calling, when a credential is sent.
-      if (req.headers.authorization || req.headers['x-api-key']) req.actor = await authenticate(req, auth);
-      return;
-    }
-    const actor = await authenticate(req, auth);
-    if (!actor) throw new AppError(401, 'unauthorized', 'Authentication is required: send a Bearer token or an API key.');
     req.actor = actor;
-    if (required === 'authenticated') return;
-    if (required === 'platform_admin') {
-      if (!actor.isPlatformAdmin) throw new AppError(403, 'forbidden', 'Only platform administrators can do this.');
-      return;
+    if (!required || required === 'public') return null;
+    if (!actor) return new AppError(401, 'unauthorized', 'Authentication is required: send a Bearer token or an API key.');
+    if (required === 'authenticated') return null;
+    if (required === 'platform_admin') return actor.isPlatformAdmin ? null : new AppError(403, 'forbidden', 'Only platform administrators can do this.');
+    if (!can(actor, required)) return new AppError(403, 'forbidden', `You need the "${required}" permission to do this.`, { permission: required });
+    return null;
+  };
+  // A callback hook: a credential found in memory costs no promise (the common case).
+  api.addHook('onRequest', (req, _reply, done) => {
+    const required = req.routeOptions.config.auth;
+    // Public routes still learn who is calling, when a credential is sent.
+    if ((!required || required === 'public') && !req.headers.authorization && !req.headers['x-api-key']) return done();
+    let found: Actor | null | Promise<Actor | null>;
+    try {
+      found = authenticate(req, auth);
+    } catch (err) {
+      return done(err as Error);
     }
-    if (!can(actor, required)) {
-      throw new AppError(403, 'forbidden', `You need the "${required}" permission to do this.`, { permission: required });
-    }
+    if (!(found instanceof Promise)) return done(admit(req, found) ?? undefined);
+    found.then((actor) => done(admit(req, actor) ?? undefined), done);
   });
 
   // Refused at the edge with the field's name, rather than failing in the database with a 500. A
