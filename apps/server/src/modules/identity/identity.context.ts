@@ -9,11 +9,18 @@ import type { TokenService } from '../../platform/auth/tokens.ts';
 import { CHANNEL_RESYNC, type Bus } from '../../platform/bus/bus.ts';
 import type { AppDb } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import type { EventCatalogue } from '../../platform/events/catalogue.ts';
+import type { UseCase } from '../../platform/module/use-case.ts';
 import { grantsOf } from './identity.repository.ts';
 import { apiKeys, users, userSessions } from './identity.schema.ts';
 
+/** Identity's use cases: it declares no events (access changes travel on the bus, after the commit). */
+export type IdentityUseCase = UseCase<EventCatalogue>;
+
 export interface IdentityDeps {
   db: AppDb;
+  /** The platform's use-case helper: every change of identity runs through it (org transaction, audit, after-commit work). */
+  useCase: IdentityUseCase;
   config: Config;
   tokens: TokenService;
   bus: Bus;
@@ -56,6 +63,25 @@ interface CachedKey {
 }
 
 const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * Identity's writes that deliberately leave no audit record, each with why (`{ unaudited }` of its
+ * use case). Sign-ins, sign-outs and failures go to the activity log instead; the rest is
+ * bookkeeping of use. Every other change of identity records an audit entry (strict checks fail
+ * one that does not).
+ */
+export const UNAUDITED = {
+  signIn: 'a sign-in (its session, refresh token, last-login stamp, spent MFA-step token) is recorded in the activity log',
+  failedCheck: 'a failed password or second-factor check counts toward the lockout; the attempt is in the activity log',
+  totpStep: 'spending a TOTP time-step, so that a code is accepted once, is bookkeeping of a check',
+  recoveryCode: 'spending a recovery code is a sign-in step; the activity log records it',
+  refreshRotation: 'rotating a refresh token (and sliding its session) renews a sign-in; only a reuse, a theft signal, is audited',
+  idleTimeout: 'a session that idled out ends by expiry, not by anyone’s act',
+  logout: 'signing out ends one’s own session; the activity log records it',
+  mfaSetup: 'a pending MFA secret changes nothing until it is enabled, which is audited (user.mfa_enable)',
+  sessionActivity: 'the last-activity stamp of a session (at most once a minute) is bookkeeping of use',
+  apiKeyUse: 'the last-used stamp of an API key (at most once a minute) is bookkeeping of use',
+} as const;
 export const CHANNEL_SESSIONS = 'identity.sessions.revoked';
 export const CHANNEL_AUTHZ = 'identity.authz.changed';
 export const CHANNEL_KEYS = 'identity.api_keys.revoked';
@@ -177,9 +203,13 @@ export function createIdentityContext(deps: IdentityDeps) {
     s.lastActivityAt = now;
     if (now - s.lastPersistedAt < TOUCH_EVERY_MS) return;
     s.lastPersistedAt = now;
-    inOrg(deps.db, s.orgId, (tx) =>
-      tx.update(userSessions).set({ lastActivityAt: new Date(now) }).where(eq(userSessions.id, sid)),
-    ).catch((err: unknown) => deps.log.warn({ err }, 'could not record session activity'));
+    deps
+      .useCase(
+        { orgId: s.orgId },
+        async ({ tx }) => void (await tx.update(userSessions).set({ lastActivityAt: new Date(now) }).where(eq(userSessions.id, sid))),
+        { unaudited: UNAUDITED.sessionActivity },
+      )
+      .catch((err: unknown) => deps.log.warn({ err }, 'could not record session activity'));
   }
 
   function userActor(u: CachedUser, sid: string | null, meta: RequestMeta): Actor {
@@ -251,9 +281,13 @@ export function createIdentityContext(deps: IdentityDeps) {
       if (now - k.lastPersistedAt >= TOUCH_EVERY_MS) {
         k.lastPersistedAt = now;
         const id = k.id;
-        inOrg(deps.db, k.orgId, (tx) => tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id))).catch(
-          (err: unknown) => deps.log.warn({ err }, 'could not record API key use'),
-        );
+        deps
+          .useCase(
+            { orgId: k.orgId },
+            async ({ tx }) => void (await tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id))),
+            { unaudited: UNAUDITED.apiKeyUse },
+          )
+          .catch((err: unknown) => deps.log.warn({ err }, 'could not record API key use'));
       }
       return {
         type: 'api_key',
