@@ -7,7 +7,7 @@ import type { Catalogue } from '../../platform/access/catalogue.ts';
 import { sha256, safeEqual } from '../../platform/auth/crypto.ts';
 import type { TokenService } from '../../platform/auth/tokens.ts';
 import { CHANNEL_RESYNC, type Bus } from '../../platform/bus/bus.ts';
-import type { AppDb } from '../../platform/db/client.ts';
+import type { AppDb, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import type { EventCatalogue } from '../../platform/events/catalogue.ts';
 import type { UseCase } from '../../platform/module/use-case.ts';
@@ -199,17 +199,20 @@ export function createIdentityContext(deps: IdentityDeps) {
     return entry;
   }
 
+  /** A last-use stamp, written in the background: a failure is logged, and never fails the request. */
+  function stamp(orgId: string, reason: string, failure: string, write: (tx: Tx) => Promise<unknown>) {
+    deps
+      .useCase({ orgId }, async ({ tx }) => void (await write(tx)), { unaudited: reason })
+      .catch((err: unknown) => deps.log.warn({ err }, failure));
+  }
+
   function touchSession(sid: string, s: CachedSession, now: number) {
     s.lastActivityAt = now;
     if (now - s.lastPersistedAt < TOUCH_EVERY_MS) return;
     s.lastPersistedAt = now;
-    deps
-      .useCase(
-        { orgId: s.orgId },
-        async ({ tx }) => void (await tx.update(userSessions).set({ lastActivityAt: new Date(now) }).where(eq(userSessions.id, sid))),
-        { unaudited: UNAUDITED.sessionActivity },
-      )
-      .catch((err: unknown) => deps.log.warn({ err }, 'could not record session activity'));
+    stamp(s.orgId, UNAUDITED.sessionActivity, 'could not record session activity', (tx) =>
+      tx.update(userSessions).set({ lastActivityAt: new Date(now) }).where(eq(userSessions.id, sid)),
+    );
   }
 
   function userActor(u: CachedUser, sid: string | null, meta: RequestMeta): Actor {
@@ -281,13 +284,9 @@ export function createIdentityContext(deps: IdentityDeps) {
       if (now - k.lastPersistedAt >= TOUCH_EVERY_MS) {
         k.lastPersistedAt = now;
         const id = k.id;
-        deps
-          .useCase(
-            { orgId: k.orgId },
-            async ({ tx }) => void (await tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id))),
-            { unaudited: UNAUDITED.apiKeyUse },
-          )
-          .catch((err: unknown) => deps.log.warn({ err }, 'could not record API key use'));
+        stamp(k.orgId, UNAUDITED.apiKeyUse, 'could not record API key use', (tx) =>
+          tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id)),
+        );
       }
       return {
         type: 'api_key',
