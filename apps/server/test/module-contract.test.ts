@@ -3,13 +3,23 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { loadConfig } from '../src/config.ts';
 import { CATALOGUE, MODULES } from '../src/modules.ts';
-import { createOrgWithAdmin, syncCatalogue } from '../src/modules/identity/index.ts';
+import type { AuthService } from '../src/modules/identity/auth.service.ts';
+import { UNAUDITED, type IdentityUseCase } from '../src/modules/identity/identity.context.ts';
+import { createOrgWithAdmin, identityModule, syncCatalogue } from '../src/modules/identity/index.ts';
+import type { OrgsService } from '../src/modules/identity/orgs.service.ts';
+import type { UsersService } from '../src/modules/identity/users.service.ts';
 import { resources } from '../src/modules/operations/operations.schema.ts';
+import type { Actor } from '../src/platform/access/actor.ts';
+import { loadKeys } from '../src/platform/auth/keys.ts';
+import { createTokenService } from '../src/platform/auth/tokens.ts';
+import { localBus } from '../src/platform/bus/bus.ts';
 import { queryRows, type Tx } from '../src/platform/db/client.ts';
+import { trackingOf } from '../src/platform/db/tracking.ts';
 import { defineEvents, EventContractError } from '../src/platform/events/catalogue.ts';
 import type { DeliveredEvent } from '../src/platform/events/dispatcher.ts';
-import { createModules, ModuleWiringError, orderModules, PLATFORM_PERMISSIONS } from '../src/platform/module/kernel.ts';
+import { createModules, ModuleWiringError, orderModules, PLATFORM_PERMISSIONS, type AnyModule } from '../src/platform/module/kernel.ts';
 import { defineModule } from '../src/platform/module/module.ts';
 import { defineJob } from '../src/platform/jobs/jobs.ts';
 import { createUseCase, UseCaseContractError } from '../src/platform/module/use-case.ts';
@@ -362,5 +372,104 @@ describe('a durable subscriber of a module’s events', () => {
       { type: 'operation.created', topic: 'operations', id: op.id },
       { type: 'ticket.created', topic: 'tickets', id: ticket.id },
     ]);
+  });
+});
+
+describe('identity’s changes', () => {
+  let t: TestDatabase;
+  let orgId: string;
+  let adminId: string;
+  let useCase: IdentityUseCase;
+  let services: { auth: AuthService; users: UsersService; orgs: OrgsService };
+  let fromAccessToken: (token: string, meta: Actor['meta']) => Promise<Actor | null>;
+  /** Each use case identity ran: whether it recorded an audit entry, and the reason it gave for not having to. */
+  const ran: { audited: boolean; unaudited: string | undefined }[] = [];
+  const meta = { ip: '203.0.113.7', userAgent: 'contract-test/1.0', requestId: 'req-identity-1' };
+  const email = 'admin@identity.test';
+
+  beforeAll(async () => {
+    t = await freshDatabase();
+    await t.database.migrate();
+    await syncCatalogue(t.database.db, CATALOGUE);
+    const out = await createOrgWithAdmin(t.database.db, CATALOGUE, { name: 'Identity', slug: 'identity', admin: { email, name: 'Admin', password: GOOD_PASSWORD } });
+    orgId = out.org.id;
+    adminId = out.adminId;
+    // Identity as the app creates it, with strict checks on; its use-case helper notes each run.
+    const recording: AnyModule = {
+      ...identityModule,
+      create: (p: Parameters<typeof identityModule.create>[0]) => {
+        useCase = p.useCase;
+        return identityModule.create({
+          ...p,
+          useCase: (who, fn, options) =>
+            p.useCase(who, async (scope) => {
+              const result = await fn(scope);
+              ran.push({ audited: trackingOf(scope.tx)!.audited, unaudited: options?.unaudited });
+              return result;
+            }, options),
+        });
+      },
+    };
+    const config = loadConfig({ LOG_LEVEL: 'silent' });
+    const keys = await loadKeys(t.database.db);
+    const running = await createModules([recording], {
+      config,
+      database: t.database,
+      db: t.database.db,
+      bus: localBus(),
+      dispatcher: { notify: () => undefined },
+      keys,
+      tokens: createTokenService(keys.jwt, config.ACCESS_TOKEN_TTL),
+      log: { warn: () => undefined },
+      catalogue: CATALOGUE,
+      strict: true,
+    } as never);
+    services = running.services('identity') as typeof services;
+    fromAccessToken = running.port('authenticator').fromAccessToken;
+  });
+  afterAll(async () => t?.drop());
+
+  /** What `run` made identity's use cases do. */
+  async function runs(run: () => Promise<unknown>) {
+    const from = ran.length;
+    await run();
+    return ran.slice(from);
+  }
+
+  it('runs each change through the strict use case: audited as the actor (same request facts), or unaudited for a declared reason', async () => {
+    const refused = (err: unknown) => expect((err as { code?: string }).code).toBe('invalid_credentials');
+    expect(await runs(() => services.auth.login({ email, password: 'Not-The-Password-1' }, meta).then(() => expect.unreachable(), refused))).toEqual([
+      { audited: false, unaudited: UNAUDITED.failedCheck },
+    ]);
+    let tokens!: { accessToken: string; refreshToken: string };
+    expect(await runs(async () => (tokens = (await services.auth.login({ email, password: GOOD_PASSWORD }, meta)) as typeof tokens))).toEqual([
+      { audited: false, unaudited: UNAUDITED.signIn },
+    ]);
+    const actor = (await fromAccessToken(tokens.accessToken, meta))!;
+    let created!: { id: string };
+    expect(await runs(async () => (created = await services.users.create(actor, { email: 'new@identity.test', name: 'New', password: GOOD_PASSWORD })))).toEqual([
+      { audited: true, unaudited: undefined },
+    ]);
+    expect(await runs(() => services.orgs.update(actor, { name: 'Identity Ltd' }))).toEqual([{ audited: true, unaudited: undefined }]);
+    expect(await runs(() => services.auth.refresh(tokens.refreshToken, meta))).toEqual([{ audited: false, unaudited: UNAUDITED.refreshRotation }]);
+    expect(await runs(() => services.auth.logout(actor))).toEqual([{ audited: false, unaudited: UNAUDITED.logout }]);
+
+    // The entry is the one recordAudit wrote before: the actor, and the request's address, agent and id.
+    const [row] = await queryRows<Record<string, unknown>>(
+      t.database.db,
+      sql`select actor_type, actor_id, ip, user_agent, request_id from audit_logs where org_id = ${orgId} and action = 'user.create' and entity_id = ${created.id}`,
+    );
+    expect(row).toEqual({ actor_type: 'user', actor_id: adminId, ip: meta.ip, user_agent: meta.userAgent, request_id: meta.requestId });
+  });
+
+  it('fails a change of identity that records no audit entry and gives no reason', async () => {
+    await expect(useCase({ orgId }, async ({ tx }) => void (await tx.execute(sql`update users set name = 'Sneaky' where id = ${adminId}`)))).rejects.toThrow(UseCaseContractError);
+    const [admin] = await queryRows<{ name: string }>(t.database.db, sql`select name from users where id = ${adminId}`);
+    expect(admin!.name).toBe('Admin');
+  });
+
+  it('records audit entries itself only where no use case fits: creating an org, and the CLI’s create-admin', () => {
+    const callers = sources(path.join(SRC, 'identity')).filter((f) => /recordAudit\(/.test(fs.readFileSync(f, 'utf8')));
+    expect(callers.map((f) => path.relative(SRC, f))).toEqual(['identity/orgs.service.ts']);
   });
 });

@@ -1,8 +1,7 @@
 import crypto from 'node:crypto';
 import { and, desc, eq, isNull } from 'drizzle-orm';
 import { can, holdsAtLeast } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
+import type { Actor } from '../../platform/access/actor.ts';
 import { randomToken, sha256 } from '../../platform/auth/crypto.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
@@ -25,7 +24,7 @@ const toView = (k: KeyRow) => ({
 });
 
 export function createApiKeysService(ctx: IdentityContext) {
-  const { db, catalogue } = ctx.deps;
+  const { db, catalogue, useCase } = ctx.deps;
   return {
     async list(actor: Actor) {
       if (!can(actor, 'api_keys:read')) throw forbidden();
@@ -48,8 +47,8 @@ export function createApiKeysService(ctx: IdentityContext) {
       }
       const notHeld = requested.find((p) => !holdsAtLeast(actor, p, 'own'));
       if (notHeld) {
-        await inOrg(db, actor.orgId, (tx) =>
-          recordAudit(tx, auditContextOf(actor), {
+        await useCase(actor, ({ audit }) =>
+          audit({
             action: 'security.privilege_escalation_denied',
             entityType: 'api_key',
             entityId: null,
@@ -66,7 +65,7 @@ export function createApiKeysService(ctx: IdentityContext) {
       const prefix = crypto.randomBytes(9).toString('base64url').toLowerCase().replace(/[^a-z0-9]/g, '0').slice(0, 12);
       const key = `imsop_${prefix}_${randomToken(32)}`;
       const userId = actor.userId;
-      const row = await inOrg(db, actor.orgId, async (tx) => {
+      const row = await useCase(actor, async ({ tx, audit }) => {
         const [k] = await tx
           .insert(apiKeys)
           .values({
@@ -79,7 +78,7 @@ export function createApiKeysService(ctx: IdentityContext) {
             expiresAt: input.expiresAt ? new Date(input.expiresAt) : null,
           })
           .returning();
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'api_key.create',
           entityType: 'api_key',
           entityId: k!.id,
@@ -92,22 +91,22 @@ export function createApiKeysService(ctx: IdentityContext) {
 
     async revoke(actor: Actor, id: string) {
       if (!can(actor, 'api_keys:manage')) throw forbidden();
-      await inOrg(db, actor.orgId, async (tx) => {
+      await useCase(actor, async ({ tx, audit, afterCommit }) => {
         const [k] = await tx
           .update(apiKeys)
           .set({ revokedAt: new Date() })
           .where(and(eq(apiKeys.orgId, actor.orgId), eq(apiKeys.id, id), isNull(apiKeys.revokedAt)))
           .returning();
         if (!k) throw notFound('API key');
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'api_key.revoke',
           entityType: 'api_key',
           entityId: id,
           before: { revokedAt: null },
           after: { revokedAt: k.revokedAt },
         });
+        afterCommit(() => ctx.apiKeyRevoked(id));
       });
-      ctx.apiKeyRevoked(id);
     },
   };
 }

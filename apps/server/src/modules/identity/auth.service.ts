@@ -3,8 +3,7 @@ import * as OTPAuth from 'otpauth';
 import type { Ability } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
 import type { Condition } from '../../platform/access/catalogue.ts';
-import { auditContextOf } from '../../platform/access/actor.ts';
-import { recordAudit, type AuditContext } from '../../platform/audit/audit.ts';
+import type { AuditContext } from '../../platform/audit/audit.ts';
 import { hmac, open, randomToken, seal, sha256 } from '../../platform/auth/crypto.ts';
 import { hashPassword, passwordProblem, verifyPassword } from '../../platform/auth/password.ts';
 import type { VerifiedMfaClaims } from '../../platform/auth/tokens.ts';
@@ -21,7 +20,7 @@ import {
   refreshReused,
   weakPassword,
 } from './identity.errors.ts';
-import type { IdentityContext } from './identity.context.ts';
+import { UNAUDITED, type IdentityContext } from './identity.context.ts';
 import { findOrg, findUser, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
 import { activityLogs, mfaRecoveryCodes, mfaTokensSpent, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
 
@@ -121,11 +120,11 @@ function meBody<P extends object>(profile: P, ability: Ability, isPlatformAdmin:
 }
 
 export function createAuthService(ctx: IdentityContext) {
-  const { db, config, tokens } = ctx.deps;
+  const { db, config, tokens, useCase } = ctx.deps;
   const clock = ctx.deps.now ?? Date.now;
 
   async function recordFailure(u: UserRow, meta: RequestMeta, action: string) {
-    await inOrg(db, u.orgId, async (tx) => {
+    await useCase({ orgId: u.orgId }, async ({ tx, afterCommit }) => {
       const [row] = await tx
         .update(users)
         .set({ failedLogins: sql`${users.failedLogins} + 1` })
@@ -139,8 +138,8 @@ export function createAuthService(ctx: IdentityContext) {
           .where(eq(users.id, u.id));
       }
       await logActivity(tx, u.orgId, u.id, action, meta, { failures: row!.failedLogins, lockedSeconds: wait });
-    });
-    ctx.profileChanged(u.orgId, u.id);
+      afterCommit(() => ctx.profileChanged(u.orgId, u.id));
+    }, { unaudited: UNAUDITED.failedCheck });
   }
 
   function assertNotLocked(u: UserRow) {
@@ -179,12 +178,15 @@ export function createAuthService(ctx: IdentityContext) {
     if (!u.mfaSecret) return false;
     const step = matchedStep(open(ctx.deps.mfaKey, u.mfaSecret), code, clock());
     if (step === null) return false;
-    const rows = await inOrg(db, u.orgId, (tx) =>
-      tx
-        .update(users)
-        .set({ mfaLastStep: step })
-        .where(and(eq(users.id, u.id), or(isNull(users.mfaLastStep), lt(users.mfaLastStep, step))))
-        .returning({ id: users.id }),
+    const rows = await useCase(
+      { orgId: u.orgId },
+      ({ tx }) =>
+        tx
+          .update(users)
+          .set({ mfaLastStep: step })
+          .where(and(eq(users.id, u.id), or(isNull(users.mfaLastStep), lt(users.mfaLastStep, step))))
+          .returning({ id: users.id }),
+      { unaudited: UNAUDITED.totpStep },
     );
     return rows.length > 0;
   }
@@ -193,7 +195,7 @@ export function createAuthService(ctx: IdentityContext) {
   async function checkSecondFactor(u: UserRow, code: string, meta: RequestMeta): Promise<boolean> {
     if (/^\d{6}$/.test(code.replace(/\s/g, ''))) return acceptTotp(u, code);
     const hash = sha256(normaliseRecovery(code));
-    return inOrg(db, u.orgId, async (tx) => {
+    return useCase({ orgId: u.orgId }, async ({ tx }) => {
       const spent = await tx
         .update(mfaRecoveryCodes)
         .set({ usedAt: new Date(clock()) })
@@ -201,7 +203,7 @@ export function createAuthService(ctx: IdentityContext) {
         .returning({ id: mfaRecoveryCodes.id });
       if (spent.length) await logActivity(tx, u.orgId, u.id, 'mfa_recovery_code_used', meta);
       return spent.length > 0;
-    });
+    }, { unaudited: UNAUDITED.recoveryCode });
   }
 
   async function startSession(tx: Tx, u: UserRow, meta: RequestMeta): Promise<TokenPair> {
@@ -239,7 +241,7 @@ export function createAuthService(ctx: IdentityContext) {
 
   /** Starts the session; an MFA-step token is spent in the same transaction, so it completes one sign-in. */
   async function completeLogin(u: UserRow, meta: RequestMeta, mfa?: VerifiedMfaClaims): Promise<TokenPair & { user: PublicUser }> {
-    const out = await inOrg(db, u.orgId, async (tx) => {
+    return useCase({ orgId: u.orgId }, async ({ tx, afterCommit }) => {
       if (mfa) {
         await tx.delete(mfaTokensSpent).where(and(eq(mfaTokensSpent.userId, u.id), lt(mfaTokensSpent.expiresAt, new Date(clock()))));
         const spent = await tx
@@ -251,10 +253,9 @@ export function createAuthService(ctx: IdentityContext) {
       }
       const pair = await startSession(tx, u, meta);
       const fresh = (await findUser(tx, u.orgId, u.id))!;
+      afterCommit(() => ctx.profileChanged(u.orgId, u.id)); // lastLogin
       return { ...pair, user: await userWithRoles(tx, fresh) };
-    });
-    ctx.profileChanged(u.orgId, u.id); // lastLogin
-    return out;
+    }, { unaudited: UNAUDITED.signIn });
   }
 
   return {
@@ -332,14 +333,16 @@ export function createAuthService(ctx: IdentityContext) {
       const now = Date.now();
       if (session.revokedAt || rt.expiresAt.getTime() <= now || session.expiresAt.getTime() <= now) throw invalidRefresh();
       if (now - session.lastActivityAt.getTime() > config.SESSION_IDLE_TIMEOUT * 1000) {
-        await inOrg(db, session.orgId, (tx) =>
-          tx.update(userSessions).set({ revokedAt: new Date(), revokedReason: 'idle_timeout' }).where(eq(userSessions.id, session.id)),
-        );
-        ctx.sessionsRevoked([session.id]);
+        await useCase({ orgId: session.orgId }, async ({ tx, afterCommit }) => {
+          await tx.update(userSessions).set({ revokedAt: new Date(), revokedReason: 'idle_timeout' }).where(eq(userSessions.id, session.id));
+          afterCommit(() => ctx.sessionsRevoked([session.id]));
+        }, { unaudited: UNAUDITED.idleTimeout });
         throw invalidRefresh();
       }
       const successor = hmac(ctx.deps.refreshKey, token);
-      const result = await inOrg(db, session.orgId, async (tx) => {
+      // A reuse is audited as the session's user (anonymous without one), from the presenting request.
+      const author = { audit: systemAudit(session.orgId, session.userId, meta) };
+      const result = await useCase(author, async ({ tx, audit, afterCommit }) => {
         const spent = await tx
           .update(refreshTokens)
           .set({ usedAt: new Date(now) })
@@ -366,19 +369,17 @@ export function createAuthService(ctx: IdentityContext) {
           .update(userSessions)
           .set({ revokedAt: new Date(now), revokedReason: 'refresh_token_reuse' })
           .where(eq(userSessions.id, session.id));
-        await recordAudit(tx, systemAudit(session.orgId, session.userId, meta), {
+        await audit({
           action: 'security.refresh_token_reuse',
           entityType: 'session',
           entityId: session.id,
           details: { reason: 'A rotated refresh token was presented again; the session was revoked.' },
         });
         await logActivity(tx, session.orgId, session.userId, 'refresh_token_reuse', meta, { sessionId: session.id });
+        afterCommit(() => ctx.sessionsRevoked([session.id]));
         return 'reused' as const;
-      });
-      if (result === 'reused') {
-        ctx.sessionsRevoked([session.id]);
-        throw refreshReused();
-      }
+      }, { unaudited: UNAUDITED.refreshRotation });
+      if (result === 'reused') throw refreshReused();
       const accessToken = await tokens.signAccess({ sub: session.userId, org: session.orgId, sid: session.id });
       return { accessToken, refreshToken: successor, expiresIn: tokens.accessTtlSeconds, tokenType: 'Bearer' };
     },
@@ -386,14 +387,14 @@ export function createAuthService(ctx: IdentityContext) {
     async logout(actor: Actor) {
       if (!actor.sessionId) return;
       const sid = actor.sessionId;
-      await inOrg(db, actor.orgId, async (tx) => {
+      await useCase(actor, async ({ tx, afterCommit }) => {
         await tx
           .update(userSessions)
           .set({ revokedAt: new Date(), revokedReason: 'logout' })
           .where(and(eq(userSessions.id, sid), isNull(userSessions.revokedAt)));
         await logActivity(tx, actor.orgId, actor.userId, 'logout', actor.meta, { sessionId: sid });
-      });
-      ctx.sessionsRevoked([sid]);
+        afterCommit(() => ctx.sessionsRevoked([sid]));
+      }, { unaudited: UNAUDITED.logout });
     },
 
     async me(actor: Actor) {
@@ -436,36 +437,36 @@ export function createAuthService(ctx: IdentityContext) {
 
     async revokeSession(actor: Actor, sessionId: string) {
       const userId = requireUser(actor);
-      const revoked = await inOrg(db, actor.orgId, async (tx) => {
+      const revoked = await useCase(actor, async ({ tx, audit, afterCommit }) => {
         const rows = await tx
           .update(userSessions)
           .set({ revokedAt: new Date(), revokedReason: 'revoked_by_user' })
           .where(and(eq(userSessions.id, sessionId), eq(userSessions.userId, userId), isNull(userSessions.revokedAt)))
           .returning({ id: userSessions.id });
         if (rows.length) {
-          await recordAudit(tx, auditContextOf(actor), { action: 'session.revoke', entityType: 'session', entityId: sessionId });
+          await audit({ action: 'session.revoke', entityType: 'session', entityId: sessionId });
+          afterCommit(() => ctx.sessionsRevoked([sessionId]));
         }
         return rows.length > 0;
       });
       if (!revoked) throw notFound('Session');
-      ctx.sessionsRevoked([sessionId]);
     },
 
     async revokeOtherSessions(actor: Actor) {
       const userId = requireUser(actor);
-      const ids = await inOrg(db, actor.orgId, async (tx) => {
+      const ids = await useCase(actor, async ({ tx, audit, afterCommit }) => {
         const ids = await revokeUserSessions(tx, actor.orgId, userId, 'revoked_by_user', actor.sessionId);
         if (ids.length) {
-          await recordAudit(tx, auditContextOf(actor), {
+          await audit({
             action: 'session.revoke_others',
             entityType: 'user',
             entityId: userId,
             details: { sessions: ids.length },
           });
         }
+        afterCommit(() => ctx.sessionsRevoked(ids));
         return ids;
       });
-      ctx.sessionsRevoked(ids);
       return { revoked: ids.length };
     },
 
@@ -481,20 +482,22 @@ export function createAuthService(ctx: IdentityContext) {
       const problem = passwordProblem(input.newPassword, { email: u.email });
       if (problem) throw weakPassword(problem, 'newPassword');
       const passwordHash = await hashPassword(input.newPassword);
-      const ids = await inOrg(db, actor.orgId, async (tx) => {
+      const ids = await useCase(actor, async ({ tx, audit, afterCommit }) => {
         await tx.update(users).set({ passwordHash, passwordChangedAt: new Date() }).where(eq(users.id, userId));
         await clearFailures(tx, userId);
         const ids = await revokeUserSessions(tx, actor.orgId, userId, 'password_changed', actor.sessionId);
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.password_change',
           entityType: 'user',
           entityId: userId,
           details: { otherSessionsRevoked: ids.length },
         });
+        afterCommit(() => {
+          ctx.profileChanged(actor.orgId, userId);
+          ctx.sessionsRevoked(ids);
+        });
         return ids;
       });
-      ctx.profileChanged(actor.orgId, userId);
-      ctx.sessionsRevoked(ids);
       return { otherSessionsRevoked: ids.length };
     },
 
@@ -504,10 +507,10 @@ export function createAuthService(ctx: IdentityContext) {
       if (!u) throw notFound('User');
       if (u.twoFactorEnabled) throw badRequest('mfa_already_enabled', 'Two-factor authentication is already on; disable it first.');
       const secret = new OTPAuth.Secret({ size: 20 }).base32;
-      await inOrg(db, actor.orgId, (tx) =>
-        tx.update(users).set({ mfaPendingSecret: seal(ctx.deps.mfaKey, secret) }).where(eq(users.id, userId)),
-      );
-      ctx.profileChanged(actor.orgId, userId);
+      await useCase(actor, async ({ tx, afterCommit }) => {
+        await tx.update(users).set({ mfaPendingSecret: seal(ctx.deps.mfaKey, secret) }).where(eq(users.id, userId));
+        afterCommit(() => ctx.profileChanged(actor.orgId, userId));
+      }, { unaudited: UNAUDITED.mfaSetup });
       return { secret, otpauthUri: totpFor(secret, u.email).toString() };
     },
 
@@ -518,7 +521,7 @@ export function createAuthService(ctx: IdentityContext) {
       const pending = u.mfaPendingSecret;
       const step = matchedStep(open(ctx.deps.mfaKey, pending), code, clock());
       if (!(await checked(u, actor.meta, 'mfa_enable_failed', async () => step !== null)) || step === null) throw invalidMfa();
-      const out = await inOrg(db, actor.orgId, async (tx) => {
+      return useCase(actor, async ({ tx, audit, afterCommit }) => {
         const codes = Array.from({ length: RECOVERY_CODES }, recoveryCode);
         // Only the secret the code was checked against is enabled (a setup in between starts over), and its code is spent.
         const enabled = await tx
@@ -531,17 +534,16 @@ export function createAuthService(ctx: IdentityContext) {
         await tx
           .insert(mfaRecoveryCodes)
           .values(codes.map((c) => ({ orgId: actor.orgId, userId, codeHash: sha256(normaliseRecovery(c)) })));
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.mfa_enable',
           entityType: 'user',
           entityId: userId,
           before: { twoFactorEnabled: false },
           after: { twoFactorEnabled: true },
         });
+        afterCommit(() => ctx.profileChanged(actor.orgId, userId));
         return { enabled: true as const, recoveryCodes: codes };
       });
-      ctx.profileChanged(actor.orgId, userId);
-      return out;
     },
 
     async mfaDisable(actor: Actor, input: { password: string; code: string }) {
@@ -556,19 +558,19 @@ export function createAuthService(ctx: IdentityContext) {
         async () => (await verifyPassword(u.passwordHash, input.password)) && checkSecondFactor(u, input.code, actor.meta),
       );
       if (!ok) throw invalidMfa();
-      await inOrg(db, actor.orgId, async (tx) => {
+      await useCase(actor, async ({ tx, audit, afterCommit }) => {
         await tx.update(users).set({ twoFactorEnabled: false, mfaSecret: null, mfaLastStep: null }).where(eq(users.id, userId));
         await clearFailures(tx, userId);
         await tx.delete(mfaRecoveryCodes).where(eq(mfaRecoveryCodes.userId, userId));
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.mfa_disable',
           entityType: 'user',
           entityId: userId,
           before: { twoFactorEnabled: true },
           after: { twoFactorEnabled: false },
         });
+        afterCommit(() => ctx.profileChanged(actor.orgId, userId));
       });
-      ctx.profileChanged(actor.orgId, userId);
       return { enabled: false as const };
     },
   };

@@ -7,13 +7,20 @@ import type { Catalogue } from '../../platform/access/catalogue.ts';
 import { sha256, safeEqual } from '../../platform/auth/crypto.ts';
 import type { AccessClaims, TokenService } from '../../platform/auth/tokens.ts';
 import { CHANNEL_RESYNC, type Bus } from '../../platform/bus/bus.ts';
-import type { AppDb } from '../../platform/db/client.ts';
+import type { AppDb, Tx } from '../../platform/db/client.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
+import type { EventCatalogue } from '../../platform/events/catalogue.ts';
+import type { UseCase } from '../../platform/module/use-case.ts';
 import { grantsOf } from './identity.repository.ts';
 import { apiKeys, users, userSessions } from './identity.schema.ts';
 
+/** Identity's use cases: it declares no events (access changes travel on the bus, after the commit). */
+export type IdentityUseCase = UseCase<EventCatalogue>;
+
 export interface IdentityDeps {
   db: AppDb;
+  /** The platform's use-case helper: every change of identity runs through it (org transaction, audit, after-commit work). */
+  useCase: IdentityUseCase;
   config: Config;
   tokens: TokenService;
   bus: Bus;
@@ -56,6 +63,25 @@ interface CachedKey {
 }
 
 const TOUCH_EVERY_MS = 60_000;
+
+/**
+ * Identity's writes that deliberately leave no audit record, each with why (`{ unaudited }` of its
+ * use case). Sign-ins, sign-outs and failures go to the activity log instead; the rest is
+ * bookkeeping of use. Every other change of identity records an audit entry (strict checks fail
+ * one that does not).
+ */
+export const UNAUDITED = {
+  signIn: 'a sign-in (its session, refresh token, last-login stamp, spent MFA-step token) is recorded in the activity log',
+  failedCheck: 'a failed password or second-factor check counts toward the lockout; the attempt is in the activity log',
+  totpStep: 'spending a TOTP time-step, so that a code is accepted once, is bookkeeping of a check',
+  recoveryCode: 'spending a recovery code is a sign-in step; the activity log records it',
+  refreshRotation: 'rotating a refresh token (and sliding its session) renews a sign-in; only a reuse, a theft signal, is audited',
+  idleTimeout: 'a session that idled out ends by expiry, not by anyone’s act',
+  logout: 'signing out ends one’s own session; the activity log records it',
+  mfaSetup: 'a pending MFA secret changes nothing until it is enabled, which is audited (user.mfa_enable)',
+  sessionActivity: 'the last-activity stamp of a session (at most once a minute) is bookkeeping of use',
+  apiKeyUse: 'the last-used stamp of an API key (at most once a minute) is bookkeeping of use',
+} as const;
 export const CHANNEL_SESSIONS = 'identity.sessions.revoked';
 export const CHANNEL_AUTHZ = 'identity.authz.changed';
 export const CHANNEL_KEYS = 'identity.api_keys.revoked';
@@ -173,13 +199,20 @@ export function createIdentityContext(deps: IdentityDeps) {
     return entry;
   }
 
+  /** A last-use stamp, written in the background: a failure is logged, and never fails the request. */
+  function stamp(orgId: string, reason: string, failure: string, write: (tx: Tx) => Promise<unknown>) {
+    deps
+      .useCase({ orgId }, async ({ tx }) => void (await write(tx)), { unaudited: reason })
+      .catch((err: unknown) => deps.log.warn({ err }, failure));
+  }
+
   function touchSession(sid: string, s: CachedSession, now: number) {
     s.lastActivityAt = now;
     if (now - s.lastPersistedAt < TOUCH_EVERY_MS) return;
     s.lastPersistedAt = now;
-    inOrg(deps.db, s.orgId, (tx) =>
+    stamp(s.orgId, UNAUDITED.sessionActivity, 'could not record session activity', (tx) =>
       tx.update(userSessions).set({ lastActivityAt: new Date(now) }).where(eq(userSessions.id, sid)),
-    ).catch((err: unknown) => deps.log.warn({ err }, 'could not record session activity'));
+    );
   }
 
   /** The checks of fromAccessToken, once its token, session and user are at hand. */
@@ -269,8 +302,8 @@ export function createIdentityContext(deps: IdentityDeps) {
       if (now - k.lastPersistedAt >= TOUCH_EVERY_MS) {
         k.lastPersistedAt = now;
         const id = k.id;
-        inOrg(deps.db, k.orgId, (tx) => tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id))).catch(
-          (err: unknown) => deps.log.warn({ err }, 'could not record API key use'),
+        stamp(k.orgId, UNAUDITED.apiKeyUse, 'could not record API key use', (tx) =>
+          tx.update(apiKeys).set({ lastUsedAt: new Date(now) }).where(eq(apiKeys.id, id)),
         );
       }
       return {

@@ -126,6 +126,7 @@ export const identityModule = defineModule({
   create(p) {
     const ctx = createIdentityContext({
       db: p.db,
+      useCase: p.useCase,
       config: p.config,
       tokens: p.tokens,
       bus: p.bus,

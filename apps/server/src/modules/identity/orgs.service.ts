@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { can } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import type { Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
 import type { AppDb } from '../../platform/db/client.ts';
@@ -41,7 +41,9 @@ export interface NewOrgInput {
 
 /**
  * Creates an org with its system roles and first admin, in one transaction. Used by the platform
- * admin route, by bootstrap and by `imsop create-admin`.
+ * admin route, by bootstrap and by `imsop create-admin`. Not a use case (it keeps `inSystem` and
+ * `recordAudit`): the org has no scope before it exists, its slug is checked against every org, and
+ * bootstrap runs before any module does.
  */
 export async function createOrgWithAdmin(
   db: AppDb,
@@ -118,7 +120,7 @@ export async function ensureDefaultOrg(
 }
 
 export function createOrgsService(ctx: IdentityContext) {
-  const { db, catalogue } = ctx.deps;
+  const { db, catalogue, useCase } = ctx.deps;
   return {
     async current(actor: Actor): Promise<OrgView> {
       if (!can(actor, 'org:read')) throw forbidden();
@@ -129,7 +131,7 @@ export function createOrgsService(ctx: IdentityContext) {
 
     async update(actor: Actor, patch: { name?: string | undefined; settings?: Record<string, unknown> | undefined }) {
       if (!can(actor, 'org:update')) throw forbidden();
-      const view = await inOrg(db, actor.orgId, async (tx) => {
+      return useCase(actor, async ({ tx, audit, afterCommit }) => {
         const before = await findOrg(tx, actor.orgId);
         if (!before) throw notFound('Organization');
         // Top-level keys are merged; a key set to null is removed (as in a JSON merge patch).
@@ -141,17 +143,16 @@ export function createOrgsService(ctx: IdentityContext) {
           .set({ ...(patch.name ? { name: patch.name } : {}), settings })
           .where(eq(organizations.id, actor.orgId))
           .returning();
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'organization.update',
           entityType: 'organization',
           entityId: actor.orgId,
           before: { name: before.name, settings: before.settings },
           after: { name: after!.name, settings: after!.settings },
         });
+        afterCommit(() => ctx.profileChanged(actor.orgId)); // the org's name is part of every member's profile
         return toView(after!);
       });
-      ctx.profileChanged(actor.orgId); // the org's name is part of every member's profile
-      return view;
     },
 
     async list(actor: Actor): Promise<OrgView[]> {
@@ -168,9 +169,9 @@ export function createOrgsService(ctx: IdentityContext) {
         requestId: actor.meta.requestId,
         ip: actor.meta.ip,
       });
-      // The creating admin's own org records the act too.
-      await inOrg(db, actor.orgId, (tx) =>
-        recordAudit(tx, auditContextOf(actor), {
+      // The creating admin's own org records the act too (a second transaction: it is another org).
+      await useCase(actor, ({ audit }) =>
+        audit({
           action: 'organization.create',
           entityType: 'organization',
           entityId: out.org.id,
@@ -184,7 +185,11 @@ export function createOrgsService(ctx: IdentityContext) {
 
 export type OrgsService = ReturnType<typeof createOrgsService>;
 
-/** `imsop create-admin`: a new user holding the admin role in an existing org. */
+/**
+ * `imsop create-admin`: a new user holding the admin role in an existing org. Not a use case (it
+ * keeps `inSystem` and `recordAudit`): it finds the org by slug across orgs, and the CLI runs it on a
+ * database no app has opened when no server is running.
+ */
 export async function createAdminUser(
   db: AppDb,
   input: { orgSlug: string; email: string; name: string; password: string },

@@ -1,8 +1,7 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { can, firstNotHeld, holdsAtLeast } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import type { Actor } from '../../platform/access/actor.ts';
 import type { Catalogue, Condition, Permission } from '../../platform/access/catalogue.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
@@ -64,7 +63,7 @@ class RemovalDenied extends Error {
 }
 
 export function createRolesService(ctx: IdentityContext) {
-  const { db, catalogue } = ctx.deps;
+  const { db, catalogue, useCase } = ctx.deps;
 
   async function view(tx: Executor, orgId: string, list: (typeof roles.$inferSelect)[]): Promise<RoleView[]> {
     if (list.length === 0) return [];
@@ -103,8 +102,8 @@ export function createRolesService(ctx: IdentityContext) {
   }
 
   async function denied(actor: Actor, entityId: string | null, g: RoleGrant, deleting = false): Promise<never> {
-    await inOrg(db, actor.orgId, (tx) =>
-      recordAudit(tx, auditContextOf(actor), {
+    await useCase(actor, ({ audit }) =>
+      audit({
         action: 'security.privilege_escalation_denied',
         entityType: 'role',
         entityId,
@@ -152,7 +151,7 @@ export function createRolesService(ctx: IdentityContext) {
       const grants = dedupe(input.permissions);
       const bad = checkGrants(actor, grants);
       if (bad) await denied(actor, null, bad);
-      return inOrg(db, actor.orgId, async (tx) => {
+      return useCase(actor, async ({ tx, audit }) => {
         const [exists] = await tx
           .select({ id: roles.id })
           .from(roles)
@@ -165,7 +164,7 @@ export function createRolesService(ctx: IdentityContext) {
         if (grants.length) {
           await tx.insert(rolePermissions).values(grants.map((g) => ({ orgId: actor.orgId, roleId: r!.id, ...g })));
         }
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'role.create',
           entityType: 'role',
           entityId: r!.id,
@@ -182,7 +181,7 @@ export function createRolesService(ctx: IdentityContext) {
         const bad = checkGrants(actor, grants);
         if (bad) await denied(actor, id, bad);
       }
-      const out = await inOrg(db, actor.orgId, async (tx) => {
+      return useCase(actor, async ({ tx, audit, afterCommit }) => {
         const before = await mutableRole(tx, actor, id);
         const [beforeView] = await view(tx, actor.orgId, [before]);
         const fields: Partial<typeof roles.$inferInsert> = {};
@@ -200,43 +199,42 @@ export function createRolesService(ctx: IdentityContext) {
           if (grants.length) await tx.insert(rolePermissions).values(grants.map((g) => ({ orgId: actor.orgId, roleId: id, ...g })));
         }
         const [afterView] = await view(tx, actor.orgId, [after!]);
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'role.update',
           entityType: 'role',
           entityId: id,
           before: { displayName: beforeView!.displayName, description: beforeView!.description, permissions: beforeView!.permissions },
           after: { displayName: afterView!.displayName, description: afterView!.description, permissions: afterView!.permissions },
         });
+        afterCommit(() => ctx.authzChanged(actor.orgId));
         return afterView!;
       }).catch(async (err: unknown) => {
         // The refused change rolled back; the security event is written on its own.
         if (err instanceof RemovalDenied) return denied(actor, id, err.grant);
         throw err;
       });
-      ctx.authzChanged(actor.orgId);
-      return out;
     },
 
     async remove(actor: Actor, id: string) {
       if (!can(actor, 'roles:manage')) throw forbidden();
-      await inOrg(db, actor.orgId, async (tx) => {
+      await useCase(actor, async ({ tx, audit, afterCommit }) => {
         const r = await mutableRole(tx, actor, id);
         const [before] = await view(tx, actor.orgId, [r]);
         // Deleting a role takes its permissions from its holders: nobody strips what they could not give.
         const above = firstNotHeld(actor, before!.permissions);
         if (above) throw new RemovalDenied(above, true);
         await tx.delete(roles).where(eq(roles.id, id));
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'role.delete',
           entityType: 'role',
           entityId: id,
           before: { name: r.name, permissions: before!.permissions, users: before!.userCount },
         });
+        afterCommit(() => ctx.authzChanged(actor.orgId));
       }).catch(async (err: unknown) => {
         if (err instanceof RemovalDenied) return denied(actor, id, err.grant, err.deleting);
         throw err;
       });
-      ctx.authzChanged(actor.orgId);
     },
 
     async catalogue(actor: Actor) {

@@ -1,8 +1,7 @@
 import { and, asc, desc, eq, ilike, inArray, isNotNull, isNull, or, sql, type SQL } from 'drizzle-orm';
 import { buildAbility, can, firstNotHeld, holdsAtLeast, reach, type AbilityHolder } from '../../platform/access/ability.ts';
-import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
+import type { Actor } from '../../platform/access/actor.ts';
 import type { Condition, Permission } from '../../platform/access/catalogue.ts';
-import { recordAudit } from '../../platform/audit/audit.ts';
 import { auditLogs } from '../../platform/audit/audit.schema.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
 import type { Tx } from '../../platform/db/client.ts';
@@ -91,7 +90,7 @@ export class EscalationDenied extends Error {
 }
 
 export function createUsersService(ctx: IdentityContext) {
-  const { db, catalogue } = ctx.deps;
+  const { db, catalogue, useCase } = ctx.deps;
 
   /** Loads a visible user or answers 404 (another org's id, or out of the actor's reach). */
   async function visibleUser(tx: Tx, actor: Actor, id: string, permission: Permission = 'users:read'): Promise<UserRow> {
@@ -157,8 +156,8 @@ export function createUsersService(ctx: IdentityContext) {
       return await fn();
     } catch (err) {
       if (!(err instanceof EscalationDenied)) throw err;
-      await inOrg(db, actor.orgId, (tx) =>
-        recordAudit(tx, auditContextOf(actor), {
+      await useCase(actor, ({ audit }) =>
+        audit({
           action: 'security.privilege_escalation_denied',
           entityType: err.entityType,
           entityId: err.entityId,
@@ -184,11 +183,11 @@ export function createUsersService(ctx: IdentityContext) {
     deletedAt: u.deletedAt,
   });
 
-  /** Writes with a security event when the audit needs one, then republishes caches after commit. */
-  async function afterCommit(orgId: string, userId: string, revokedSessions: string[] = []) {
+  /** After the commit: caches drop the user's abilities and profile, and the sessions that ended. */
+  const accessChanged = (orgId: string, userId: string, revokedSessions: string[] = []) => () => {
     ctx.authzChanged(orgId, userId);
     ctx.sessionsRevoked(revokedSessions);
-  }
+  };
 
   return {
     async list(actor: Actor, q: ListUsersQuery): Promise<Page<PublicUser>> {
@@ -263,7 +262,7 @@ export function createUsersService(ctx: IdentityContext) {
       if (input.roles?.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
       const passwordHash = await hashPassword(input.password);
       try {
-        return await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        return await guarded(actor, () => useCase(actor, async ({ tx, audit }) => {
           const roleRows = await resolveRoles(tx, actor, input.roles ?? []);
           const [u] = await tx
             .insert(users)
@@ -282,7 +281,7 @@ export function createUsersService(ctx: IdentityContext) {
               .insert(userRoles)
               .values(roleRows.map((r) => ({ orgId: actor.orgId, userId: u!.id, roleId: r.id, assignedBy: actor.userId })));
           }
-          await recordAudit(tx, auditContextOf(actor), {
+          await audit({
             action: 'user.create',
             entityType: 'user',
             entityId: u!.id,
@@ -298,7 +297,7 @@ export function createUsersService(ctx: IdentityContext) {
 
     async update(actor: Actor, id: string, patch: UpdateUserInput): Promise<PublicUser> {
       try {
-        const out = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+        return await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
           const before = await changeableUser(tx, actor, id, 'users:update');
           if (patch.department !== undefined && !can(actor, 'users:update', { department: patch.department })) {
             throw forbidden('You may not move users into that department.');
@@ -311,17 +310,16 @@ export function createUsersService(ctx: IdentityContext) {
           if (patch.isActive === false && before.isActive) {
             revoked = await revokeUserSessions(tx, actor.orgId, id, 'deactivated');
           }
-          await recordAudit(tx, auditContextOf(actor), {
+          await audit({
             action: patch.isActive === false ? 'user.deactivate' : patch.isActive === true && !before.isActive ? 'user.activate' : 'user.update',
             entityType: 'user',
             entityId: id,
             before: auditable(before),
             after: auditable(after!),
           });
-          return { user: (await withRoles(tx, actor.orgId, [after!]))[0]!, revoked };
+          afterCommit(accessChanged(actor.orgId, id, revoked));
+          return (await withRoles(tx, actor.orgId, [after!]))[0]!;
         }));
-        await afterCommit(actor.orgId, id, out.revoked);
-        return out.user;
       } catch (err) {
         if (isUniqueViolation(err)) throw emailTaken();
         throw err;
@@ -330,29 +328,32 @@ export function createUsersService(ctx: IdentityContext) {
 
     async softDelete(actor: Actor, id: string) {
       if (id === actor.userId) throw badRequest('cannot_delete_self', 'You cannot delete your own account.');
-      const revoked = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+      await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
         const before = await changeableUser(tx, actor, id, 'users:delete');
-        if (before.deletedAt) return [];
+        if (before.deletedAt) {
+          afterCommit(accessChanged(actor.orgId, id));
+          return;
+        }
         const [after] = await tx.update(users).set({ deletedAt: new Date() }).where(eq(users.id, id)).returning();
         const ids = await revokeUserSessions(tx, actor.orgId, id, 'deleted');
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.delete',
           entityType: 'user',
           entityId: id,
           before: auditable(before),
           after: auditable(after!),
         });
-        return ids;
+        afterCommit(accessChanged(actor.orgId, id, ids));
       }));
-      await afterCommit(actor.orgId, id, revoked);
     },
 
     async restore(actor: Actor, id: string): Promise<PublicUser> {
-      const u = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+      const u = await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
         const before = await changeableUser(tx, actor, id, 'users:delete');
+        afterCommit(accessChanged(actor.orgId, id));
         if (!before.deletedAt) return before;
         const [after] = await tx.update(users).set({ deletedAt: null }).where(eq(users.id, id)).returning();
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.restore',
           entityType: 'user',
           entityId: id,
@@ -361,7 +362,6 @@ export function createUsersService(ctx: IdentityContext) {
         });
         return after!;
       }));
-      await afterCommit(actor.orgId, id);
       return this.get(actor, u.id);
     },
 
@@ -375,7 +375,7 @@ export function createUsersService(ctx: IdentityContext) {
     /** Replaces the user's roles with the given set. */
     async setRoles(actor: Actor, id: string, refs: string[]) {
       if (!can(actor, 'roles:assign')) throw forbidden();
-      const result = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+      return guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
         await changeableUser(tx, actor, id, 'users:update');
         const before = (await roleNamesOf(tx, actor.orgId, [id])).get(id) ?? [];
         const next = await resolveRoles(tx, actor, refs);
@@ -388,17 +388,16 @@ export function createUsersService(ctx: IdentityContext) {
             .insert(userRoles)
             .values(next.map((r) => ({ orgId: actor.orgId, userId: id, roleId: r.id, assignedBy: actor.userId })));
         }
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.roles_set',
           entityType: 'user',
           entityId: id,
           before: { roles: before.map((r) => r.name).sort() },
           after: { roles: next.map((r) => r.name).sort() },
         });
+        afterCommit(accessChanged(actor.orgId, id));
         return next.map((r) => ({ id: r.id, name: r.name }));
       }));
-      await afterCommit(actor.orgId, id);
-      return result;
     },
 
     async getPermissions(actor: Actor, id: string) {
@@ -433,7 +432,7 @@ export function createUsersService(ctx: IdentityContext) {
           errors: [{ path: 'permission', message: 'Not in the catalogue (GET /api/permissions).' }],
         });
       }
-      await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+      await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
         await changeableUser(tx, actor, id, 'users:update');
         if (!holdsAtLeast(actor, permission, condition)) {
           throw new EscalationDenied('user', id, `"${permission}" (${condition})`, 'not held by the granter');
@@ -445,20 +444,20 @@ export function createUsersService(ctx: IdentityContext) {
             target: [userPermissions.userId, userPermissions.permission],
             set: { condition, grantedBy: actor.userId, grantedAt: new Date() },
           });
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.permission_grant',
           entityType: 'user',
           entityId: id,
           after: { permission, condition },
         });
+        afterCommit(accessChanged(actor.orgId, id));
       }));
-      await afterCommit(actor.orgId, id);
       return this.getPermissions(actor, id);
     },
 
     async revokePermission(actor: Actor, id: string, permission: string) {
       if (!can(actor, 'permissions:grant')) throw forbidden();
-      await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+      await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
         await changeableUser(tx, actor, id, 'users:update');
         const rows = await tx
           .delete(userPermissions)
@@ -470,31 +469,32 @@ export function createUsersService(ctx: IdentityContext) {
         if (!holdsAtLeast(actor, permission, condition)) {
           throw new EscalationDenied('user', id, `"${permission}" (${condition})`, 'not held by the revoker');
         }
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.permission_revoke',
           entityType: 'user',
           entityId: id,
           before: { permission, condition },
         });
+        afterCommit(accessChanged(actor.orgId, id));
       }));
-      await afterCommit(actor.orgId, id);
     },
 
     /** GDPR access: everything we hold about the person, as JSON. */
     async exportData(actor: Actor, id: string) {
-      return inOrg(db, actor.orgId, async (tx) => {
+      // A read, but an audited one (the export itself is recorded): a use case.
+      return useCase(actor, async ({ tx, audit }) => {
         const u = await visibleUser(tx, actor, id, 'users:export');
         const sessions = await tx.select().from(userSessions).where(eq(userSessions.userId, id));
         const activity = await tx.select().from(activityLogs).where(eq(activityLogs.userId, id)).orderBy(desc(activityLogs.createdAt)).limit(10_000);
         const keys = await tx.select().from(apiKeys).where(eq(apiKeys.createdBy, id));
-        const audit = await tx
+        const trail = await tx
           .select({ action: auditLogs.action, entityType: auditLogs.entityType, entityId: auditLogs.entityId, createdAt: auditLogs.createdAt })
           .from(auditLogs)
           .where(or(eq(auditLogs.actorId, id), and(eq(auditLogs.entityType, 'user'), eq(auditLogs.entityId, id))))
           // Newest first, as the activity: without an order the rows came in heap order, which moves.
           .orderBy(desc(auditLogs.seq))
           .limit(10_000);
-        await recordAudit(tx, auditContextOf(actor), { action: 'user.export', entityType: 'user', entityId: id });
+        await audit({ action: 'user.export', entityType: 'user', entityId: id });
         const { passwordHash: _p, mfaSecret: _m, mfaPendingSecret: _mp, ...profile } = u;
         return {
           exportedAt: new Date().toISOString(),
@@ -503,7 +503,7 @@ export function createUsersService(ctx: IdentityContext) {
           sessions: sessions.map(({ ...s }) => s),
           activity,
           apiKeys: keys.map(({ keyHash: _k, ...k }) => k),
-          auditTrail: audit,
+          auditTrail: trail,
         };
       });
     },
@@ -514,7 +514,7 @@ export function createUsersService(ctx: IdentityContext) {
      */
     async erase(actor: Actor, id: string) {
       if (id === actor.userId) throw badRequest('cannot_erase_self', 'Ask another administrator to erase your account.');
-      const revoked = await guarded(actor, () => inOrg(db, actor.orgId, async (tx) => {
+      await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
         const before = await changeableUser(tx, actor, id, 'users:erase');
         await tx
           .update(users)
@@ -538,15 +538,14 @@ export function createUsersService(ctx: IdentityContext) {
         // Outside the hash, so clearing them keeps the chain verifiable (column-level grant).
         await tx.update(auditLogs).set({ ip: null, userAgent: null }).where(eq(auditLogs.actorId, id));
         await tx.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.createdBy, id), isNull(apiKeys.revokedAt)));
-        await recordAudit(tx, auditContextOf(actor), {
+        await audit({
           action: 'user.erase',
           entityType: 'user',
           entityId: id,
           before: auditable(before),
         });
-        return ids;
+        afterCommit(accessChanged(actor.orgId, id, ids));
       }));
-      await afterCommit(actor.orgId, id, revoked);
       return { erased: true as const };
     },
   };
