@@ -381,7 +381,7 @@ describe('identity’s changes', () => {
   let adminId: string;
   let useCase: IdentityUseCase;
   let services: { auth: AuthService; users: UsersService; orgs: OrgsService };
-  let fromAccessToken: (token: string, meta: Actor['meta']) => Promise<Actor | null>;
+  let fromAccessToken: (token: string, meta: Actor['meta']) => Actor | null | Promise<Actor | null>;
   /** Each use case identity ran: whether it recorded an audit entry, and the reason it gave for not having to. */
   const ran: { audited: boolean; unaudited: string | undefined }[] = [];
   const meta = { ip: '203.0.113.7', userAgent: 'contract-test/1.0', requestId: 'req-identity-1' };
