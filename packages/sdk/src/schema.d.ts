@@ -813,10 +813,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My active sessions */
+        /** My active sessions, newest first (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -840,6 +843,7 @@ export interface paths {
                                 expiresAt: string;
                                 current: boolean;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -3287,10 +3291,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List roles with their permissions */
+        /** List roles with their permissions, by name (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -3320,6 +3327,7 @@ export interface paths {
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -4166,10 +4174,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** All organizations (platform administrators) */
+        /** All organizations, by name (platform administrators; cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -4194,6 +4205,7 @@ export interface paths {
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -4394,10 +4406,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys (never the keys themselves) */
+        /** List API keys (never the keys themselves), newest first (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -4423,6 +4438,7 @@ export interface paths {
                                 expiresAt: string | null;
                                 revokedAt: string | null;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -5712,10 +5728,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tasks of an operation */
+        /** Tasks of an operation, in their order (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -5749,6 +5768,7 @@ export interface paths {
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -6502,10 +6522,12 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** People, vehicles and equipment */
+        /** People, vehicles and equipment, by name (cursor pagination) */
         get: {
             parameters: {
                 query?: {
+                    limit?: number;
+                    cursor?: string;
                     kind?: "person" | "vehicle" | "equipment";
                 };
                 header?: never;
@@ -6533,6 +6555,7 @@ export interface paths {
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -7626,10 +7649,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Devices with online status */
+        /** Devices with online status, by name (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -7658,6 +7684,7 @@ export interface paths {
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -8286,10 +8313,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Alert rules */
+        /** Alert rules, by name (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -8321,6 +8351,7 @@ export interface paths {
                                 createdAt: string;
                                 updatedAt: string;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -8747,14 +8778,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Alarms, active and most severe first */
+        /** Alarms, newest first (cursor pagination) */
         get: {
             parameters: {
                 query?: {
+                    limit?: number;
+                    cursor?: string;
                     active?: "true" | "false";
                     acknowledged?: "true" | "false";
                     severity?: "critical" | "major" | "minor" | "warning";
-                    limit?: number;
                 };
                 header?: never;
                 path?: never;
@@ -8789,6 +8821,7 @@ export interface paths {
                                 acknowledgedAt: string | null;
                                 acknowledgedBy: string | null;
                             }[];
+                            nextCursor: string | null;
                         };
                     };
                 };
@@ -10267,10 +10300,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Replies and internal notes, oldest first */
+        /** Replies and internal notes, oldest first (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -10286,20 +10322,23 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            ticketId: string;
-                            /** @enum {string} */
-                            authorType: "agent" | "requester" | "system";
-                            authorUserId: string | null;
-                            body: string;
-                            isInternal: boolean;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            attachmentIds: string[];
-                            createdAt: string;
-                        }[];
+                            data: {
+                                /** Format: uuid */
+                                id: string;
+                                /** Format: uuid */
+                                ticketId: string;
+                                /** @enum {string} */
+                                authorType: "agent" | "requester" | "system";
+                                authorUserId: string | null;
+                                body: string;
+                                isInternal: boolean;
+                                /** @enum {string} */
+                                channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                                attachmentIds: string[];
+                                createdAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -10495,10 +10534,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What happened to the ticket, in order (status, assignment, replies) */
+        /** What happened to the ticket, in order (status, assignment, replies; cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path: {
                     id: string;
@@ -10514,14 +10556,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            at: string;
-                            kind: string;
                             data: {
-                                [key: string]: unknown;
-                            };
-                        }[];
+                                /** Format: uuid */
+                                id: string;
+                                at: string;
+                                kind: string;
+                                data: {
+                                    [key: string]: unknown;
+                                };
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -10606,10 +10651,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Teams with members and assignment mode */
+        /** Teams with members and assignment mode, by name (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -10623,21 +10671,24 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** @enum {string} */
-                            assignment: "manual" | "round_robin" | "load_based";
-                            managerId: string | null;
-                            members: {
+                            data: {
                                 /** Format: uuid */
-                                userId: string;
-                                away: boolean;
-                                lastAssignedAt: string | null;
+                                id: string;
+                                name: string;
+                                /** @enum {string} */
+                                assignment: "manual" | "round_robin" | "load_based";
+                                managerId: string | null;
+                                members: {
+                                    /** Format: uuid */
+                                    userId: string;
+                                    away: boolean;
+                                    lastAssignedAt: string | null;
+                                }[];
+                                createdAt: string;
+                                updatedAt: string;
                             }[];
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -11281,10 +11332,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Canned responses */
+        /** Canned responses, by title (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -11298,14 +11352,17 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            title: string;
-                            body: string;
-                            createdBy: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                            data: {
+                                /** Format: uuid */
+                                id: string;
+                                title: string;
+                                body: string;
+                                createdBy: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -12002,10 +12059,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Business calendars */
+        /** Business calendars, by name (cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -12019,23 +12079,26 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            timeZone: string;
-                            weeklyHours: {
-                                [key: string]: unknown;
-                            };
-                            holidays: {
-                                date: string;
-                                name?: string;
+                            data: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                timeZone: string;
+                                weeklyHours: {
+                                    [key: string]: unknown;
+                                };
+                                holidays: {
+                                    date: string;
+                                    name?: string;
+                                }[];
+                                teamId: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                recalculated?: number;
+                                imported?: number;
                             }[];
-                            teamId: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            recalculated?: number;
-                            imported?: number;
-                        }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
@@ -12644,10 +12707,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** SLA policies in evaluation order (first match wins) */
+        /** SLA policies in evaluation order (first match wins; cursor pagination) */
         get: {
             parameters: {
-                query?: never;
+                query?: {
+                    limit?: number;
+                    cursor?: string;
+                };
                 header?: never;
                 path?: never;
                 cookie?: never;
@@ -12661,24 +12727,27 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            position: number;
-                            isDefault: boolean;
-                            conditions: {
-                                [key: string]: unknown;
-                            };
-                            targets: {
-                                [key: string]: unknown;
-                            };
-                            warningThresholds: number[];
-                            escalations: unknown[];
-                            calendarId: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            recalculated?: number;
-                        }[];
+                            data: {
+                                /** Format: uuid */
+                                id: string;
+                                name: string;
+                                position: number;
+                                isDefault: boolean;
+                                conditions: {
+                                    [key: string]: unknown;
+                                };
+                                targets: {
+                                    [key: string]: unknown;
+                                };
+                                warningThresholds: number[];
+                                escalations: unknown[];
+                                calendarId: string | null;
+                                createdAt: string;
+                                updatedAt: string;
+                                recalculated?: number;
+                            }[];
+                            nextCursor: string | null;
+                        };
                     };
                 };
                 /** @description Default Response */
