@@ -2,7 +2,8 @@ import crypto from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionRank, type Condition } from '../src/platform/access/catalogue.ts';
 import { CATALOGUE } from '../src/modules.ts';
-import { bearer, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
+import { bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
+import { expectPaging, keysetOrder, type ListCall } from './paging.ts';
 
 const { systemRoles: SYSTEM_ROLES, keys: PERMISSION_KEYS } = CATALOGUE;
 
@@ -551,5 +552,34 @@ describe('acting above one’s own rank (issue 11)', () => {
     const weak = await createRole(['users:read']);
     expect((await call('DELETE', `/api/roles/${weak.id}`, actor.token)).statusCode).toBe(204);
     expect((await admin('GET', `/api/roles/${weak.id}`)).statusCode).toBe(404);
+  });
+});
+
+describe('paged lists', () => {
+  const list = (url: string, token = t.adminToken): ListCall => (q) => call('GET', `${url}?${q}`, token);
+
+  it('roles: by name, a page at a time, system roles included, never another org’s', async () => {
+    const other = await createOrg(t);
+    const n = tag();
+    const made: { id: string; name: string }[] = [];
+    for (const x of ['pagec', 'pagea', 'pageb']) {
+      const res = await admin('POST', '/api/roles', { name: `${x}${n}`, displayName: x, permissions: ['users:read'] });
+      expect(res.statusCode, res.body).toBe(201);
+      made.push(res.json());
+    }
+    const theirs = (await call('POST', '/api/roles', other.token, { name: `pagea${n}`, displayName: 'theirs' })).json() as { id: string };
+    const all = await expectPaging<{ id: string; name: string }>(list('/api/roles'), { limit: 2, inOrder: keysetOrder(made.map((r) => ({ id: r.id, key: r.name }))) });
+    expect(all.map((r) => r.name)).toEqual(expect.arrayContaining(SYSTEM_ROLES.map((r) => r.name)));
+    expect(all.map((r) => r.id)).not.toContain(theirs.id);
+  });
+
+  it('API keys: newest first (ties by id), a page at a time, never another org’s', async () => {
+    const other = await createOrg(t);
+    for (let i = 0; i < 3; i++) expect((await admin('POST', '/api/api-keys', { name: `page ${i}`, permissions: ['users:read'] })).statusCode).toBe(201);
+    const theirs = (await call('POST', '/api/api-keys', other.token, { name: 'theirs', permissions: ['users:read'] })).json() as { id: string };
+    const keys = (await list('/api/api-keys')('limit=200')).json().data as { id: string; createdAt: string }[];
+    expect(keys.length).toBeGreaterThanOrEqual(3);
+    await expectPaging(list('/api/api-keys'), { limit: 2, inOrder: keysetOrder(keys.map((k) => ({ id: k.id, key: k.createdAt })), true) });
+    expect(keys.map((k) => k.id)).not.toContain(theirs.id);
   });
 });

@@ -4,6 +4,7 @@ import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { buildApp } from '../src/app.ts';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
+import { expectPaging, keysetOrder } from './paging.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -156,6 +157,24 @@ describe('sessions', () => {
     expect(String(res.headers['set-cookie'])).toMatch(/imsop_refresh=;/);
     expectProblem(await me(u.token), 401);
     expectProblem(await refresh(u.refreshToken), 401);
+  });
+
+  it('pages my live sessions newest first (ties by id), never anyone else’s nor a revoked one', async () => {
+    const u = await createUser(t);
+    for (let i = 0; i < 4; i++) await t.login(u.email, GOOD_PASSWORD);
+    const gone = await t.login(u.email, GOOD_PASSWORD);
+    const someoneElse = await createUser(t);
+    const mine = (token: string) => (q: string) => t.inject({ method: 'GET', url: `/api/auth/sessions?${q}`, headers: bearer(token) });
+    const first = (await mine(gone.accessToken)('limit=200')).json().data as { id: string; current: boolean }[];
+    const goneId = first.find((s) => s.current)!.id;
+    expect((await t.inject({ method: 'POST', url: '/api/auth/logout', headers: bearer(gone.accessToken) })).statusCode).toBe(204);
+    const live = (await mine(u.token)('limit=200')).json().data as { id: string; createdAt: string }[];
+    expect(live).toHaveLength(5);
+    expect(live.map((s) => s.id)).not.toContain(goneId);
+    await expectPaging(mine(u.token), { limit: 2, inOrder: keysetOrder(live.map((s) => ({ id: s.id, key: s.createdAt })), true) });
+    const theirs = (await mine(someoneElse.token)('limit=200')).json().data as { id: string }[];
+    expect(theirs).toHaveLength(1);
+    expect(live.map((s) => s.id)).not.toContain(theirs[0]!.id);
   });
 });
 

@@ -432,7 +432,7 @@ describe('the WhatsApp flow', () => {
     const before = sentTo('whatsapp', wa).length;
     await say('default', wa, 'Door 5 is locked too!');
     expect((await getTicket(ticketId)).status).toBe('open');
-    const replies = (await t.inject({ method: 'GET', url: `/api/tickets/${ticketId}/replies`, headers: bearer(t.adminToken) })).json() as { authorType: string; body: string; channel: string }[];
+    const replies = (await t.inject({ method: 'GET', url: `/api/tickets/${ticketId}/replies`, headers: bearer(t.adminToken) })).json().data as { authorType: string; body: string; channel: string }[];
     expect(replies.at(-1)).toMatchObject({ authorType: 'requester', body: 'Door 5 is locked too!', channel: 'whatsapp' });
     expect((await conversation('default', phone))!.state).toBe('following');
     await say('default', wa, 'status');
@@ -467,7 +467,7 @@ describe('the WhatsApp flow', () => {
     expect(merge.statusCode, merge.body).toBe(200);
     await say('default', wa, 'Door 6 as well');
     expect((await conversation('default', phone))!.ticket_id).toBe(targetId);
-    const replies = (await t.inject({ method: 'GET', url: `/api/tickets/${targetId}/replies`, headers: bearer(t.adminToken) })).json() as { body: string }[];
+    const replies = (await t.inject({ method: 'GET', url: `/api/tickets/${targetId}/replies`, headers: bearer(t.adminToken) })).json().data as { body: string }[];
     expect(replies.map((r) => r.body)).toContain('Door 6 as well');
     ticketId = targetId;
   });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
+import { expectPaging, keysetOrder, withQuery, type ListCall } from './paging.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -288,5 +289,49 @@ describe('operations', () => {
     expect((await get('/api/operations', viewer.token)).statusCode).toBe(200);
     expectProblem(await post('/api/operations', { name: 'x' }, viewer.token), 403);
     expectProblem(await t.inject({ method: 'POST', url: '/api/operations', payload: { name: 'x' } }), 401);
+  });
+});
+
+describe('paged lists', () => {
+  const list = (url: string, token = t.adminToken): ListCall => (q) => get(withQuery(url, q), token);
+  const tag = Date.now().toString(36);
+
+  it('resources: by name then id, all or of one kind, a page at a time, never another org’s', async () => {
+    const other = await createOrg(t);
+    const made: { id: string; name: string; kind: string }[] = [];
+    for (const [n, kind] of [['pagec', 'vehicle'], ['pagea', 'person'], ['pageb', 'vehicle'], ['pagea', 'vehicle'], ['paged', 'vehicle']]) {
+      const res = await post('/api/resources', { name: `${n}${tag}`, kind });
+      expect(res.statusCode, res.body).toBe(201);
+      made.push(res.json());
+    }
+    const theirs = (await post('/api/resources', { name: `pagea${tag}`, kind: 'vehicle' }, other.token)).json() as { id: string };
+    const order = (rows: typeof made) => keysetOrder(rows.map((r) => ({ id: r.id, key: r.name })));
+    const all = await expectPaging(list('/api/resources'), { limit: 2, inOrder: order(made) });
+    const vehicles = await expectPaging<{ id: string; kind: string }>(list('/api/resources?kind=vehicle'), { limit: 2, inOrder: order(made.filter((r) => r.kind === 'vehicle')) });
+    expect(vehicles.every((r) => r.kind === 'vehicle')).toBe(true);
+    expect([...all, ...vehicles].map((r) => r.id)).not.toContain(theirs.id);
+  });
+
+  it('tasks: in their order (position, then creation), a page at a time, only on operations in the reader’s reach', async () => {
+    const role = await post('/api/roles', { name: `own-tasks-${tag}`, displayName: 'Own operations', permissions: [{ permission: 'operations:read', condition: 'own' }] });
+    expect(role.statusCode, role.body).toBe(201);
+    const own = await createUser(t, { roles: [role.json().name] });
+    const op = await createOp({ name: 'Many tasks', ownerId: own.id });
+    const made: { id: string; position: number }[] = [];
+    for (const position of [2, 0, 1, 1, 3]) {
+      const res = await post(`/api/operations/${op.id}/tasks`, { title: `Task at ${position}`, position });
+      expect(res.statusCode, res.body).toBe(201);
+      made.push(res.json());
+    }
+    const inOrder = keysetOrder(made.map((x) => ({ id: x.id, key: x.position })));
+    expect(inOrder).toHaveLength(5);
+    await expectPaging(list(`/api/operations/${op.id}/tasks`), { limit: 2, inOrder });
+    // The own-scoped owner pages them too; someone else's operation, or another org's, is not found.
+    await expectPaging(list(`/api/operations/${op.id}/tasks`, own.token), { limit: 3, inOrder });
+    const notMine = await createOp({ name: 'Not theirs' });
+    expect((await post(`/api/operations/${notMine.id}/tasks`, { title: 'hidden' })).statusCode).toBe(201);
+    expectProblem(await get(`/api/operations/${notMine.id}/tasks?limit=1`, own.token), 404);
+    const other = await createOrg(t);
+    expectProblem(await get(`/api/operations/${op.id}/tasks?limit=1`, other.token), 404);
   });
 });

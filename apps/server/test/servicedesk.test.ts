@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { syncCatalogue } from '../src/modules/identity/index.ts';
 import { CATALOGUE } from '../src/modules.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
+import { expectPaging, keysetOrder, withQuery, type ListCall } from './paging.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -167,13 +168,13 @@ describe('requester link and replies', () => {
     const back = await portalPost(id, token, '/replies', { body: 'Thanks, it is still smoking.' });
     expect(back.statusCode, back.body).toBe(201);
     expect((await get(`/api/tickets/${id}`)).json().status).toBe('open');
-    const replies = (await get(`/api/tickets/${id}/replies`)).json() as { authorType: string; isInternal: boolean }[];
+    const replies = (await get(`/api/tickets/${id}/replies`)).json().data as { authorType: string; isInternal: boolean }[];
     expect(replies.map((x) => [x.authorType, x.isInternal])).toEqual([
       ['agent', true],
       ['agent', false],
       ['requester', false],
     ]);
-    const kinds = ((await get(`/api/tickets/${id}/timeline`)).json() as { kind: string }[]).map((e) => e.kind);
+    const kinds = ((await get(`/api/tickets/${id}/timeline`)).json().data as { kind: string }[]).map((e) => e.kind);
     expect(kinds).toEqual(['created', 'internal_note', 'agent_reply', 'status', 'customer_reply', 'status']);
   });
 
@@ -252,7 +253,7 @@ describe('ticket API', () => {
     const res = await post(`/api/tickets/${a.id}/merge`, { intoId: b.id });
     expect(res.statusCode, res.body).toBe(200);
     expect(res.json().source).toMatchObject({ status: 'closed', mergedIntoId: b.id });
-    const notes = (await get(`/api/tickets/${b.id}/replies`)).json() as { body: string; isInternal: boolean }[];
+    const notes = (await get(`/api/tickets/${b.id}/replies`)).json().data as { body: string; isInternal: boolean }[];
     expect(notes[0]).toMatchObject({ isInternal: true, body: expect.stringContaining(`#${a.number}`) });
     expectProblem(await post(`/api/tickets/${a.id}/merge`, { intoId: b.id }), 409);
     expectProblem(await patch(`/api/tickets/${a.id}`, { subject: 'x' }), 409, 'ticket_merged');
@@ -325,7 +326,7 @@ describe('teams and assignment', () => {
     expect(moved.statusCode, moved.body).toBe(200);
     const assigned = moved.json() as Ticket;
     expect(members).toContain(assigned.assigneeId);
-    const timeline = (await get(`/api/tickets/${web.id}/timeline`)).json() as { kind: string; data: Record<string, unknown> }[];
+    const timeline = (await get(`/api/tickets/${web.id}/timeline`)).json().data as { kind: string; data: Record<string, unknown> }[];
     expect(timeline.find((e) => e.kind === 'assigned')?.data).toMatchObject({ assigneeId: assigned.assigneeId, auto: true });
     const audit = (await get(`/api/audit-logs?entityId=${web.id}`)).json().data as { action: string; changes: { after: Record<string, unknown> } | null }[];
     expect(audit.find((x) => x.action === 'ticket.update')?.changes?.after).toMatchObject({ teamId: team.id, assigneeId: assigned.assigneeId });
@@ -504,5 +505,67 @@ describe('system roles', () => {
     const exec = roles.find((r) => r.name === 'executive');
     expect(exec?.isSystem).toBe(true);
     expect(JSON.stringify(exec)).toContain('servicedesk:analytics');
+  });
+});
+
+describe('paged lists', () => {
+  const list = (url: string, token = t.adminToken): ListCall => (q) => get(withQuery(url, q), token);
+  const tag = Date.now().toString(36);
+  let other: Awaited<ReturnType<typeof createOrg>>;
+  beforeAll(async () => {
+    other = await createOrg(t);
+  });
+  const made = async (url: string, bodies: Record<string, unknown>[], token = t.adminToken) => {
+    const out = [];
+    for (const body of bodies) {
+      const res = await post(url, body, token);
+      expect(res.statusCode, res.body).toBe(201);
+      out.push(res.json() as { id: string; name: string; title: string; createdAt: string });
+    }
+    return out;
+  };
+
+  it('teams: by name with their members, a page at a time, never another org’s', async () => {
+    const agent = await createUser(t, { roles: ['agent'] });
+    const teams = await made('/api/servicedesk/teams', ['pagec', 'pagea', 'pageb'].map((n) => ({ name: `${n}${tag}` })));
+    await put(`/api/servicedesk/teams/${teams[0]!.id}/members`, { userIds: [agent.id] });
+    const [theirs] = await made('/api/servicedesk/teams', [{ name: `pagea${tag}` }], other.token);
+    const all = await expectPaging<{ id: string; members: { userId: string }[] }>(list('/api/servicedesk/teams'), {
+      limit: 2,
+      inOrder: keysetOrder(teams.map((x) => ({ id: x.id, key: x.name }))),
+    });
+    expect(all.find((x) => x.id === teams[0]!.id)?.members.map((m) => m.userId)).toEqual([agent.id]);
+    expect(all.map((x) => x.id)).not.toContain(theirs!.id);
+    // An agent (tickets:read) pages them as well.
+    await expectPaging(list('/api/servicedesk/teams', agent.token), { limit: 2, inOrder: keysetOrder(teams.map((x) => ({ id: x.id, key: x.name }))) });
+  });
+
+  it('canned responses: by title, a page at a time, never another org’s', async () => {
+    const canned = await made('/api/servicedesk/canned-responses', ['pagec', 'pagea', 'pageb'].map((n) => ({ title: `${n}${tag}`, body: 'Hello' })));
+    const [theirs] = await made('/api/servicedesk/canned-responses', [{ title: `pagea${tag}`, body: 'Hi' }], other.token);
+    const all = await expectPaging(list('/api/servicedesk/canned-responses'), { limit: 2, inOrder: keysetOrder(canned.map((x) => ({ id: x.id, key: x.title }))) });
+    expect(all.map((x) => x.id)).not.toContain(theirs!.id);
+  });
+
+  it('replies and timeline: oldest first (ties by id), a page at a time, only on tickets in the reader’s reach', async () => {
+    const agent = await createUser(t, { roles: ['agent'] });
+    const [mine, others] = await made('/api/servicedesk/teams', [{ name: `paged mine ${tag}` }, { name: `paged other ${tag}` }]);
+    await put(`/api/servicedesk/teams/${mine!.id}/members`, { userIds: [agent.id] });
+    const tk = await newTicket({ teamId: mine!.id });
+    const replies = await made(`/api/tickets/${tk.id}/replies`, [{ body: 'one' }, { body: 'note', isInternal: true }, { body: 'two' }, { body: 'three', status: 'pending_customer' }]);
+    const inOrder = keysetOrder(replies.map((r) => ({ id: r.id, key: r.createdAt })));
+    await expectPaging(list(`/api/tickets/${tk.id}/replies`), { limit: 2, inOrder });
+    const timeline = (await list(`/api/tickets/${tk.id}/timeline`)('limit=200')).json().data as { id: string; at: string; kind: string }[];
+    expect(timeline.length).toBeGreaterThanOrEqual(5);
+    await expectPaging(list(`/api/tickets/${tk.id}/timeline`), { limit: 2, inOrder: keysetOrder(timeline.map((e) => ({ id: e.id, key: e.at }))) });
+    // The team's agent pages them; a ticket of another team, or of another org, is not found.
+    await expectPaging(list(`/api/tickets/${tk.id}/replies`, agent.token), { limit: 3, inOrder });
+    await expectPaging(list(`/api/tickets/${tk.id}/timeline`, agent.token), { limit: 3 });
+    const hidden = await newTicket({ teamId: others!.id });
+    expect((await post(`/api/tickets/${hidden.id}/replies`, { body: 'hidden' })).statusCode).toBe(201);
+    for (const path of ['replies', 'timeline']) {
+      expectProblem(await get(`/api/tickets/${hidden.id}/${path}?limit=1`, agent.token), 404);
+      expectProblem(await get(`/api/tickets/${tk.id}/${path}?limit=1`, other.token), 404);
+    }
   });
 });

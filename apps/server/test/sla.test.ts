@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inOrg } from '../src/platform/db/scope.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, PG_URL, type TestApp } from './helpers.ts';
 import { servicedeskModule } from '../src/modules/servicedesk/index.ts';
+import { expectPaging, keysetOrder, type ListCall } from './paging.ts';
 
 let t: TestApp;
 beforeAll(async () => {
@@ -215,7 +216,7 @@ describe('breaches and escalations', () => {
       })
     ).id;
     // The fast lane is checked first.
-    const order = ((await call('GET', '/api/servicedesk/sla-policies')).json() as { id: string }[]).map((p) => p.id);
+    const order = ((await call('GET', '/api/servicedesk/sla-policies?limit=200')).json().data as { id: string }[]).map((p) => p.id);
     expect((await call('PUT', '/api/servicedesk/sla-policies/order', { ids: [fastPolicy, ...order.filter((i) => i !== fastPolicy)] })).statusCode).toBe(200);
   });
 
@@ -258,7 +259,7 @@ describe('breaches and escalations', () => {
     expect(await firings(tk.id)).toHaveLength(fired);
     const audit = (await call('GET', `/api/audit-logs?entityId=${tk.id}&limit=100`)).json().data as { action: string }[];
     expect(audit.filter((a) => a.action === 'ticket.sla_escalation')).toHaveLength(2);
-    const timeline = ((await call('GET', `/api/tickets/${tk.id}/timeline`)).json() as { kind: string }[]).map((e) => e.kind);
+    const timeline = ((await call('GET', `/api/tickets/${tk.id}/timeline`)).json().data as { kind: string }[]).map((e) => e.kind);
     expect(timeline).toEqual(expect.arrayContaining(['sla_warning', 'sla_breach', 'escalation', 'priority', 'assigned']));
   });
 
@@ -527,5 +528,38 @@ describe('dashboards and ratings', () => {
     expectProblem(await call('GET', '/api/servicedesk/dashboards/executive?from=2026-02-01T00:00:00Z&to=2026-01-01T00:00:00Z', undefined, exec.token), 400, 'invalid_period');
     const viewer = await createUser(t, { roles: ['viewer'] });
     expectProblem(await call('GET', '/api/servicedesk/dashboards/agent', undefined, viewer.token), 403);
+  });
+});
+
+describe('paged lists', () => {
+  const list = (url: string, token = t.adminToken): ListCall => (q) => call('GET', `${url}?${q}`, undefined, token);
+  const tag = Date.now().toString(36);
+
+  it('calendars by name and policies in evaluation order (position, then creation), a page at a time, never another org’s', async () => {
+    const other = await createOrg(t);
+    const agent = await createUser(t, { roles: ['agent'] });
+    const calendars = [];
+    for (const n of ['pagec', 'pagea', 'pageb']) {
+      const res = await call('POST', '/api/servicedesk/calendars', { name: `${n}${tag}`, timeZone: 'UTC', weeklyHours: WEEKDAY_9_TO_5 });
+      expect(res.statusCode, res.body).toBe(201);
+      calendars.push(res.json() as { id: string; name: string });
+    }
+    const theirCalendar = (await call('POST', '/api/servicedesk/calendars', { name: `pagea${tag}`, timeZone: 'UTC', weeklyHours: WEEKDAY_9_TO_5 }, other.token)).json() as { id: string };
+    const byName = keysetOrder(calendars.map((c) => ({ id: c.id, key: c.name })));
+    const allCalendars = await expectPaging(list('/api/servicedesk/calendars'), { limit: 2, inOrder: byName });
+    expect(allCalendars.map((c) => c.id)).not.toContain(theirCalendar.id);
+    await expectPaging(list('/api/servicedesk/calendars', agent.token), { limit: 2, inOrder: byName });
+
+    // Policies no ticket matches, after every other: they take part in the order only.
+    const policies = [];
+    for (const position of [9005, 9003, 9004, 9003]) {
+      policies.push({ ...(await policy({ name: `paged ${position}`, position, conditions: { tagsAny: [`never-${tag}`] }, targets: { low: { firstResponse: 60 } } })), position });
+    }
+    const theirPolicy = (await call('POST', '/api/servicedesk/sla-policies', { name: 'theirs', position: 9003, targets: { low: { firstResponse: 60 } } }, other.token)).json() as { id: string };
+    const inOrder = keysetOrder(policies.map((p) => ({ id: p.id, key: p.position })));
+    const allPolicies = await expectPaging(list('/api/servicedesk/sla-policies'), { limit: 2, inOrder });
+    expect(allPolicies.map((p) => p.id).slice(-4)).toEqual(inOrder);
+    expect(allPolicies.map((p) => p.id)).not.toContain(theirPolicy.id);
+    await expectPaging(list('/api/servicedesk/sla-policies', agent.token), { limit: 3, inOrder });
   });
 });

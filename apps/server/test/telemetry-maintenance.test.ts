@@ -37,7 +37,7 @@ describe('telemetry maintenance as scheduled jobs', () => {
       payload: [{ operationId: opId, metricName: 'pulse', value: 1, timestamp: new Date(Date.now() - 120_000).toISOString() }],
     });
     const active = async () =>
-      ((await t.inject({ method: 'GET', url: '/api/alarms?limit=500', headers: bearer(t.adminToken) })).json().data as { ruleId: string; active: boolean }[]).filter(
+      ((await t.inject({ method: 'GET', url: '/api/alarms?limit=200', headers: bearer(t.adminToken) })).json().data as { ruleId: string; active: boolean }[]).filter(
         (a) => a.ruleId === rule.json().id && a.active,
       ).length;
     const fired = async () => Number((await t.app.platform.jobs.scheduleStates()).find((s) => s.name === 'telemetry.no-data')!.fired);

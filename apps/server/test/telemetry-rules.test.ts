@@ -26,7 +26,7 @@ const send = (points: { metric: string; value: number; at: number }[]) =>
     payload: points.map((p) => ({ operationId: opId, metricName: p.metric, value: p.value, timestamp: new Date(p.at).toISOString() })),
   });
 const alarmsFor = async (ruleId: string) =>
-  ((await t.inject({ method: 'GET', url: '/api/alarms?limit=500', headers: bearer(t.adminToken) })).json().data as { ruleId: string; active: boolean; message: string }[]).filter(
+  ((await t.inject({ method: 'GET', url: '/api/alarms?limit=200', headers: bearer(t.adminToken) })).json().data as { ruleId: string; active: boolean; message: string }[]).filter(
     (a) => a.ruleId === ruleId,
   );
 

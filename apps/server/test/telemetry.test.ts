@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
+import { expectPaging, keysetOrder, withQuery, type ListCall } from './paging.ts';
 
 let t: TestApp;
 let opId: string;
@@ -199,5 +200,56 @@ describe('alarms', () => {
     expect(mine.length).toBeGreaterThan(0);
     expectProblem(await t.inject({ method: 'POST', url: `/api/alarms/${mine[0].id}/clear`, headers: bearer(other.token) }), 404);
     expectProblem(await t.inject({ method: 'POST', url: '/api/alarms/bulk', headers: bearer(other.token), payload: { ids: [mine[0].id], action: 'ack' } }), 404);
+  });
+});
+
+describe('paged lists', () => {
+  let other: Awaited<ReturnType<typeof createOrg>>;
+  let otherDevice: { id: string; key: string };
+  const tag = Date.now().toString(36);
+  beforeAll(async () => {
+    other = await createOrg(t);
+    otherDevice = (await t.inject({ method: 'POST', url: '/api/devices', headers: bearer(other.token), payload: { name: `pagea${tag}` } })).json();
+  });
+  const list = (url: string, token = t.adminToken): ListCall => (q) => t.inject({ method: 'GET', url: withQuery(url, q), headers: bearer(token) });
+  const post = async (url: string, payload: object, token = t.adminToken) => {
+    const res = await t.inject({ method: 'POST', url, headers: bearer(token), payload });
+    expect(res.statusCode, res.body).toBe(201);
+    return res.json() as { id: string; name: string };
+  };
+
+  it('devices: by name then id, a page at a time, never another org’s', async () => {
+    const made = [];
+    for (const n of ['pagec', 'pagea', 'pageb', 'pagea']) made.push(await post('/api/devices', { name: `${n}${tag}` }));
+    const all = await expectPaging(list('/api/devices'), { limit: 2, inOrder: keysetOrder(made.map((d) => ({ id: d.id, key: d.name }))) });
+    expect(all.map((d) => d.id)).not.toContain(otherDevice.id);
+    expect((await list('/api/devices', other.token)('limit=200')).json().data.map((d: { id: string }) => d.id)).toEqual([otherDevice.id]);
+  });
+
+  it('alert rules: by name then id, a page at a time, never another org’s', async () => {
+    const rule = (name: string) => ({ name, metric: `page_${tag}`, kind: 'threshold', direction: 'above', threshold: 1000 });
+    const made = [];
+    for (const n of ['pagec', 'pagea', 'pageb', 'pagea']) made.push(await post('/api/alert-rules', rule(`${n}${tag}`)));
+    const theirs = await post('/api/alert-rules', rule(`pagea${tag}`), other.token);
+    const all = await expectPaging(list('/api/alert-rules'), { limit: 2, inOrder: keysetOrder(made.map((r) => ({ id: r.id, key: r.name }))) });
+    expect(all.map((r) => r.id)).not.toContain(theirs.id);
+  });
+
+  it('alarms: newest first (ties by id), a page at a time, with their filters, never another org’s', async () => {
+    const metric = `page_alarm_${tag}`;
+    for (const n of ['a', 'b', 'c']) await post('/api/alert-rules', { name: `alarm ${n}`, metric, kind: 'threshold', direction: 'above', threshold: 1 });
+    await post('/api/alert-rules', { name: 'theirs', metric, kind: 'threshold', direction: 'above', threshold: 1 }, other.token);
+    // One point raises the three rules' alarms at the same instant (ties broken by id), a later one is newer still.
+    expect((await ingest([{ operationId: opId, metricName: metric, value: 5, timestamp: new Date(Date.now() - 2000).toISOString() }])).statusCode).toBe(201);
+    expect((await ingest({ values: { [metric]: 5 } }, { headers: { 'x-device-key': device.key } })).statusCode).toBe(201);
+    expect((await ingest({ values: { [metric]: 5 } }, { headers: { 'x-device-key': otherDevice.key } })).statusCode).toBe(201);
+    const mine = (await list('/api/alarms')('limit=200')).json().data.filter((a: { metric: string }) => a.metric === metric) as { id: string; startedAt: string }[];
+    expect(mine).toHaveLength(6);
+    const all = await expectPaging(list('/api/alarms'), { limit: 4, inOrder: keysetOrder(mine.map((a) => ({ id: a.id, key: a.startedAt })), true) });
+    const theirs = (await list('/api/alarms', other.token)('limit=200')).json().data as { id: string }[];
+    expect(theirs).toHaveLength(1);
+    expect(all.map((a) => a.id)).not.toContain(theirs[0]!.id);
+    const active = await expectPaging<{ id: string; active: boolean }>(list('/api/alarms?active=true'), { limit: 2, inOrder: keysetOrder(mine.map((a) => ({ id: a.id, key: a.startedAt })), true) });
+    expect(active.every((a) => a.active)).toBe(true);
   });
 });

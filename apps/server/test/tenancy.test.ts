@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inOrg } from '../src/platform/db/scope.ts';
 import { bearer, createOrg, createTestApp, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
+import { expectPaging, keysetOrder } from './paging.ts';
 
 type Method = 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
 type Org = Awaited<ReturnType<typeof createOrg>>;
@@ -252,6 +253,17 @@ describe('org-less platform routes', () => {
     // The platform admin sees every org.
     const all = (await call('GET', '/api/organizations', t.adminToken)).json().data as { id: string }[];
     expect(all.map((o) => o.id)).toEqual(expect.arrayContaining([A.orgId, B.orgId]));
+  });
+
+  it('the platform admin pages every org by name; an org’s admin cannot, with or without a cursor', async () => {
+    const n = crypto.randomBytes(3).toString('hex');
+    const made = [];
+    for (const x of ['pagec', 'pagea', 'pageb']) made.push(await createOrg(t, `${x}${n}`));
+    const orgs = (q: string) => call('GET', `/api/organizations?${q}`, t.adminToken);
+    const all = await expectPaging(orgs, { limit: 2, inOrder: keysetOrder(made.map((o) => ({ id: o.orgId, key: `Org ${o.slug}` }))) });
+    expect(all.map((o) => o.id)).toEqual(expect.arrayContaining([A.orgId, B.orgId, ...made.map((o) => o.orgId)]));
+    const page = (await orgs('limit=1')).json() as { nextCursor: string };
+    expectProblem(await call('GET', `/api/organizations?limit=1&cursor=${page.nextCursor}`, A.token), 403, 'forbidden');
   });
 });
 

@@ -198,7 +198,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** My active sessions */
+        /** My active sessions, newest first (cursor pagination) */
         get: operations["listSessions"];
         put?: never;
         post?: never;
@@ -492,7 +492,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List roles with their permissions */
+        /** List roles with their permissions, by name (cursor pagination) */
         get: operations["listRoles"];
         put?: never;
         /** Create a custom role; you can only put in it what you hold */
@@ -564,7 +564,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** All organizations (platform administrators) */
+        /** All organizations, by name (platform administrators; cursor pagination) */
         get: operations["listOrganizations"];
         put?: never;
         /** Create an organization with its first administrator (platform administrators) */
@@ -582,7 +582,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List API keys (never the keys themselves) */
+        /** List API keys (never the keys themselves), newest first (cursor pagination) */
         get: operations["listApiKeys"];
         put?: never;
         /** Create an API key scoped to permissions you hold; the key is shown once */
@@ -705,7 +705,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Tasks of an operation */
+        /** Tasks of an operation, in their order (cursor pagination) */
         get: operations["listOperationTasks"];
         put?: never;
         /** Add a task */
@@ -776,7 +776,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** People, vehicles and equipment */
+        /** People, vehicles and equipment, by name (cursor pagination) */
         get: operations["listResources"];
         put?: never;
         /** Add a resource */
@@ -901,7 +901,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Devices with online status */
+        /** Devices with online status, by name (cursor pagination) */
         get: operations["listDevices"];
         put?: never;
         /** Register a device; its key is shown once */
@@ -955,7 +955,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Alert rules */
+        /** Alert rules, by name (cursor pagination) */
         get: operations["listAlertRules"];
         put?: never;
         /** Create an alert rule (threshold, rate of change, no data, anomaly) */
@@ -991,7 +991,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Alarms, active and most severe first */
+        /** Alarms, newest first (cursor pagination) */
         get: operations["listAlarms"];
         put?: never;
         post?: never;
@@ -1130,7 +1130,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Replies and internal notes, oldest first */
+        /** Replies and internal notes, oldest first (cursor pagination) */
         get: operations["listTicketReplies"];
         put?: never;
         /** Reply to the requester (counts as a response) or add an internal note (isInternal) */
@@ -1148,7 +1148,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What happened to the ticket, in order (status, assignment, replies) */
+        /** What happened to the ticket, in order (status, assignment, replies; cursor pagination) */
         get: operations["getTicketTimeline"];
         put?: never;
         post?: never;
@@ -1165,7 +1165,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Teams with members and assignment mode */
+        /** Teams with members and assignment mode, by name (cursor pagination) */
         get: operations["listTeams"];
         put?: never;
         /** Create a team (assignment: manual, round_robin or load_based) */
@@ -1235,7 +1235,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Canned responses */
+        /** Canned responses, by title (cursor pagination) */
         get: operations["listCannedResponses"];
         put?: never;
         /** Create a canned response; placeholders such as {{requester.name}} and {{ticket.number}} are checked */
@@ -1306,7 +1306,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Business calendars */
+        /** Business calendars, by name (cursor pagination) */
         get: operations["listCalendars"];
         put?: never;
         /** Create a business calendar (time zone, weekly hours, holidays) */
@@ -1359,7 +1359,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** SLA policies in evaluation order (first match wins) */
+        /** SLA policies in evaluation order (first match wins; cursor pagination) */
         get: operations["listSlaPolicies"];
         put?: never;
         /** Create an SLA policy; open tickets are re-evaluated */
@@ -2708,7 +2708,10 @@ export interface operations {
     };
     listSessions: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2732,6 +2735,7 @@ export interface operations {
                             expiresAt: string;
                             current: boolean;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -4910,7 +4914,10 @@ export interface operations {
     };
     listRoles: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4940,6 +4947,7 @@ export interface operations {
                             createdAt: string;
                             updatedAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -5725,7 +5733,10 @@ export interface operations {
     };
     listOrganizations: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5750,6 +5761,7 @@ export interface operations {
                             createdAt: string;
                             updatedAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -5937,7 +5949,10 @@ export interface operations {
     };
     listApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -5963,6 +5978,7 @@ export interface operations {
                             expiresAt: string | null;
                             revokedAt: string | null;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -7143,7 +7159,10 @@ export interface operations {
     };
     listOperationTasks: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -7177,6 +7196,7 @@ export interface operations {
                             createdAt: string;
                             updatedAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -7870,6 +7890,8 @@ export interface operations {
     listResources: {
         parameters: {
             query?: {
+                limit?: number;
+                cursor?: string;
                 kind?: "person" | "vehicle" | "equipment";
             };
             header?: never;
@@ -7897,6 +7919,7 @@ export interface operations {
                             createdAt: string;
                             updatedAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -8878,7 +8901,10 @@ export interface operations {
     };
     listDevices: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -8907,6 +8933,7 @@ export interface operations {
                             createdAt: string;
                             updatedAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -9490,7 +9517,10 @@ export interface operations {
     };
     listAlertRules: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -9522,6 +9552,7 @@ export interface operations {
                             createdAt: string;
                             updatedAt: string;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -9920,10 +9951,11 @@ export interface operations {
     listAlarms: {
         parameters: {
             query?: {
+                limit?: number;
+                cursor?: string;
                 active?: "true" | "false";
                 acknowledged?: "true" | "false";
                 severity?: "critical" | "major" | "minor" | "warning";
-                limit?: number;
             };
             header?: never;
             path?: never;
@@ -9958,6 +9990,7 @@ export interface operations {
                             acknowledgedAt: string | null;
                             acknowledgedBy: string | null;
                         }[];
+                        nextCursor: string | null;
                     };
                 };
             };
@@ -11311,7 +11344,10 @@ export interface operations {
     };
     listTicketReplies: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -11327,20 +11363,23 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        ticketId: string;
-                        /** @enum {string} */
-                        authorType: "agent" | "requester" | "system";
-                        authorUserId: string | null;
-                        body: string;
-                        isInternal: boolean;
-                        /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                        attachmentIds: string[];
-                        createdAt: string;
-                    }[];
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            /** Format: uuid */
+                            ticketId: string;
+                            /** @enum {string} */
+                            authorType: "agent" | "requester" | "system";
+                            authorUserId: string | null;
+                            body: string;
+                            isInternal: boolean;
+                            /** @enum {string} */
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            attachmentIds: string[];
+                            createdAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Default Response */
@@ -11523,7 +11562,10 @@ export interface operations {
     };
     getTicketTimeline: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -11539,14 +11581,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        at: string;
-                        kind: string;
                         data: {
-                            [key: string]: unknown;
-                        };
-                    }[];
+                            /** Format: uuid */
+                            id: string;
+                            at: string;
+                            kind: string;
+                            data: {
+                                [key: string]: unknown;
+                            };
+                        }[];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Default Response */
@@ -11618,7 +11663,10 @@ export interface operations {
     };
     listTeams: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -11632,21 +11680,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        /** @enum {string} */
-                        assignment: "manual" | "round_robin" | "load_based";
-                        managerId: string | null;
-                        members: {
+                        data: {
                             /** Format: uuid */
-                            userId: string;
-                            away: boolean;
-                            lastAssignedAt: string | null;
+                            id: string;
+                            name: string;
+                            /** @enum {string} */
+                            assignment: "manual" | "round_robin" | "load_based";
+                            managerId: string | null;
+                            members: {
+                                /** Format: uuid */
+                                userId: string;
+                                away: boolean;
+                                lastAssignedAt: string | null;
+                            }[];
+                            createdAt: string;
+                            updatedAt: string;
                         }[];
-                        createdAt: string;
-                        updatedAt: string;
-                    }[];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Default Response */
@@ -12229,7 +12280,10 @@ export interface operations {
     };
     listCannedResponses: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12243,14 +12297,17 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        title: string;
-                        body: string;
-                        createdBy: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                    }[];
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            title: string;
+                            body: string;
+                            createdBy: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                        }[];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Default Response */
@@ -12886,7 +12943,10 @@ export interface operations {
     };
     listCalendars: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -12900,23 +12960,26 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        timeZone: string;
-                        weeklyHours: {
-                            [key: string]: unknown;
-                        };
-                        holidays: {
-                            date: string;
-                            name?: string;
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            timeZone: string;
+                            weeklyHours: {
+                                [key: string]: unknown;
+                            };
+                            holidays: {
+                                date: string;
+                                name?: string;
+                            }[];
+                            teamId: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            recalculated?: number;
+                            imported?: number;
                         }[];
-                        teamId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                        imported?: number;
-                    }[];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Default Response */
@@ -13480,7 +13543,10 @@ export interface operations {
     };
     listSlaPolicies: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                cursor?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13494,24 +13560,27 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        position: number;
-                        isDefault: boolean;
-                        conditions: {
-                            [key: string]: unknown;
-                        };
-                        targets: {
-                            [key: string]: unknown;
-                        };
-                        warningThresholds: number[];
-                        escalations: unknown[];
-                        calendarId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                    }[];
+                        data: {
+                            /** Format: uuid */
+                            id: string;
+                            name: string;
+                            position: number;
+                            isDefault: boolean;
+                            conditions: {
+                                [key: string]: unknown;
+                            };
+                            targets: {
+                                [key: string]: unknown;
+                            };
+                            warningThresholds: number[];
+                            escalations: unknown[];
+                            calendarId: string | null;
+                            createdAt: string;
+                            updatedAt: string;
+                            recalculated?: number;
+                        }[];
+                        nextCursor: string | null;
+                    };
                 };
             };
             /** @description Default Response */

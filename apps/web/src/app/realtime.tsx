@@ -2,6 +2,7 @@ import { createContext, useCallback, useContext, useEffect, useState, useSyncExt
 import { useQueryClient, type QueryClient, type QueryKey } from '@tanstack/react-query';
 import { auth } from '../lib/auth';
 import { pushTelemetry } from '../lib/live-telemetry';
+import { replaceRows, type CachedList } from '../lib/pages';
 import { keys } from '../lib/queries';
 import { RealtimeClient, type PresenceUser, type RealtimeEvent, type RealtimeStatus } from '../lib/realtime';
 import { toast } from '../lib/toast';
@@ -67,9 +68,7 @@ export function applyEvent(qc: QueryClient, invalidate: (k: QueryKey) => void, e
   if (e.event.startsWith('alarm.')) {
     const { alarm } = e.data as { alarm: Alarm };
     // Update the row in every cached alarm list at once; the refetch then re-sorts and re-filters.
-    qc.setQueriesData<{ data: Alarm[] }>({ queryKey: keys.alarms }, (old) =>
-      old && Array.isArray(old.data) ? { ...old, data: old.data.map((a) => (a.id === alarm.id ? alarm : a)) } : old,
-    );
+    qc.setQueriesData<CachedList<Alarm>>({ queryKey: keys.alarms }, (old) => replaceRows(old, [alarm]));
     if (e.event === 'alarm.raised') {
       markNew(alarm.id);
       toast(`${alarm.severity === 'critical' ? 'Critical alarm' : 'Alarm'}: ${alarm.message}`, {

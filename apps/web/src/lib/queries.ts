@@ -1,6 +1,7 @@
 import { keepPreviousData, queryOptions, useQuery } from '@tanstack/react-query';
 import { api, call } from './api';
 import { auth } from './auth';
+import { fetchAll } from './pages';
 import { can } from './permissions';
 import type { Condition, Me } from './types';
 
@@ -30,8 +31,26 @@ export const keys = {
 /** The permission catalogue, with which permissions a scope narrows. */
 export const catalogueQuery = queryOptions({ queryKey: ['permissions', 'catalogue'], queryFn: () => call(api.GET('/api/permissions')), staleTime: 10 * 60_000 });
 
-/** Devices with their online status (the alarms' source names, the explorer, the map, admin). */
-export const devicesQuery = queryOptions({ queryKey: keys.devices, queryFn: () => call(api.GET('/api/devices')), staleTime: 5 * 60_000 });
+/** Every device with its online status (the alarms' source names, the explorer, the map). */
+export const devicesQuery = queryOptions({
+  queryKey: [...keys.devices, 'all'],
+  queryFn: () => fetchAll((query) => call(api.GET('/api/devices', { params: { query } }))),
+  staleTime: 5 * 60_000,
+});
+
+/** Every resource of the org (allocation pickers, names of allocated resources). */
+export const resourcesQuery = queryOptions({
+  queryKey: [...keys.resources, 'all'],
+  queryFn: () => fetchAll((query) => call(api.GET('/api/resources', { params: { query } }))),
+  staleTime: 60_000,
+});
+
+/** Every role of the org (the roles matrix, role pickers and filters). */
+export const rolesQuery = queryOptions({
+  queryKey: [...keys.roles, 'all'],
+  queryFn: () => fetchAll((query) => call(api.GET('/api/roles', { params: { query } }))),
+  staleTime: 60_000,
+});
 
 export const meQuery = queryOptions({
   queryKey: keys.me,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { errorResponses, idParams, isoDate } from '../../platform/http/schemas.ts';
+import { pageQuerystring } from '../../platform/db/pagination.ts';
+import { errorResponses, idParams, isoDate, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { ApiKeysService } from './api-keys.service.ts';
 
 const keySchema = z.object({
@@ -19,8 +20,11 @@ export function apiKeysRoutes(api: ApiInstance, keys: ApiKeysService) {
   const tags = ['api-keys'];
   api.get(
     '/api-keys',
-    { config: { auth: 'api_keys:read' }, schema: { tags, operationId: 'listApiKeys', summary: 'List API keys (never the keys themselves)', response: { 200: z.object({ data: z.array(keySchema) }), ...errorResponses } } },
-    async (req) => ({ data: await keys.list(actorOf(req)) }),
+    {
+      config: { auth: 'api_keys:read' },
+      schema: { tags, operationId: 'listApiKeys', summary: 'List API keys (never the keys themselves), newest first (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(keySchema), ...errorResponses } },
+    },
+    async (req) => keys.list(actorOf(req), req.query),
   );
   api.post(
     '/api-keys',

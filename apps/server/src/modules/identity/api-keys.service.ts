@@ -1,8 +1,9 @@
 import crypto from 'node:crypto';
-import { and, desc, eq, isNull } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import { can, holdsAtLeast } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { randomToken, sha256 } from '../../platform/auth/crypto.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { cannotGrant } from './identity.errors.ts';
@@ -26,12 +27,14 @@ const toView = (k: KeyRow) => ({
 export function createApiKeysService(ctx: IdentityContext) {
   const { db, catalogue, useCase } = ctx.deps;
   return {
-    async list(actor: Actor) {
+    /** API keys, newest first, a page at a time. */
+    async list(actor: Actor, q: PageRequest) {
       if (!can(actor, 'api_keys:read')) throw forbidden();
+      const page = keyset(q, { column: apiKeys.createdAt, id: apiKeys.id, value: 'timestamp', desc: true, of: (k: KeyRow) => k.createdAt });
       const rows = await inOrg(db, actor.orgId, (tx) =>
-        tx.select().from(apiKeys).where(eq(apiKeys.orgId, actor.orgId)).orderBy(desc(apiKeys.createdAt)),
+        tx.select().from(apiKeys).where(and(eq(apiKeys.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit),
       );
-      return rows.map(toView);
+      return mapPage(page.page(rows), toView);
     },
 
     /** The key is returned once; only its SHA-256 is kept. Scoped to permissions the creator holds. */

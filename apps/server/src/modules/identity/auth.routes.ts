@@ -3,7 +3,8 @@ import { z } from 'zod';
 import type { Config } from '../../config.ts';
 import { actorOf, metaOf, type ApiInstance } from '../../platform/http/api.ts';
 import { invalidRefresh } from './identity.errors.ts';
-import { emailField, errorResponses, idParams } from '../../platform/http/schemas.ts';
+import { pageQuerystring } from '../../platform/db/pagination.ts';
+import { emailField, errorResponses, idParams, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { AuthService } from './auth.service.ts';
 import { userSchema } from './users.routes.ts';
 
@@ -144,9 +145,9 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     '/auth/sessions',
     {
       config: { auth: 'authenticated' },
-      schema: { tags, operationId: 'listSessions', summary: 'My active sessions', response: { 200: z.object({ data: z.array(sessionSchema) }), ...errorResponses } },
+      schema: { tags, operationId: 'listSessions', summary: 'My active sessions, newest first (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(sessionSchema), ...errorResponses } },
     },
-    async (req) => ({ data: await auth.listSessions(actorOf(req)) }),
+    async (req) => auth.listSessions(actorOf(req), req.query),
   );
 
   api.delete(

@@ -1,4 +1,4 @@
-import { and, desc, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import type { Ability } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
@@ -9,6 +9,7 @@ import { hashPassword, passwordProblem, verifyPassword } from '../../platform/au
 import type { VerifiedMfaClaims } from '../../platform/auth/tokens.ts';
 import { matchedStep, totpFor } from '../../platform/auth/totp.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/errors/app-error.ts';
 import { reusableBody } from '../../platform/cache/reusable.ts';
@@ -415,16 +416,19 @@ export function createAuthService(ctx: IdentityContext) {
       return meBody(profile, actor.ability, actor.isPlatformAdmin);
     },
 
-    async listSessions(actor: Actor) {
+    /** The actor's live sessions, newest sign-in first (a stable order, unlike the last activity), a page at a time. */
+    async listSessions(actor: Actor, q: PageRequest) {
       const userId = requireUser(actor);
+      const page = keyset(q, { column: userSessions.createdAt, id: userSessions.id, value: 'timestamp', desc: true, of: (s: typeof userSessions.$inferSelect) => s.createdAt });
       const rows = await inOrg(db, actor.orgId, (tx) =>
         tx
           .select()
           .from(userSessions)
-          .where(and(eq(userSessions.userId, userId), isNull(userSessions.revokedAt), gt(userSessions.expiresAt, new Date())))
-          .orderBy(desc(userSessions.lastActivityAt)),
+          .where(and(eq(userSessions.userId, userId), isNull(userSessions.revokedAt), gt(userSessions.expiresAt, new Date()), page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
       );
-      return rows.map((s) => ({
+      return mapPage(page.page(rows), (s) => ({
         id: s.id,
         ip: s.ip,
         userAgent: s.userAgent,

@@ -24,7 +24,7 @@ export const organizations = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('organizations_slug').on(t.slug), orgIsolation(sql`id`)],
+  (t) => [uniqueIndex('organizations_slug').on(t.slug), index('organizations_name').on(t.name, t.id), orgIsolation(sql`id`)],
 ).enableRLS();
 
 export const users = pgTable(
@@ -187,7 +187,8 @@ export const userSessions = pgTable(
     revokedAt: ts('revoked_at'),
     revokedReason: text('revoked_reason'),
   },
-  (t) => [index('user_sessions_user').on(t.userId), orgIsolation()],
+  // A user's sessions, newest first.
+  (t) => [index('user_sessions_user').on(t.userId, t.createdAt, t.id), orgIsolation()],
 ).enableRLS();
 
 export const refreshTokens = pgTable(
@@ -221,7 +222,7 @@ export const apiKeys = pgTable(
     expiresAt: ts('expires_at'),
     revokedAt: ts('revoked_at'),
   },
-  (t) => [uniqueIndex('api_keys_prefix').on(t.prefix), index('api_keys_org').on(t.orgId), orgIsolation()],
+  (t) => [uniqueIndex('api_keys_prefix').on(t.prefix), index('api_keys_org').on(t.orgId, t.createdAt, t.id), orgIsolation()],
 ).enableRLS();
 
 export const activityLogs = pgTable(

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { emailField, errorResponses, jsonObject, timeZoneField } from '../../platform/http/schemas.ts';
+import { pageQuerystring } from '../../platform/db/pagination.ts';
+import { emailField, errorResponses, jsonObject, pageOfSchema, timeZoneField } from '../../platform/http/schemas.ts';
 import type { OrgsService } from './orgs.service.ts';
 
 const orgSchema = z.object({
@@ -52,9 +53,9 @@ export function orgsRoutes(api: ApiInstance, orgs: OrgsService) {
     '/organizations',
     {
       config: { auth: 'platform_admin' },
-      schema: { tags, operationId: 'listOrganizations', summary: 'All organizations (platform administrators)', response: { 200: z.object({ data: z.array(orgSchema) }), ...errorResponses } },
+      schema: { tags, operationId: 'listOrganizations', summary: 'All organizations, by name (platform administrators; cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(orgSchema), ...errorResponses } },
     },
-    async (req) => ({ data: await orgs.list(actorOf(req)) }),
+    async (req) => orgs.list(actorOf(req), req.query),
   );
   api.post(
     '/organizations',

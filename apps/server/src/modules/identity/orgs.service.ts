@@ -1,10 +1,11 @@
 import crypto from 'node:crypto';
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { can } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
 import type { AppDb } from '../../platform/db/client.ts';
+import { keyset, mapPage, type Page, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { weakPassword } from './identity.errors.ts';
@@ -155,10 +156,12 @@ export function createOrgsService(ctx: IdentityContext) {
       });
     },
 
-    async list(actor: Actor): Promise<OrgView[]> {
+    /** Every organization by name, a page at a time (platform administrators: the one list across orgs). */
+    async list(actor: Actor, q: PageRequest): Promise<Page<OrgView>> {
       if (!actor.isPlatformAdmin) throw forbidden('Only platform administrators can list organizations.');
-      const rows = await inSystem(db, (tx) => tx.select().from(organizations).orderBy(asc(organizations.createdAt)));
-      return rows.map(toView);
+      const page = keyset(q, { column: organizations.name, id: organizations.id, value: 'string', of: (o: OrgRow) => o.name });
+      const rows = await inSystem(db, (tx) => tx.select().from(organizations).where(page.after).orderBy(...page.orderBy).limit(page.limit));
+      return mapPage(page.page(rows), toView);
     },
 
     async create(actor: Actor, input: NewOrgInput) {

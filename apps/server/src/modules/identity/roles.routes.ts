@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { CONDITIONS } from '../../platform/access/catalogue.ts';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { errorResponses, idParams } from '../../platform/http/schemas.ts';
+import { pageQuerystring } from '../../platform/db/pagination.ts';
+import { errorResponses, idParams, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { RolesService } from './roles.service.ts';
 
 const grant = z.strictObject({ permission: z.string().min(3).max(100), condition: z.enum(CONDITIONS).default('any') });
@@ -23,8 +24,11 @@ export function rolesRoutes(api: ApiInstance, roles: RolesService) {
   const tags = ['roles'];
   api.get(
     '/roles',
-    { config: { auth: 'roles:read' }, schema: { tags, operationId: 'listRoles', summary: 'List roles with their permissions', response: { 200: z.object({ data: z.array(roleSchema) }), ...errorResponses } } },
-    async (req) => ({ data: await roles.list(actorOf(req)) }),
+    {
+      config: { auth: 'roles:read' },
+      schema: { tags, operationId: 'listRoles', summary: 'List roles with their permissions, by name (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(roleSchema), ...errorResponses } },
+    },
+    async (req) => roles.list(actorOf(req), req.query),
   );
   api.get(
     '/roles/:id',

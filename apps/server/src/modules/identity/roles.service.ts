@@ -3,6 +3,7 @@ import { can, firstNotHeld, holdsAtLeast } from '../../platform/access/ability.t
 import type { Actor } from '../../platform/access/actor.ts';
 import type { Catalogue, Condition, Permission } from '../../platform/access/catalogue.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
+import { keyset, type Page, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { cannotGrant, outranked, systemRoleImmutable } from './identity.errors.ts';
@@ -127,11 +128,14 @@ export function createRolesService(ctx: IdentityContext) {
   const dedupe = (grants: RoleGrant[]) => [...new Map(grants.map((g) => [g.permission, g])).values()];
 
   return {
-    async list(actor: Actor) {
+    /** Roles by name (unique in the org: the roles_org_name index serves), a page at a time. */
+    async list(actor: Actor, q: PageRequest): Promise<Page<RoleView>> {
       if (!can(actor, 'roles:read')) throw forbidden();
-      return inOrg(db, actor.orgId, async (tx) =>
-        view(tx, actor.orgId, await tx.select().from(roles).where(eq(roles.orgId, actor.orgId)).orderBy(asc(roles.isSystem), asc(roles.name))),
-      );
+      const page = keyset(q, { column: roles.name, id: roles.id, value: 'string', of: (r: typeof roles.$inferSelect) => r.name });
+      return inOrg(db, actor.orgId, async (tx) => {
+        const rows = page.page(await tx.select().from(roles).where(and(eq(roles.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit));
+        return { data: await view(tx, actor.orgId, rows.data), nextCursor: rows.nextCursor };
+      });
     },
 
     async get(actor: Actor, id: string) {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { pageQuery, parseSort } from '../../platform/db/pagination.ts';
+import { pageQuery, pageQuerystring, parseSort } from '../../platform/db/pagination.ts';
 import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { OperationsService } from './operations.service.ts';
 import { allocationSchema, operationSchema, resourceSchema, taskSchema } from './operations.views.ts';
@@ -194,8 +194,11 @@ export function operationsRoutes(
 
   api.get(
     '/operations/:id/tasks',
-    { config: { auth: 'operations:read' }, schema: { tags, operationId: 'listOperationTasks', summary: 'Tasks of an operation', params: idParams, response: { 200: z.object({ data: z.array(taskSchema) }), ...errorResponses } } },
-    async (req) => ({ data: await tasks.list(actorOf(req), req.params.id) }),
+    {
+      config: { auth: 'operations:read' },
+      schema: { tags, operationId: 'listOperationTasks', summary: 'Tasks of an operation, in their order (cursor pagination)', params: idParams, querystring: pageQuerystring, response: { 200: pageOfSchema(taskSchema), ...errorResponses } },
+    },
+    async (req) => tasks.list(actorOf(req), req.params.id, req.query),
   );
   api.post(
     '/operations/:id/tasks',
@@ -269,12 +272,12 @@ export function operationsRoutes(
       schema: {
         tags: rtags,
         operationId: 'listResources',
-        summary: 'People, vehicles and equipment',
-        querystring: z.strictObject({ kind: z.enum(RESOURCE_KINDS).optional() }),
-        response: { 200: z.object({ data: z.array(resourceSchema) }), ...errorResponses },
+        summary: 'People, vehicles and equipment, by name (cursor pagination)',
+        querystring: z.strictObject({ ...pageQuery, kind: z.enum(RESOURCE_KINDS).optional() }),
+        response: { 200: pageOfSchema(resourceSchema), ...errorResponses },
       },
     },
-    async (req) => ({ data: await res.list(actorOf(req), req.query.kind) }),
+    async (req) => res.list(actorOf(req), req.query),
   );
   api.post(
     '/resources',

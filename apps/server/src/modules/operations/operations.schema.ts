@@ -87,7 +87,7 @@ export const operationTasks = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('operation_tasks_operation').on(t.operationId, t.position), orgIsolation()],
+  (t) => [index('operation_tasks_operation').on(t.operationId, t.position, t.id), orgIsolation()],
 ).enableRLS();
 
 export const resources = pgTable(
@@ -101,7 +101,8 @@ export const resources = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('resources_org').on(t.orgId, t.kind), orgIsolation()],
+  // The list's keyset order (name, id), of all resources or of one kind.
+  (t) => [index('resources_org_name').on(t.orgId, t.name, t.id), index('resources_org_kind_name').on(t.orgId, t.kind, t.name, t.id), orgIsolation()],
 ).enableRLS();
 
 /** Double-booking is impossible: an exclusion constraint on (resource, time range) in the migration. */

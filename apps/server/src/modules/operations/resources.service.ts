@@ -1,6 +1,7 @@
 import { and, asc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { can, reach } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { canReadOperation, type OperationsDeps, type OperationsService } from './operations.service.ts';
@@ -34,16 +35,19 @@ const isExclusionViolation = (err: unknown) => {
 export function createResourcesService(deps: OperationsDeps, ops: OperationsService) {
   const { db } = deps;
   return {
-    async list(actor: Actor, kind?: (typeof RESOURCE_KINDS)[number]) {
+    /** Resources by name (all, or of one kind), a page at a time. */
+    async list(actor: Actor, q: PageRequest & { kind?: (typeof RESOURCE_KINDS)[number] | undefined }) {
       if (!can(actor, 'resources:read')) throw forbidden();
+      const page = keyset(q, { column: resources.name, id: resources.id, value: 'string', of: (r: ResourceRow) => r.name });
       const rows = await inOrg(db, actor.orgId, (tx) =>
         tx
           .select()
           .from(resources)
-          .where(and(eq(resources.orgId, actor.orgId), kind ? eq(resources.kind, kind) : undefined))
-          .orderBy(asc(resources.name)),
+          .where(and(eq(resources.orgId, actor.orgId), q.kind ? eq(resources.kind, q.kind) : undefined, page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
       );
-      return rows.map(toResourceView);
+      return mapPage(page.page(rows), toResourceView);
     },
 
     async create(actor: Actor, input: { name: string; kind: (typeof RESOURCE_KINDS)[number]; metadata?: Record<string, unknown> | undefined }) {

@@ -1,6 +1,7 @@
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { Actor } from '../../platform/access/actor.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg } from '../../platform/db/scope.ts';
 import { canUpdateOperation, type OperationsDeps, type OperationsService } from './operations.service.ts';
 import { operationTasks, type TASK_STATUSES } from './operations.schema.ts';
@@ -47,15 +48,18 @@ export function createTasksService(deps: OperationsDeps, ops: OperationsService)
   const taskRoute = (operationId: string) => ({ topics: [`operation:${operationId}`] });
 
   return {
-    async list(actor: Actor, operationId: string) {
+    /** An operation's tasks in their order (position, then id: creation order), a page at a time. */
+    async list(actor: Actor, operationId: string, q: PageRequest) {
+      const page = keyset(q, { column: operationTasks.position, id: operationTasks.id, value: 'number', of: (t: TaskRow) => t.position });
       return inOrg(deps.db, actor.orgId, async (tx) => {
         await ops.visible(tx, actor, operationId);
         const rows = await tx
           .select()
           .from(operationTasks)
-          .where(and(eq(operationTasks.orgId, actor.orgId), eq(operationTasks.operationId, operationId)))
-          .orderBy(asc(operationTasks.position), asc(operationTasks.createdAt));
-        return rows.map(toTaskView);
+          .where(and(eq(operationTasks.orgId, actor.orgId), eq(operationTasks.operationId, operationId), page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit);
+        return mapPage(page.page(rows), toTaskView);
       });
     },
 

@@ -26,7 +26,7 @@ export const sdTeams = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('sd_teams_org_name').on(t.orgId, sql`lower(${t.name})`), orgIsolation()],
+  (t) => [uniqueIndex('sd_teams_org_name').on(t.orgId, sql`lower(${t.name})`), index('sd_teams_org_list').on(t.orgId, t.name, t.id), orgIsolation()],
 ).enableRLS();
 
 export const sdTeamMembers = pgTable(
@@ -125,7 +125,7 @@ export const ticketReplies = pgTable(
     createdAt: createdAt(),
   },
   (t) => [
-    index('ticket_replies_ticket').on(t.ticketId, t.createdAt),
+    index('ticket_replies_ticket').on(t.ticketId, t.createdAt, t.id),
     uniqueIndex('ticket_replies_message').on(t.orgId, t.messageId),
     orgIsolation(),
   ],
@@ -147,7 +147,7 @@ export const ticketTimeline = pgTable(
     kind: text('kind').notNull(),
     data: jsonb('data').$type<Record<string, unknown>>().notNull().default({}),
   },
-  (t) => [index('ticket_timeline_ticket').on(t.ticketId, t.at), orgIsolation()],
+  (t) => [index('ticket_timeline_ticket').on(t.ticketId, t.at, t.id), orgIsolation()],
 ).enableRLS();
 
 export const cannedResponses = pgTable(
@@ -161,7 +161,7 @@ export const cannedResponses = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('canned_responses_org_title').on(t.orgId, sql`lower(${t.title})`), orgIsolation()],
+  (t) => [uniqueIndex('canned_responses_org_title').on(t.orgId, sql`lower(${t.title})`), index('canned_responses_org_list').on(t.orgId, t.title, t.id), orgIsolation()],
 ).enableRLS();
 
 /** Per-org service desk settings: the JSON schema of custom ticket fields. */
@@ -213,7 +213,7 @@ export const slaCalendars = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('sla_calendars_org_name').on(t.orgId, sql`lower(${t.name})`), orgIsolation()],
+  (t) => [uniqueIndex('sla_calendars_org_name').on(t.orgId, sql`lower(${t.name})`), index('sla_calendars_org_list').on(t.orgId, t.name, t.id), orgIsolation()],
 ).enableRLS();
 
 /** Ordered SLA policies: the first whose conditions match a ticket applies; `is_default` is the fallback. */
@@ -234,7 +234,7 @@ export const slaPolicies = pgTable(
     updatedAt: updatedAt(),
   },
   (t) => [
-    index('sla_policies_org_position').on(t.orgId, t.position),
+    index('sla_policies_org_position').on(t.orgId, t.position, t.id),
     uniqueIndex('sla_policies_one_default').on(t.orgId).where(sql`is_default`),
     orgIsolation(),
   ],

@@ -1,8 +1,9 @@
-import { and, desc, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import { can } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import type { EventCheck } from '../../platform/events/catalogue.ts';
 import type { Dispatcher } from '../../platform/events/dispatcher.ts';
@@ -258,10 +259,14 @@ export function createAlarmsService(deps: AlarmsDeps) {
       rulesCache.delete(orgId);
     },
 
-    async listRules(actor: Actor) {
+    /** Alert rules by name, a page at a time. */
+    async listRules(actor: Actor, q: PageRequest) {
       if (!can(actor, 'alarms:read')) throw forbidden();
-      const rows = await inOrg(db, actor.orgId, (tx) => tx.select().from(alertRules).where(eq(alertRules.orgId, actor.orgId)).orderBy(alertRules.name));
-      return rows.map(toRuleView);
+      const page = keyset(q, { column: alertRules.name, id: alertRules.id, value: 'string', of: (r: RuleRow) => r.name });
+      const rows = await inOrg(db, actor.orgId, (tx) =>
+        tx.select().from(alertRules).where(and(eq(alertRules.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit),
+      );
+      return mapPage(page.page(rows), toRuleView);
     },
 
     async createRule(actor: Actor, input: RuleInput) {
@@ -307,8 +312,10 @@ export function createAlarmsService(deps: AlarmsDeps) {
       this.invalidate(actor.orgId);
     },
 
-    async list(actor: Actor, q: { active?: boolean | undefined; acknowledged?: boolean | undefined; severity?: string | undefined; limit: number }) {
+    /** Alarms, newest first (by when they started), a page at a time. */
+    async list(actor: Actor, q: PageRequest & { active?: boolean | undefined; acknowledged?: boolean | undefined; severity?: string | undefined }) {
       if (!can(actor, 'alarms:read')) throw forbidden();
+      const page = keyset(q, { column: alarms.startedAt, id: alarms.id, value: 'timestamp', desc: true, of: (a: AlarmRow) => a.startedAt });
       const rows = await inOrg(db, actor.orgId, (tx) =>
         tx
           .select()
@@ -319,12 +326,13 @@ export function createAlarmsService(deps: AlarmsDeps) {
               q.active !== undefined ? eq(alarms.active, q.active) : undefined,
               q.acknowledged !== undefined ? eq(alarms.acknowledged, q.acknowledged) : undefined,
               q.severity ? eq(alarms.severity, q.severity as AlarmRow['severity']) : undefined,
+              page.after,
             ),
           )
-          .orderBy(desc(alarms.active), sql`case ${alarms.severity} when 'critical' then 0 when 'major' then 1 when 'minor' then 2 else 3 end`, desc(alarms.startedAt))
-          .limit(q.limit),
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
       );
-      return rows.map(toAlarmView);
+      return mapPage(page.page(rows), toAlarmView);
     },
 
     /** Acknowledge or clear one or many alarms; each change is audited and published. */

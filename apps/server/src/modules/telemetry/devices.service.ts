@@ -1,12 +1,13 @@
 import type { OperationExists } from '../operations/index.ts';
 import crypto from 'node:crypto';
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { LRUCache } from 'lru-cache';
 import { can } from '../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import { recordAudit } from '../../platform/audit/audit.ts';
 import { randomToken, safeEqual, sha256 } from '../../platform/auth/crypto.ts';
 import type { AppDb } from '../../platform/db/client.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { devices } from './telemetry.schema.ts';
@@ -53,10 +54,15 @@ export function createDevicesService(db: AppDb, operationExists: OperationExists
   }
 
   return {
-    async list(actor: Actor) {
+    /** Devices by name, a page at a time. */
+    async list(actor: Actor, q: PageRequest) {
       if (!can(actor, 'devices:read')) throw forbidden();
-      const rows = await inOrg(db, actor.orgId, (tx) => tx.select().from(devices).where(eq(devices.orgId, actor.orgId)).orderBy(asc(devices.name)));
-      return rows.map((d) => toDeviceView(d));
+      const page = keyset(q, { column: devices.name, id: devices.id, value: 'string', of: (d: DeviceRow) => d.name });
+      const rows = await inOrg(db, actor.orgId, (tx) =>
+        tx.select().from(devices).where(and(eq(devices.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit),
+      );
+      const now = Date.now();
+      return mapPage(page.page(rows), (d) => toDeviceView(d, now));
     },
 
     async get(actor: Actor, id: string) {

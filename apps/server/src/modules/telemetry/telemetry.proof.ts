@@ -27,7 +27,7 @@ export default defineProofSeed({
       body: { name: 'World hot', metric: 'world_temp', kind: 'threshold', direction: 'above', threshold: 50, deviceId: device.id },
     });
     await api.call('POST', '/api/telemetry', { body: { metricName: 'world_temp', value: 99 }, headers: { 'x-device-key': device.key } });
-    const alarms = await api.call<{ data: { id: string; ruleId: string | null }[] }>('GET', '/api/alarms?limit=500');
+    const alarms = await api.call<{ data: { id: string; ruleId: string | null }[] }>('GET', '/api/alarms?limit=200');
     const alarm = alarms.data.find((a) => a.ruleId === rule.id);
     if (!alarm) throw new Error('telemetry seed: the threshold rule raised no alarm');
     return { ids: { device: device.id, rule: rule.id, alarm: alarm.id }, values: { deviceKey: device.key }, secrets: [device.key] };

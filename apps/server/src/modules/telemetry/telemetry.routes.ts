@@ -2,7 +2,8 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
 import { unauthorized } from '../../platform/http/errors.ts';
-import { booleanQuery, errorResponses, idParams, isoDate, jsonObject } from '../../platform/http/schemas.ts';
+import { pageQuery, pageQuerystring } from '../../platform/db/pagination.ts';
+import { booleanQuery, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { AlarmsService } from './alarms.service.ts';
 import type { DevicesService } from './devices.service.ts';
 import { ALARM_SEVERITIES, RULE_KINDS } from './telemetry.schema.ts';
@@ -240,8 +241,11 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
   };
   api.get(
     '/devices',
-    { config: { auth: 'devices:read' }, schema: { tags: dtags, operationId: 'listDevices', summary: 'Devices with online status', response: { 200: z.object({ data: z.array(deviceSchema) }), ...errorResponses } } },
-    async (req) => ({ data: await devices.list(actorOf(req)) }),
+    {
+      config: { auth: 'devices:read' },
+      schema: { tags: dtags, operationId: 'listDevices', summary: 'Devices with online status, by name (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(deviceSchema), ...errorResponses } },
+    },
+    async (req) => devices.list(actorOf(req), req.query),
   );
   api.post(
     '/devices',
@@ -288,8 +292,11 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
   const atags = ['alarms'];
   api.get(
     '/alert-rules',
-    { config: { auth: 'alarms:read' }, schema: { tags: atags, operationId: 'listAlertRules', summary: 'Alert rules', response: { 200: z.object({ data: z.array(ruleSchema) }), ...errorResponses } } },
-    async (req) => ({ data: await alarms.listRules(actorOf(req)) }),
+    {
+      config: { auth: 'alarms:read' },
+      schema: { tags: atags, operationId: 'listAlertRules', summary: 'Alert rules, by name (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(ruleSchema), ...errorResponses } },
+    },
+    async (req) => alarms.listRules(actorOf(req), req.query),
   );
   api.post(
     '/alert-rules',
@@ -328,17 +335,17 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       schema: {
         tags: atags,
         operationId: 'listAlarms',
-        summary: 'Alarms, active and most severe first',
+        summary: 'Alarms, newest first (cursor pagination)',
         querystring: z.strictObject({
+          ...pageQuery,
           active: booleanQuery.optional(),
           acknowledged: booleanQuery.optional(),
           severity: z.enum(ALARM_SEVERITIES).optional(),
-          limit: z.coerce.number().int().min(1).max(500).default(100),
         }),
-        response: { 200: z.object({ data: z.array(alarmSchema) }), ...errorResponses },
+        response: { 200: pageOfSchema(alarmSchema), ...errorResponses },
       },
     },
-    async (req) => ({ data: await alarms.list(actorOf(req), req.query) }),
+    async (req) => alarms.list(actorOf(req), req.query),
   );
   for (const action of ['ack', 'clear'] as const) {
     api.post(

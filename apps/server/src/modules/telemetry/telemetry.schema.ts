@@ -17,7 +17,8 @@ export const devices = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [uniqueIndex('devices_key_prefix').on(t.keyPrefix), index('devices_org').on(t.orgId), orgIsolation()],
+  // (org, name, id): the list's keyset order.
+  (t) => [uniqueIndex('devices_key_prefix').on(t.keyPrefix), index('devices_org_name').on(t.orgId, t.name, t.id), orgIsolation()],
 ).enableRLS();
 
 /**
@@ -98,7 +99,7 @@ export const alertRules = pgTable(
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
-  (t) => [index('alert_rules_org_metric').on(t.orgId, t.metric), orgIsolation()],
+  (t) => [index('alert_rules_org_metric').on(t.orgId, t.metric), index('alert_rules_org_name').on(t.orgId, t.name, t.id), orgIsolation()],
 ).enableRLS();
 
 export const alarms = pgTable(
@@ -127,7 +128,9 @@ export const alarms = pgTable(
   (t) => [
     // At most one active alarm per source and rule, whatever the concurrency of ingestion.
     uniqueIndex('alarms_one_active').on(t.orgId, t.ruleId, t.source).where(sql`active`),
-    index('alarms_org_state').on(t.orgId, t.active, t.acknowledged),
+    // The list, newest first: all alarms, or active (or cleared) ones.
+    index('alarms_org_started').on(t.orgId, t.startedAt, t.id),
+    index('alarms_org_active_started').on(t.orgId, t.active, t.startedAt, t.id),
     orgIsolation(),
   ],
 ).enableRLS();

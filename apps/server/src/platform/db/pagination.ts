@@ -1,3 +1,5 @@
+import { asc, desc, sql, type SQL } from 'drizzle-orm';
+import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import { z } from 'zod';
 import { badRequest } from '../errors/app-error.ts';
 
@@ -8,6 +10,14 @@ export const pageQuery = {
   limit: z.coerce.number().int().min(1).max(MAX_LIMIT).default(DEFAULT_LIMIT),
   cursor: z.string().max(512).optional(),
 };
+/** The query string of a list with no filters: `?limit=&cursor=`. */
+export const pageQuerystring = z.strictObject(pageQuery);
+
+/** A list request: the page size and the cursor of the previous page. */
+export interface PageRequest {
+  limit: number;
+  cursor?: string | undefined;
+}
 
 export interface Page<T> {
   data: T[];
@@ -83,3 +93,39 @@ export function pageOf<T>(rows: T[], limit: number, cursorOf: (row: T) => string
   const data = more ? rows.slice(0, limit) : rows;
   return { data, nextCursor: more && data.length ? cursorOf(data[data.length - 1]!) : null };
 }
+
+/** A list's fixed keyset order: one NOT NULL column, then the id, both in one direction. */
+export interface KeysetOrder<T> {
+  column: AnyPgColumn | SQL;
+  id: AnyPgColumn;
+  /** What the column holds (a forged cursor answers 400). */
+  value: CursorValue;
+  desc?: boolean;
+  /** The row's sort value, as the column holds it. */
+  of: (row: T) => string | number | Date;
+}
+
+/**
+ * Keyset pagination of a list with a fixed order: `after` (the rows past the cursor: add it to the
+ * query's conditions), `orderBy`, `limit` (one more than the page, to know if there is more) and
+ * `page(rows)`. An index on (its filter columns…, column, id) serves the whole query.
+ */
+export function keyset<T extends { id: string }>(q: PageRequest, order: KeysetOrder<T>) {
+  const cursor = decodeCursor(q.cursor, { value: order.value });
+  const cmp = order.desc ? sql`<` : sql`>`;
+  const value = cursor && (order.value === 'timestamp' ? sql`${cursor.value}::timestamptz` : sql`${cursor.value}`);
+  return {
+    after: cursor ? sql`(${order.column}, ${order.id}) ${cmp} (${value}, ${cursor.id}::uuid)` : undefined,
+    orderBy: order.desc ? [desc(order.column), desc(order.id)] : [asc(order.column), asc(order.id)],
+    limit: q.limit + 1,
+    page<R extends T>(rows: R[]): Page<R> {
+      return pageOf(rows, q.limit, (r) => {
+        const v = order.of(r);
+        return encodeCursor(v instanceof Date ? v.toISOString() : v, r.id);
+      });
+    },
+  };
+}
+
+/** A page's rows in another shape. */
+export const mapPage = <T, U>(p: Page<T>, f: (row: T) => U): Page<U> => ({ data: p.data.map(f), nextCursor: p.nextCursor });

@@ -1,15 +1,17 @@
 import { useState } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { Globe, Laptop, LogOut, Monitor, Smartphone } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { auth } from '../../lib/auth';
 import { formatDateTime, formatFull, formatRelative } from '../../lib/format';
+import { nextPages, pageRequest, rowsOf } from '../../lib/pages';
 import { keys } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Session } from '../../lib/types';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
 import { Card } from '../../components/ui/card';
+import { LoadMore } from '../../components/ui/data-table';
 import { ConfirmDialog } from '../../components/ui/dialog';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../components/ui/states';
@@ -66,7 +68,11 @@ function SessionRow({ s, onRevoke, busy }: { s: Session; onRevoke: () => void; b
 export function SessionsPage() {
   useDocumentTitle('My sessions');
   const qc = useQueryClient();
-  const sessions = useQuery({ queryKey: keys.sessions, queryFn: () => call(api.GET('/api/auth/sessions')) });
+  const sessions = useInfiniteQuery({
+    queryKey: keys.sessions,
+    queryFn: ({ pageParam }) => call(api.GET('/api/auth/sessions', { params: { query: pageRequest(pageParam) } })),
+    ...nextPages,
+  });
   const [confirmOthers, setConfirmOthers] = useState(false);
   const revoke = useMutation({
     mutationFn: (s: Session) => call(api.DELETE('/api/auth/sessions/{id}', { params: { path: { id: s.id } } })),
@@ -89,7 +95,8 @@ export function SessionsPage() {
     },
     onError: (err) => toast('Could not revoke', { tone: 'error', description: errorMessage(err) }),
   });
-  const list = [...(sessions.data?.data ?? [])].sort((a, b) => Number(b.current) - Number(a.current) || b.lastActivityAt.localeCompare(a.lastActivityAt));
+  // This device first, then by last activity (the pages come newest sign-in first).
+  const list = [...rowsOf(sessions.data)].sort((a, b) => Number(b.current) - Number(a.current) || b.lastActivityAt.localeCompare(a.lastActivityAt));
   const others = list.filter((s) => !s.current).length;
   return (
     <Page width="narrow">
@@ -119,10 +126,11 @@ export function SessionsPage() {
           </ul>
         )}
       </Card>
+      <LoadMore count={list.length} noun={['session', 'sessions']} hasMore={sessions.hasNextPage} loading={sessions.isFetchingNextPage} onMore={() => void sessions.fetchNextPage()} />
       <ConfirmDialog
         open={confirmOthers}
         onOpenChange={setConfirmOthers}
-        title={`Sign out ${others} other session${others === 1 ? '' : 's'}?`}
+        title={sessions.hasNextPage ? 'Sign out every other session?' : `Sign out ${others} other session${others === 1 ? '' : 's'}?`}
         description="Every device except this one is signed out at once."
         confirmLabel="Sign out others"
         pending={revokeOthers.isPending}

@@ -1,9 +1,10 @@
 import { useMemo, useState, type FormEvent } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { KeySquare, Plus } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatDate } from '../../lib/format';
+import { nextPages, pageRequest, rowsOf } from '../../lib/pages';
 import { groupByResource } from '../../lib/permission-matrix';
 import { can } from '../../lib/permissions';
 import { errorFor, fieldErrors } from '../../lib/problem';
@@ -13,7 +14,7 @@ import type { Ok } from '../../lib/types';
 import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
-import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
@@ -176,7 +177,12 @@ export function ApiKeysPage() {
   const names = useUserNames();
   const allowed = can(me, 'api_keys:read');
   const manage = can(me, 'api_keys:manage');
-  const list = useQuery({ queryKey: keys.apiKeys, queryFn: () => call(api.GET('/api/api-keys')), enabled: allowed });
+  const list = useInfiniteQuery({
+    queryKey: keys.apiKeys,
+    queryFn: ({ pageParam }) => call(api.GET('/api/api-keys', { params: { query: pageRequest(pageParam) } })),
+    ...nextPages,
+    enabled: allowed,
+  });
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const revoke = useMutation({
@@ -193,7 +199,7 @@ export function ApiKeysPage() {
   });
 
   if (!allowed) return <NoAccess what="API keys" />;
-  const rows = list.data?.data ?? [];
+  const rows = rowsOf(list.data);
   const columns: Column<ApiKey>[] = [
     {
       id: 'name',
@@ -283,6 +289,7 @@ export function ApiKeysPage() {
       >
         <DataTable caption="API keys" testId="api-keys-table" rowTestId="api-key-row" columns={columns} rows={rows} rowKey={(k) => k.id} rowClassName={(k) => keyState(k) !== 'active' && 'opacity-70'} />
       </TableCard>
+      <LoadMore count={rows.length} noun={['API key', 'API keys']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
       {creating ? <CreateKeyDialog onClose={() => setCreating(false)} /> : null}
       <ConfirmDialog
         open={!!revoking}

@@ -1,18 +1,19 @@
 import { useState, type FormEvent } from 'react';
 import { Link } from '@tanstack/react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Cpu, LineChart, MoreHorizontal, Plus } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { latLng } from '../../lib/geo';
+import { nextPages, pageRequest, rowsOf } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { errorFor, fieldErrors } from '../../lib/problem';
-import { devicesQuery, keys, useMe } from '../../lib/queries';
+import { keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Ok } from '../../lib/types';
 import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
-import { DataTable, TableCard, type Column } from '../../components/ui/data-table';
+import { DataTable, LoadMore, TableCard, type Column } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
@@ -139,7 +140,14 @@ export function DevicesPage() {
   const qc = useQueryClient();
   const allowed = can(me, 'devices:read');
   const manage = can(me, 'devices:manage');
-  const devices = useQuery({ ...devicesQuery, enabled: allowed, staleTime: 10_000, refetchInterval: 30_000 });
+  const devices = useInfiniteQuery({
+    queryKey: [...keys.devices, 'pages'],
+    queryFn: ({ pageParam }) => call(api.GET('/api/devices', { params: { query: pageRequest(pageParam) } })),
+    ...nextPages,
+    enabled: allowed,
+    staleTime: 10_000,
+    refetchInterval: 30_000,
+  });
   const ops = useOperationNames(allowed && can(me, 'operations:read'));
   const [creating, setCreating] = useState(false);
   const [issued, setIssued] = useState<Issued | null>(null);
@@ -173,7 +181,7 @@ export function DevicesPage() {
 
   if (!allowed) return <NoAccess what="devices" />;
   const opName = new Map((ops.data?.data ?? []).map((o) => [o.id, o.name]));
-  const rows = devices.data?.data ?? [];
+  const rows = rowsOf(devices.data);
 
   const columns: Column<Device>[] = [
     {
@@ -281,9 +289,10 @@ export function DevicesPage() {
       >
         <DataTable caption="Devices" testId="devices-table" rowTestId="device-row" columns={columns} rows={rows} rowKey={(d) => d.id} />
       </TableCard>
+      <LoadMore count={rows.length} noun={['device', 'devices']} hasMore={devices.hasNextPage} loading={devices.isFetchingNextPage} onMore={() => void devices.fetchNextPage()} />
       {rows.length ? (
-        <p className="mt-3 text-xs text-fg-subtle" role="status">
-          {rows.filter((d) => d.online).length} of {rows.length} online · a device is online when it sent something in the last 5 minutes
+        <p className="mt-1 text-xs text-fg-subtle">
+          {rows.filter((d) => d.online).length} of the {rows.length} shown online · a device is online when it sent something in the last 5 minutes
         </p>
       ) : null}
       {creating ? (

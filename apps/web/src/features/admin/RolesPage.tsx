@@ -5,7 +5,7 @@ import { api, call } from '../../lib/api';
 import { CONDITION_LABEL, cellChoices, changes, draftOf, grantsOf, groupByResource, type Draft } from '../../lib/permission-matrix';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
-import { catalogueQuery, keys, useMe } from '../../lib/queries';
+import { catalogueQuery, keys, rolesQuery, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Condition, Role } from '../../lib/types';
 import { Badge } from '../../components/ui/badge';
@@ -290,7 +290,7 @@ export function RolesPage() {
   const qc = useQueryClient();
   const allowed = can(me, 'roles:read');
   const manage = can(me, 'roles:manage');
-  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call(api.GET('/api/roles')), enabled: allowed });
+  const roles = useQuery({ ...rolesQuery, enabled: allowed });
   const catalogue = useQuery({ ...catalogueQuery, enabled: allowed && can(me, 'permissions:read') });
   const [editing, setEditing] = useState<Editing | null>(null);
   const [deleting, setDeleting] = useState<Role | null>(null);

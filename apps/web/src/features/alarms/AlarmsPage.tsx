@@ -1,10 +1,11 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { BellOff, Check, CheckCheck, CheckCircle2, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatFull, formatNumber, formatRelative } from '../../lib/format';
+import { replaceRows, rowsOf, type CachedList } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { keys, useMe, useUserNames } from '../../lib/queries';
 import { toast } from '../../lib/toast';
@@ -14,10 +15,11 @@ import { useIsNew } from '../../app/fresh';
 import { Badge, SEVERITY_LABEL, SeverityBadge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
 import { Card } from '../../components/ui/card';
+import { LoadMore } from '../../components/ui/data-table';
 import { Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../components/ui/states';
-import { alarmsQuery, type AlarmFilter } from './queries';
+import { alarmPages, type AlarmFilter } from './queries';
 import { AlarmSource } from './source';
 
 const alarmsRoute = getRouteApi('/app/alarms');
@@ -44,8 +46,7 @@ function useAlarmAction() {
         ? call(action === 'ack' ? api.POST('/api/alarms/{id}/ack', { params: { path: { id: ids[0]! } } }) : api.POST('/api/alarms/{id}/clear', { params: { path: { id: ids[0]! } } })).then((a) => [a])
         : call(api.POST('/api/alarms/bulk', { body: { ids, action } })).then((r) => r.data),
     onSuccess: (updated, { action }) => {
-      const byId = new Map(updated.map((a) => [a.id, a]));
-      qc.setQueriesData<{ data: Alarm[] }>({ queryKey: keys.alarms }, (old) => old && { ...old, data: old.data.map((a) => byId.get(a.id) ?? a) });
+      qc.setQueriesData<CachedList<Alarm>>({ queryKey: keys.alarms }, (old) => replaceRows(old, updated));
       void qc.invalidateQueries({ queryKey: keys.alarms });
       toast(`${updated.length === 1 ? 'Alarm' : `${updated.length} alarms`} ${action === 'ack' ? 'acknowledged' : 'cleared'}`, { tone: 'success' });
     },
@@ -128,17 +129,18 @@ export function AlarmsPage() {
   const navigate = useNavigate({ from: '/alarms' });
   const view = search.view ?? 'active';
   const filter = filterOf(search);
-  const alarms = useQuery(alarmsQuery(filter));
+  const alarms = useInfiniteQuery(alarmPages(filter));
+  const loaded = useMemo(() => rowsOf(alarms.data), [alarms.data]);
   const action = useAlarmAction();
   const [selected, setSelected] = useState<Set<string>>(new Set());
   const selectAllRef = useRef<HTMLInputElement>(null);
 
   const rows = useMemo(
     () =>
-      [...(alarms.data?.data ?? [])].sort(
+      [...loaded].sort(
         (a, b) => Number(b.active) - Number(a.active) || Number(a.acknowledged) - Number(b.acknowledged) || SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || b.startedAt.localeCompare(a.startedAt),
       ),
-    [alarms.data],
+    [loaded],
   );
   const actionable = rows.filter((a) => a.active);
   // Selection only holds alarms still listed and active.
@@ -160,7 +162,7 @@ export function AlarmsPage() {
       },
     );
 
-  const unacked = (alarms.data?.data ?? []).filter((a) => a.active && !a.acknowledged).length;
+  const unacked = loaded.filter((a) => a.active && !a.acknowledged).length;
 
   return (
     <Page>
@@ -249,6 +251,7 @@ export function AlarmsPage() {
           </ul>
         )}
       </Card>
+      <LoadMore count={loaded.length} noun={['alarm', 'alarms']} hasMore={alarms.hasNextPage} loading={alarms.isFetchingNextPage} onMore={() => void alarms.fetchNextPage()} />
     </Page>
   );
 }

@@ -155,7 +155,7 @@ function ActiveAlarms({ wide }: { wide: boolean }) {
       <CardHeader
         id="active-alarms"
         title="Active alarms"
-        description={data ? (alarms.length ? `${alarms.length} active · ${open} unacknowledged` : 'All clear') : undefined}
+        description={data ? (alarms.length ? `${alarms.length}${data.nextCursor ? '+' : ''} active · ${open}${data.nextCursor ? '+' : ''} unacknowledged` : 'All clear') : undefined}
         actions={
           <Link to="/alarms" className="text-xs font-medium text-accent hover:underline">
             Open alarms

@@ -9,6 +9,7 @@ import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatRelative } from '../../lib/format';
 import { devicePosition, fanOut, fitTransform, latLng, toScreen, type LatLng, type View } from '../../lib/geo';
+import { fetchAll } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { devicesQuery, keys, useMe } from '../../lib/queries';
 import type { Operation, OperationStatus } from '../../lib/types';
@@ -33,18 +34,8 @@ interface Marker {
 }
 
 /** Every operation with coordinates (the API's bbox filter), up to MAX_OPERATIONS. */
-async function locatedOperations(): Promise<{ data: Operation[]; truncated: boolean }> {
-  const out: Operation[] = [];
-  let cursor: string | null = null;
-  do {
-    const page: { data: Operation[]; nextCursor: string | null } = await call(
-      api.GET('/api/operations', { params: { query: { bbox: WORLD, limit: 200, sort: '-updatedAt', ...(cursor ? { cursor } : {}) } } }),
-    );
-    out.push(...page.data);
-    cursor = page.nextCursor;
-  } while (cursor && out.length < MAX_OPERATIONS);
-  return { data: out, truncated: cursor !== null };
-}
+const locatedOperations = (): Promise<{ data: Operation[]; truncated: boolean }> =>
+  fetchAll((query) => call(api.GET('/api/operations', { params: { query: { ...query, bbox: WORLD, sort: '-updatedAt' } } })), MAX_OPERATIONS);
 
 /** The projection at zoom 1: longitudes across the width, latitudes -58° to 78° (no Antarctica) in the height. */
 function projectionFor(width: number, height: number): GeoProjection {

@@ -1,20 +1,22 @@
 import { lazy, Suspense, useMemo, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
 import { Box, Calendar, ChevronRight, Clock, LineChart, MapPin, MoreHorizontal, Pencil, Plus, Tag, Trash2, Truck, User, Wrench } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatDateTime, formatFull, formatRange, formatRelative, fromLocalInput, timeZone, toLocalInput } from '../../lib/format';
 import { liveSeries, liveVersion, subscribeLive } from '../../lib/live-telemetry';
+import { nextPages, pageRequest, replaceRows, rowsOf, type ListPage } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { errorFor, fieldErrors } from '../../lib/problem';
-import { keys, useMe, useUserNames } from '../../lib/queries';
+import { keys, resourcesQuery, useMe, useUserNames } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { Allocation, Operation, OperationStatus, Resource, SeriesInfo, Task } from '../../lib/types';
 import { useTopic } from '../../app/realtime';
 import { Badge, PriorityLabel, STATUS_LABEL, StatusBadge } from '../../components/ui/badge';
 import { Button, buttonClass } from '../../components/ui/button';
 import { Card, CardHeader } from '../../components/ui/card';
+import { LoadMore } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuSeparator, MenuTrigger } from '../../components/ui/menu';
@@ -201,8 +203,8 @@ function TaskRow({ task, op, editable }: { task: Task; op: Operation; editable: 
     onMutate: async (status) => {
       // Optimistic tick; the server's answer (and the live event) confirm it.
       await qc.cancelQueries({ queryKey: keys.tasks(op.id) });
-      const before = qc.getQueryData<{ data: Task[] }>(keys.tasks(op.id));
-      qc.setQueryData<{ data: Task[] }>(keys.tasks(op.id), (old) => old && { data: old.data.map((t) => (t.id === task.id ? { ...t, status } : t)) });
+      const before = qc.getQueryData<InfiniteData<ListPage<Task>>>(keys.tasks(op.id));
+      qc.setQueryData<InfiniteData<ListPage<Task>>>(keys.tasks(op.id), (old) => replaceRows(old, [{ ...task, status }]));
       return { before };
     },
     onError: (err, _v, ctx) => {
@@ -243,13 +245,22 @@ function TasksCard({ op }: { op: Operation }) {
   const me = useMe();
   const qc = useQueryClient();
   const editable = can(me, 'operations:update');
-  const tasks = useQuery({ queryKey: keys.tasks(op.id), queryFn: () => call(api.GET('/api/operations/{id}/tasks', { params: { path: { id: op.id } } })) });
+  const tasks = useInfiniteQuery({
+    queryKey: keys.tasks(op.id),
+    queryFn: ({ pageParam }) => call(api.GET('/api/operations/{id}/tasks', { params: { path: { id: op.id }, query: pageRequest(pageParam) } })),
+    ...nextPages,
+  });
   const [title, setTitle] = useState('');
   const [error, setError] = useState<string | null>(null);
   const add = useMutation({
     mutationFn: (t: string) => call(api.POST('/api/operations/{id}/tasks', { params: { path: { id: op.id } }, body: { title: t } })),
     onSuccess: (task) => {
-      qc.setQueryData<{ data: Task[] }>(keys.tasks(op.id), (old) => (old ? { data: [...old.data.filter((t) => t.id !== task.id), task] } : old));
+      // A new task comes last: shown at once when the last page is loaded, else with "Load more".
+      qc.setQueryData<InfiniteData<ListPage<Task>>>(keys.tasks(op.id), (old) => {
+        const last = old?.pages.at(-1);
+        if (!old || !last || last.nextCursor) return old;
+        return { ...old, pages: [...old.pages.slice(0, -1), { ...last, data: [...last.data.filter((t) => t.id !== task.id), task] }] };
+      });
       setError(null);
     },
     onError: (err, submitted) => {
@@ -258,8 +269,9 @@ function TasksCard({ op }: { op: Operation }) {
       setError(errorFor(fieldErrors(err), 'title') ?? errorMessage(err));
     },
   });
-  const list = tasks.data?.data ?? [];
+  const list = rowsOf(tasks.data);
   const doneCount = list.filter((t) => t.status === 'done').length;
+  const more = tasks.hasNextPage ? '+' : '';
   const submit = (e: FormEvent) => {
     e.preventDefault();
     // Cleared at once: the next task can be typed while this one saves.
@@ -268,7 +280,7 @@ function TasksCard({ op }: { op: Operation }) {
   };
   return (
     <Card aria-labelledby="op-tasks">
-      <CardHeader id="op-tasks" title="Tasks" description={list.length ? `${doneCount} of ${list.length} done` : undefined} />
+      <CardHeader id="op-tasks" title="Tasks" description={list.length ? `${doneCount} of ${list.length}${more} done` : undefined} />
       {list.length ? (
         <div className="h-1 bg-hover" aria-hidden="true">
           <div className="h-full bg-emerald-500 transition-[width]" style={{ width: `${(doneCount / list.length) * 100}%` }} />
@@ -283,12 +295,15 @@ function TasksCard({ op }: { op: Operation }) {
       ) : (
         <ul className="divide-y divide-line py-1">
           {[...list]
-            .sort((a, b) => a.position - b.position || a.createdAt.localeCompare(b.createdAt))
+            .sort((a, b) => a.position - b.position || a.id.localeCompare(b.id))
             .map((t) => (
               <TaskRow key={t.id} task={t} op={op} editable={editable} />
             ))}
         </ul>
       )}
+      <div className="px-4 pb-2">
+        <LoadMore count={list.length} noun={['task', 'tasks']} hasMore={tasks.hasNextPage} loading={tasks.isFetchingNextPage} onMore={() => void tasks.fetchNextPage()} />
+      </div>
       {editable ? (
         <form onSubmit={submit} className="flex items-start gap-2 border-t border-line px-4 py-3">
           <div className="flex-1">
@@ -484,7 +499,7 @@ function AllocationsCard({ op }: { op: Operation }) {
   const editable = can(me, 'operations:update');
   const [open, setOpen] = useState(false);
   const allocations = useQuery({ queryKey: keys.allocations(op.id), queryFn: () => call(api.GET('/api/operations/{id}/allocations', { params: { path: { id: op.id } } })) });
-  const resources = useQuery({ queryKey: keys.resources, queryFn: () => call(api.GET('/api/resources', {})), staleTime: 60_000, enabled: can(me, 'resources:read') });
+  const resources = useQuery({ ...resourcesQuery, enabled: can(me, 'resources:read') });
   const byId = new Map((resources.data?.data ?? []).map((r) => [r.id, r]));
   const release = useMutation({
     mutationFn: (a: Allocation) => call(api.DELETE('/api/operations/{id}/allocations/{allocationId}', { params: { path: { id: op.id, allocationId: a.id } } })),

@@ -1,5 +1,6 @@
-import { queryOptions, useQuery } from '@tanstack/react-query';
+import { infiniteQueryOptions, queryOptions, useQuery } from '@tanstack/react-query';
 import { api, call } from '../../lib/api';
+import { fetchAll, nextPages, pageRequest } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { useMe } from '../../lib/queries';
 import type { Canned, Team } from './types';
@@ -27,11 +28,44 @@ export const sdKeys = {
 
 export const ticketQuery = (id: string) => queryOptions({ queryKey: sdKeys.ticket(id), queryFn: () => call(api.GET('/api/tickets/{id}', { params: { path: { id } } })) });
 
-export const teamsQuery = queryOptions({ queryKey: sdKeys.teams, queryFn: () => call(api.GET('/api/servicedesk/teams')), staleTime: 60_000 });
-export const cannedQuery = queryOptions({ queryKey: sdKeys.canned, queryFn: () => call(api.GET('/api/servicedesk/canned-responses')), staleTime: 60_000 });
+// The whole sets, for pickers and forms (every page, fetched at once).
+export const teamsQuery = queryOptions({
+  queryKey: [...sdKeys.teams, 'all'],
+  queryFn: async () => (await fetchAll((query) => call(api.GET('/api/servicedesk/teams', { params: { query } })))).data,
+  staleTime: 60_000,
+});
+export const cannedQuery = queryOptions({
+  queryKey: [...sdKeys.canned, 'all'],
+  queryFn: async () => (await fetchAll((query) => call(api.GET('/api/servicedesk/canned-responses', { params: { query } })))).data,
+  staleTime: 60_000,
+});
+export const calendarsQuery = queryOptions({
+  queryKey: [...sdKeys.calendars, 'all'],
+  queryFn: async () => (await fetchAll((query) => call(api.GET('/api/servicedesk/calendars', { params: { query } })))).data,
+});
+/** Policies in evaluation order: all of them, since reordering sends every id. */
+export const policiesQuery = queryOptions({
+  queryKey: [...sdKeys.policies, 'all'],
+  queryFn: async () => (await fetchAll((query) => call(api.GET('/api/servicedesk/sla-policies', { params: { query } })))).data,
+});
 export const settingsQuery = queryOptions({ queryKey: sdKeys.settings, queryFn: () => call(api.GET('/api/servicedesk/settings')), staleTime: 60_000 });
-export const calendarsQuery = queryOptions({ queryKey: sdKeys.calendars, queryFn: () => call(api.GET('/api/servicedesk/calendars')) });
-export const policiesQuery = queryOptions({ queryKey: sdKeys.policies, queryFn: () => call(api.GET('/api/servicedesk/sla-policies')) });
+
+// The admin tabs' lists, a page at a time ("Load more").
+export const teamPages = infiniteQueryOptions({
+  queryKey: [...sdKeys.teams, 'pages'],
+  queryFn: ({ pageParam }) => call(api.GET('/api/servicedesk/teams', { params: { query: pageRequest(pageParam) } })),
+  ...nextPages,
+});
+export const cannedPages = infiniteQueryOptions({
+  queryKey: [...sdKeys.canned, 'pages'],
+  queryFn: ({ pageParam }) => call(api.GET('/api/servicedesk/canned-responses', { params: { query: pageRequest(pageParam) } })),
+  ...nextPages,
+});
+export const calendarPages = infiniteQueryOptions({
+  queryKey: [...sdKeys.calendars, 'pages'],
+  queryFn: ({ pageParam }) => call(api.GET('/api/servicedesk/calendars', { params: { query: pageRequest(pageParam) } })),
+  ...nextPages,
+});
 
 export function useTeams(): Team[] {
   const me = useMe();

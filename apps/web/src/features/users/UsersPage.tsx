@@ -7,7 +7,7 @@ import { cn } from '../../lib/cn';
 import { initials } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
-import { keys, useMe } from '../../lib/queries';
+import { keys, rolesQuery, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { User } from '../../lib/types';
 import type { UsersSearch } from '../../app/search';
@@ -33,7 +33,7 @@ function generatePassword() {
 function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: boolean) => void }) {
   const me = useMe();
   const qc = useQueryClient();
-  const roles = useQuery({ queryKey: keys.roles, queryFn: () => call(api.GET('/api/roles')), enabled: can(me, 'roles:read'), staleTime: 60_000 });
+  const roles = useQuery({ ...rolesQuery, enabled: can(me, 'roles:read') });
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');

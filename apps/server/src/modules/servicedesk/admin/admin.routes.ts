@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
-import { errorResponses, idParams } from '../../../platform/http/schemas.ts';
+import { pageQuerystring } from '../../../platform/db/pagination.ts';
+import { errorResponses, idParams, pageOfSchema } from '../../../platform/http/schemas.ts';
 import type { createAdminService } from './admin.service.ts';
 import { ASSIGNMENT_MODES } from '../servicedesk.schema.ts';
 
@@ -27,8 +28,11 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
 
   api.get(
     '/servicedesk/teams',
-    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listTeams', summary: 'Teams with members and assignment mode', response: { 200: z.array(teamSchema), ...errorResponses } } },
-    async (req) => admin.listTeams(actorOf(req)),
+    {
+      config: { auth: 'tickets:read' },
+      schema: { tags, operationId: 'listTeams', summary: 'Teams with members and assignment mode, by name (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(teamSchema), ...errorResponses } },
+    },
+    async (req) => admin.listTeams(actorOf(req), req.query),
   );
   api.post(
     '/servicedesk/teams',
@@ -100,8 +104,11 @@ export function servicedeskAdminRoutes(api: ApiInstance, admin: ReturnType<typeo
 
   api.get(
     '/servicedesk/canned-responses',
-    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listCannedResponses', summary: 'Canned responses', response: { 200: z.array(cannedSchema), ...errorResponses } } },
-    async (req) => admin.listCanned(actorOf(req)),
+    {
+      config: { auth: 'tickets:read' },
+      schema: { tags, operationId: 'listCannedResponses', summary: 'Canned responses, by title (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(cannedSchema), ...errorResponses } },
+    },
+    async (req) => admin.listCanned(actorOf(req), req.query),
   );
   api.post(
     '/servicedesk/canned-responses',

@@ -1,7 +1,8 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import { can } from '../../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../../platform/access/actor.ts';
 import { recordAudit } from '../../../platform/audit/audit.ts';
+import { keyset, mapPage, type PageRequest } from '../../../platform/db/pagination.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import { renderTemplate, unknownPlaceholders } from './canned.ts';
@@ -61,12 +62,15 @@ export function createAdminService(deps: ServicedeskDeps, ticketsSvc: TicketsSer
   }
 
   return {
-    async listTeams(actor: Actor) {
+    /** Teams by name with their members, a page at a time. */
+    async listTeams(actor: Actor, q: PageRequest) {
       if (!can(actor, 'tickets:read')) throw forbidden();
+      const page = keyset(q, { column: sdTeams.name, id: sdTeams.id, value: 'string', of: (t: typeof sdTeams.$inferSelect) => t.name });
       return inOrg(db, actor.orgId, async (tx) => {
-        const teams = await tx.select().from(sdTeams).where(eq(sdTeams.orgId, actor.orgId)).orderBy(asc(sdTeams.name));
-        const members = await tx.select().from(sdTeamMembers).where(eq(sdTeamMembers.orgId, actor.orgId));
-        return teams.map((t) => toTeam(t, members.filter((m) => m.teamId === t.id)));
+        const teams = page.page(await tx.select().from(sdTeams).where(and(eq(sdTeams.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit));
+        const ids = teams.data.map((t) => t.id);
+        const members = ids.length ? await tx.select().from(sdTeamMembers).where(inArray(sdTeamMembers.teamId, ids)).orderBy(asc(sdTeamMembers.createdAt)) : [];
+        return mapPage(teams, (t) => toTeam(t, members.filter((m) => m.teamId === t.id)));
       });
     },
 
@@ -162,11 +166,14 @@ export function createAdminService(deps: ServicedeskDeps, ticketsSvc: TicketsSer
       return { userId, away, teams: n };
     },
 
-    async listCanned(actor: Actor) {
+    /** Canned responses by title, a page at a time. */
+    async listCanned(actor: Actor, q: PageRequest) {
       if (!can(actor, 'tickets:read')) throw forbidden();
-      return inOrg(db, actor.orgId, async (tx) =>
-        (await tx.select().from(cannedResponses).where(eq(cannedResponses.orgId, actor.orgId)).orderBy(asc(cannedResponses.title))).map(toCanned),
+      const page = keyset(q, { column: cannedResponses.title, id: cannedResponses.id, value: 'string', of: (c: typeof cannedResponses.$inferSelect) => c.title });
+      const rows = await inOrg(db, actor.orgId, (tx) =>
+        tx.select().from(cannedResponses).where(and(eq(cannedResponses.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit),
       );
+      return mapPage(page.page(rows), toCanned);
     },
 
     async saveCanned(actor: Actor, id: string | null, input: { title?: string | undefined; body?: string | undefined }) {

@@ -3,6 +3,7 @@ import { can } from '../../../platform/access/ability.ts';
 import { auditContextOf, type Actor } from '../../../platform/access/actor.ts';
 import { recordAudit } from '../../../platform/audit/audit.ts';
 import type { Tx } from '../../../platform/db/client.ts';
+import { keyset, mapPage, type PageRequest } from '../../../platform/db/pagination.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
@@ -102,11 +103,14 @@ export function createSlaAdminService(deps: ServicedeskDeps, sla: SlaService, ti
   }
 
   return {
-    async listCalendars(actor: Actor) {
+    /** Business calendars by name, a page at a time. */
+    async listCalendars(actor: Actor, q: PageRequest) {
       if (!can(actor, 'tickets:read')) throw forbidden();
-      return inOrg(deps.db, actor.orgId, async (tx) =>
-        (await tx.select().from(slaCalendars).where(eq(slaCalendars.orgId, actor.orgId)).orderBy(asc(slaCalendars.name))).map(calendarView),
+      const page = keyset(q, { column: slaCalendars.name, id: slaCalendars.id, value: 'string', of: (c: typeof slaCalendars.$inferSelect) => c.name });
+      const rows = await inOrg(deps.db, actor.orgId, (tx) =>
+        tx.select().from(slaCalendars).where(and(eq(slaCalendars.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit),
       );
+      return mapPage(page.page(rows), calendarView);
     },
 
     async saveCalendar(actor: Actor, id: string | null, input: Partial<CalendarInput>) {
@@ -188,11 +192,14 @@ export function createSlaAdminService(deps: ServicedeskDeps, sla: SlaService, ti
       }
     },
 
-    async listPolicies(actor: Actor) {
+    /** SLA policies in evaluation order (position, then id: creation order), a page at a time. */
+    async listPolicies(actor: Actor, q: PageRequest) {
       if (!can(actor, 'tickets:read')) throw forbidden();
-      return inOrg(deps.db, actor.orgId, async (tx) =>
-        (await tx.select().from(slaPolicies).where(eq(slaPolicies.orgId, actor.orgId)).orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt))).map(policyView),
+      const page = keyset(q, { column: slaPolicies.position, id: slaPolicies.id, value: 'number', of: (p: typeof slaPolicies.$inferSelect) => p.position });
+      const rows = await inOrg(deps.db, actor.orgId, (tx) =>
+        tx.select().from(slaPolicies).where(and(eq(slaPolicies.orgId, actor.orgId), page.after)).orderBy(...page.orderBy).limit(page.limit),
       );
+      return mapPage(page.page(rows), policyView);
     },
 
     async savePolicy(actor: Actor, id: string | null, patch: Partial<PolicyInput>) {
@@ -256,7 +263,7 @@ export function createSlaAdminService(deps: ServicedeskDeps, sla: SlaService, ti
         for (const [i, pid] of ids.entries()) await tx.update(slaPolicies).set({ position: i }).where(eq(slaPolicies.id, pid));
         await recordAudit(tx, auditContextOf(actor), { action: 'sla_policy.order', entityType: 'sla_policy', entityId: null, after: { order: ids } });
         await changed(tx, actor, 'policy_order', {});
-        return (await tx.select().from(slaPolicies).where(eq(slaPolicies.orgId, actor.orgId)).orderBy(asc(slaPolicies.position))).map(policyView);
+        return (await tx.select().from(slaPolicies).where(eq(slaPolicies.orgId, actor.orgId)).orderBy(asc(slaPolicies.position), asc(slaPolicies.id))).map(policyView);
       });
     },
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
-import { errorResponses, idParams } from '../../../platform/http/schemas.ts';
+import { pageQuerystring } from '../../../platform/db/pagination.ts';
+import { errorResponses, idParams, pageOfSchema } from '../../../platform/http/schemas.ts';
 import type { SlaAdminService } from './sla-admin.service.ts';
 import { CHANNELS, PRIORITIES, TARGET_KINDS, WEEKDAYS, type SlaExplanation } from './engine/index.ts';
 
@@ -126,8 +127,11 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
   const tags = ['service desk SLA'];
   api.get(
     '/servicedesk/calendars',
-    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listCalendars', summary: 'Business calendars', response: { 200: z.array(calendarSchema), ...errorResponses } } },
-    async (req) => svc.listCalendars(actorOf(req)),
+    {
+      config: { auth: 'tickets:read' },
+      schema: { tags, operationId: 'listCalendars', summary: 'Business calendars, by name (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(calendarSchema), ...errorResponses } },
+    },
+    async (req) => svc.listCalendars(actorOf(req), req.query),
   );
   api.post(
     '/servicedesk/calendars',
@@ -183,8 +187,11 @@ export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
 
   api.get(
     '/servicedesk/sla-policies',
-    { config: { auth: 'tickets:read' }, schema: { tags, operationId: 'listSlaPolicies', summary: 'SLA policies in evaluation order (first match wins)', response: { 200: z.array(policySchema), ...errorResponses } } },
-    async (req) => svc.listPolicies(actorOf(req)),
+    {
+      config: { auth: 'tickets:read' },
+      schema: { tags, operationId: 'listSlaPolicies', summary: 'SLA policies in evaluation order (first match wins; cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(policySchema), ...errorResponses } },
+    },
+    async (req) => svc.listPolicies(actorOf(req), req.query),
   );
   api.post(
     '/servicedesk/sla-policies',

@@ -65,7 +65,7 @@ export function policyFromRow(r: typeof slaPolicies.$inferSelect): Policy {
 }
 
 export async function loadSetup(tx: Executor, orgId: string): Promise<SlaSetup | null> {
-  const rows = await tx.select().from(slaPolicies).where(eq(slaPolicies.orgId, orgId)).orderBy(asc(slaPolicies.position), asc(slaPolicies.createdAt));
+  const rows = await tx.select().from(slaPolicies).where(eq(slaPolicies.orgId, orgId)).orderBy(asc(slaPolicies.position), asc(slaPolicies.id));
   if (rows.length === 0) return null;
   const cals = await tx.select().from(slaCalendars).where(eq(slaCalendars.orgId, orgId));
   const calendars = new Map<string, BusinessCalendar>([[ALWAYS_OPEN, compileCalendar(twentyFourSeven())]]);

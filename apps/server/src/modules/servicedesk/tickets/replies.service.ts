@@ -1,8 +1,9 @@
-import { and, asc, eq } from 'drizzle-orm';
+import { and, eq } from 'drizzle-orm';
 import { can } from '../../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../../platform/access/actor.ts';
 import { recordAudit } from '../../../platform/audit/audit.ts';
 import type { Tx } from '../../../platform/db/client.ts';
+import { keyset, mapPage, type Page, type PageRequest } from '../../../platform/db/pagination.ts';
 import { inOrg, inSystem } from '../../../platform/db/scope.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
 import { conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
@@ -155,22 +156,33 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       return inTicketOrg(ticketId, token, async (_tx, t) => t.orgId);
     },
 
-    async list(actor: Actor, ticketId: string): Promise<ReplyView[]> {
+    /** A ticket's replies and internal notes, oldest first, a page at a time. */
+    async list(actor: Actor, ticketId: string, q: PageRequest): Promise<Page<ReplyView>> {
+      const page = keyset(q, { column: ticketReplies.createdAt, id: ticketReplies.id, value: 'timestamp', of: (r: typeof ticketReplies.$inferSelect) => r.createdAt });
       return inOrg(db, actor.orgId, async (tx) => {
         await ticketsSvc.visible(tx, actor, ticketId);
-        return repliesOf(tx, actor.orgId, ticketId, true);
+        const rows = await tx
+          .select()
+          .from(ticketReplies)
+          .where(and(eq(ticketReplies.orgId, actor.orgId), eq(ticketReplies.ticketId, ticketId), page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit);
+        return mapPage(page.page(rows), toReplyView);
       });
     },
 
-    async timeline(actor: Actor, ticketId: string) {
+    /** What happened to a ticket, in order, a page at a time. */
+    async timeline(actor: Actor, ticketId: string, q: PageRequest) {
+      const page = keyset(q, { column: ticketTimeline.at, id: ticketTimeline.id, value: 'timestamp', of: (r: typeof ticketTimeline.$inferSelect) => r.at });
       return inOrg(db, actor.orgId, async (tx) => {
         await ticketsSvc.visible(tx, actor, ticketId);
         const rows = await tx
           .select()
           .from(ticketTimeline)
-          .where(and(eq(ticketTimeline.orgId, actor.orgId), eq(ticketTimeline.ticketId, ticketId)))
-          .orderBy(asc(ticketTimeline.at), asc(ticketTimeline.id));
-        return rows.map((r) => ({ id: r.id, at: r.at.toISOString(), kind: r.kind, data: r.data }));
+          .where(and(eq(ticketTimeline.orgId, actor.orgId), eq(ticketTimeline.ticketId, ticketId), page.after))
+          .orderBy(...page.orderBy)
+          .limit(page.limit);
+        return mapPage(page.page(rows), (r) => ({ id: r.id, at: r.at.toISOString(), kind: r.kind, data: r.data }));
       });
     },
 

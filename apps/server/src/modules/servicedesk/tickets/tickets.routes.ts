@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { actorOf, type ApiInstance } from '../../../platform/http/api.ts';
-import { pageQuery, parseSort } from '../../../platform/db/pagination.ts';
+import { pageQuery, pageQuerystring, parseSort } from '../../../platform/db/pagination.ts';
 import { csvEnum, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../../platform/http/schemas.ts';
 import type { RepliesService } from './replies.service.ts';
 import { CHANNELS, TICKET_PRIORITIES, TICKET_STATUSES } from '../servicedesk.schema.ts';
@@ -213,9 +213,9 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
     '/tickets/:id/replies',
     {
       config: { auth: 'tickets:read' },
-      schema: { tags: tags_, operationId: 'listTicketReplies', summary: 'Replies and internal notes, oldest first', params: idParams, response: { 200: z.array(replySchema), ...errorResponses } },
+      schema: { tags: tags_, operationId: 'listTicketReplies', summary: 'Replies and internal notes, oldest first (cursor pagination)', params: idParams, querystring: pageQuerystring, response: { 200: pageOfSchema(replySchema), ...errorResponses } },
     },
-    async (req) => replies.list(actorOf(req), req.params.id),
+    async (req) => replies.list(actorOf(req), req.params.id, req.query),
   );
 
   api.post(
@@ -246,11 +246,12 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       schema: {
         tags: tags_,
         operationId: 'getTicketTimeline',
-        summary: 'What happened to the ticket, in order (status, assignment, replies)',
+        summary: 'What happened to the ticket, in order (status, assignment, replies; cursor pagination)',
         params: idParams,
-        response: { 200: z.array(z.object({ id: z.uuid(), at: z.string(), kind: z.string(), data: z.record(z.string(), z.unknown()) })), ...errorResponses },
+        querystring: pageQuerystring,
+        response: { 200: pageOfSchema(z.object({ id: z.uuid(), at: z.string(), kind: z.string(), data: z.record(z.string(), z.unknown()) })), ...errorResponses },
       },
     },
-    async (req) => replies.timeline(actorOf(req), req.params.id),
+    async (req) => replies.timeline(actorOf(req), req.params.id, req.query),
   );
 }

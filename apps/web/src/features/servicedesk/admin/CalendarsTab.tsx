@@ -1,16 +1,18 @@
 import { useMemo, useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { CalendarDays, Pencil, Plus, Trash2, Upload, X } from 'lucide-react';
 import { api, call } from '../../../lib/api';
 import { formatDate, timeZone as myZone } from '../../../lib/format';
+import { rowsOf } from '../../../lib/pages';
 import { fieldErrors } from '../../../lib/problem';
 import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
+import { LoadMore } from '../../../components/ui/data-table';
 import { ConfirmDialog } from '../../../components/ui/dialog';
 import { Field, Input, Select } from '../../../components/ui/input';
 import { Banner, EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../../components/ui/states';
 import { fromWeeklyHours, officeWeek, serverWeekErrors, toWeeklyHours, validateWeek, weeklyMinutes, type WeekDraft } from '../hours';
-import { calendarsQuery, sdKeys, useTeams } from '../queries';
+import { calendarPages, sdKeys, useTeams } from '../queries';
 import type { Calendar, CalendarInput } from '../types';
 import { useSaving } from './saving';
 import { WeeklyHoursEditor } from './WeeklyHoursEditor';
@@ -177,11 +179,12 @@ function Editor({ calendar, onDone }: { calendar: Calendar | null; onDone: () =>
 }
 
 export function CalendarsTab() {
-  const q = useQuery(calendarsQuery);
+  const q = useInfiniteQuery(calendarPages);
+  const rows = useMemo(() => rowsOf(q.data), [q.data]);
   const [editing, setEditing] = useState<string | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Calendar | null>(null);
   const remove = useSaving((id: string) => call(api.DELETE('/api/servicedesk/calendars/{id}', { params: { path: { id } } })), [sdKeys.calendars], 'Calendar deleted');
-  const current = useMemo(() => (editing && editing !== 'new' ? (q.data?.find((c) => c.id === editing) ?? null) : null), [editing, q.data]);
+  const current = useMemo(() => (editing && editing !== 'new' ? (rows.find((c) => c.id === editing) ?? null) : null), [editing, rows]);
   return (
     <div className="flex flex-col gap-4">
       <Card aria-labelledby="calendars-title">
@@ -199,11 +202,11 @@ export function CalendarsTab() {
           <ErrorState error={q.error} onRetry={() => void q.refetch()} />
         ) : q.isLoading ? (
           <SkeletonRows rows={2} />
-        ) : !q.data?.length ? (
+        ) : !rows.length ? (
           <EmptyState icon={<CalendarDays />} title="No calendars yet" description="Add your office hours so SLA clocks stop at night, at weekends and on holidays." />
         ) : (
           <ul className="divide-y divide-line">
-            {q.data.map((c) => {
+            {rows.map((c) => {
               const next = c.holidays.find((h) => h.date >= new Date().toISOString().slice(0, 10));
               return (
                 <li key={c.id} className="flex items-center gap-3 px-4 py-3">
@@ -225,6 +228,9 @@ export function CalendarsTab() {
             })}
           </ul>
         )}
+        <div className="px-4 pb-3">
+          <LoadMore count={rows.length} noun={['calendar', 'calendars']} hasMore={q.hasNextPage} loading={q.isFetchingNextPage} onMore={() => void q.fetchNextPage()} />
+        </div>
       </Card>
       {editing ? <Editor key={editing} calendar={current} onDone={() => setEditing(null)} /> : null}
       <ConfirmDialog

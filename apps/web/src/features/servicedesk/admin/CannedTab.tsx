@@ -1,15 +1,17 @@
 import { useRef, useState } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { MessageSquareText, Pencil, Plus, Trash2 } from 'lucide-react';
 import { api, call } from '../../../lib/api';
 import { formatRelative } from '../../../lib/format';
+import { rowsOf } from '../../../lib/pages';
 import { errorFor, fieldErrors } from '../../../lib/problem';
 import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
+import { LoadMore } from '../../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../../components/ui/dialog';
 import { Field, Input, Textarea } from '../../../components/ui/input';
 import { Banner, EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../../components/ui/states';
-import { cannedQuery, sdKeys } from '../queries';
+import { cannedPages, sdKeys } from '../queries';
 import type { Canned } from '../types';
 import { useSaving } from './saving';
 
@@ -80,7 +82,8 @@ function Editor({ canned, onClose }: { canned: Canned | null; onClose: () => voi
 }
 
 export function CannedTab() {
-  const q = useQuery(cannedQuery);
+  const q = useInfiniteQuery(cannedPages);
+  const rows = rowsOf(q.data);
   const [editing, setEditing] = useState<Canned | 'new' | null>(null);
   const [deleting, setDeleting] = useState<Canned | null>(null);
   const remove = useSaving((id: string) => call(api.DELETE('/api/servicedesk/canned-responses/{id}', { params: { path: { id } } })), [sdKeys.canned], 'Canned response deleted');
@@ -100,11 +103,11 @@ export function CannedTab() {
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : q.isLoading ? (
         <SkeletonRows rows={3} />
-      ) : !q.data?.length ? (
+      ) : !rows.length ? (
         <EmptyState icon={<MessageSquareText />} title="No canned responses" description="Write the answers your agents give most often." />
       ) : (
         <ul className="divide-y divide-line">
-          {q.data.map((c) => (
+          {rows.map((c) => (
             <li key={c.id} className="flex items-start gap-3 px-4 py-3">
               <div className="min-w-0 flex-1">
                 <p className="text-[13px] font-medium">{c.title}</p>
@@ -121,6 +124,9 @@ export function CannedTab() {
           ))}
         </ul>
       )}
+      <div className="px-4 pb-3">
+        <LoadMore count={rows.length} noun={['canned response', 'canned responses']} hasMore={q.hasNextPage} loading={q.isFetchingNextPage} onMore={() => void q.fetchNextPage()} />
+      </div>
       {editing ? <Editor canned={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
       <ConfirmDialog
         open={!!deleting}

@@ -1,17 +1,19 @@
 import { useState, type FormEvent } from 'react';
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery } from '@tanstack/react-query';
 import { Switch } from 'radix-ui';
 import { Trash2, UserPlus, Users, X } from 'lucide-react';
 import { api, call } from '../../../lib/api';
 import { fieldErrors } from '../../../lib/problem';
+import { rowsOf } from '../../../lib/pages';
 import { useUserNames } from '../../../lib/queries';
 import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
+import { LoadMore } from '../../../components/ui/data-table';
 import { ConfirmDialog } from '../../../components/ui/dialog';
 import { Field, Input, Select } from '../../../components/ui/input';
 import { Banner, EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../../components/ui/states';
 import { useSaving } from './saving';
-import { sdKeys, teamsQuery, useAgents } from '../queries';
+import { sdKeys, teamPages, useAgents } from '../queries';
 import type { AssignmentMode, Team } from '../types';
 
 export const ASSIGNMENT_LABEL: Record<AssignmentMode, string> = {
@@ -133,7 +135,8 @@ function TeamCard({ team, names, people }: { team: Team; names: Map<string, stri
 }
 
 export function TeamsTab() {
-  const teams = useQuery(teamsQuery);
+  const teams = useInfiniteQuery(teamPages);
+  const rows = rowsOf(teams.data);
   const names = useUserNames();
   const people = useAgents(names);
   const [name, setName] = useState('');
@@ -165,15 +168,18 @@ export function TeamsTab() {
         <ErrorState error={teams.error} onRetry={() => void teams.refetch()} />
       ) : teams.isLoading ? (
         <SkeletonRows rows={3} />
-      ) : !teams.data?.length ? (
+      ) : !rows.length ? (
         <Card as="div">
           <EmptyState icon={<Users />} title="No teams yet" description="Teams group agents; each can assign new tickets by hand, in turn, or to whoever has the fewest open." />
         </Card>
       ) : (
-        <div className="grid gap-4 xl:grid-cols-2">
-          {teams.data.map((t) => (
-            <TeamCard key={t.id} team={t} names={names} people={people} />
-          ))}
+        <div>
+          <div className="grid gap-4 xl:grid-cols-2">
+            {rows.map((t) => (
+              <TeamCard key={t.id} team={t} names={names} people={people} />
+            ))}
+          </div>
+          <LoadMore count={rows.length} noun={['team', 'teams']} hasMore={teams.hasNextPage} loading={teams.isFetchingNextPage} onMore={() => void teams.fetchNextPage()} />
         </div>
       )}
     </div>

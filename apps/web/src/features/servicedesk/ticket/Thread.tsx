@@ -1,14 +1,16 @@
 import { useEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { DropdownMenu as M } from 'radix-ui';
 import { ChevronDown, Lock, MessageSquareText, Send } from 'lucide-react';
 import { api, call } from '../../../lib/api';
 import { cn } from '../../../lib/cn';
 import { formatDateTime, formatFull, initials } from '../../../lib/format';
+import { nextPages, pageRequest, rowsOf } from '../../../lib/pages';
 import { errorFor, fieldErrors } from '../../../lib/problem';
 import { toast } from '../../../lib/toast';
 import { Button } from '../../../components/ui/button';
 import { Card } from '../../../components/ui/card';
+import { LoadMore } from '../../../components/ui/data-table';
 import { Select, Textarea } from '../../../components/ui/input';
 import { Banner, errorMessage, ErrorState, SkeletonRows } from '../../../components/ui/states';
 import { AttachmentList, AttachmentPicker } from '../components';
@@ -222,7 +224,12 @@ function ReplyBox({ ticket, onReplying }: { ticket: Ticket; onReplying: (on: boo
 
 /** The description, then every reply and note in order, then the reply box. */
 export function Thread({ ticket, names, canReply, onReplying }: { ticket: Ticket; names: Map<string, string>; canReply: boolean; onReplying: (on: boolean) => void }) {
-  const replies = useQuery({ queryKey: sdKeys.replies(ticket.id), queryFn: () => call(api.GET('/api/tickets/{id}/replies', { params: { path: { id: ticket.id } } })) });
+  const replies = useInfiniteQuery({
+    queryKey: sdKeys.replies(ticket.id),
+    queryFn: ({ pageParam }) => call(api.GET('/api/tickets/{id}/replies', { params: { path: { id: ticket.id }, query: pageRequest(pageParam) } })),
+    ...nextPages,
+  });
+  const rows = rowsOf(replies.data);
   const author = (r: Reply) =>
     r.authorType === 'requester' ? ticket.requester.name : r.authorType === 'system' ? 'System' : r.authorUserId ? (names.get(r.authorUserId) ?? 'Agent') : 'Agent';
   return (
@@ -238,11 +245,12 @@ export function Thread({ ticket, names, canReply, onReplying }: { ticket: Ticket
             <SkeletonRows rows={2} />
           </li>
         ) : (
-          (replies.data ?? []).map((r) => (
+          rows.map((r) => (
             <Message key={r.id} who={author(r)} at={r.createdAt} body={r.body} internal={r.isInternal} requester={r.authorType === 'requester'} attachmentIds={r.attachmentIds} />
           ))
         )}
       </ol>
+      <LoadMore count={rows.length} noun={['reply', 'replies']} hasMore={replies.hasNextPage} loading={replies.isFetchingNextPage} onMore={() => void replies.fetchNextPage()} />
       {canReply ? <ReplyBox ticket={ticket} onReplying={onReplying} /> : null}
     </section>
   );

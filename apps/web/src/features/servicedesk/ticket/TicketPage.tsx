@@ -1,16 +1,18 @@
 import { useCallback, useState } from 'react';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { ChevronRight, Eye, GitMerge, PenLine } from 'lucide-react';
 import { api, call } from '../../../lib/api';
 import { cn } from '../../../lib/cn';
 import { formatDateTime, formatFull } from '../../../lib/format';
+import { nextPages, pageRequest, rowsOf } from '../../../lib/pages';
 import { can } from '../../../lib/permissions';
 import { useMe, useUserNames } from '../../../lib/queries';
 import { toast } from '../../../lib/toast';
 import { usePresence, useTopic } from '../../../app/realtime';
 import { Button } from '../../../components/ui/button';
 import { Card, CardHeader } from '../../../components/ui/card';
+import { LoadMore } from '../../../components/ui/data-table';
 import { Dialog } from '../../../components/ui/dialog';
 import { Field, Input } from '../../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../../components/ui/page';
@@ -127,7 +129,12 @@ function MergeDialog({ ticket, open, onOpenChange }: { ticket: Ticket; open: boo
 
 function Timeline({ ticketId, names }: { ticketId: string; names: Map<string, string> }) {
   const teams = useTeams();
-  const q = useQuery({ queryKey: sdKeys.timeline(ticketId), queryFn: () => call(api.GET('/api/tickets/{id}/timeline', { params: { path: { id: ticketId } } })) });
+  const q = useInfiniteQuery({
+    queryKey: sdKeys.timeline(ticketId),
+    queryFn: ({ pageParam }) => call(api.GET('/api/tickets/{id}/timeline', { params: { path: { id: ticketId }, query: pageRequest(pageParam) } })),
+    ...nextPages,
+  });
+  const entries = rowsOf(q.data);
   const look = { user: (id: string) => names.get(id), team: (id: string) => teams.find((t) => t.id === id)?.name };
   return (
     <Card aria-labelledby="timeline-title">
@@ -136,11 +143,12 @@ function Timeline({ ticketId, names }: { ticketId: string; names: Map<string, st
         <ErrorState error={q.error} onRetry={() => void q.refetch()} />
       ) : q.isLoading ? (
         <SkeletonRows rows={3} />
-      ) : !q.data?.length ? (
+      ) : !entries.length ? (
         <EmptyState title="Nothing yet" />
       ) : (
         <ol className="flex flex-col gap-2.5 px-4 py-3" data-testid="ticket-timeline">
-          {[...q.data].reverse().map((e) => (
+          {/* In order, as the thread reads: later entries come a page at a time. */}
+          {entries.map((e) => (
             <li key={e.id} className="flex gap-2.5 text-[13px]">
               <span className={cn('mt-1.5 size-2 shrink-0 rounded-full', isAlarming(e.kind) ? 'bg-red-500' : e.kind.startsWith('sla_') ? 'bg-amber-500' : 'bg-line-strong')} aria-hidden="true" />
               <div className="min-w-0">
@@ -153,6 +161,9 @@ function Timeline({ ticketId, names }: { ticketId: string; names: Map<string, st
           ))}
         </ol>
       )}
+      <div className="px-4 pb-3">
+        <LoadMore count={entries.length} noun={['entry', 'entries']} hasMore={q.hasNextPage} loading={q.isFetchingNextPage} onMore={() => void q.fetchNextPage()} />
+      </div>
     </Card>
   );
 }
