@@ -156,6 +156,50 @@ export async function measure(url: string, headers: Record<string, string> = {})
   return m;
 }
 
+/** The p-th percentile (nearest rank) of latencies in ms. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export interface LatencyMeasurement extends Measurement {
+  p95: number;
+  /** Mean response size in bytes. */
+  bytes: number;
+}
+
+/**
+ * Like `measure`, with the latency of every response recorded (autocannon's histogram has no p95
+ * and rounds to whole milliseconds): p50/p95/p99 in fractions of a millisecond. A slow route is
+ * not an error here: requests time out after `timeoutS` (default 60 s), and non-2xx answers or
+ * timeouts are counted, not thrown, so a route that cannot keep up still gets its row.
+ */
+export async function measureLatencies(
+  url: string,
+  headers: Record<string, string> = {},
+  opts: { duration?: number; warmup?: number; timeoutS?: number } = {},
+): Promise<LatencyMeasurement> {
+  const base = { url, headers, connections: LOAD.connections, pipelining: 1, timeout: opts.timeoutS ?? 60 };
+  const warmup = opts.warmup ?? LOAD.warmup;
+  if (warmup > 0) await cannon({ ...base, duration: warmup });
+  const latencies: number[] = [];
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ ...base, duration: opts.duration ?? LOAD.duration }, (err, result) => (err ? reject(err) : resolve(result)));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
+  });
+  return {
+    reqPerSec: r.requests.average,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    bytes: r.requests.total ? r.throughput.total / r.requests.total : 0,
+  };
+}
+
 export interface Row {
   endpoint: string;
   /** Throughput in `unit` (req/s when unset); NaN for a latency-only row. */
