@@ -319,8 +319,44 @@ async function cloneSlaSetup(app: FastifyInstance, database: Database, token: st
   });
 }
 
+/** The users page three ways: what the route selects, each row as one JSON value, the page as one JSON value. */
+const USERS_COLUMNS = `id, org_id, email, name, department, phone, is_active, two_factor_enabled, last_login, created_at, updated_at, deleted_at, metadata`;
+const USERS_ROLES = `coalesce((select json_agg(json_build_object('id', r.id, 'name', r.name) order by r.name, r.id)
+                      from user_roles ur join roles r on r.id = ur.role_id where ur.user_id = users.id and ur.org_id = users.org_id), '[]')`;
+const USERS_WHERE = `from users where org_id = $1 and deleted_at is null order by created_at desc, id desc limit 51`;
+const USERS_JSON = `json_build_object('id', id, 'orgId', org_id, 'email', email, 'name', name, 'department', department, 'phone', phone,
+  'isActive', is_active, 'twoFactorEnabled', two_factor_enabled, 'lastLogin', last_login, 'createdAt', created_at, 'updatedAt', updated_at,
+  'deletedAt', deleted_at, 'metadata', metadata, 'roles', ${USERS_ROLES})`;
+export const ROW_SHAPES: Record<string, string> = {
+  'users page, 14 columns a row (as the route)': `select ${USERS_COLUMNS}, ${USERS_ROLES} as roles ${USERS_WHERE}`,
+  'users page, one JSON column a row': `select ${USERS_JSON} as row ${USERS_WHERE}`,
+  'users page, one JSON value for the page': `select json_agg(p.row) from (select ${USERS_JSON} as row ${USERS_WHERE}) p`,
+  'operations page, 21 columns a row (as the route)': `select * from operations where org_id = $1 order by created_at desc, id desc limit 51`,
+  'operations page, one JSON column a row': `select to_json(o) as row from (select * from operations where org_id = $1 order by created_at desc, id desc limit 51) o`,
+};
+
 export function listsCommands(database: Database, app: FastifyInstance, token: string, orgId: string, adminId: string): Commands {
   return {
+    /**
+     * The cost of a result's shape on the database client alone (no HTTP, no mapping): each of
+     * ROW_SHAPES run `times` times in turn through the app's own client (PGlite: one connection),
+     * answering the median and p95 ms per statement.
+     */
+    rowShapes: async (args) => {
+      const times = Number(args.times ?? 200);
+      const client = (database.db as unknown as { $client: { query(text: string, params: unknown[]): Promise<{ rows: unknown[] }> } }).$client;
+      const samples: Record<string, number[]> = Object.fromEntries(Object.keys(ROW_SHAPES).map((k) => [k, []]));
+      for (let i = 0; i < times; i++) {
+        for (const [name, text] of Object.entries(ROW_SHAPES)) {
+          const t = performance.now();
+          const { rows } = await client.query(text, [orgId]);
+          if (rows.length === 0) throw new Error(`${name}: no rows`);
+          samples[name]!.push(performance.now() - t);
+        }
+      }
+      const at = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)]!;
+      return Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, { p50: at(xs, 50), p95: at(xs, 95) }]));
+    },
     /** Seeds the admin's org with `rows` of each kind, a second org with `otherRows`, and `rows` organizations. */
     seedLists: async (args) => {
       const started = performance.now();
