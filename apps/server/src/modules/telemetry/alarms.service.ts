@@ -12,7 +12,7 @@ import type { TelemetryEvents } from './telemetry.events.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import type { SeriesPoint } from './ingest/writer.ts';
 import type { OperationExists } from '../operations/index.ts';
-import { alarms, alertRules, devices, telemetrySeries, type ALARM_SEVERITIES, type RULE_KINDS } from './telemetry.schema.ts';
+import { alarms, alertRules, devices, telemetrySeries, severityRank, type ALARM_SEVERITIES, type RULE_KINDS } from './telemetry.schema.ts';
 
 type RuleRow = typeof alertRules.$inferSelect;
 type AlarmRow = typeof alarms.$inferSelect;
@@ -321,7 +321,7 @@ export function createAlarmsService(deps: AlarmsDeps) {
               q.severity ? eq(alarms.severity, q.severity as AlarmRow['severity']) : undefined,
             ),
           )
-          .orderBy(desc(alarms.active), sql`case ${alarms.severity} when 'critical' then 0 when 'major' then 1 when 'minor' then 2 else 3 end`, desc(alarms.startedAt))
+          .orderBy(desc(alarms.active), severityRank(alarms.severity), desc(alarms.startedAt))
           .limit(q.limit),
       );
       return rows.map(toAlarmView);

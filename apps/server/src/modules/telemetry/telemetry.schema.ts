@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, doublePrecision, index, integer, jsonb, pgTable, text, uniqueIndex, uuid, type AnyPgColumn } from 'drizzle-orm/pg-core';
 import { createdAt, id, orgId, orgIsolation, ts, updatedAt } from '../../platform/db/columns.ts';
 
 export const devices = pgTable(
@@ -101,6 +101,9 @@ export const alertRules = pgTable(
   (t) => [index('alert_rules_org_metric').on(t.orgId, t.metric), orgIsolation()],
 ).enableRLS();
 
+/** Alarms in the list's order: critical first (the list and its index share this expression). */
+export const severityRank = (severity: AnyPgColumn) => sql`(case ${severity} when 'critical' then 0 when 'major' then 1 when 'minor' then 2 else 3 end)`;
+
 export const alarms = pgTable(
   'alarms',
   {
@@ -128,6 +131,10 @@ export const alarms = pgTable(
     // At most one active alarm per source and rule, whatever the concurrency of ingestion.
     uniqueIndex('alarms_one_active').on(t.orgId, t.ruleId, t.source).where(sql`active`),
     index('alarms_org_state').on(t.orgId, t.active, t.acknowledged),
+    // The list's order (active first, by severity, newest first; id last for a keyset). NULLS FIRST is
+    // what a plain `desc` means, and the planner matches it even on NOT NULL columns. A page then
+    // reads 50 index entries instead of sorting every alarm of the org.
+    index('alarms_org_order').on(t.orgId, t.active.desc().nullsFirst(), severityRank(t.severity), t.startedAt.desc().nullsFirst(), t.id.desc().nullsFirst()),
     orgIsolation(),
   ],
 ).enableRLS();

@@ -1,0 +1,3 @@
+CREATE INDEX "event_dead_letters_org_created" ON "event_dead_letters" USING btree ("org_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "users_org_created" ON "users" USING btree ("org_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "alarms_org_order" ON "alarms" USING btree ("org_id","active" DESC NULLS FIRST,(case "severity" when 'critical' then 0 when 'major' then 1 when 'minor' then 2 else 3 end),"started_at" DESC NULLS FIRST,"id" DESC NULLS FIRST);
