@@ -167,6 +167,8 @@ export interface LatencyMeasurement extends Measurement {
   p95: number;
   /** Mean response size in bytes. */
   bytes: number;
+  /** Requests of the warm-up (answered, not measured). */
+  warmupRequests: number;
 }
 
 /**
@@ -182,7 +184,7 @@ export async function measureLatencies(
 ): Promise<LatencyMeasurement> {
   const base = { url, headers, connections: LOAD.connections, pipelining: 1, timeout: opts.timeoutS ?? 60 };
   const warmup = opts.warmup ?? LOAD.warmup;
-  if (warmup > 0) await cannon({ ...base, duration: warmup });
+  const warm = warmup > 0 ? await cannon({ ...base, duration: warmup }) : undefined;
   const latencies: number[] = [];
   const r = await new Promise<autocannon.Result>((resolve, reject) => {
     const instance = autocannon({ ...base, duration: opts.duration ?? LOAD.duration }, (err, result) => (err ? reject(err) : resolve(result)));
@@ -197,6 +199,7 @@ export async function measureLatencies(
     non2xx: r.non2xx,
     errors: r.errors + r.timeouts,
     bytes: r.requests.total ? r.throughput.total / r.requests.total : 0,
+    warmupRequests: warm?.requests.total ?? 0,
   };
 }
 
