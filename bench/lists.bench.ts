@@ -89,7 +89,7 @@ const ROUTES: ListRoute[] = [
   { template: '/api/alert-rules', what: '10,000 alert rules' },
   { template: '/api/alarms', what: '10,000 alarms', filters: { 'active=true': { active: 'true' }, 'severity=critical': { severity: 'critical' } } },
   { template: '/api/telemetry/latest', base: (i) => ({ deviceId: i.busyDeviceId }), what: '1,000 series of one device (10,000 in all)' },
-  { template: '/api/telemetry/latest', what: 'every series: 10,000' },
+  { template: '/api/telemetry/latest', what: 'every series of the org (the route stops at 1,000 of the 10,000)' },
   { template: '/api/tickets', what: '10,000 tickets', filters: { 'status=open,new': { status: 'open,new' }, 'q=printer': { q: 'printer' } } },
   { template: '/api/tickets/{id}/replies', params: (i) => ({ id: i.busyTicketId }), what: '1,000 replies of 10,000' },
   { template: '/api/tickets/{id}/timeline', params: (i) => ({ id: i.busyTicketId }), what: '1,000 timeline entries of 10,000' },
