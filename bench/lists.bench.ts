@@ -177,7 +177,7 @@ interface Planned {
 
 function rowOf(p: Planned, m: LatencyMeasurement, baseline: number, rows: number, cpuMs: number): Row {
   const details = [
-    `${p.what}; ${rows} rows answered, ${(m.bytes / 1024).toFixed(1)} kB; app CPU ${cpuMs.toFixed(2)} ms/request`,
+    `${p.what}; ${rows} rows answered, ${(m.bytes / 1024).toFixed(1)} kB; app CPU ${Number.isFinite(cpuMs) ? `${cpuMs.toFixed(2)} ms/request` : 'n/a (no answer within the run)'}`,
     ...(p.paged ? [] : ['no `limit` parameter yet: the whole list']),
     ...('sequential' in m ? [`one request alone takes over ${SLOW_MS / 1000} s: ${m.requests} sequential requests, not 10 clients`] : []),
     ...(m.non2xx || m.errors ? [`**${m.non2xx} non-2xx, ${m.errors} errors/timeouts**`] : []),
@@ -269,7 +269,8 @@ async function listsScenario(log: (line: string) => void, databaseUrl?: string) 
       const m = probeMs > SLOW_MS ? await sequential(p.url, auth, 3) : await measureLatencies(p.url, auth, { duration: DURATION });
       await settle();
       // The app process's CPU per request (abandoned requests finish within settle()): it moves far less than latency with other load on the machine.
-      const cpuMs = ((await app.call<number>('cpu')) - cpu0) / 1000 / (m.requests + m.warmupRequests);
+      const answered = m.requests + m.warmupRequests;
+      const cpuMs = answered > 0 ? ((await app.call<number>('cpu')) - cpu0) / 1000 / answered : Number.NaN;
       log(`    p50 ${m.p50.toFixed(1)} ms, p95 ${m.p95.toFixed(1)} ms, p99 ${m.p99.toFixed(1)} ms, ${m.reqPerSec.toFixed(0)} req/s, ${rows} rows, ${cpuMs.toFixed(2)} ms CPU/request`);
       measured.push({ p, m, rows, cpuMs });
     }
