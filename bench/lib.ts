@@ -326,3 +326,28 @@ export async function withThrowawayDatabase<T>(fn: (url: string) => Promise<T>):
     }
   }
 }
+
+/** An office's week: the same intervals Monday to Friday (an SLA calendar's `weeklyHours`). */
+export const weekdays = (intervals: [string, string][]) =>
+  Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, intervals]));
+
+/**
+ * A business-hours calendar and the default SLA policy on it, created through the API (so both are
+ * valid documents); benches then write tickets or clones around them by SQL.
+ */
+export async function createDefaultSla(
+  app: { inject: (opts: { method: 'POST'; url: string; headers: Record<string, string>; payload: unknown }) => Promise<{ statusCode: number; body: string; json(): unknown }> },
+  token: string,
+  calendar: { name: string; timeZone: string; weeklyHours: Record<string, [string, string][]>; holidays: { date: string; name?: string }[] },
+  targets: Record<'low' | 'medium' | 'high' | 'urgent', { firstResponse?: number; nextResponse?: number; resolution?: number }>,
+): Promise<{ calendarId: string; policyId: string }> {
+  const headers = { authorization: `Bearer ${token}` };
+  const post = async (url: string, payload: unknown) => {
+    const res = await app.inject({ method: 'POST', url, headers, payload });
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+    return (res.json() as { id: string }).id;
+  };
+  const calendarId = await post('/api/servicedesk/calendars', calendar);
+  const policyId = await post('/api/servicedesk/sla-policies', { name: 'Standard', isDefault: true, calendarId, targets });
+  return { calendarId, policyId };
+}

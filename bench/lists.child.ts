@@ -12,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Database } from '../apps/server/src/platform/db/client.ts';
 import { queryRows } from '../apps/server/src/platform/db/client.ts';
 import { hashPassword } from '../apps/server/src/platform/auth/password.ts';
+import { createDefaultSla, weekdays } from './lib.ts';
 import type { Commands } from './telemetry.child.ts';
 
 /** What the bench needs to address the per-parent lists. */
@@ -281,28 +282,13 @@ async function seedOrg(database: Database, orgId: string, adminId: string, n: nu
 
 /** SLA calendars and policies are cloned from one of each made through the API (valid documents). */
 async function cloneSlaSetup(app: FastifyInstance, database: Database, token: string, orgId: string, n: number) {
-  const h = { authorization: `Bearer ${token}` };
-  const cal = await app.inject({
-    method: 'POST',
-    url: '/api/servicedesk/calendars',
-    headers: h,
-    payload: {
-      name: 'Lisbon office',
-      timeZone: 'Europe/Lisbon',
-      weeklyHours: Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [['09:00', '12:30'], ['13:30', '18:00']]])),
-      holidays: [{ date: '2026-12-25', name: 'Christmas' }, { date: '2027-01-01' }],
-    },
-  });
-  if (cal.statusCode !== 201 && cal.statusCode !== 200) throw new Error(`calendar: ${cal.statusCode} ${cal.body}`);
-  const calendarId = (cal.json() as { id: string }).id;
   const targets = { firstResponse: 240, nextResponse: 480, resolution: 2400 };
-  const pol = await app.inject({
-    method: 'POST',
-    url: '/api/servicedesk/sla-policies',
-    headers: h,
-    payload: { name: 'Standard', isDefault: true, calendarId, targets: { low: targets, medium: targets, high: { ...targets, resolution: 960 }, urgent: { firstResponse: 30, resolution: 240 } } },
-  });
-  if (pol.statusCode !== 201 && pol.statusCode !== 200) throw new Error(`policy: ${pol.statusCode} ${pol.body}`);
+  const { calendarId } = await createDefaultSla(
+    app,
+    token,
+    { name: 'Lisbon office', timeZone: 'Europe/Lisbon', weeklyHours: weekdays([['09:00', '12:30'], ['13:30', '18:00']]), holidays: [{ date: '2026-12-25', name: 'Christmas' }, { date: '2027-01-01' }] },
+    { low: targets, medium: targets, high: { ...targets, resolution: 960 }, urgent: { firstResponse: 30, resolution: 240 } },
+  );
   const base = new Date();
   await database.db.transaction(async (tx) => {
     await tx.execute(sql`
