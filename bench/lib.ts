@@ -156,6 +156,53 @@ export async function measure(url: string, headers: Record<string, string> = {})
   return m;
 }
 
+/** The p-th percentile (nearest rank) of latencies in ms. */
+export function percentile(xs: number[], p: number): number {
+  if (xs.length === 0) return Number.NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil((p / 100) * s.length) - 1))]!;
+}
+
+export interface LatencyMeasurement extends Measurement {
+  p95: number;
+  /** Mean response size in bytes. */
+  bytes: number;
+  /** Requests of the warm-up (answered, not measured). */
+  warmupRequests: number;
+}
+
+/**
+ * Like `measure`, with the latency of every response recorded (autocannon's histogram has no p95
+ * and rounds to whole milliseconds): p50/p95/p99 in fractions of a millisecond. A slow route is
+ * not an error here: requests time out after `timeoutS` (default 60 s), and non-2xx answers or
+ * timeouts are counted, not thrown, so a route that cannot keep up still gets its row.
+ */
+export async function measureLatencies(
+  url: string,
+  headers: Record<string, string> = {},
+  opts: { duration?: number; warmup?: number; timeoutS?: number } = {},
+): Promise<LatencyMeasurement> {
+  const base = { url, headers, connections: LOAD.connections, pipelining: 1, timeout: opts.timeoutS ?? 60 };
+  const warmup = opts.warmup ?? LOAD.warmup;
+  const warm = warmup > 0 ? await cannon({ ...base, duration: warmup }) : undefined;
+  const latencies: number[] = [];
+  const r = await new Promise<autocannon.Result>((resolve, reject) => {
+    const instance = autocannon({ ...base, duration: opts.duration ?? LOAD.duration }, (err, result) => (err ? reject(err) : resolve(result)));
+    instance.on('response', (_client: unknown, _status: number, _bytes: number, ms: number) => latencies.push(ms));
+  });
+  return {
+    reqPerSec: r.requests.average,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    requests: r.requests.total,
+    non2xx: r.non2xx,
+    errors: r.errors + r.timeouts,
+    bytes: r.requests.total ? r.throughput.total / r.requests.total : 0,
+    warmupRequests: warm?.requests.total ?? 0,
+  };
+}
+
 export interface Row {
   endpoint: string;
   /** Throughput in `unit` (req/s when unset); NaN for a latency-only row. */
@@ -278,4 +325,29 @@ export async function withThrowawayDatabase<T>(fn: (url: string) => Promise<T>):
       await c.end();
     }
   }
+}
+
+/** An office's week: the same intervals Monday to Friday (an SLA calendar's `weeklyHours`). */
+export const weekdays = (intervals: [string, string][]) =>
+  Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, intervals]));
+
+/**
+ * A business-hours calendar and the default SLA policy on it, created through the API (so both are
+ * valid documents); benches then write tickets or clones around them by SQL.
+ */
+export async function createDefaultSla(
+  app: { inject: (opts: { method: 'POST'; url: string; headers: Record<string, string>; payload: unknown }) => Promise<{ statusCode: number; body: string; json(): unknown }> },
+  token: string,
+  calendar: { name: string; timeZone: string; weeklyHours: Record<string, [string, string][]>; holidays: { date: string; name?: string }[] },
+  targets: Record<'low' | 'medium' | 'high' | 'urgent', { firstResponse?: number; nextResponse?: number; resolution?: number }>,
+): Promise<{ calendarId: string; policyId: string }> {
+  const headers = { authorization: `Bearer ${token}` };
+  const post = async (url: string, payload: unknown) => {
+    const res = await app.inject({ method: 'POST', url, headers, payload });
+    if (res.statusCode !== 201 && res.statusCode !== 200) throw new Error(`POST ${url}: ${res.statusCode} ${res.body}`);
+    return (res.json() as { id: string }).id;
+  };
+  const calendarId = await post('/api/servicedesk/calendars', calendar);
+  const policyId = await post('/api/servicedesk/sla-policies', { name: 'Standard', isDefault: true, calendarId, targets });
+  return { calendarId, policyId };
 }

@@ -9,6 +9,7 @@
  * (`bare` profiles bench/server.ts's bare Fastify target, e.g. `/hello`, for comparison.) It also
  * prints the server's CPU time per request (process.cpuUsage), which moves less with the load of a
  * shared machine than req/s; PROFILE=0 measures only that, without the profiler's overhead.
+ * PROFILE_LISTS=1 seeds the lists of bench/lists.bench.ts instead (10,000 rows of each kind).
  *   e.g. node --import tsx bench/profile.ts postgres '/api/users?limit=50'
  *        node --import tsx bench/profile.ts postgres /baseline   (the list's SQL baseline)
  */
@@ -16,6 +17,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { BENCH_DIR, cannon, LOAD, startTarget, withThrowawayDatabase } from './lib.ts';
+import type { SeededIds } from './lists.child.ts';
 import { formatSummary, summarise } from './profile-summary.ts';
 
 const [db, route, secondsArg] = process.argv.slice(2);
@@ -53,11 +55,18 @@ async function backendsCpu(databaseUrl: string | undefined): Promise<number | nu
 }
 
 async function run(databaseUrl?: string) {
+  const lists = process.env.PROFILE_LISTS === '1';
   const target =
     db === 'bare'
       ? await startTarget({ BENCH_TARGET: 'bare' })
-      : await startTarget({ BENCH_TARGET: 'imsop', BENCH_USERS: '200', BENCH_USERS_BASELINE: '1', DATABASE_URL: databaseUrl ?? '' });
+      : lists
+        ? await startTarget({ BENCH_TARGET: 'imsop', BENCH_USERS: '0', BENCH_LISTS: '1', DATABASE_URL: databaseUrl ?? '' })
+        : await startTarget({ BENCH_TARGET: 'imsop', BENCH_USERS: '200', BENCH_USERS_BASELINE: '1', DATABASE_URL: databaseUrl ?? '' });
   try {
+    if (lists) {
+      const ids = await target.call<SeededIds>('seedLists', { rows: Number(process.env.BENCH_LISTS_ROWS ?? 10_000) }, 1_800_000);
+      process.stdout.write(`seeded the lists of bench/lists.bench.ts in ${ids.seconds.toFixed(0)} s\n`);
+    }
     // `/baseline` is the users list's SQL baseline (bench/users.baseline.ts), served beside the app.
     const url = path_ === '/baseline' ? `http://127.0.0.1:${target.baselinePort}/users` : `${target.url}${path_}`;
     const headers = { authorization: `Bearer ${target.token}` };

@@ -11,6 +11,7 @@
  *                       logs the admin in and seeds BENCH_USERS users (default 200).
  *                       With BENCH_USERS_BASELINE=1 it also serves bench/users.baseline.ts (the list's
  *                       SQL through the bare driver) on a port of its own (`baselinePort`).
+ *                       With BENCH_LISTS=1 it answers `seedLists` (bench/lists.child.ts: every list kind, by SQL).
  *   Every target answers the `memory` command (process.memoryUsage(), after a GC when asked).
  *   BENCH_TARGET=telemetry  the same app without seeded users, plus the embedded MQTT broker on a free
  *                       port (as main.ts starts it); answers the commands of bench/telemetry.child.ts
@@ -32,6 +33,7 @@ import type { CallMessage, ReadyMessage, ReplyMessage } from './lib.ts';
 import { telemetryCommands, type Commands } from './telemetry.child.ts';
 import { telemetryModule } from '../apps/server/src/modules/telemetry/index.ts';
 import { startUsersBaseline } from './users.baseline.ts';
+import { listsCommands } from './lists.child.ts';
 
 const BENCH_ADMIN_EMAIL = 'admin@bench.test';
 const BENCH_ADMIN_PASSWORD = 'Quiet-Harbour-Lantern-77';
@@ -140,6 +142,7 @@ async function startImsop(count = Number(process.env.BENCH_USERS ?? 200)): Promi
     users: count,
     database,
     ...(baseline ? { baseline } : {}),
+    ...(process.env.BENCH_LISTS === '1' ? { commands: listsCommands(database, app, body.accessToken, body.user.orgId, body.user.id) } : {}),
     close: async () => {
       await baseline?.close();
       await app.close();
@@ -195,6 +198,23 @@ const baseCommands: Commands = {
   cpu: async () => {
     const c = process.cpuUsage();
     return c.user + c.system;
+  },
+  /**
+   * Resolves once this process has been quiet (under 5 % of a core over two consecutive 100 ms
+   * windows): requests that a load generator abandoned at the end of a measurement are still being
+   * served until then (bench/lists.bench.ts waits for it between rows). Answers the ms waited.
+   */
+  idle: async (args) => {
+    const started = Date.now();
+    const deadline = started + Number(args.timeoutMs ?? 120_000);
+    let quiet = 0;
+    while (quiet < 2 && Date.now() < deadline) {
+      const c0 = process.cpuUsage();
+      await new Promise((r) => setTimeout(r, 100));
+      const c = process.cpuUsage(c0);
+      quiet = c.user + c.system < 5_000 ? quiet + 1 : 0;
+    }
+    return Date.now() - started;
   },
   /** Starts V8's CPU profiler in this process (bench/profile.ts): start-up and warm-up stay out of the profile. */
   profileStart: async (args) => {

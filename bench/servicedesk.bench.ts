@@ -23,7 +23,7 @@ import { prepareDatabase } from '../apps/server/src/main.ts';
 import { openDatabase, queryRows, type Database } from '../apps/server/src/platform/db/client.ts';
 import { inOrg } from '../apps/server/src/platform/db/scope.ts';
 import type { Row, Scenario } from './lib.ts';
-import { withThrowawayDatabase } from './lib.ts';
+import { createDefaultSla, weekdays, withThrowawayDatabase } from './lib.ts';
 import { servicedeskModule } from '../apps/server/src/modules/servicedesk/index.ts';
 
 const RECALC = Number(process.env.BENCH_SD_RECALC ?? 100_000);
@@ -97,27 +97,13 @@ async function recalcScenario(log: (line: string) => void) {
   return withThrowawayDatabase(async (url) => {
     const { database, app, token, orgId } = await setUp(url);
     try {
-      const h = { authorization: `Bearer ${token}` };
-      const cal = await app.inject({
-        method: 'POST',
-        url: '/api/servicedesk/calendars',
-        headers: h,
-        payload: {
-          name: 'Office',
-          timeZone: 'Europe/London',
-          weeklyHours: Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [['09:00', '12:30'], ['13:30', '17:30']]])),
-          holidays: [{ date: '2026-12-25' }, { date: '2026-12-26' }],
-        },
-      });
-      const calendarId = (cal.json() as { id: string }).id;
       const targets = { firstResponse: 240, nextResponse: 480, resolution: 2400 };
-      const created = await app.inject({
-        method: 'POST',
-        url: '/api/servicedesk/sla-policies',
-        headers: h,
-        payload: { name: 'Standard', isDefault: true, calendarId, targets: { low: targets, medium: targets, high: targets, urgent: targets } },
-      });
-      const policyId = (created.json() as { id: string }).id;
+      const { policyId } = await createDefaultSla(
+        app,
+        token,
+        { name: 'Office', timeZone: 'Europe/London', weeklyHours: weekdays([['09:00', '12:30'], ['13:30', '17:30']]), holidays: [{ date: '2026-12-25' }, { date: '2026-12-26' }] },
+        { low: targets, medium: targets, high: targets, urgent: targets },
+      );
       // Open tickets only: the job recalculates open ones. Every status of the generator is open here but resolved/closed.
       // Five of the generator's eight statuses are open: seed enough for RECALC open tickets.
       const seeded = await seedTickets(database, orgId, Math.round((RECALC * 8) / 5), true);

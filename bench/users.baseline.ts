@@ -22,7 +22,7 @@ select id, org_id, email, name, department, phone, is_active, two_factor_enabled
                   where ur.user_id = users.id and ur.org_id = users.org_id), '[]') as roles
   from users
  where users.org_id = $1 and users.deleted_at is null
- order by users.created_at desc nulls last, users.id desc
+ order by users.created_at desc, users.id desc
  limit 51`;
 
 interface Row {

@@ -47,6 +47,25 @@ describe('operations', () => {
     expect((await patch(`/api/operations/${op.id}`, { status: 'in_progress' })).statusCode).toBe(200);
   });
 
+  it('lists each operation with its own assignees, as its record shows them', async () => {
+    const tag = `a${Date.now()}`;
+    const [u1, u2, u3] = [await createUser(t), await createUser(t), await createUser(t)];
+    const ops = [
+      await createOp({ name: 'Two assignees', tags: [tag], assignees: [u2.id, u1.id] }),
+      await createOp({ name: 'One assignee', tags: [tag], assignees: [u3.id] }),
+      await createOp({ name: 'No assignee', tags: [tag] }),
+    ];
+    const listed = (await get(`/api/operations?tag=${tag}`)).json().data as Record<string, unknown>[];
+    expect(listed).toHaveLength(3);
+    for (const op of ops) {
+      const row = listed.find((o) => o.id === op.id)!;
+      const record = (await get(`/api/operations/${op.id}`)).json() as { assignees: string[] };
+      expect([...(row.assignees as string[])].sort()).toEqual([...record.assignees].sort());
+      expect(row).not.toHaveProperty('search');
+    }
+    expect([...(listed.find((o) => o.id === ops[0]!.id)!.assignees as string[])].sort()).toEqual([u1.id, u2.id].sort());
+  });
+
   it('filters by status, priority, text, bounding box and paginates without gaps', async () => {
     const tag = `t${Date.now()}`;
     for (let i = 0; i < 7; i++) {

@@ -1,4 +1,4 @@
-import { and, desc, eq, gte, lt, lte, or, sql } from 'drizzle-orm';
+import { and, desc, eq, gte, lt, lte, sql } from 'drizzle-orm';
 import { can, reach } from '../../platform/access/ability.ts';
 import type { Actor } from '../../platform/access/actor.ts';
 import { auditLogs } from '../../platform/audit/audit.schema.ts';
@@ -85,12 +85,8 @@ export function createLogsService(ctx: IdentityContext) {
               q.userId ? eq(activityLogs.userId, q.userId) : undefined,
               q.action ? eq(activityLogs.action, q.action) : undefined,
               ...range(activityLogs.createdAt, q.from, q.to),
-              cursor
-                ? or(
-                    lt(activityLogs.createdAt, new Date(String(cursor.value))),
-                    and(eq(activityLogs.createdAt, new Date(String(cursor.value))), lt(activityLogs.id, cursor.id)),
-                  )
-                : undefined,
+              // A row comparison, which the index scan starts from (an OR of the two cases is a filter on every row before it).
+              cursor ? sql`(${activityLogs.createdAt}, ${activityLogs.id}) < (${String(cursor.value)}::timestamptz, ${cursor.id}::uuid)` : undefined,
             ),
           )
           .orderBy(desc(activityLogs.createdAt), desc(activityLogs.id))

@@ -195,7 +195,8 @@ export function createUsersService(ctx: IdentityContext) {
       if (!scope) throw forbidden();
       const { field, desc: descending } = parseSort(q.sort, SORTABLE, 'createdAt');
       const timestamp = field === 'createdAt' || field === 'lastLogin';
-      const cursor = decodeCursor(q.cursor, { value: timestamp ? 'timestamp' : 'string', nullable: field === 'lastLogin' });
+      const nullable = field === 'lastLogin';
+      const cursor = decodeCursor(q.cursor, { value: timestamp ? 'timestamp' : 'string', nullable });
       const col = sortColumn[field];
       const conds: (SQL | undefined)[] = [eq(users.orgId, actor.orgId)];
       if (scope === 'own') conds.push(eq(users.id, actor.userId ?? '00000000-0000-0000-0000-000000000000'));
@@ -223,11 +224,14 @@ export function createUsersService(ctx: IdentityContext) {
       if (cursor) {
         const v = cursor.value;
         const cmp = descending ? sql`<` : sql`>`;
+        const value = timestamp ? sql`${v}::timestamptz` : sql`${v}`;
         // NULLs sort last in both directions: rows after a NULL value are only NULLs with a later id.
         conds.push(
           v === null
             ? sql`(${col} is null and ${users.id} ${cmp} ${cursor.id})`
-            : sql`((${col}, ${users.id}) ${cmp} (${timestamp ? sql`${v}::timestamptz` : v}, ${cursor.id}::uuid) or ${col} is null)`,
+            : nullable
+              ? sql`((${col}, ${users.id}) ${cmp} (${value}, ${cursor.id}::uuid) or ${col} is null)`
+              : sql`(${col}, ${users.id}) ${cmp} (${value}, ${cursor.id}::uuid)`,
         );
       }
       // One statement (the page and each user's roles), so one round trip on PostgreSQL.
@@ -236,8 +240,10 @@ export function createUsersService(ctx: IdentityContext) {
           .select({ ...publicUserColumns, roles: rolesColumn })
           .from(users)
           .where(and(...conds))
+          // "nulls last" only for the nullable column: on a NOT NULL one it keeps PostgreSQL from
+          // reading the (org, created_at, id) index backwards, and it sorts every user of the org.
           .orderBy(
-            descending ? sql`${col} desc nulls last` : sql`${col} asc nulls last`,
+            nullable ? (descending ? sql`${col} desc nulls last` : sql`${col} asc nulls last`) : descending ? sql`${col} desc` : sql`${col} asc`,
             descending ? desc(users.id) : asc(users.id),
           )
           .limit(q.limit + 1);

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gte, inArray, lte, or, sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Executor } from '../../platform/db/client.ts';
 import type { EventVisibility } from '../../platform/events/outbox.ts';
@@ -6,6 +6,11 @@ import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/db
 import { operationAssignees, operations, operationTasks, resourceAllocations, resources } from './operations.schema.ts';
 
 export type OperationRow = typeof operations.$inferSelect;
+
+/** An operation's columns without its full-text vector (filtered on, never shown: 100+ characters a row to send and parse). */
+const { search: _search, ...operationColumns } = getTableColumns(operations);
+/** Each operation's assignees as a JSON array, in the same statement as the page. */
+const assigneesColumn = sql<string[]>`coalesce((select json_agg(a.user_id order by a.user_id) from ${operationAssignees} a where a.operation_id = ${operations.id}), '[]')`;
 export type TaskRow = typeof operationTasks.$inferSelect;
 export type ResourceRow = typeof resources.$inferSelect;
 export type AllocationRow = typeof resourceAllocations.$inferSelect;
@@ -31,7 +36,7 @@ export interface OperationView {
 
 const iso = (d: Date | null) => d?.toISOString() ?? null;
 
-export function toOperationView(o: OperationRow, assignees: string[]): OperationView {
+export function toOperationView(o: Omit<OperationRow, 'search'>, assignees: string[]): OperationView {
   return {
     id: o.id,
     name: o.name,
@@ -143,8 +148,9 @@ export async function listOperations(tx: Executor, orgId: string, f: OperationFi
           : sql`(${col}, ${operations.id}) ${cmp} (${value}, ${cursor.id}::uuid)`,
     );
   }
+  // One statement (the page and each operation's assignees): the service reads it with readInOrg, one round trip.
   const rows = await tx
-    .select()
+    .select({ ...operationColumns, assignees: assigneesColumn })
     .from(operations)
     .where(and(...conds))
     // "nulls last" only for the nullable dates: on NOT NULL columns it would stop index scans.
@@ -157,6 +163,5 @@ export async function listOperations(tx: Executor, orgId: string, f: OperationFi
         : (o[sort.field] as Date | string | null);
     return encodeCursor(v instanceof Date ? v.toISOString() : v, o.id);
   });
-  const assignees = await assigneesOf(tx, page.data.map((o) => o.id));
-  return { data: page.data.map((o) => toOperationView(o, assignees.get(o.id) ?? [])), nextCursor: page.nextCursor };
+  return { data: page.data.map((o) => toOperationView(o, o.assignees)), nextCursor: page.nextCursor };
 }

@@ -6,7 +6,7 @@ import type { EventVisibility } from '../../platform/events/outbox.ts';
 import type { UseCase } from '../../platform/module/use-case.ts';
 import type { UserDirectory } from '../identity/index.ts';
 import type { OperationsEvents } from './operations.events.ts';
-import { inOrg } from '../../platform/db/scope.ts';
+import { inOrg, readInOrg } from '../../platform/db/scope.ts';
 import { badRequest, conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import type { Page } from '../../platform/db/pagination.ts';
 import {
@@ -135,7 +135,7 @@ export function createOperationsService(deps: OperationsDeps) {
     async list(actor: Actor, f: OperationFilters): Promise<Page<OperationView>> {
       const scope = reach(actor, 'operations:read');
       if (!scope) throw forbidden();
-      return inOrg(db, actor.orgId, (tx) =>
+      return readInOrg(db, actor.orgId, (tx) =>
         listOperations(tx, actor.orgId, { ...f, onlyFor: scope === 'any' ? undefined : (actor.userId ?? '00000000-0000-0000-0000-000000000000') }),
       );
     },

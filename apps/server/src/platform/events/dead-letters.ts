@@ -3,7 +3,7 @@
  * for it in their org, its retries, and their org's dead letters, which they may replay. Everything
  * runs in the actor's org scope (row-level security): another org's dead letter answers 404.
  */
-import { and, desc, eq, lt, or, type SQL } from 'drizzle-orm';
+import { and, desc, eq, sql } from 'drizzle-orm';
 import { can } from '../access/ability.ts';
 import { auditContextOf, type Actor } from '../access/actor.ts';
 import { recordAudit } from '../audit/audit.ts';
@@ -102,12 +102,8 @@ export function createDeadLettersService(deps: { db: AppDb; subscriptions: Subsc
               eq(eventDeadLetters.orgId, actor.orgId),
               q.subscription ? eq(eventDeadLetters.subscription, q.subscription) : undefined,
               q.status ? eq(eventDeadLetters.status, q.status) : undefined,
-              cursor
-                ? (or(
-                    lt(eventDeadLetters.createdAt, new Date(String(cursor.value))),
-                    and(eq(eventDeadLetters.createdAt, new Date(String(cursor.value))), lt(eventDeadLetters.id, cursor.id)),
-                  ) as SQL)
-                : undefined,
+              // A row comparison, which the index scan starts from (an OR of the two cases is a filter on every row before it).
+              cursor ? sql`(${eventDeadLetters.createdAt}, ${eventDeadLetters.id}) < (${String(cursor.value)}::timestamptz, ${cursor.id}::uuid)` : undefined,
             ),
           )
           .orderBy(desc(eventDeadLetters.createdAt), desc(eventDeadLetters.id))

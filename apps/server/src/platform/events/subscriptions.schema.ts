@@ -69,6 +69,8 @@ export const eventDeadLetters = pgTable(
   (t) => [
     unique('event_dead_letters_subscription_event').on(t.subscription, t.eventId),
     index('event_dead_letters_org_status').on(t.orgId, t.status, t.createdAt),
+    // The list without a status filter (newest first, id as the tie-break).
+    index('event_dead_letters_org_created').on(t.orgId, t.createdAt, t.id),
     index('event_dead_letters_queued').on(t.subscription).where(sql`status = 'queued'`),
     orgIsolation(),
   ],

@@ -1,0 +1,2 @@
+CREATE INDEX "event_dead_letters_org_created" ON "event_dead_letters" USING btree ("org_id","created_at","id");--> statement-breakpoint
+CREATE INDEX "users_org_created" ON "users" USING btree ("org_id","created_at","id");
