@@ -62,6 +62,7 @@ describe('business gauges', () => {
     const email = { status: 'pending', channel: 'email' };
     const failedEmail = { status: 'failed', channel: 'email' };
     const [pending0, failed0] = [await current('imsop_notifications', email), await current('imsop_notifications', failedEmail)];
+    const failedJobs0 = await current('imsop_jobs_failed', { job_name: 'platform.notify.send' });
     const res = await t.inject({
       method: 'POST',
       url: '/api/tickets/public?org=default',
@@ -79,6 +80,8 @@ describe('business gauges', () => {
     await t.app.platform.notifier.drain();
     await expectSeries('imsop_notifications', failedEmail, failed0 + 1);
     await expectSeries('imsop_notifications', email, pending0);
+    // Its send job is kept as failed too.
+    expect(await read('imsop_jobs_failed', { job_name: 'platform.notify.send' })).toBe(failedJobs0 + 1);
   });
 
   it('imsop_tickets_open by status, and imsop_tickets_sla_breached once an SLA target is missed', async () => {

@@ -394,11 +394,15 @@ export function createJobs(opts: JobsOptions) {
 
 export type Jobs = ReturnType<typeof createJobs>;
 
-/** On /metrics, per job kind (label `job`): jobs waiting and failed (from the database), runs and failed runs of this instance. */
+/**
+ * On /metrics, per job kind (label `job_name`: not `job`, which Prometheus gives every series of a
+ * target and would rename ours to `exported_job`): jobs waiting and failed (from the database),
+ * runs and failed runs of this instance.
+ */
 export function registerJobMetrics(registry: Registry, jobs: Jobs) {
   type Stat = Awaited<ReturnType<Jobs['stats']>>[number];
-  const per = seriesPer<Stat>('job', (s) => s.name);
-  const labelNames = ['job'];
+  const per = seriesPer<Stat>('job_name', (s) => s.name);
+  const labelNames = ['job_name'];
   scrapedMetrics(registry, () => jobs.stats(), [
     { name: 'imsop_jobs_pending', help: 'Jobs waiting to run (due or not)', labelNames, series: per((s) => s.pending) },
     { name: 'imsop_jobs_failed', help: 'Jobs kept as failed after their last attempt', labelNames, series: per((s) => s.failed) },
