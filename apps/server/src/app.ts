@@ -37,7 +37,7 @@ import type { ModuleInstance } from './platform/module/module.ts';
 import { CATALOGUE, MODULES } from './modules.ts';
 import { diskFileStore } from './platform/files/store.ts';
 import { signatureScanner } from './platform/files/scan.ts';
-import { createNotifier, type Notifier } from './platform/notify/notify.ts';
+import { createNotifier, registerNotificationMetrics, type Notifier } from './platform/notify/notify.ts';
 import { smtpTransport } from './platform/notify/email.ts';
 import { chatTransport } from './platform/notify/chat.ts';
 import { twilioSms } from './platform/messaging/twilio.ts';
@@ -146,7 +146,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
       ...(chat.sms.canSend ? { sms: chatTransport(chat.sms) } : {}),
     },
   });
-  const metrics = registerMetrics(app);
+  const metrics = registerMetrics(app, { token: config.METRICS_TOKEN });
   const modules = await createModules(MODULES, {
     config,
     database,
@@ -280,6 +280,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
   gaugeFrom(metrics, 'imsop_http_requests_in_flight', 'Requests in progress (counted against MAX_IN_FLIGHT)', () => shedding.inFlight);
   registerSubscriptionMetrics(metrics, subscriptions);
   registerJobMetrics(metrics, jobs);
+  registerNotificationMetrics(metrics, database.db);
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   realtime.register(app);
 

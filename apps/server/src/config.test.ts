@@ -40,6 +40,20 @@ describe('loadConfig', () => {
     expect(c.DATABASE_URL).toBe('postgres://u@h:5432/db');
   });
 
+  it('takes a METRICS_TOKEN only long enough and fit for a header, and never prints it back', () => {
+    expect(loadConfig({}).METRICS_TOKEN).toBeUndefined();
+    expect(loadConfig({ METRICS_TOKEN: 'scrape-Token_0123456789' }).METRICS_TOKEN).toBe('scrape-Token_0123456789');
+    for (const bad of ['too-short', 'has a space in it, sixteen+', 'tab\there-sixteen-chars']) {
+      try {
+        loadConfig({ METRICS_TOKEN: bad });
+        expect.unreachable();
+      } catch (err) {
+        expect((err as Error).message).toMatch(/^Invalid configuration: METRICS_TOKEN:/);
+        expect((err as Error).message).not.toContain(bad);
+      }
+    }
+  });
+
   describe('chat channels', () => {
     const sid = `AC${'0123456789abcdef'.repeat(2)}`;
     it('are optional, with the public API bases as defaults', () => {

@@ -129,6 +129,16 @@ export const configSchema = z.object({
    * answers the same bytes) instead of only serializing it. Unset: on when NODE_ENV=test.
    */
   RESPONSE_VALIDATION: bool.optional(),
+  /**
+   * When set, GET /metrics answers only `Authorization: Bearer <this token>` (Prometheus'
+   * `authorization.credentials`); unset, /metrics is open (firewall the port in production).
+   */
+  METRICS_TOKEN: z
+    .string()
+    .min(16, 'must be at least 16 characters')
+    .max(1024)
+    .regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces')
+    .optional(),
 }).superRefine((c, ctx) => {
   // Half a channel is a mistake worth refusing at start rather than discovering at the first message.
   const pairs: [keyof typeof c, keyof typeof c][] = [

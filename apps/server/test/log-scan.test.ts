@@ -31,6 +31,7 @@ const seed = {
   jwtSecret: secretValue() + secretValue(),
   waAppSecret: secretValue(),
   waVerifyToken: secretValue(),
+  metricsToken: secretValue(),
   wrongPassword: `Wrong-Guess-${tag}-Basalt`,
   userEmail: `quirinus.marchbanks.${tag}@example.test`,
   userName: `Quirinus Marchbanks ${tag}`,
@@ -78,6 +79,7 @@ beforeAll(async () => {
       WHATSAPP_APP_SECRET: seed.waAppSecret,
       WHATSAPP_VERIFY_TOKEN: seed.waVerifyToken,
       WHATSAPP_ORG: 'default',
+      METRICS_TOKEN: seed.metricsToken,
       SLA_TICK_SECONDS: '1',
     },
   });
@@ -284,6 +286,11 @@ async function runFlows() {
   await new Promise((r) => setTimeout(r, 200));
   ws.close();
 
+  // Prometheus' scrape: with the token, without, and with a wrong one (in the header and in the URL).
+  await expectStatus(call('GET', '/metrics', { token: seed.metricsToken }), 200, 'metrics with the token');
+  await expectStatus(call('GET', '/metrics'), 401, 'metrics without a token');
+  await expectStatus(call('GET', `/metrics?token=${seed.metricsToken}`, { token: seed.badTicketToken }), 401, 'metrics with a wrong token');
+
   // Sign-outs end the sessions.
   await expectStatus(call('POST', '/api/auth/logout', { token: userToken }), 204, 'logout');
   await expectStatus(call('GET', '/api/auth/me', { token: userToken }), 401, 'after logout');
@@ -327,6 +334,7 @@ describe('the log scan', () => {
       seed.jwtSecret,
       seed.waAppSecret,
       seed.waVerifyToken,
+      seed.metricsToken,
       seed.wrongPassword,
       seed.userPassword,
       seed.userNewPassword,

@@ -67,6 +67,8 @@ describe.skipIf(!MOSQUITTO_URL)('MQTT ingestion through the machine’s Mosquitt
   afterAll(async () => ingest?.close());
 
   it('ingests messages carrying the device key, and ignores ones without', async () => {
+    // Its own session is the one client it reports (imsop_mqtt_clients).
+    expect(ingest.clients()).toBe(1);
     const c = await mqtt.connectAsync(MOSQUITTO_URL!, { protocolVersion: 5, reconnectPeriod: 0 });
     await c.publishAsync(`imsop/devices/${device.id}/telemetry`, JSON.stringify({ values: { volts: 1 } }), { qos: 1 });
     await c.publishAsync(`imsop/devices/${device.id}/telemetry`, JSON.stringify({ values: { volts: 230.5 } }), {

@@ -27,6 +27,7 @@ import { slaRoutes } from './sla/sla.routes.ts';
 import { createDashboardsService } from './dashboards/dashboards.service.ts';
 import { dashboardsRoutes } from './dashboards/dashboards.routes.ts';
 import { webhookRoutes } from './channels/webhooks.routes.ts';
+import { registerServicedeskMetrics } from './servicedesk.metrics.ts';
 
 /** The service desk: tickets, SLAs, channels, the requester portal and the dashboards. */
 export const servicedeskModule = defineModule({
@@ -76,6 +77,7 @@ export const servicedeskModule = defineModule({
     const slaAdmin = createSlaAdminService(deps, sla, tickets);
     const dashboards = createDashboardsService(deps);
     const conversations = createConversationsService(deps, tickets, replies);
+    registerServicedeskMetrics(p.metrics, deps.db);
     /**
      * Who sees an event on the ticket topics: a ticket's only those who could read the ticket, an
      * agent's rating only those who could read the rating (the rules REST uses); events about no one

@@ -16,6 +16,7 @@ import { eventChecker } from '../../platform/events/catalogue.ts';
 import { telemetryErrors } from './telemetry.errors.ts';
 import { telemetryEvents } from './telemetry.events.ts';
 import { telemetryPermissions } from './telemetry.permissions.ts';
+import { registerTelemetryMetrics } from './telemetry.metrics.ts';
 
 export { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest } from './mqtt.ts';
 
@@ -48,6 +49,8 @@ export const telemetryModule = defineModule({
     const telemetry = createTelemetryService({ db: deps.db, devices, operationExists: deps.operationExists, writer, orgSettings: deps.orgSettings });
     counterFrom(p.metrics, 'imsop_telemetry_points_stored_total', 'Telemetry points committed since start', () => writer.written);
     counterFrom(p.metrics, 'imsop_telemetry_points_repeated_total', 'Telemetry points acknowledged as repeats (same series and timestamp) and not stored again', () => writer.repeated);
+    const mqtt = mqttListener({ config: p.config, database: p.database, devices, telemetry, log: p.log });
+    registerTelemetryMetrics(p.metrics, { db: deps.db, clock: p.clock, mqttClients: mqtt.clients });
     // Scheduled maintenance: partitions ahead and retention (hourly), no-data alarms (every 15 s). Each
     // is idempotent; a failed run is retried by the next firing (the no-data check) or with back-off.
     const none = z.object({});
@@ -78,7 +81,7 @@ export const telemetryModule = defineModule({
         { name: 'telemetry.no-data', job: maintenance.noData, spec: { every: 15_000 } },
       ],
       topics,
-      listeners: [mqttListener({ config: p.config, database: p.database, devices, telemetry, log: p.log })],
+      listeners: [mqtt],
       routes(api) {
         telemetryRoutes(api, telemetry, devices, alarms);
       },

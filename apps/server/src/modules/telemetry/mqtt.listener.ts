@@ -3,7 +3,7 @@ import type { Database } from '../../platform/db/client.ts';
 import { runAsLeader, type FirstAttempt } from '../../platform/db/leader.ts';
 import type { ModuleListener } from '../../platform/module/module.ts';
 import type { DevicesService } from './devices.service.ts';
-import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngestOptions } from './mqtt.ts';
+import { DEFAULT_CLIENT_ID, startMqttIngest, type MqttIngest, type MqttIngestOptions } from './mqtt.ts';
 import type { TelemetryService } from './telemetry.service.ts';
 
 const ROLE_TEXT: Record<FirstAttempt, string> = {
@@ -30,32 +30,37 @@ export function mqttListener(o: {
   devices: DevicesService;
   telemetry: TelemetryService;
   log: MqttIngestOptions['log'];
-}): ModuleListener {
+}): ModuleListener & { clients(): number } {
   const { config } = o;
+  const options: MqttIngestOptions = {
+    url: config.MQTT_URL,
+    clientId: config.MQTT_CLIENT_ID,
+    port: config.MQTT_PORT,
+    host: config.HOST,
+    devices: o.devices,
+    telemetry: o.telemetry,
+    log: o.log,
+  };
+  /** The broker or session running now (none while closed, disabled, or standing by). */
+  let running: MqttIngest | null = null;
+  const start = async () => {
+    const ingest = await startMqttIngest(options);
+    running = ingest;
+    const close = async () => {
+      if (running === ingest) running = null;
+      await ingest.close();
+    };
+    return { ingest, close };
+  };
   return {
     name: 'mqtt',
+    /** MQTT clients connected to this instance now (/metrics). */
+    clients: () => running?.clients() ?? 0,
     async open() {
       if (!config.MQTT_ENABLED) return { state: () => 'disabled (MQTT_ENABLED=false)', close: async () => undefined };
-      const options: MqttIngestOptions = {
-        url: config.MQTT_URL,
-        clientId: config.MQTT_CLIENT_ID,
-        port: config.MQTT_PORT,
-        host: config.HOST,
-        devices: o.devices,
-        telemetry: o.telemetry,
-        log: o.log,
-      };
       if (config.MQTT_URL) {
         const url = withoutPassword(config.MQTT_URL);
-        const leader = runAsLeader(
-          o.database,
-          `mqtt-ingest:${config.MQTT_CLIENT_ID ?? DEFAULT_CLIENT_ID}`,
-          async () => {
-            const ingest = await startMqttIngest(options);
-            return () => ingest.close();
-          },
-          { log: o.log },
-        );
+        const leader = runAsLeader(o.database, `mqtt-ingest:${config.MQTT_CLIENT_ID ?? DEFAULT_CLIENT_ID}`, async () => (await start()).close, { log: o.log });
         const role = await leader.started;
         return {
           state: () => (leader.leading() ? `consuming ${url} (this instance leads)` : 'standby (another instance consumes, or none can reach the broker)'),
@@ -63,11 +68,11 @@ export function mqttListener(o: {
           close: () => leader.close(),
         };
       }
-      const broker = await startMqttIngest(options);
+      const { ingest: broker, close } = await start();
       return {
         state: () => (broker.connected() ? `embedded broker on port ${broker.port}` : 'embedded broker stopped'),
         banner: `MQTT on port ${broker.port}`,
-        close: () => broker.close(),
+        close,
       };
     },
   };

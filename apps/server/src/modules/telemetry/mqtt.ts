@@ -31,6 +31,8 @@ export interface MqttIngest {
   readonly kind: 'embedded' | 'external';
   readonly port: number | null;
   connected(): boolean;
+  /** Clients connected now: the embedded broker's devices, or 1 while the external session is connected. */
+  clients(): number;
   close(): Promise<void>;
 }
 
@@ -107,6 +109,7 @@ async function startEmbedded(o: MqttIngestOptions): Promise<MqttIngest> {
     kind: 'embedded',
     port,
     connected: () => server.listening,
+    clients: () => broker.connectedClients,
     close: async () => {
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -172,6 +175,7 @@ async function startExternal(o: MqttIngestOptions): Promise<MqttIngest> {
     kind: 'external',
     port: null,
     connected: () => client.connected,
+    clients: () => (client.connected ? 1 : 0),
     close: async () => {
       await client.endAsync();
     },

@@ -20,8 +20,8 @@
  */
 import { createPassRunner } from '../db/passes.ts';
 import { sql } from 'drizzle-orm';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { scrapeReader } from '../metrics/metrics.ts';
+import type { Registry } from 'prom-client';
+import { scrapedMetrics, seriesPer } from '../metrics/metrics.ts';
 import type { Bus } from '../bus/bus.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import { queryRows, type Database, type Tx } from '../db/client.ts';
@@ -478,39 +478,14 @@ export type Subscriptions = ReturnType<typeof createSubscriptions>;
  * from the database at each scrape (one read serves all six), so every instance reports the same.
  */
 export function registerSubscriptionMetrics(registry: Registry, subscriptions: Subscriptions) {
-  // The six collects of one scrape share one read, and never wait long for the database.
-  const read = scrapeReader(() => subscriptions.stats());
-  const labelNames = ['subscription'] as const;
-  const gauge = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
-    new Gauge({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const stats = await read();
-        if (!stats) return;
-        this.reset();
-        for (const s of stats) this.set({ subscription: s.name }, value(s));
-      },
-    });
-  const counter = (name: string, help: string, value: (s: SubscriptionStats) => number) =>
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect() {
-        const stats = await read();
-        if (!stats) return;
-        this.reset();
-        for (const s of stats) this.inc({ subscription: s.name }, value(s));
-      },
-    });
-  gauge('imsop_event_subscription_lag_events', 'Committed events of its types the subscription has not handled yet', (s) => s.pending);
-  gauge('imsop_event_subscription_lag_seconds', 'Age of the oldest event the subscription has not handled yet', (s) => s.lagMs / 1000);
-  gauge('imsop_event_subscription_dead_letters', 'Dead letters of the subscription not replayed yet', (s) => s.deadLetters);
-  counter('imsop_event_subscription_handled_total', 'Events the subscription handled', (s) => s.handled);
-  counter('imsop_event_subscription_retries_total', 'Failed deliveries of the subscription (each failed attempt)', (s) => s.retries);
-  counter('imsop_event_subscription_dead_lettered_total', 'Events the subscription gave up on after its attempts', (s) => s.deadLettered);
+  const per = seriesPer<SubscriptionStats>('subscription', (s) => s.name);
+  const labelNames = ['subscription'];
+  scrapedMetrics(registry, () => subscriptions.stats(), [
+    { name: 'imsop_event_subscription_lag_events', help: 'Committed events of its types the subscription has not handled yet', labelNames, series: per((s) => s.pending) },
+    { name: 'imsop_event_subscription_lag_seconds', help: 'Age of the oldest event the subscription has not handled yet', labelNames, series: per((s) => s.lagMs / 1000) },
+    { name: 'imsop_event_subscription_dead_letters', help: 'Dead letters of the subscription not replayed yet', labelNames, series: per((s) => s.deadLetters) },
+    { kind: 'counter', name: 'imsop_event_subscription_handled_total', help: 'Events the subscription handled', labelNames, series: per((s) => s.handled) },
+    { kind: 'counter', name: 'imsop_event_subscription_retries_total', help: 'Failed deliveries of the subscription (each failed attempt)', labelNames, series: per((s) => s.retries) },
+    { kind: 'counter', name: 'imsop_event_subscription_dead_lettered_total', help: 'Events the subscription gave up on after its attempts', labelNames, series: per((s) => s.deadLettered) },
+  ]);
 }

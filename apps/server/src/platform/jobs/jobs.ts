@@ -18,8 +18,8 @@ import { createPassRunner } from '../db/passes.ts';
 import crypto from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { DateTime } from 'luxon';
-import { Counter, Gauge, type Registry } from 'prom-client';
-import { scrapeReader } from '../metrics/metrics.ts';
+import type { Registry } from 'prom-client';
+import { scrapedMetrics, seriesPer } from '../metrics/metrics.ts';
 import type { z } from 'zod';
 import type { Bus } from '../bus/bus.ts';
 import { systemClock, type Clock } from '../clock.ts';
@@ -394,30 +394,19 @@ export function createJobs(opts: JobsOptions) {
 
 export type Jobs = ReturnType<typeof createJobs>;
 
-/** On /metrics, per job kind (label `job`): jobs waiting and failed (from the database), runs and failed runs of this instance. */
+/**
+ * On /metrics, per job kind (label `job_name`: not `job`, which Prometheus gives every series of a
+ * target and would rename ours to `exported_job`): jobs waiting and failed (from the database),
+ * runs and failed runs of this instance.
+ */
 export function registerJobMetrics(registry: Registry, jobs: Jobs) {
-  const read = scrapeReader(() => jobs.stats());
-  const labelNames = ['job'] as const;
-  const make = (kind: 'gauge' | 'counter', name: string, help: string, value: (s: Awaited<ReturnType<Jobs['stats']>>[number]) => number) => {
-    const Metric = kind === 'gauge' ? Gauge : Counter;
-    return new Metric({
-      name,
-      help,
-      labelNames,
-      registers: [registry],
-      async collect(this: Gauge<'job'> | Counter<'job'>) {
-        const stats = await read();
-        if (!stats) return;
-        this.reset();
-        for (const s of stats) {
-          if (this instanceof Gauge) this.set({ job: s.name }, value(s));
-          else this.inc({ job: s.name }, value(s));
-        }
-      },
-    });
-  };
-  make('gauge', 'imsop_jobs_pending', 'Jobs waiting to run (due or not)', (s) => s.pending);
-  make('gauge', 'imsop_jobs_failed', 'Jobs kept as failed after their last attempt', (s) => s.failed);
-  make('counter', 'imsop_jobs_runs_total', 'Job runs that succeeded on this instance', (s) => s.ran);
-  make('counter', 'imsop_jobs_failed_runs_total', 'Job runs that failed on this instance', (s) => s.failedRuns);
+  type Stat = Awaited<ReturnType<Jobs['stats']>>[number];
+  const per = seriesPer<Stat>('job_name', (s) => s.name);
+  const labelNames = ['job_name'];
+  scrapedMetrics(registry, () => jobs.stats(), [
+    { name: 'imsop_jobs_pending', help: 'Jobs waiting to run (due or not)', labelNames, series: per((s) => s.pending) },
+    { name: 'imsop_jobs_failed', help: 'Jobs kept as failed after their last attempt', labelNames, series: per((s) => s.failed) },
+    { kind: 'counter', name: 'imsop_jobs_runs_total', help: 'Job runs that succeeded on this instance', labelNames, series: per((s) => s.ran) },
+    { kind: 'counter', name: 'imsop_jobs_failed_runs_total', help: 'Job runs that failed on this instance', labelNames, series: per((s) => s.failedRuns) },
+  ]);
 }

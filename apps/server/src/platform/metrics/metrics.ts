@@ -1,5 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Registry, type Metric } from 'prom-client';
+import { safeEqual, sha256 } from '../auth/crypto.ts';
+import { sendProblem } from '../http/api.ts';
+import { problem } from '../http/errors.ts';
 
 const DURATION_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -66,8 +69,11 @@ export class RequestDurations {
   }
 }
 
-/** Prometheus metrics: request duration by route and status, plus the process's own metrics. */
-export function registerMetrics(app: FastifyInstance) {
+/**
+ * Prometheus metrics: request duration by route and status, plus the process's own metrics. With a
+ * `token` (METRICS_TOKEN), GET /metrics answers only `Authorization: Bearer <token>` (401 otherwise).
+ */
+export function registerMetrics(app: FastifyInstance, opts: { token?: string | undefined } = {}) {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const duration = new RequestDurations();
@@ -79,11 +85,38 @@ export function registerMetrics(app: FastifyInstance) {
     if (route !== '/metrics') duration.observe(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
     done();
   });
-  app.get('/metrics', { schema: { hide: true } }, async (_req, reply) => {
-    reply.type(registry.contentType);
-    return registry.metrics();
-  });
+  const allowed = opts.token ? bearerCheck(opts.token) : null;
+  app.get(
+    '/metrics',
+    {
+      schema: { hide: true },
+      ...(allowed && {
+        onRequest: async (req, reply) => {
+          if (allowed(req.headers.authorization)) return;
+          return sendProblem(reply, problem(401, 'unauthorized', 'The metrics need Authorization: Bearer and the METRICS_TOKEN.'), {
+            'www-authenticate': 'Bearer realm="metrics"',
+          });
+        },
+      }),
+    },
+    async (_req, reply) => {
+      reply.type(registry.contentType);
+      return registry.metrics();
+    },
+  );
   return registry;
+}
+
+/**
+ * Whether an Authorization header carries the token: compared as SHA-256 digests, so the time
+ * taken says nothing of the token (its length included).
+ */
+function bearerCheck(token: string) {
+  const expected = sha256(token);
+  return (header: string | undefined) => {
+    const m = /^Bearer +(\S+) *$/i.exec(header ?? '');
+    return !!m && safeEqual(sha256(m[1]!), expected);
+  };
 }
 
 /** A counter read from a running total kept elsewhere (e.g. the ingest writer's), at each scrape. */
@@ -136,4 +169,55 @@ export function scrapeReader<T>(read: () => Promise<T>, waitMs = 250): () => Pro
     clearTimeout(timer);
     return last;
   };
+}
+
+type Labels = Record<string, string>;
+
+/** A metric of `scrapedMetrics`: its series in one reading. */
+export interface ScrapedMetric<T> {
+  /** Default: a gauge. A counter is for running totals kept elsewhere (in the database, in the process). */
+  kind?: 'gauge' | 'counter';
+  name: string;
+  help: string;
+  labelNames?: readonly string[];
+  /** The series of a reading as [labels, value] pairs; a metric without labels gives one pair with `{}`. */
+  series(reading: T): Iterable<readonly [Labels, number]>;
+}
+
+/**
+ * Metrics taken from one reading per scrape (typically one aggregate query): the metrics of one
+ * scrape share the reading, and a scrape never waits long for it (`scrapeReader`: the last reading
+ * serves while the database is slow or down; none before the first, and the metrics then expose
+ * no series rather than zeros that are not known).
+ */
+export function scrapedMetrics<T>(registry: Registry, read: () => Promise<T>, metrics: readonly ScrapedMetric<T>[]) {
+  const reading = scrapeReader(read);
+  for (const m of metrics) {
+    const Metric = m.kind === 'counter' ? Counter : Gauge;
+    new Metric({
+      name: m.name,
+      help: m.help,
+      labelNames: m.labelNames ?? [],
+      registers: [registry],
+      async collect(this: Gauge | Counter) {
+        const r = await reading();
+        if (r === null) return;
+        this.reset();
+        for (const [labels, value] of m.series(r)) {
+          if (this instanceof Gauge) this.set(labels, value);
+          else this.inc(labels, value);
+        }
+      },
+    });
+  }
+}
+
+/** Series for every value of a bounded label, 0 for those the reading has no count of (a series that exists at 0 beats one that vanishes). */
+export function everyLabel(label: string, values: readonly string[], counts: ReadonlyMap<string, number>) {
+  return values.map((v) => [{ [label]: v }, counts.get(v) ?? 0] as const);
+}
+
+/** Series of a reading that is a list: one per item, labelled by `key` (`per((s) => s.pending)`). */
+export function seriesPer<S>(label: string, key: (item: S) => string) {
+  return (value: (item: S) => number) => (items: readonly S[]) => items.map((s) => [{ [label]: key(s) }, value(s)] as const);
 }

@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm';
 import { index, integer, jsonb, pgTable, text } from 'drizzle-orm/pg-core';
 import { createdAt, id, orgId, orgIsolation, ts } from '../db/columns.ts';
 
@@ -30,6 +31,8 @@ export const notifications = pgTable(
   },
   (t) => [
     index('notifications_org_created').on(t.orgId, t.createdAt),
+    // Messages not sent (pending or failed), for /metrics: sent ones pile up and are never read there.
+    index('notifications_unsent').on(t.status, t.channel).where(sql`status <> 'sent'`),
     orgIsolation(),
   ],
 ).enableRLS();

@@ -1,10 +1,12 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
-import type { AppDb, Executor } from '../db/client.ts';
+import { queryRows, type AppDb, type Executor } from '../db/client.ts';
 import { inSystem } from '../db/scope.ts';
 import { trackingOf } from '../db/tracking.ts';
 import { defineJob, insertJob, type Jobs } from '../jobs/jobs.ts';
-import { notifications, type NotifyChannel } from './notify.schema.ts';
+import { scrapedMetrics } from '../metrics/metrics.ts';
+import { NOTIFY_CHANNELS, notifications, type NotifyChannel } from './notify.schema.ts';
 
 export interface NewNotification {
   orgId: string;
@@ -104,3 +106,27 @@ export function createNotifier(opts: { db: AppDb; jobs: Jobs; transports: Partia
 }
 
 export type Notifier = ReturnType<typeof createNotifier>;
+
+export const UNSENT_NOTIFICATIONS_SQL = sql`select status, channel, count(*)::int as n from ${notifications} where status <> 'sent' group by status, channel`;
+
+/**
+ * On /metrics, over every org, per channel: messages waiting to be sent (`pending`: queued, or
+ * between retries) and given up on (`failed`, kept for the outgoing-messages log). Sent messages are
+ * not counted (they pile up; the index `notifications_unsent` leaves them out).
+ */
+export function registerNotificationMetrics(registry: Registry, db: AppDb) {
+  const read = async () => {
+    const rows = await queryRows<{ status: string; channel: string; n: number }>(db, UNSENT_NOTIFICATIONS_SQL);
+    return (['pending', 'failed'] as const).flatMap((status) =>
+      NOTIFY_CHANNELS.map((channel) => [{ status, channel }, rows.find((r) => r.status === status && r.channel === channel)?.n ?? 0] as const),
+    );
+  };
+  scrapedMetrics(registry, read, [
+    {
+      name: 'imsop_notifications',
+      help: 'Outgoing messages not sent, by status (pending: queued or between retries; failed: given up) and channel, over every organization',
+      labelNames: ['status', 'channel'],
+      series: (r) => r,
+    },
+  ]);
+}

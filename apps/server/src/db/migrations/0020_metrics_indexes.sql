@@ -1,0 +1,2 @@
+CREATE INDEX "notifications_unsent" ON "notifications" USING btree ("status","channel") WHERE status <> 'sent';--> statement-breakpoint
+CREATE INDEX "tickets_open_status" ON "tickets" USING btree ("status") WHERE status in ('new', 'open', 'pending_customer', 'on_hold');
