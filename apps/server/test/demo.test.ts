@@ -116,6 +116,15 @@ describe('imsop demo', () => {
     // app's own scheduler may add more from now on); and their escalations.
     const breaches = await rows<{ at: number }>(sql`select floor(extract(epoch from at) * 1000)::float8 as at from ticket_timeline where kind = 'sla_breach'`);
     expect(breaches.filter((b) => b.at < loadedAt - DAY).length).toBeGreaterThanOrEqual(2);
+    // Each breach is one the ticket's own clocks agree with: no scheduler (the test app runs one, as a
+    // server would) breached a ticket at the present time between its creation and its reply.
+    const fired = await rows<{ number: number; target: string; breachedAt: string | null; achievedAt: string | null }>(sql`
+      select t.number, tl.data->>'target' as target, s.state->'targets'->(tl.data->>'target')->>'breachedAt' as "breachedAt",
+        s.state->'targets'->(tl.data->>'target')->>'achievedAt' as "achievedAt"
+      from ticket_timeline tl join tickets t on t.id = tl.ticket_id join ticket_sla s on s.ticket_id = t.id
+      where tl.kind = 'sla_breach' and tl.data->>'target' in ('firstResponse', 'resolution')`);
+    expect(fired.length).toBeGreaterThan(0);
+    for (const f of fired) expect(f.breachedAt, `#${f.number} ${f.target} (achieved ${f.achievedAt})`).not.toBeNull();
     expect((await rows(sql`select 1 from sla_firings where kind = 'escalation'`)).length).toBeGreaterThan(0);
     expect((await rows(sql`select 1 from notifications where subject like 'Escalation%' and "to" like '%@harbourside.example.com'`)).length).toBeGreaterThan(0);
     const executive = await get<{ compliance: Record<string, { breached: number }>; csat: { responses: number } }>('/api/servicedesk/dashboards/executive');

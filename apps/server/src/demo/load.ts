@@ -59,7 +59,7 @@ export interface DemoResult {
   org: string;
   loadedAt: string;
   users: { name: string; email: string; role: string; department: string }[];
-  counts: Record<string, number>;
+  counts: Record<'users' | 'departments' | 'operations' | 'tasks' | 'resources' | 'allocations' | 'devices' | 'points' | 'alarms' | 'tickets' | 'teams' | 'slaPolicies', number>;
   /** The demo devices and their keys (shown once), for `imsop simulate`. */
   devices: { slug: string; id: string; name: string; key: string }[];
 }
@@ -141,6 +141,18 @@ async function loadDemo(app: FastifyInstance, clock: { now: number }, t: DemoTim
   const admin = check.admin;
   const weak = passwordProblem(password);
   if (weak) throw new Error(`the demo users' password ${weak}`);
+  // A running server's SLA scheduler (on any instance) would act on the week being written at the
+  // present time: breach a ticket between its creation and its first reply. Held until it is played.
+  const held = (app.platform.module(servicedeskModule).schedules ?? []).map((s) => s.name);
+  for (const name of held) await app.platform.jobs.hold(name, t.loadedAt + 30 * MINUTE);
+  try {
+    return await load(svc, admin, clock, t, password);
+  } finally {
+    for (const name of held) await app.platform.jobs.release(name, t.loadedAt);
+  }
+}
+
+async function load(svc: Services, admin: Actor, clock: { now: number }, t: DemoTime, password: string): Promise<DemoResult> {
   const orgId = admin.orgId;
 
   // — The organization and its people —
