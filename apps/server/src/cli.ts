@@ -15,9 +15,16 @@ Commands:
                         while the server runs
   restore FILE          Restore a backup into an empty data directory (or empty DATABASE_URL database),
                         then verify the audit chains
+  demo [--password P]   Load the demo organization into a new database: people in every role, operations
+                        on a map, devices with a week of telemetry and alarms, a week at the service desk.
+                        The demo users' password is P, or generated and printed once. Refuses (exit 2) a
+                        database that holds anything but the first administrator
+  simulate [--url URL] [--every SECONDS] [--once]
+                        Keep the demo's devices sending telemetry to the running server (its device keys,
+                        the HTTP ingest API; default every 10 s) until Ctrl-C
 
 On the embedded database (PGlite), one process owns the data directory. While the server runs,
-migrate, create-admin, audit verify and backup go through it (its control socket in the data
+migrate, create-admin, audit verify, backup and demo go through it (its control socket in the data
 directory); restore and a second start refuse.
   anomaly score <in.csv> [--out out.csv]
                         Score a timestamp,value CSV with the live streaming anomaly detector
@@ -126,6 +133,12 @@ export async function runCli(argv: string[]): Promise<void> {
         printVerify(r.verify);
         return;
       }
+      case 'demo':
+        await demo(argv.slice(1), config, main);
+        return;
+      case 'simulate':
+        await simulateDevices(argv.slice(1), config);
+        return;
       case 'openapi': {
         // A throwaway in-memory database: generating the document never touches real data.
         const { openDatabase } = await import('./platform/db/client.ts');
@@ -214,4 +227,59 @@ async function createAdmin(args: string[], config: Config, main: typeof import('
   );
   process.stdout.write(`Created administrator ${r.email} in organization "${r.org}".\n`);
   if (generated) process.stdout.write(`Generated password (shown once): ${password}\n`);
+}
+
+async function demo(args: string[], config: Config, main: typeof import('./main.ts')) {
+  const { values } = parseArgs({ args, options: { password: { type: 'string' } } });
+  const generated = !values.password;
+  // Easy to type and paste (no leading dash, no quotes needed): demo-xxxx-xxxx-xxxx-xxxx, 64 random bits.
+  const hex = (await import('node:crypto')).randomBytes(8).toString('hex');
+  const password = values.password ?? `demo-${hex.match(/.{4}/g)!.join('-')}`;
+  const started = performance.now();
+  const { value: r } = await viaServerIfRunning(
+    config,
+    'demo',
+    async (db) => {
+      // A new data directory gets its database, org "default" and first administrator here.
+      await main.prepareDatabase(db, config, (l) => process.stdout.write(`${l}\n`));
+      return main.demo(db, config, { password });
+    },
+    (socket) => controlJson<Awaited<ReturnType<typeof main.demo>>>(socket, 'POST', '/demo', { password }),
+  );
+  if ('refused' in r) {
+    process.stderr.write(`imsop demo: refused: ${r.refused}; the demo loads only into a new database (a fresh IMSOP_DATA_DIR, or an empty DATABASE_URL database).\n`);
+    process.exit(2);
+  }
+  const { writeDevicesFile } = await import('./demo/simulate.ts');
+  const file = writeDevicesFile(config.IMSOP_DATA_DIR, { loadedAt: r.loadedAt, devices: r.devices });
+  const c = r.counts;
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  const lines = [
+    `Loaded the demo organization "${r.org}" into organization "default" in ${seconds} s: ${c.users} people in ${c.departments} departments, ` +
+      `${c.operations} operations (${c.tasks} tasks, ${c.allocations} bookings of ${c.resources} resources), ${c.devices} devices with 7 days of telemetry ` +
+      `(${c.points} points, ${c.alarms} alarms), ${c.tickets} tickets with ${c.slaPolicies} SLA policies.`,
+    generated ? `The demo users' password (shown once, the same for all of them): ${password}` : "The demo users' password is the one you gave.",
+    ...r.users.map((u) => `  ${u.email.padEnd(42)} ${u.role.padEnd(10)} ${u.name} (${u.department})`),
+    `The devices' keys are in ${file}; \`npx imsop simulate\` keeps the devices sending while the server runs.`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
+
+async function simulateDevices(args: string[], config: Config) {
+  const { values } = parseArgs({ args, options: { url: { type: 'string' }, every: { type: 'string' }, once: { type: 'boolean' } } });
+  const every = Number(values.every ?? '10');
+  if (!Number.isFinite(every) || every < 1 || every > 3600) {
+    process.stderr.write('imsop simulate: --every takes a number of seconds between 1 and 3600.\n');
+    process.exit(2);
+  }
+  const url = values.url ?? config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+  const { readDevicesFile, simulate } = await import('./demo/simulate.ts');
+  const file = readDevicesFile(config.IMSOP_DATA_DIR);
+  const stop = new AbortController();
+  process.once('SIGINT', () => stop.abort());
+  process.once('SIGTERM', () => stop.abort());
+  if (!values.once) process.stdout.write(`Sending the demo devices' telemetry to ${url} every ${every} s; Ctrl-C to stop.\n`);
+  const r = await simulate(file, { url, everyMs: every * 1000, once: values.once ?? false, signal: stop.signal, log: (l) => process.stdout.write(`${l}\n`) });
+  process.stdout.write(`Sent ${r.points} points in ${r.rounds} round(s)${r.failed ? `; ${r.failed} request(s) failed` : ''}.\n`);
+  if (r.failed && values.once) process.exitCode = 1;
 }

@@ -31,6 +31,8 @@ export function controlSocketPath(dataDir: string): string {
 export interface ControlHandlers {
   auditVerify(): Promise<unknown>;
   createAdmin(input: { email: string; name: string; org: string; password: string }): Promise<unknown>;
+  /** `imsop demo`: loads the demo organization (or answers why not) in the server's process. */
+  demo(input: { password: string }): Promise<unknown>;
   pendingMigrations(): Promise<number>;
 }
 
@@ -69,6 +71,10 @@ export async function startControlServer(database: Database, dataDir: string, ha
           const b = (await readJson(req)) as Record<string, unknown>;
           const field = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : '');
           return send(200, await handlers.createAdmin({ email: field('email'), name: field('name'), org: field('org') || 'default', password: field('password') }));
+        }
+        if (route === 'POST /demo') {
+          const b = (await readJson(req)) as Record<string, unknown>;
+          return send(200, await handlers.demo({ password: typeof b.password === 'string' ? b.password : '' }));
         }
         if (route === 'GET /backup') {
           if (!database.dumpDataDir) return send(409, { error: 'this server does not run on PGlite' });

@@ -91,6 +91,7 @@ export async function start(config: Config): Promise<FastifyInstance> {
       control = await startControlServer(database, config.IMSOP_DATA_DIR, {
         auditVerify: () => auditVerify(database),
         createAdmin: (input) => createAdmin(database, input),
+        demo: (input) => demo(database, config, input),
         pendingMigrations: () => database.pendingMigrations(),
       });
     } catch (err) {
@@ -107,6 +108,18 @@ export async function start(config: Config): Promise<FastifyInstance> {
 export async function createAdmin(database: Database, input: { email: string; name: string; org: string; password: string }) {
   const r = await createAdminUser(database.db, { orgSlug: input.org, email: input.email, name: input.name, password: input.password });
   return { email: input.email, org: r.orgSlug };
+}
+
+/** `imsop demo` on this database: what it loaded, or why it refuses (the database holds other data). */
+export async function demo(database: Database, config: Config, input: { password: string }) {
+  // Loaded on demand: the server never needs the demo's data.
+  const { runDemo, DemoRefused } = await import('./demo/load.ts');
+  try {
+    return await runDemo(database, config, input);
+  } catch (err) {
+    if (err instanceof DemoRefused) return { refused: err.message };
+    throw err;
+  }
 }
 
 export async function auditVerify(database: Database) {

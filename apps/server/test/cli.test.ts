@@ -199,6 +199,60 @@ describe('imsop CLI', () => {
     }
   }, 180_000);
 
+  it('demo loads into a new data directory, or through the running server; a second run refuses with exit 2; simulate sends for the demo devices', async () => {
+    const password = 'Harbourside-Demo-2026';
+    const loaded = /^Loaded the demo organization "Harbourside Utilities" into organization "default" in [\d.]+ s: 13 people in 2 departments, 15 operations .* 25 tickets/m;
+    const refused = /^imsop demo: refused: the database already holds data \(users besides the administrator, .*\); the demo loads only into a new database/;
+    const alone = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-demo-'));
+    const served = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-cli-demo-live-'));
+    try {
+      // No server: the CLI opens the new directory itself, makes its database and first administrator, and loads.
+      const first = await run(['demo', '--password', password], { IMSOP_DATA_DIR: alone });
+      expect(first.stderr).toBe('');
+      expect(first.code).toBe(0);
+      expect(first.stdout).toMatch(/^Created organization "default" with administrator admin@imsop\.local\./m);
+      expect(first.stdout).toMatch(loaded);
+      expect(first.stdout).toContain("The demo users' password is the one you gave.");
+      const keys = path.join(alone, 'demo-devices.json');
+      expect(fs.statSync(keys).mode & 0o777).toBe(0o600);
+      expect((JSON.parse(fs.readFileSync(keys, 'utf8')) as { devices: unknown[] }).devices).toHaveLength(8);
+      const again = await run(['demo', '--password', password], { IMSOP_DATA_DIR: alone });
+      expect(again.code).toBe(2);
+      expect(again.stderr.trim().split('\n')).toHaveLength(1);
+      expect(again.stderr).toMatch(refused);
+
+      // A running server owns the directory: the demo goes through its control socket and loads in it.
+      const server = startServer({ IMSOP_DATA_DIR: served, IMSOP_ADMIN_PASSWORD: 'Live-Directory-Pass-42' });
+      const base = await server.ready;
+      const live = await run(['demo'], { IMSOP_DATA_DIR: served });
+      expect(live.stderr).toBe('');
+      expect(live.code).toBe(0);
+      expect(live.stdout).toMatch(loaded);
+      const generated = /^The demo users' password \(shown once, the same for all of them\): (demo-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4})$/m.exec(live.stdout)?.[1];
+      expect(generated).toBeTruthy();
+      const signIn = await fetch(`${base}/api/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ email: 'hannah.clarke@harbourside.example.com', password: generated }),
+      });
+      expect(signIn.status).toBe(200);
+      const { accessToken } = (await signIn.json()) as { accessToken: string };
+      const tickets = await fetch(`${base}/api/tickets?limit=100`, { headers: { authorization: `Bearer ${accessToken}` } });
+      expect(((await tickets.json()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
+      expect((await run(['demo'], { IMSOP_DATA_DIR: served })).stderr).toMatch(refused);
+      // The devices keep sending through the HTTP ingest API with their keys (one round here).
+      const sim = await run(['simulate', '--once', '--url', base], { IMSOP_DATA_DIR: served });
+      expect(sim.stderr).toBe('');
+      expect(sim.stdout).toMatch(/^Sent 1[0-9] points in 1 round\(s\)\.$/m);
+      server.p.kill('SIGINT');
+      expect(await server.exited).toBe(0);
+      expect(server.errors()).toBe('');
+    } finally {
+      fs.rmSync(alone, { recursive: true, force: true });
+      fs.rmSync(served, { recursive: true, force: true });
+    }
+  }, 600_000);
+
   it('anomaly score writes timestamp,value,anomaly_score with the live detector', async () => {
     const rows = Array.from({ length: 400 }, (_, i) => {
       const ts = new Date(Date.UTC(2026, 0, 1) + i * 300_000).toISOString().replace('T', ' ').slice(0, 19);

@@ -177,6 +177,39 @@ describe('background jobs', () => {
     expect(Number(state!.fired)).toBe(3);
   });
 
+  it('a held schedule fires on no instance until it is released (or its hold ends), then keeps its rhythm', async () => {
+    const clock = manualClock(Date.parse('2030-03-04T09:00:00Z'));
+    const fired: string[] = [];
+    const job = defineJob({ name: 'test.held', payload: z.object({}), handler: async (_p, ctx) => void fired.push(ctx.dueAt.toISOString()) });
+    const running = await facility(clock);
+    running.schedule('test.held-every-minute', job, { every: 60_000 });
+    await running.start();
+    // Another process (no schedules of its own, not started) holds it for an hour.
+    const writer = await facility(manualClock(Date.parse('2020-01-01T00:00:00Z')));
+    await writer.hold('test.held-every-minute', clock() + 3_600_000);
+    for (let m = 0; m < 5; m++) {
+      clock.advance(60_000);
+      await running.runDue();
+    }
+    expect(fired).toEqual([]);
+    await writer.release('test.held-every-minute', clock());
+    // Seen within 15 s by a process that read the held time.
+    clock.advance(15_000);
+    await running.runDue();
+    expect(fired).toEqual(['2030-03-04T09:05:00.000Z']);
+    clock.advance(60_000);
+    await running.runDue();
+    expect(fired).toEqual(['2030-03-04T09:05:00.000Z', '2030-03-04T09:06:00.000Z']);
+    // A hold never released ends by itself.
+    await writer.hold('test.held-every-minute', clock() + 120_000);
+    clock.advance(60_000);
+    await running.runDue();
+    expect(fired).toHaveLength(2);
+    clock.advance(60_000);
+    await running.runDue();
+    expect(fired).toHaveLength(3);
+  });
+
   it('a daily schedule fires at its local time, once a day', async () => {
     const clock = manualClock(Date.parse('2030-06-01T12:00:00Z'));
     const fired: string[] = [];

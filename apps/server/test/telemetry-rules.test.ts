@@ -40,6 +40,25 @@ describe('alert rules', () => {
     expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(1);
   });
 
+  it('a threshold alarm clears at the first point that ends it and is raised anew in the same batch, however many quiet points lie between', async () => {
+    const r = await rule({ metric: 'temp_cycle', kind: 'threshold', direction: 'above', threshold: 50 });
+    const t0 = Date.now() - 3_600_000;
+    const at = (i: number) => t0 + i * 10_000;
+    // An alarm raised by an earlier batch, then one batch: quiet, hot, quiet for a while, hot again.
+    await send([{ metric: 'temp_cycle', value: 60, at: at(0) }]);
+    const values = [40, 41, 70, ...Array.from({ length: 50 }, () => 45), 80, 30];
+    await send(values.map((value, i) => ({ metric: 'temp_cycle', value, at: at(i + 1) })));
+    const alarms = (await alarmsFor(r.id)) as unknown as { active: boolean; startedAt: string; clearedAt: string | null }[];
+    expect(alarms.map((a) => [a.startedAt, a.clearedAt]).sort()).toEqual(
+      [
+        [at(0), at(1)],
+        [at(3), at(4)],
+        [at(54), at(55)],
+      ].map(([s, c]) => [new Date(s!).toISOString(), new Date(c!).toISOString()]),
+    );
+    expect(alarms.every((a) => !a.active)).toBe(true);
+  });
+
   it('rate of change compares consecutive points per second', async () => {
     const r = await rule({ metric: 'level_roc', kind: 'rate_of_change', threshold: 2 });
     const t0 = Date.now() - 100_000;

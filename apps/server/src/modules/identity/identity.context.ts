@@ -320,6 +320,16 @@ export function createIdentityContext(deps: IdentityDeps) {
     },
 
     /**
+     * The actor a user is when a command of the server's operator acts as them in-process (`imsop
+     * demo`): their roles and grants as they are now, no session. Null for a deleted or inactive
+     * user. Never reachable over HTTP; whoever can run it already holds the database.
+     */
+    async actorForUser(orgId: string, userId: string, meta: RequestMeta): Promise<Actor | null> {
+      const u = await loadUser(orgId, userId);
+      return u && u.isActive ? userActor(u, null, meta) : null;
+    },
+
+    /**
      * A signed-in user's profile from the cache, or from `load` (whose result is cached unless an
      * invalidation arrived while it ran). Callers publish `profileChanged` after committing any
      * change to a users row, and `authzChanged` after any change to roles.

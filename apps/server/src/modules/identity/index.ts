@@ -142,6 +142,8 @@ export const identityModule = defineModule({
       orgs: createOrgsService(ctx),
       apiKeys: createApiKeysService(ctx),
       logs: createLogsService(ctx),
+      /** Acting as a user from a trusted in-process command (`imsop demo`); see actorForUser. */
+      actors: { forUser: ctx.actorForUser },
     };
     return {
       provides: {

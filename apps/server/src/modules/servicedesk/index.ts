@@ -67,6 +67,7 @@ export const servicedeskModule = defineModule({
       slaTickMs: config.SLA_TICK_SECONDS * 1000,
       chat: p.chat,
       whatsappOrg: config.WHATSAPP_ORG,
+      clock: p.clock,
     };
     const sla = createSlaService(deps);
     const tickets = createTicketsService(deps, sla);

@@ -1,6 +1,7 @@
 import { and, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { auditContextOf, type Actor } from '../../platform/access/actor.ts';
 import type { AuditContext } from '../../platform/audit/audit.ts';
+import type { Clock } from '../../platform/clock.ts';
 import type { AppDb, Executor, Tx } from '../../platform/db/client.ts';
 import type { NewEvent } from '../../platform/events/outbox.ts';
 import { files } from '../../platform/files/files.schema.ts';
@@ -39,6 +40,11 @@ export interface ServicedeskDeps {
   chat: { whatsapp: WhatsAppCloud; sms: MessagingProvider };
   /** The org (slug) that owns the WhatsApp number: the only one whose webhook URL takes WhatsApp deliveries. */
   whatsappOrg?: string | undefined;
+  /**
+   * "Now" for everything the desk stamps or measures: when a ticket opened, replies, status changes,
+   * the SLA clocks and the dashboards' periods (the platform's clock; tests and `imsop demo` move it).
+   */
+  clock: Clock;
 }
 
 /** Who acts in an audit record: a person or key, or an anonymous requester (public form, signed link). */

@@ -53,6 +53,8 @@ export interface JobDefinition<P = unknown> {
 }
 
 const NAME = /^[a-z][a-z0-9_.:-]{0,99}$/;
+/** How long a process trusts the next firing time it read (a released hold can bring one forward). */
+const RECHECK_MS = 15_000;
 export const defaultJobBackoff = (n: number) => Math.min(600_000, 5_000 * 2 ** Math.max(0, n - 1));
 
 /** A job: its name, the Zod schema of its payload (checked when enqueued and when run), and its handler. */
@@ -172,10 +174,13 @@ export function createJobs(opts: JobsOptions) {
   const schedules = new Map<string, { job: string; spec: ScheduleSpec; payload: Record<string, unknown> }>();
   let schedulesReady = false;
   /**
-   * The earliest next firing of this process's schedules, as last read: nothing is due before it
-   * (firing only moves times later, here or on another instance), so passes until then skip the query.
+   * The earliest next firing of this process's schedules, as last read at `nextDueRead`: nothing is
+   * due before it (firing only moves times later, here or on another instance), so passes skip the
+   * query until then; but a released hold moves a time earlier, so it is read again at least every
+   * RECHECK_MS.
    */
   let nextDue = 0;
+  let nextDueRead = 0;
   const counts = { ran: new Map<string, number>(), failedRuns: new Map<string, number>() };
   const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
 
@@ -241,7 +246,7 @@ export function createJobs(opts: JobsOptions) {
       nextDue = 0;
     }
     const now = clock();
-    if (now < nextDue) return 0;
+    if (now < nextDue && now - nextDueRead < RECHECK_MS) return 0;
     const fired = await inSystem(db, async (tx) => {
       const due = await queryRows<{ name: string; job: string; payload: Record<string, unknown>; next_run_at: string | Date }>(
         tx,
@@ -269,6 +274,7 @@ export function createJobs(opts: JobsOptions) {
       sql`select min(next_run_at) as at from job_schedules where name in ${inList([...schedules.keys()])}`,
     );
     nextDue = earliest?.at ? new Date(earliest.at).getTime() : 0;
+    nextDueRead = now;
     return fired;
   }
 
@@ -365,6 +371,20 @@ export function createJobs(opts: JobsOptions) {
     },
     /** Waits for the job in progress; nothing starts after. */
     stop: () => runner.stop(),
+    /**
+     * Holds a schedule on every instance (it is a row of the shared table): it fires on no instance
+     * before `until` (ms). A process that writes the past on a clock of its own (`imsop demo`)
+     * holds the schedules that would act on that past at the present time (the SLA scheduler would
+     * breach a ticket between its creation and its first reply). A hold that is never released
+     * ends by itself at `until`. No row (no instance ever ran the schedule): nothing to hold.
+     */
+    async hold(name: string, until: number) {
+      await db.execute(sql`update job_schedules set next_run_at = greatest(next_run_at, ${iso(until)}::timestamptz) where name = ${name}`);
+    },
+    /** Ends a hold: the schedule fires on the next pass of an instance whose clock has reached `at`, then keeps its rhythm. */
+    async release(name: string, at: number) {
+      await db.execute(sql`update job_schedules set next_run_at = least(next_run_at, ${iso(at)}::timestamptz) where name = ${name}`);
+    },
     /** Fires what is due and runs every due job, to the end (tests). */
     async runDue() {
       await runner.drain();

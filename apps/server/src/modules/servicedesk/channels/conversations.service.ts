@@ -76,7 +76,7 @@ export function createConversationsService(deps: ServicedeskDeps, tickets: Ticke
           await replies.addCustomerReply(tx, ticket!, author, { body: out.effect.body, channel });
         }
 
-        const now = new Date();
+        const now = new Date(deps.clock());
         await tx
           .update(whatsappConversations)
           .set({ state: out.state, data: out.data as Record<string, unknown>, ticketId, lastMessageAt: now, updatedAt: now })

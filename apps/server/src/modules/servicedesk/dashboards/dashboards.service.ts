@@ -21,9 +21,9 @@ export interface Period {
   to: Date;
 }
 
-/** A period from optional ISO bounds: the last 30 days by default, at most two years. */
-export function periodOf(from?: string, to?: string): Period {
-  const end = to ? new Date(to) : new Date();
+/** A period from optional ISO bounds: the 30 days before `now` by default, at most two years. */
+export function periodOf(now: number, from?: string, to?: string): Period {
+  const end = to ? new Date(to) : new Date(now);
   const start = from ? new Date(from) : new Date(end.getTime() - 30 * DAY);
   if (start >= end) throw badRequest('invalid_period', '`from` must be before `to`.', { errors: [{ path: 'from', message: 'Must be before to' }] });
   if (end.getTime() - start.getTime() > 731 * DAY) throw badRequest('invalid_period', 'A period may span at most two years.', { errors: [{ path: 'from', message: 'At most two years' }] });
@@ -86,10 +86,10 @@ export function createDashboardsService(deps: ServicedeskDeps) {
       return inOrg(db, actor.orgId, async (tx) => {
         const byStatus = await queryRows<{ status: string; n: number }>(tx, sql`select status, count(*)::int as n from ${tickets} where org_id = ${actor.orgId} and assignee_id = ${me} and ${open} group by status`);
         const dueSoon = await selectTickets(tx)
-          .where(and(eq(tickets.orgId, actor.orgId), eq(tickets.assigneeId, me), open, lte(ticketSla.nextDueAt, new Date(Date.now() + 4 * 3_600_000))))
+          .where(and(eq(tickets.orgId, actor.orgId), eq(tickets.assigneeId, me), open, lte(ticketSla.nextDueAt, new Date(deps.clock() + 4 * 3_600_000))))
           .orderBy(asc(ticketSla.nextDueAt))
           .limit(10);
-        const [csat] = await queryRows<{ avg: number | null; n: number }>(tx, sql`select avg(score)::float as avg, count(*)::int as n from ${csatResponses} where org_id = ${actor.orgId} and agent_id = ${me} and created_at >= ${new Date(Date.now() - 90 * DAY)}`);
+        const [csat] = await queryRows<{ avg: number | null; n: number }>(tx, sql`select avg(score)::float as avg, count(*)::int as n from ${csatResponses} where org_id = ${actor.orgId} and agent_id = ${me} and created_at >= ${new Date(deps.clock() - 90 * DAY)}`);
         return {
           queue: Object.fromEntries(OPEN_STATUSES.map((s) => [s, byStatus.find((r) => r.status === s)?.n ?? 0])),
           openTotal: byStatus.reduce((a, r) => a + r.n, 0),
@@ -100,7 +100,7 @@ export function createDashboardsService(deps: ServicedeskDeps) {
     },
 
     async manager(actor: Actor, q: { teamId?: string | undefined; from?: string | undefined; to?: string | undefined }) {
-      const p = periodOf(q.from, q.to);
+      const p = periodOf(deps.clock(), q.from, q.to);
       return inOrg(db, actor.orgId, async (tx) => {
         const teams = await teamScope(tx, actor, q.teamId);
         const inTeams = teams === null ? sql`true` : teams.length ? sql`${tickets.teamId} in (${sql.join(teams.map((t) => sql`${t}::uuid`), sql`, `)})` : sql`false`;
@@ -167,7 +167,7 @@ export function createDashboardsService(deps: ServicedeskDeps) {
 
     async executive(actor: Actor, q: { from?: string | undefined; to?: string | undefined }) {
       if (reach(actor, 'servicedesk:analytics') !== 'any') throw forbidden('The executive dashboard needs "servicedesk:analytics" for the whole organization.');
-      const p = periodOf(q.from, q.to);
+      const p = periodOf(deps.clock(), q.from, q.to);
       return inOrg(db, actor.orgId, async (tx) => {
         const org = sql`${tickets.orgId} = ${actor.orgId}`;
         const periodWhere = sql`${org} and ${tickets.createdAt} >= ${p.from} and ${tickets.createdAt} < ${p.to}`;
@@ -222,7 +222,7 @@ export function createDashboardsService(deps: ServicedeskDeps) {
           .values({ orgId: actor.orgId, agentId: input.agentId, raterId: actor.userId!, period: input.period, score: input.score, comment: input.comment ?? '' })
           .onConflictDoUpdate({
             target: [agentRatings.orgId, agentRatings.agentId, agentRatings.period],
-            set: { score: input.score, comment: input.comment ?? '', raterId: actor.userId!, updatedAt: new Date() },
+            set: { score: input.score, comment: input.comment ?? '', raterId: actor.userId!, updatedAt: new Date(deps.clock()) },
           })
           .returning();
         await recordAudit(tx, auditContextOf(actor), {

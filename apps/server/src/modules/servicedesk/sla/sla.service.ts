@@ -10,7 +10,7 @@ import type { ServicedeskDeps } from '../servicedesk.context.ts';
 import { inUseCase, ticketEvents } from '../servicedesk.context.ts';
 import { addTimeline, ticketColumns, toTicketView, type TicketRow } from '../tickets/tickets.repository.ts';
 import { explainTicketSla } from './engine/index.ts';
-import { recalculateOpen } from './sla.recalc.ts';
+import { recalculateOpen, type RecalcOptions } from './sla.recalc.ts';
 import { clocksOf, dueItems, firingKey, loadSetup, policyFor, timelineFor, type Firing, type SlaSetup } from './sla.setup.ts';
 
 const PRIORITY_UP: Record<TicketPriority, TicketPriority> = { low: 'medium', medium: 'high', high: 'urgent', urgent: 'urgent' };
@@ -22,7 +22,7 @@ export function createSlaService(deps: ServicedeskDeps) {
   }
 
   /** Recomputes the clocks of one ticket from its timeline and stores them; picks (or re-picks) its policy. */
-  async function sync(tx: Tx, orgId: string, ticketId: string, setup?: SlaSetup | null, now = Date.now()) {
+  async function sync(tx: Tx, orgId: string, ticketId: string, setup?: SlaSetup | null, now = deps.clock()) {
     const s = setup === undefined ? await loadSetup(tx, orgId) : setup;
     const [t] = await tx.select(ticketColumns).from(tickets).where(and(eq(tickets.orgId, orgId), eq(tickets.id, ticketId)));
     if (!t) return;
@@ -118,7 +118,7 @@ export function createSlaService(deps: ServicedeskDeps) {
         let next: string | null = null;
         if (t.teamId) {
           const members = new Set((await teamMemberIds(tx, t.orgId, t.teamId)).filter((m) => m !== t.assigneeId));
-          next = await autoAssign(tx, t.orgId, t.teamId, await deps.users(t.orgId, [...members], tx));
+          next = await autoAssign(tx, t.orgId, t.teamId, await deps.users(t.orgId, [...members], tx), now);
         }
         next ??= team?.managerId ?? null;
         if (next && next !== t.assigneeId) {
@@ -127,7 +127,7 @@ export function createSlaService(deps: ServicedeskDeps) {
         }
       }
     }
-    const [row] = Object.keys(set).length ? await tx.update(tickets).set(set).where(eq(tickets.id, t.id)).returning() : [t];
+    const [row] = Object.keys(set).length ? await tx.update(tickets).set({ ...set, updatedAt: now }).where(eq(tickets.id, t.id)).returning() : [t];
     await addTimeline(tx, t.orgId, t.id, 'escalation', { ...info, actions, notified }, now);
     await publishEvents(tx, ticketEvents(t.orgId, 'ticket.escalated', toTicketView(row!), row!, { ...info, actions }));
     return row!;
@@ -141,7 +141,7 @@ export function createSlaService(deps: ServicedeskDeps) {
      * One scheduler pass: tickets whose wake time has come, across orgs, claimed with SKIP LOCKED so
      * several workers share them; each firing is exactly-once by its primary key regardless.
      */
-    async tick(now = Date.now(), batch = 100): Promise<number> {
+    async tick(now = deps.clock(), batch = 100): Promise<number> {
       const due = await inSystem(deps.db, (tx) =>
         tx
           .select({ id: ticketSla.ticketId, orgId: ticketSla.orgId })
@@ -171,11 +171,11 @@ export function createSlaService(deps: ServicedeskDeps) {
       return fired;
     },
 
-    /** Recomputes the clocks of the org's open tickets (after a calendar or policy change). */
-    recalculateOpen,
+    /** Recomputes the clocks of the org's open tickets (after a calendar or policy change), at the desk's "now". */
+    recalculateOpen: (tx: Tx, orgId: string, options: RecalcOptions = {}) => recalculateOpen(tx, orgId, { now: deps.clock(), ...options }),
 
     /** The explanation of a ticket's SLA: calendar intervals used, pauses and targets. */
-    async explain(tx: Executor, t: TicketRow, now = Date.now()) {
+    async explain(tx: Executor, t: TicketRow, now = deps.clock()) {
       const setup = await loadSetup(tx, t.orgId);
       const policy = setup ? policyFor(setup, t) : null;
       if (!setup || !policy) return null;

@@ -28,8 +28,8 @@ export function choose(mode: 'manual' | 'round_robin' | 'load_based', members: C
  * Picks and records the assignee for a new ticket of the team, under a lock on the team row so that
  * concurrent tickets take turns instead of landing on the same person.
  */
-/** `live`: the members who are active users (asked of the identity module before the transaction). */
-export async function autoAssign(tx: Executor, orgId: string, teamId: string, live: Set<string>): Promise<string | null> {
+/** `live`: the members who are active users (asked of the identity module before the transaction); `at`: now. */
+export async function autoAssign(tx: Executor, orgId: string, teamId: string, live: Set<string>, at: Date): Promise<string | null> {
   const [team] = await tx.select().from(sdTeams).where(and(eq(sdTeams.orgId, orgId), eq(sdTeams.id, teamId))).for('update');
   if (!team || team.assignment === 'manual') return null;
   const rows = await tx
@@ -51,7 +51,7 @@ export async function autoAssign(tx: Executor, orgId: string, teamId: string, li
   if (pick) {
     await tx
       .update(sdTeamMembers)
-      .set({ lastAssignedAt: new Date() })
+      .set({ lastAssignedAt: at })
       .where(and(eq(sdTeamMembers.teamId, teamId), eq(sdTeamMembers.userId, pick)));
   }
   return pick;

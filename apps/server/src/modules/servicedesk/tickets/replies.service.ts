@@ -92,7 +92,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
       throw conflict('ticket_closed', `Ticket #${t.number} is closed; please open a new request.`);
     }
     const attachmentIds = await claimFiles(tx, t.orgId, input.attachmentIds ?? [], 'requester');
-    const now = new Date();
+    const now = new Date(deps.clock());
     const [reply] = await tx
       .insert(ticketReplies)
       .values({
@@ -103,12 +103,13 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
         channel: input.channel ?? 'web',
         attachmentIds,
         messageId: input.messageId ?? null,
+        createdAt: now,
       })
       .returning();
     const status = statusAfterCustomerReply(t.status);
     const [row] = await tx
       .update(tickets)
-      .set({ lastCustomerReplyAt: now, ...(status !== t.status ? { status, resolvedAt: null } : {}) })
+      .set({ lastCustomerReplyAt: now, updatedAt: now, ...(status !== t.status ? { status, resolvedAt: null } : {}) })
       .where(eq(tickets.id, t.id))
       .returning();
     await addTimeline(tx, t.orgId, t.id, 'customer_reply', { replyId: reply!.id }, now);
@@ -200,7 +201,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
           throw conflict('illegal_transition', `A ticket cannot move from ${t.status} to ${wanted}.`, { from: t.status, to: wanted });
         }
         const attachmentIds = await claimFiles(tx, actor.orgId, input.attachmentIds ?? [], actor);
-        const now = new Date();
+        const now = new Date(deps.clock());
         // A public reply carries the Message-ID its email will have, so the customer's answer threads back to it.
         const replyId = newId();
         const [reply] = await tx
@@ -215,6 +216,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
             isInternal,
             attachmentIds,
             messageId: isInternal ? null : replyMessageId(replyId),
+            createdAt: now,
           })
           .returning();
         const set: Partial<typeof tickets.$inferInsert> = {};
@@ -227,7 +229,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
           if (wanted === 'resolved') set.resolvedAt = now;
           if (wanted === 'closed') set.closedAt = now;
         }
-        const [row] = Object.keys(set).length ? await tx.update(tickets).set(set).where(eq(tickets.id, ticketId)).returning() : [t];
+        const [row] = Object.keys(set).length ? await tx.update(tickets).set({ ...set, updatedAt: now }).where(eq(tickets.id, ticketId)).returning() : [t];
         await addTimeline(tx, actor.orgId, ticketId, isInternal ? 'internal_note' : 'agent_reply', { replyId: reply!.id, by: actor.userId }, now);
         if (wanted !== t.status) await addTimeline(tx, actor.orgId, ticketId, 'status', { from: t.status, to: wanted }, now);
         if (!isInternal) await notifyRequester(tx, row!, reply!.id, input.body);
@@ -285,7 +287,7 @@ export function createRepliesService(deps: ServicedeskDeps, ticketsSvc: TicketsS
           if (t.status !== 'resolved' && t.status !== 'closed') throw conflict('not_resolved', 'A ticket can be rated once it is resolved.');
           const [row] = await tx
             .insert(csatResponses)
-            .values({ orgId: t.orgId, ticketId: t.id, agentId: t.assigneeId, score: input.score, comment: input.comment ?? '' })
+            .values({ orgId: t.orgId, ticketId: t.id, agentId: t.assigneeId, score: input.score, comment: input.comment ?? '', createdAt: new Date(deps.clock()) })
             .onConflictDoNothing()
             .returning();
           if (!row) throw conflict('already_rated', 'This ticket has already been rated.');

@@ -124,7 +124,7 @@ export async function findTicket(tx: Executor, orgId: string, id: string, lock =
   return t;
 }
 
-export async function addTimeline(tx: Executor, orgId: string, ticketId: string, kind: string, data: Record<string, unknown> = {}, at = new Date()) {
+export async function addTimeline(tx: Executor, orgId: string, ticketId: string, kind: string, data: Record<string, unknown>, at: Date) {
   await tx.insert(ticketTimeline).values({ orgId, ticketId, kind, data, at });
 }
 
@@ -224,7 +224,7 @@ export async function listTickets(
   actor: { userId: string | null },
   reach: SQL | undefined,
   f: TicketFilters,
-  now = new Date(),
+  now: Date,
 ): Promise<Page<TicketView>> {
   const view = f.view ?? 'all';
   const sort = f.sort ?? (view === 'breaching_soon' ? { field: 'slaNextDueAt' as const, desc: false } : { field: 'createdAt' as const, desc: true });

@@ -163,7 +163,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
    */
   async function assignOnEntry(tx: Tx, orgId: string, teamId: string, live?: Set<string>): Promise<string | null> {
     const members = live ?? (await deps.users(orgId, await teamMemberIds(tx, orgId, teamId), tx));
-    return autoAssign(tx, orgId, teamId, members);
+    return autoAssign(tx, orgId, teamId, members, new Date(deps.clock()));
   }
 
   function requesterOf(r: RequesterInput) {
@@ -191,13 +191,14 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     const number = await nextTicketNumber(tx, orgId);
     let assigneeId = values.assigneeId ?? null;
     if (!assigneeId && values.teamId) assigneeId = await assignOnEntry(tx, orgId, values.teamId, live);
+    const now = new Date(deps.clock());
     const [row] = await tx
       .insert(tickets)
-      .values({ ...values, orgId, number, assigneeId, status: assigneeId && values.status === 'new' ? 'open' : (values.status ?? 'new') })
+      .values({ ...values, orgId, number, assigneeId, status: assigneeId && values.status === 'new' ? 'open' : (values.status ?? 'new'), createdAt: now, updatedAt: now })
       .returning();
     await addTimeline(tx, orgId, row!.id, 'created', { status: row!.status, priority: row!.priority, channel: row!.channel }, row!.createdAt);
     if (assigneeId) await addTimeline(tx, orgId, row!.id, 'assigned', { assigneeId, auto: !values.assigneeId }, row!.createdAt);
-    await sla.sync(tx, orgId, row!.id);
+    await sla.sync(tx, orgId, row!.id, undefined, now.getTime());
     const view = toTicketView((await findTicket(tx, orgId, row!.id))!);
     await recordAudit(tx, auditOf(author), { action: 'ticket.create', entityType: 'ticket', entityId: row!.id, after: auditableTicket(view) });
     await publishEvents(tx, ticketEvents(orgId, 'ticket.created', view, row!));
@@ -229,7 +230,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     await checkUpdate(tx, actor, t);
     const before = toTicketView(t);
     const set: Partial<typeof tickets.$inferInsert> = {};
-    const now = new Date();
+    const now = new Date(deps.clock());
     const timeline: [string, Record<string, unknown>][] = [];
     if (t.mergedIntoId) throw conflict('ticket_merged', `Ticket #${t.number} was merged into another ticket and cannot change.`);
     if (patch.status && patch.status !== t.status) {
@@ -281,7 +282,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       set.customFields = patch.customFields;
     }
     if (Object.keys(set).length === 0) return before;
-    await tx.update(tickets).set(set).where(eq(tickets.id, t.id));
+    await tx.update(tickets).set({ ...set, updatedAt: now }).where(eq(tickets.id, t.id));
     for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
     // The clocks at the change's own instant: a new priority or policy is in effect from there.
     await sla.sync(tx, actor.orgId, t.id, undefined, now.getTime());
@@ -304,13 +305,13 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     checkUpdate,
     scopeOf,
     /** Recomputes the SLA clocks after a change made elsewhere (replies, inbound channels). */
-    touch: (tx: Tx, orgId: string, id: string) => sla.sync(tx, orgId, id),
+    touch: (tx: Tx, orgId: string, id: string) => sla.sync(tx, orgId, id, undefined, deps.clock()),
     /** Opens a ticket inside the caller's transaction (inbound channels: email, chat). */
     insertInTx: (tx: Tx, orgId: string, author: Author, values: Omit<typeof tickets.$inferInsert, 'orgId' | 'number'>) =>
       insertTicket(tx, orgId, author, values),
 
     async list(actor: Actor, f: TicketFilters): Promise<Page<TicketView>> {
-      return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f));
+      return inOrg(db, actor.orgId, async (tx) => listTickets(tx, actor.orgId, actor, await scopeOf(tx, actor), f, new Date(deps.clock())));
     },
 
     async get(actor: Actor, id: string): Promise<TicketView> {
@@ -450,15 +451,15 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
           throw conflict('merge_target_closed', `Ticket #${target.number} is closed or merged; merge into an open ticket.`);
         }
         if (source.status === 'closed') throw conflict('ticket_closed', `Ticket #${source.number} is closed.`);
-        const now = new Date();
+        const now = new Date(deps.clock());
         const [src] = await tx
           .update(tickets)
-          .set({ status: 'closed', closedAt: now, mergedIntoId: target.id })
+          .set({ status: 'closed', closedAt: now, mergedIntoId: target.id, updatedAt: now })
           .where(eq(tickets.id, source.id))
           .returning();
         const [dst] = await tx
           .update(tickets)
-          .set({ attachmentIds: [...new Set([...target.attachmentIds, ...source.attachmentIds])] })
+          .set({ attachmentIds: [...new Set([...target.attachmentIds, ...source.attachmentIds])], updatedAt: now })
           .where(eq(tickets.id, target.id))
           .returning();
         await tx.insert(ticketReplies).values([
@@ -470,6 +471,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
             body: `Merged ticket #${source.number} (${source.subject}) from ${source.requesterName}:\n\n${source.description}`,
             isInternal: true,
             attachmentIds: source.attachmentIds,
+            createdAt: now,
           },
           {
             orgId: actor.orgId,
@@ -478,11 +480,12 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
             authorUserId: actor.userId,
             body: `This request was merged into ticket #${target.number}.`,
             isInternal: false,
+            createdAt: now,
           },
         ]);
         await addTimeline(tx, actor.orgId, source.id, 'status', { from: source.status, to: 'closed', mergedInto: target.id }, now);
         await addTimeline(tx, actor.orgId, target.id, 'merged', { from: source.id, number: source.number }, now);
-        await sla.sync(tx, actor.orgId, source.id);
+        await sla.sync(tx, actor.orgId, source.id, undefined, now.getTime());
         const sv = toTicketView((await findTicket(tx, actor.orgId, src!.id))!);
         const tv = toTicketView(dst!);
         await recordAudit(tx, auditOf({ kind: 'actor', actor }), {
