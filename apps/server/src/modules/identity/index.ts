@@ -16,6 +16,8 @@ import { syncPermissionCatalogue, syncSystemRoleGrants } from './identity.reposi
 import { createLogsService } from './logs.service.ts';
 import { logsRoutes } from './logs.routes.ts';
 import { createOrgsService } from './orgs.service.ts';
+import { createPasswordResetService } from './password-reset.service.ts';
+import { passwordResetRoutes } from './password-reset.routes.ts';
 import { orgsRoutes } from './orgs.routes.ts';
 import { createRolesService } from './roles.service.ts';
 import { rolesRoutes } from './roles.routes.ts';
@@ -134,6 +136,8 @@ export const identityModule = defineModule({
       refreshKey: p.keys.refresh,
       log: p.log,
       catalogue: p.catalogue,
+      now: p.clock,
+      publicUrl: p.publicUrl,
     });
     const services = {
       auth: createAuthService(ctx),
@@ -142,6 +146,7 @@ export const identityModule = defineModule({
       orgs: createOrgsService(ctx),
       apiKeys: createApiKeysService(ctx),
       logs: createLogsService(ctx),
+      passwordResets: createPasswordResetService(ctx),
     };
     return {
       provides: {
@@ -159,6 +164,7 @@ export const identityModule = defineModule({
       services,
       routes(api) {
         authRoutes(api, services.auth, p.config);
+        passwordResetRoutes(api, services.passwordResets, p.config);
         usersRoutes(api, services.users);
         rolesRoutes(api, services.roles);
         orgsRoutes(api, services.orgs);
