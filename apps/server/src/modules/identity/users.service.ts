@@ -318,6 +318,8 @@ export function createUsersService(ctx: IdentityContext) {
     insertUser,
     creating,
     guarded,
+    /** Roles by name or id, each one the actor may grant (an invitation checks them when it is made). */
+    resolveRoles,
 
     async update(actor: Actor, id: string, patch: UpdateUserInput): Promise<PublicUser> {
       try {
