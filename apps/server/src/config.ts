@@ -43,6 +43,12 @@ export const configSchema = z.object({
   REFRESH_GRACE_SECONDS: z.coerce.number().int().min(0).max(10).default(10),
   /** Requests per minute per IP on /api/auth. */
   AUTH_RATE_LIMIT: z.coerce.number().int().positive().default(30),
+  /** Seconds a password-reset link stays valid (default 30 minutes, at most a day). */
+  PASSWORD_RESET_TTL: duration(30 * 60, 24 * 3600),
+  /** Password-reset requests per email address per hour (beside the per-IP AUTH_RATE_LIMIT). */
+  PASSWORD_RESET_RATE_LIMIT: z.coerce.number().int().positive().default(5),
+  /** Seconds an invitation link stays valid (default 7 days, at most 30 days). */
+  INVITATION_TTL: duration(7 * 24 * 3600, 30 * 24 * 3600),
   /** Failed logins on one account before back-off starts. */
   LOCKOUT_THRESHOLD: z.coerce.number().int().positive().default(5),
   IMSOP_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

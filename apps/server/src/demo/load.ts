@@ -119,18 +119,18 @@ export async function demoRefusal(app: FastifyInstance): Promise<{ admin: Actor 
   if (!admin) return { refused: 'organization "default" has no platform administrator' };
   const found: string[] = [];
   const note = (n: number, what: string) => n > 0 && found.push(what);
-  note((await svc.identity.orgs.list(admin)).length - 1, 'other organizations');
+  note((await svc.identity.orgs.list(admin, { limit: 2 })).data.length - 1, 'other organizations');
   note((await svc.identity.users.list(admin, { limit: 2, deleted: 'include' })).data.length - 1, 'users besides the administrator');
-  note((await svc.identity.apiKeys.list(admin)).length, 'API keys');
+  note((await svc.identity.apiKeys.list(admin, { limit: 1 })).data.length, 'API keys');
   note((await svc.operations.operations.list(admin, { limit: 1 })).data.length, 'operations');
-  note((await svc.operations.resources.list(admin)).length, 'resources');
-  note((await svc.telemetry.devices.list(admin)).length, 'devices');
-  note((await svc.telemetry.alarms.listRules(admin)).length, 'alert rules');
+  note((await svc.operations.resources.list(admin, { limit: 1 })).data.length, 'resources');
+  note((await svc.telemetry.devices.list(admin, { limit: 1 })).data.length, 'devices');
+  note((await svc.telemetry.alarms.listRules(admin, { limit: 1 })).data.length, 'alert rules');
   note((await svc.desk.tickets.list(admin, { limit: 1 })).data.length, 'tickets');
-  note((await svc.desk.admin.listTeams(admin)).length, 'service desk teams');
-  note((await svc.desk.admin.listCanned(admin)).length, 'canned responses');
-  note((await svc.desk.slaAdmin.listCalendars(admin)).length, 'business calendars');
-  note((await svc.desk.slaAdmin.listPolicies(admin)).length, 'SLA policies');
+  note((await svc.desk.admin.listTeams(admin, { limit: 1 })).data.length, 'service desk teams');
+  note((await svc.desk.admin.listCanned(admin, { limit: 1 })).data.length, 'canned responses');
+  note((await svc.desk.slaAdmin.listCalendars(admin, { limit: 1 })).data.length, 'business calendars');
+  note((await svc.desk.slaAdmin.listPolicies(admin, { limit: 1 })).data.length, 'SLA policies');
   return found.length ? { refused: `the database already holds data (${found.join(', ')})` } : { admin };
 }
 
@@ -260,7 +260,7 @@ async function load(svc: Services, admin: Actor, clock: { now: number }, t: Demo
   }
   // The no-data check the server runs every 15 s, once, at the load: the silent weather station.
   await svc.telemetry.alarms.checkSilence(t.loadedAt);
-  const alarmsNow = await svc.telemetry.alarms.list(admin, { limit: 200 });
+  const alarmsNow = (await svc.telemetry.alarms.list(admin, { limit: 200 })).data;
   const latestOf = (rule: string) => alarmsNow.filter((a) => a.ruleId === ruleIds.get(rule)).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0];
   for (const [by, rule] of [['callum', 'Unusual flow'], ['callum', 'Pump motor overheating'], ['marcus', 'Transformer running hot']] as const) {
     const alarm = latestOf(rule);
@@ -338,7 +338,7 @@ async function load(svc: Services, admin: Actor, clock: { now: number }, t: Demo
       allocations: OPERATIONS.reduce((n, o) => n + o.allocations.length, 0),
       devices: devices.length,
       points,
-      alarms: (await svc.telemetry.alarms.list(admin, { limit: 200 })).length,
+      alarms: (await svc.telemetry.alarms.list(admin, { limit: 200 })).data.length,
       tickets: STORIES.length,
       teams: Object.keys(TEAMS).length,
       slaPolicies: POLICIES.length,

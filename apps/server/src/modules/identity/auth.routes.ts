@@ -10,7 +10,7 @@ import { userSchema } from './users.routes.ts';
 
 const REFRESH_COOKIE = 'imsop_refresh';
 
-const tokenPair = z.object({
+export const tokenPair = z.object({
   accessToken: z.string(),
   refreshToken: z.string(),
   expiresIn: z.number(),

@@ -72,7 +72,7 @@ export function toPublicUser(u: PublicUserRow, roleList: { id: string; name: str
   };
 }
 
-const systemAudit = (orgId: string, userId: string | null, meta: RequestMeta): AuditContext => ({
+export const systemAudit = (orgId: string, userId: string | null, meta: RequestMeta): AuditContext => ({
   orgId,
   actorType: userId ? 'user' : 'anonymous',
   actorId: userId,
@@ -260,6 +260,9 @@ export function createAuthService(ctx: IdentityContext) {
   }
 
   return {
+    /** Signs a user in without a password check (a just-accepted invitation): the same session and token pair as a login. */
+    signIn: (u: UserRow, meta: RequestMeta) => completeLogin(u, meta),
+
     async login(input: { email: string; password: string; org?: string | undefined }, meta: RequestMeta): Promise<LoginResult> {
       const candidates = await inSystem(db, (tx) =>
         tx

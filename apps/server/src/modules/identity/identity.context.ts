@@ -31,8 +31,10 @@ export interface IdentityDeps {
   log: { warn(obj: unknown, msg?: string): void };
   /** The app's permissions (every module's), which roles, grants and keys are checked against. */
   catalogue: Catalogue;
-  /** The clock sign-in checks read (TOTP steps, lockouts); the machine's unless a test injects one. */
+  /** The clock sign-in checks and link expiries read (TOTP steps, lockouts, reset and invitation links); the platform's. */
   now?: () => number;
+  /** The console's public address, for links sent by email (password reset, invitations). */
+  publicUrl: string;
 }
 
 interface CachedSession {
@@ -79,6 +81,7 @@ export const UNAUDITED = {
   idleTimeout: 'a session that idled out ends by expiry, not by anyone’s act',
   logout: 'signing out ends one’s own session; the activity log records it',
   mfaSetup: 'a pending MFA secret changes nothing until it is enabled, which is audited (user.mfa_enable)',
+  resetRequest: 'a password-reset request (its link and email) changes no account; the activity log records it, and the reset itself is audited',
   sessionActivity: 'the last-activity stamp of a session (at most once a minute) is bookkeeping of use',
   apiKeyUse: 'the last-used stamp of an API key (at most once a minute) is bookkeeping of use',
 } as const;
@@ -317,6 +320,12 @@ export function createIdentityContext(deps: IdentityDeps) {
         sessionId: null,
         meta,
       };
+    },
+
+    /** A user of the org as an actor without a session (an inviter whose invitation is accepted); null when deleted or inactive. */
+    async actorOfUser(orgId: string, userId: string, meta: RequestMeta): Promise<Actor | null> {
+      const u = await loadUser(orgId, userId);
+      return u && u.isActive ? userActor(u, null, meta) : null;
     },
 
     /**

@@ -1,4 +1,4 @@
-import { AppError, conflict, defineErrors, forbidden, unauthorized } from '../../platform/errors/app-error.ts';
+import { AppError, badRequest, conflict, defineErrors, forbidden, unauthorized } from '../../platform/errors/app-error.ts';
 
 /**
  * The identity module's error codes and their HTTP statuses. Every code its services throw is listed
@@ -14,6 +14,10 @@ export const identityErrors = defineErrors({
   invalid_credentials: 401,
   invalid_current_password: 400,
   invalid_expiry: 400,
+  invalid_invitation: 400,
+  invalid_reset_token: 400,
+  invitation_not_pending: 409,
+  invitation_pending: 409,
   invalid_mfa_code: 401,
   invalid_refresh_token: 401,
   mfa_already_enabled: 400,
@@ -54,3 +58,11 @@ export const emailTaken = () =>
   conflict('email_taken', 'A user with this email already exists in this organization.');
 export const systemRoleImmutable = () =>
   conflict('system_role', 'System roles cannot be changed or deleted; create a custom role instead.');
+export const invalidResetToken = () =>
+  badRequest('invalid_reset_token', 'This password-reset link is invalid, expired or already used; ask for a new one.', {
+    errors: [{ path: 'token', message: 'Invalid, expired or already used.' }],
+  });
+export const invalidInvitation = () =>
+  badRequest('invalid_invitation', 'This invitation is invalid, expired, revoked or already accepted; ask for a new one.', {
+    errors: [{ path: 'token', message: 'Invalid, expired, revoked or already accepted.' }],
+  });

@@ -241,3 +241,49 @@ export const activityLogs = pgTable(
   },
   (t) => [index('activity_logs_org_created').on(t.orgId, t.createdAt), index('activity_logs_user').on(t.userId), orgIsolation()],
 ).enableRLS();
+
+/** A password-reset link: only the SHA-256 of its token is kept; spent once (`usedAt`), or dead at `expiresAt`. */
+export const passwordResetTokens = pgTable(
+  'password_reset_tokens',
+  {
+    id: id(),
+    orgId: orgId(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    tokenHash: text('token_hash').notNull(),
+    createdAt: createdAt(),
+    expiresAt: ts('expires_at').notNull(),
+    usedAt: ts('used_at'),
+  },
+  (t) => [uniqueIndex('password_reset_tokens_hash').on(t.tokenHash), index('password_reset_tokens_user').on(t.userId), orgIsolation()],
+).enableRLS();
+
+/**
+ * An invitation to join the org by email, with the roles and department the new user will get. Only
+ * the SHA-256 of its token is kept; a resend replaces it. Pending while not accepted, revoked or expired.
+ */
+export const invitations = pgTable(
+  'invitations',
+  {
+    id: id(),
+    orgId: orgId().references(() => organizations.id),
+    email: text('email').notNull(),
+    roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+    department: text('department'),
+    invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
+    tokenHash: text('token_hash').notNull(),
+    expiresAt: ts('expires_at').notNull(),
+    acceptedAt: ts('accepted_at'),
+    acceptedUserId: uuid('accepted_user_id').references(() => users.id, { onDelete: 'set null' }),
+    revokedAt: ts('revoked_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('invitations_token_hash').on(t.tokenHash),
+    index('invitations_org_created').on(t.orgId, t.createdAt),
+    index('invitations_org_email').on(t.orgId, sql`lower(${t.email})`),
+    orgIsolation(),
+  ],
+).enableRLS();

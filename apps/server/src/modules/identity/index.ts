@@ -16,6 +16,10 @@ import { syncPermissionCatalogue, syncSystemRoleGrants } from './identity.reposi
 import { createLogsService } from './logs.service.ts';
 import { logsRoutes } from './logs.routes.ts';
 import { createOrgsService } from './orgs.service.ts';
+import { createInvitationsService } from './invitations.service.ts';
+import { invitationsRoutes } from './invitations.routes.ts';
+import { createPasswordResetService } from './password-reset.service.ts';
+import { passwordResetRoutes } from './password-reset.routes.ts';
 import { orgsRoutes } from './orgs.routes.ts';
 import { createRolesService } from './roles.service.ts';
 import { rolesRoutes } from './roles.routes.ts';
@@ -117,6 +121,7 @@ export const identityModule = defineModule({
     { name: 'permissions', description: 'The permission catalogue' },
     { name: 'organizations', description: 'Organizations and their settings' },
     { name: 'api-keys', description: 'Keys for integrations and devices' },
+    { name: 'invitations', description: 'Inviting people to the organization by email' },
     { name: 'audit', description: 'The audit and activity logs' },
   ],
   permissions: identityPermissions,
@@ -134,6 +139,8 @@ export const identityModule = defineModule({
       refreshKey: p.keys.refresh,
       log: p.log,
       catalogue: p.catalogue,
+      now: p.clock,
+      publicUrl: p.publicUrl,
     });
     const services = {
       auth: createAuthService(ctx),
@@ -144,7 +151,9 @@ export const identityModule = defineModule({
       logs: createLogsService(ctx),
       /** Acting as a user from a trusted in-process command (`imsop demo`); see actorForUser. */
       actors: { forUser: ctx.actorForUser },
+      passwordResets: createPasswordResetService(ctx),
     };
+    const invitations = createInvitationsService(ctx, { users: services.users, auth: services.auth });
     return {
       provides: {
         authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
@@ -158,9 +167,11 @@ export const identityModule = defineModule({
         canReadUser,
         orgTelemetrySettings: orgTelemetrySettings(p.db),
       },
-      services,
+      services: { ...services, invitations },
       routes(api) {
         authRoutes(api, services.auth, p.config);
+        passwordResetRoutes(api, services.passwordResets, p.config);
+        invitationsRoutes(api, invitations, p.config);
         usersRoutes(api, services.users);
         rolesRoutes(api, services.roles);
         orgsRoutes(api, services.orgs);

@@ -4,6 +4,7 @@ import type { Actor } from '../../platform/access/actor.ts';
 import type { Condition, Permission } from '../../platform/access/catalogue.ts';
 import { auditLogs } from '../../platform/audit/audit.schema.ts';
 import { hashPassword, passwordProblem } from '../../platform/auth/password.ts';
+import type { AuditEntry } from '../../platform/audit/audit.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { inOrg, readInOrg } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
@@ -189,6 +190,56 @@ export function createUsersService(ctx: IdentityContext) {
     ctx.sessionsRevoked(revokedSessions);
   };
 
+  /** The checks of a new user before any write; answers the password's hash. */
+  async function checkedNewUser(actor: Actor, input: CreateUserInput): Promise<string> {
+    if (!can(actor, 'users:create', { ownerId: null, department: input.department ?? null })) {
+      throw forbidden('You may not create users in this department.');
+    }
+    const problem = passwordProblem(input.password, { email: input.email });
+    if (problem) throw weakPassword(problem);
+    if (input.roles?.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
+    return hashPassword(input.password);
+  }
+
+  /** Inserts the user with their roles (each grantable by the actor) and audits `user.create`, in the caller's use case. */
+  async function insertUser(tx: Tx, audit: (entry: AuditEntry) => Promise<void>, actor: Actor, input: CreateUserInput, passwordHash: string) {
+    const roleRows = await resolveRoles(tx, actor, input.roles ?? []);
+    const [u] = await tx
+      .insert(users)
+      .values({
+        orgId: actor.orgId,
+        email: input.email,
+        name: input.name,
+        passwordHash,
+        department: input.department ?? null,
+        phone: input.phone ?? null,
+        metadata: input.metadata ?? {},
+      })
+      .returning();
+    if (roleRows.length) {
+      await tx
+        .insert(userRoles)
+        .values(roleRows.map((r) => ({ orgId: actor.orgId, userId: u!.id, roleId: r.id, assignedBy: actor.userId })));
+    }
+    await audit({
+      action: 'user.create',
+      entityType: 'user',
+      entityId: u!.id,
+      after: { ...auditable(u!), roles: roleRows.map((r) => r.name) },
+    });
+    return (await withRoles(tx, actor.orgId, [u!]))[0]!;
+  }
+
+  /** A second user with the same email in the org answers 409. */
+  async function creating<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isUniqueViolation(err)) throw emailTaken();
+      throw err;
+    }
+  }
+
   return {
     async list(actor: Actor, q: ListUsersQuery): Promise<Page<PublicUser>> {
       const scope = reach(actor, 'users:read');
@@ -260,46 +311,21 @@ export function createUsersService(ctx: IdentityContext) {
     },
 
     async create(actor: Actor, input: CreateUserInput): Promise<PublicUser> {
-      if (!can(actor, 'users:create', { ownerId: null, department: input.department ?? null })) {
-        throw forbidden('You may not create users in this department.');
-      }
-      const problem = passwordProblem(input.password, { email: input.email });
-      if (problem) throw weakPassword(problem);
-      if (input.roles?.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
-      const passwordHash = await hashPassword(input.password);
-      try {
-        return await guarded(actor, () => useCase(actor, async ({ tx, audit }) => {
-          const roleRows = await resolveRoles(tx, actor, input.roles ?? []);
-          const [u] = await tx
-            .insert(users)
-            .values({
-              orgId: actor.orgId,
-              email: input.email,
-              name: input.name,
-              passwordHash,
-              department: input.department ?? null,
-              phone: input.phone ?? null,
-              metadata: input.metadata ?? {},
-            })
-            .returning();
-          if (roleRows.length) {
-            await tx
-              .insert(userRoles)
-              .values(roleRows.map((r) => ({ orgId: actor.orgId, userId: u!.id, roleId: r.id, assignedBy: actor.userId })));
-          }
-          await audit({
-            action: 'user.create',
-            entityType: 'user',
-            entityId: u!.id,
-            after: { ...auditable(u!), roles: roleRows.map((r) => r.name) },
-          });
-          return (await withRoles(tx, actor.orgId, [u!]))[0]!;
-        }));
-      } catch (err) {
-        if (isUniqueViolation(err)) throw emailTaken();
-        throw err;
-      }
+      const passwordHash = await checkedNewUser(actor, input);
+      return creating(() => guarded(actor, () => useCase(actor, ({ tx, audit }) => insertUser(tx, audit, actor, input, passwordHash))));
     },
+
+    /**
+     * User creation inside another use case (an invitation's acceptance), as `actor`: the same
+     * checks (department, password policy, roles the actor may grant) and the same audit record.
+     * The caller wraps its use case in `creating(() => guarded(actor, …))`, as `create` does.
+     */
+    checkedNewUser,
+    insertUser,
+    creating,
+    guarded,
+    /** Roles by name or id, each one the actor may grant (an invitation checks them when it is made). */
+    resolveRoles,
 
     async update(actor: Actor, id: string, patch: UpdateUserInput): Promise<PublicUser> {
       try {

@@ -23,6 +23,8 @@ describe('request log serializer', () => {
     // Unknown parameters, bare values, encoded names and malformed encodings: redacted unless listed.
     expect(loggedUrl('/api/x?mobile=%2B33612345678&jane@example.test&li%6Dit=5&%zz=1&=v&')).toBe('/api/x?mobile=[redacted]&[redacted]&li%6Dit=5&%zz=[redacted]&=[redacted]&');
     expect(loggedUrl('/api/health')).toBe('/api/health');
+    // An invitation link's token, previewed by the console.
+    expect(loggedUrl('/api/invitations/accept?token=s3cret')).toBe('/api/invitations/accept?token=[redacted]');
   });
 });
 

@@ -1,0 +1,221 @@
+import { and, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { can, reach } from '../../platform/access/ability.ts';
+import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
+import { randomToken, sha256 } from '../../platform/auth/crypto.ts';
+import type { Tx } from '../../platform/db/client.ts';
+import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/db/pagination.ts';
+import { inSystem, readInOrg } from '../../platform/db/scope.ts';
+import { conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
+import { enqueueNotification } from '../../platform/notify/notify.ts';
+import type { AuthService } from './auth.service.ts';
+import type { IdentityContext } from './identity.context.ts';
+import { emailTaken, invalidInvitation } from './identity.errors.ts';
+import { findUser } from './identity.repository.ts';
+import { invitations, organizations, users } from './identity.schema.ts';
+import type { UsersService } from './users.service.ts';
+
+type InvitationRow = typeof invitations.$inferSelect;
+
+export interface InvitationView {
+  id: string;
+  email: string;
+  roles: string[];
+  department: string | null;
+  invitedBy: string | null;
+  expiresAt: string;
+  expired: boolean;
+  createdAt: string;
+}
+
+/** The console page an invitation link opens. */
+export const inviteLink = (publicUrl: string, token: string) => `${publicUrl.replace(/\/+$/, '')}/invite?token=${encodeURIComponent(token)}`;
+
+/**
+ * Invitations: an admin who may create users (`users:create`, at its condition: a department-scoped
+ * creator invites into its department only) invites an address with roles and a department. The
+ * mailed link carries a random token of which only the SHA-256 is kept; it is accepted once before it
+ * expires (INVITATION_TTL), and a resend replaces it. Acceptance creates the user through the same
+ * path as user creation, as the inviter (their rights today: role-escalation checks apply), then signs
+ * the new user in. (Acceptance through SSO comes with OIDC: it will take the name and address from
+ * the identity provider instead of a password.)
+ */
+export function createInvitationsService(ctx: IdentityContext, deps: { users: UsersService; auth: AuthService }) {
+  const { db, config, useCase } = ctx.deps;
+  const clock = ctx.deps.now ?? Date.now;
+
+  const viewOf = (r: InvitationRow): InvitationView => ({
+    id: r.id,
+    email: r.email,
+    roles: r.roles,
+    department: r.department,
+    invitedBy: r.invitedBy,
+    expiresAt: r.expiresAt.toISOString(),
+    expired: r.expiresAt.getTime() <= clock(),
+    createdAt: r.createdAt.toISOString(),
+  });
+
+  const pending = and(isNull(invitations.acceptedAt), isNull(invitations.revokedAt));
+
+  /** A pending invitation the actor may manage; another org's id, or one outside its reach, is 404. */
+  async function manageable(tx: Tx, actor: Actor, id: string): Promise<InvitationRow> {
+    const [row] = await tx.select().from(invitations).where(and(eq(invitations.orgId, actor.orgId), eq(invitations.id, id)));
+    if (!row || !can(actor, 'users:create', { ownerId: null, department: row.department })) throw notFound('Invitation');
+    if (row.acceptedAt || row.revokedAt) throw conflict('invitation_not_pending', 'This invitation was already accepted or revoked.');
+    return row;
+  }
+
+  /** Queues the invitation email with a fresh link (in the use case's transaction). */
+  async function mail(tx: Tx, actor: Actor, row: { orgId: string; email: string; expiresAt: Date }, token: string) {
+    const [org] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, row.orgId));
+    const inviter = actor.userId ? await findUser(tx, actor.orgId, actor.userId) : undefined;
+    await enqueueNotification(tx, {
+      orgId: row.orgId,
+      channel: 'email',
+      to: row.email,
+      subject: `You are invited to ${org!.name} on IMSOP`,
+      body: [
+        `${inviter?.name ?? 'An administrator'} invited you to join ${org!.name}.`,
+        'Open this link to choose your name and password:',
+        inviteLink(ctx.deps.publicUrl, token),
+        '',
+        `The link works once and expires on ${row.expiresAt.toISOString().slice(0, 16).replace('T', ' ')} UTC.`,
+      ].join('\n'),
+      meta: { template: 'identity.invitation' },
+    });
+  }
+
+  /** A live invitation by its token (any org: the token is the credential), or 400. */
+  async function byToken(token: string) {
+    const [row] = await inSystem(db, (tx) =>
+      tx
+        .select({ invitation: invitations, orgName: organizations.name, orgSlug: organizations.slug })
+        .from(invitations)
+        .innerJoin(organizations, eq(organizations.id, invitations.orgId))
+        .where(eq(invitations.tokenHash, sha256(token))),
+    );
+    if (!row || row.invitation.acceptedAt || row.invitation.revokedAt || row.invitation.expiresAt.getTime() <= clock()) throw invalidInvitation();
+    return row;
+  }
+
+  return {
+    async create(actor: Actor, input: { email: string; roles?: string[] | undefined; department?: string | null | undefined }): Promise<InvitationView> {
+      const department = input.department ?? null;
+      const roles = input.roles ?? [];
+      if (!can(actor, 'users:create', { ownerId: null, department })) throw forbidden('You may not invite users into this department.');
+      if (roles.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
+      const token = randomToken(32);
+      return deps.users.guarded(actor, () =>
+        useCase(actor, async ({ tx, audit }) => {
+          // Refused now rather than at acceptance: roles the inviter cannot grant (checked again then).
+          await deps.users.resolveRoles(tx, actor, roles);
+          const [existing] = await tx
+            .select({ id: users.id })
+            .from(users)
+            .where(and(eq(users.orgId, actor.orgId), sql`lower(${users.email}) = lower(${input.email})`));
+          if (existing) throw emailTaken();
+          const [open] = await tx
+            .select({ id: invitations.id })
+            .from(invitations)
+            .where(and(eq(invitations.orgId, actor.orgId), sql`lower(${invitations.email}) = lower(${input.email})`, pending));
+          if (open) throw conflict('invitation_pending', 'This address already has a pending invitation; resend or revoke it.');
+          const [row] = await tx
+            .insert(invitations)
+            .values({
+              orgId: actor.orgId,
+              email: input.email,
+              roles,
+              department,
+              invitedBy: actor.userId,
+              tokenHash: sha256(token),
+              expiresAt: new Date(clock() + config.INVITATION_TTL * 1000),
+            })
+            .returning();
+          await mail(tx, actor, row!, token);
+          await audit({ action: 'invitation.create', entityType: 'invitation', entityId: row!.id, after: { email: row!.email, roles, department } });
+          return viewOf(row!);
+        }),
+      );
+    },
+
+    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }): Promise<Page<InvitationView>> {
+      const scope = reach(actor, 'users:create');
+      if (!scope) throw forbidden();
+      const cursor = decodeCursor(q.cursor, { value: 'timestamp' });
+      const conds: (SQL | undefined)[] = [eq(invitations.orgId, actor.orgId), pending];
+      if (scope === 'department') conds.push(actor.department ? eq(invitations.department, actor.department) : sql`false`);
+      else if (scope === 'own') conds.push(sql`false`);
+      if (cursor) {
+        const at = new Date(cursor.value as string);
+        conds.push(or(lt(invitations.createdAt, at), and(eq(invitations.createdAt, at), lt(invitations.id, cursor.id))));
+      }
+      const rows = await readInOrg(db, actor.orgId, (tx) =>
+        tx
+          .select()
+          .from(invitations)
+          .where(and(...conds))
+          .orderBy(desc(invitations.createdAt), desc(invitations.id))
+          .limit(q.limit + 1),
+      );
+      const page = pageOf(rows, q.limit, (r) => encodeCursor(r.createdAt.toISOString(), r.id));
+      return { data: page.data.map(viewOf), nextCursor: page.nextCursor };
+    },
+
+    async resend(actor: Actor, id: string): Promise<InvitationView> {
+      const token = randomToken(32);
+      return useCase(actor, async ({ tx, audit }) => {
+        await manageable(tx, actor, id);
+        const [row] = await tx
+          .update(invitations)
+          .set({ tokenHash: sha256(token), expiresAt: new Date(clock() + config.INVITATION_TTL * 1000), updatedAt: new Date(clock()) })
+          .where(eq(invitations.id, id))
+          .returning();
+        await mail(tx, actor, row!, token);
+        await audit({ action: 'invitation.resend', entityType: 'invitation', entityId: id });
+        return viewOf(row!);
+      });
+    },
+
+    async revoke(actor: Actor, id: string): Promise<void> {
+      await useCase(actor, async ({ tx, audit }) => {
+        await manageable(tx, actor, id);
+        await tx.update(invitations).set({ revokedAt: new Date(clock()), updatedAt: new Date(clock()) }).where(eq(invitations.id, id));
+        await audit({ action: 'invitation.revoke', entityType: 'invitation', entityId: id });
+      });
+    },
+
+    /** What the acceptance page shows: the org's name, the address and the expiry, nothing else. */
+    async preview(token: string) {
+      const { invitation, orgName } = await byToken(token);
+      return { orgName, email: invitation.email, expiresAt: invitation.expiresAt.toISOString() };
+    },
+
+    async accept(input: { token: string; name: string; password: string }, meta: RequestMeta) {
+      const { invitation: inv } = await byToken(input.token);
+      // The user is created as the inviter, with their rights as they are now.
+      const inviter = inv.invitedBy ? await ctx.actorOfUser(inv.orgId, inv.invitedBy, meta) : null;
+      if (!inviter) throw invalidInvitation();
+      const createInput = { email: inv.email, name: input.name, password: input.password, department: inv.department, roles: inv.roles };
+      const passwordHash = await deps.users.checkedNewUser(inviter, createInput);
+      const created = await deps.users.creating(() =>
+        deps.users.guarded(inviter, () =>
+          useCase(inviter, async ({ tx, audit }) => {
+            // Spent in the statement that checks it: one acceptance per link.
+            const spent = await tx
+              .update(invitations)
+              .set({ acceptedAt: new Date(clock()), updatedAt: new Date(clock()) })
+              .where(and(eq(invitations.id, inv.id), pending, gt(invitations.expiresAt, new Date(clock()))))
+              .returning({ id: invitations.id });
+            if (!spent.length) throw invalidInvitation();
+            const user = await deps.users.insertUser(tx, audit, inviter, createInput, passwordHash);
+            await tx.update(invitations).set({ acceptedUserId: user.id }).where(eq(invitations.id, inv.id));
+            await audit({ action: 'invitation.accept', entityType: 'invitation', entityId: inv.id, details: { userId: user.id } });
+            return (await findUser(tx, inv.orgId, user.id))!;
+          }),
+        ),
+      );
+      return deps.auth.signIn(created, meta);
+    },
+  };
+}
+
+export type InvitationsService = ReturnType<typeof createInvitationsService>;

@@ -1,0 +1,162 @@
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, uniqueEmail, type TestApp } from './helpers.ts';
+
+let t: TestApp;
+let now = Date.now();
+
+/** The invitation tokens mailed to `to` (mail without SMTP is kept in the notifications table), newest first. */
+async function tokensTo(to: string): Promise<string[]> {
+  const res = (await t.database.db.execute(
+    sql`select body from notifications where lower("to") = lower(${to}) and meta->>'template' = 'identity.invitation' order by created_at desc, id desc`,
+  )) as unknown as { rows: { body: string }[] };
+  return res.rows.map((r) => decodeURIComponent(/\/invite\?token=([A-Za-z0-9_%-]+)/.exec(r.body)![1]!));
+}
+
+const invite = (token: string, payload: unknown) =>
+  t.inject({ method: 'POST', url: '/api/invitations', headers: bearer(token), payload: payload as object });
+const accept = (payload: unknown) => t.inject({ method: 'POST', url: '/api/invitations/accept', payload: payload as object });
+const preview = (token: string) => t.inject({ method: 'GET', url: `/api/invitations/accept?token=${encodeURIComponent(token)}` });
+
+beforeAll(async () => {
+  t = await createTestApp({}, { clock: () => now });
+});
+afterAll(() => t.close());
+
+describe('invitations', () => {
+  it('invite → preview → accept creates the user with the roles and department, signs them in, and is audited', async () => {
+    const email = uniqueEmail('invitee');
+    const res = await invite(t.adminToken, { email, roles: ['agent'], department: 'north' });
+    expect(res.statusCode).toBe(201);
+    const inv = res.json() as { id: string; email: string; expired: boolean };
+    expect(inv).toMatchObject({ email, expired: false });
+    const [token] = await tokensTo(email);
+    const shown = preview(token!);
+    expect((await shown).json()).toEqual({ orgName: expect.any(String), email, expiresAt: expect.any(String) });
+    expectProblem(await accept({ token, name: 'New Person', password: 'short' }), 400, 'weak_password');
+    const ok = await accept({ token, name: 'New Person', password: GOOD_PASSWORD });
+    expect(ok.statusCode).toBe(200);
+    const body = ok.json() as { accessToken: string; user: { id: string; department: string; roles: { name: string }[] } };
+    expect(body.user.department).toBe('north');
+    expect(body.user.roles.map((r) => r.name)).toEqual(['agent']);
+    const me = await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(body.accessToken) });
+    expect(me.json()).toMatchObject({ email, name: 'New Person' });
+    await t.login(email, GOOD_PASSWORD);
+    // Single use, and no longer pending.
+    expectProblem(await accept({ token, name: 'Again', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
+    expectProblem(await preview(token!), 400, 'invalid_invitation');
+    const list = (await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(t.adminToken) })).json() as { data: { id: string }[] };
+    expect(list.data.map((i) => i.id)).not.toContain(inv.id);
+    const audit = (await t.database.db.execute(
+      sql`select action from audit_logs where entity_id in (${inv.id}, ${body.user.id}) order by seq`,
+    )) as unknown as { rows: { action: string }[] };
+    expect(audit.rows.map((r) => r.action)).toEqual(['invitation.create', 'user.create', 'invitation.accept']);
+  });
+
+  it('refuses bad input, an existing user’s address (409) and a second pending invitation (409)', async () => {
+    expectProblem(await invite(t.adminToken, { email: 'nope' }), 400, 'validation_failed');
+    expectProblem(await invite(t.adminToken, { email: uniqueEmail(), roles: ['no-such-role'] }), 400, 'unknown_role');
+    expectProblem(await invite(t.adminToken, { email: uniqueEmail(), orgId: 'x' }), 400);
+    const u = await createUser(t);
+    expectProblem(await invite(t.adminToken, { email: u.email.toUpperCase() }), 409, 'email_taken');
+    const email = uniqueEmail();
+    expect((await invite(t.adminToken, { email })).statusCode).toBe(201);
+    expectProblem(await invite(t.adminToken, { email }), 409, 'invitation_pending');
+    expectProblem(await accept({ token: 'never-issued', name: 'X', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
+    expectProblem(await preview('never-issued'), 400, 'invalid_invitation');
+    expectProblem(await t.inject({ method: 'GET', url: '/api/invitations?limit=0', headers: bearer(t.adminToken) }), 400);
+  });
+
+  it('resend replaces the link; revoke kills it; both answer 409 once the invitation is not pending', async () => {
+    const email = uniqueEmail();
+    const inv = (await invite(t.adminToken, { email })).json() as { id: string };
+    const [first] = await tokensTo(email);
+    const resent = await t.inject({ method: 'POST', url: `/api/invitations/${inv.id}/resend`, headers: bearer(t.adminToken) });
+    expect(resent.statusCode).toBe(200);
+    const [second] = await tokensTo(email);
+    expect(second).not.toBe(first);
+    expectProblem(await preview(first!), 400, 'invalid_invitation');
+    expect((await preview(second!)).statusCode).toBe(200);
+    expect((await t.inject({ method: 'DELETE', url: `/api/invitations/${inv.id}`, headers: bearer(t.adminToken) })).statusCode).toBe(204);
+    expectProblem(await accept({ token: second, name: 'X', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
+    expectProblem(await t.inject({ method: 'DELETE', url: `/api/invitations/${inv.id}`, headers: bearer(t.adminToken) }), 409, 'invitation_not_pending');
+    expectProblem(await t.inject({ method: 'POST', url: `/api/invitations/${inv.id}/resend`, headers: bearer(t.adminToken) }), 409, 'invitation_not_pending');
+  });
+
+  it('expires after INVITATION_TTL (7 days) on the injected clock; a resend gives a fresh week', async () => {
+    const email = uniqueEmail();
+    const inv = (await invite(t.adminToken, { email })).json() as { id: string };
+    const [token] = await tokensTo(email);
+    now += 7 * 24 * 3600_000 + 1000;
+    expectProblem(await preview(token!), 400, 'invalid_invitation');
+    expectProblem(await accept({ token, name: 'Late', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
+    const listed = (await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(t.adminToken) })).json() as {
+      data: { id: string; expired: boolean }[];
+    };
+    expect(listed.data.find((i) => i.id === inv.id)?.expired).toBe(true);
+    await t.inject({ method: 'POST', url: `/api/invitations/${inv.id}/resend`, headers: bearer(t.adminToken) });
+    const [fresh] = await tokensTo(email);
+    expect((await accept({ token: fresh, name: 'On Time', password: GOOD_PASSWORD })).statusCode).toBe(200);
+  });
+
+  it('answers 404 for another org’s invitation ids, and lists only the caller’s org', async () => {
+    const other = await createOrg(t);
+    const theirs = (await invite(other.token, { email: uniqueEmail() })).json() as { id: string };
+    expectProblem(await t.inject({ method: 'POST', url: `/api/invitations/${theirs.id}/resend`, headers: bearer(t.adminToken) }), 404);
+    expectProblem(await t.inject({ method: 'DELETE', url: `/api/invitations/${theirs.id}`, headers: bearer(t.adminToken) }), 404);
+    const mine = (await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(t.adminToken) })).json() as { data: { id: string }[] };
+    expect(mine.data.map((i) => i.id)).not.toContain(theirs.id);
+  });
+
+  it('pages with limit and cursor', async () => {
+    for (let i = 0; i < 3; i++) await invite(t.adminToken, { email: uniqueEmail('paged') });
+    const seen = new Set<string>();
+    let cursor: string | null = null;
+    do {
+      const page = (await t.inject({ method: 'GET', url: `/api/invitations?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: bearer(t.adminToken) })).json() as {
+        data: { id: string }[];
+        nextCursor: string | null;
+      };
+      expect(page.data.length).toBeLessThanOrEqual(2);
+      for (const i of page.data) seen.add(i.id);
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen.size).toBeGreaterThanOrEqual(3);
+  });
+
+  it('scopes by users:create: a department manager invites into its department only; viewers cannot invite', async () => {
+    const manager = await createUser(t, { roles: ['manager'], department: 'south' });
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    expectProblem(await invite(viewer.token, { email: uniqueEmail() }), 403);
+    expectProblem(await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(viewer.token) }), 403);
+    expectProblem(await invite(manager.token, { email: uniqueEmail(), department: 'north' }), 403);
+    expectProblem(await invite(manager.token, { email: uniqueEmail(), department: null }), 403);
+    const northInv = (await invite(t.adminToken, { email: uniqueEmail(), department: 'north' })).json() as { id: string };
+    expectProblem(await t.inject({ method: 'DELETE', url: `/api/invitations/${northInv.id}`, headers: bearer(manager.token) }), 404);
+    const email = uniqueEmail();
+    const southInv = await invite(manager.token, { email, department: 'south' });
+    expect(southInv.statusCode).toBe(201);
+    const listed = (await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(manager.token) })).json() as {
+      data: { department: string }[];
+    };
+    expect(listed.data.length).toBeGreaterThan(0);
+    expect(listed.data.every((i) => i.department === 'south')).toBe(true);
+    // Managers may not assign roles: an invitation with roles is refused, as a user creation would be.
+    expectProblem(await invite(manager.token, { email: uniqueEmail(), department: 'south', roles: ['viewer'] }), 403);
+  });
+
+  it('applies the inviter’s rights as they are at acceptance: a demoted inviter’s invitation no longer grants its roles', async () => {
+    const inviter = await createUser(t, { roles: ['admin'] });
+    const email = uniqueEmail();
+    expect((await invite(inviter.token, { email, roles: ['agent'] })).statusCode).toBe(201);
+    const [token] = await tokensTo(email);
+    // The inviter becomes a manager: they may no longer assign roles.
+    const roles = await t.inject({ method: 'PUT', url: `/api/users/${inviter.id}/roles`, headers: bearer(t.adminToken), payload: { roles: ['manager'] } });
+    expect(roles.statusCode).toBe(200);
+    expectProblem(await accept({ token, name: 'Too Late', password: GOOD_PASSWORD }), 403);
+    const count = (await t.database.db.execute(sql`select count(*)::int as n from users where lower(email) = lower(${email})`)) as unknown as {
+      rows: { n: number }[];
+    };
+    expect(count.rows[0]!.n).toBe(0);
+  });
+});
