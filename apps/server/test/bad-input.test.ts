@@ -130,6 +130,32 @@ const routes: RouteSpec[] = [
       { name: 'weak new password', payload: { currentPassword: GOOD_PASSWORD, newPassword: 'short' }, fields: ['newPassword'], code: 'weak_password' },
     ],
   },
+  {
+    method: 'POST',
+    path: '/api/auth/password/forgot',
+    auth: 'public',
+    body: true,
+    url: () => '/api/auth/password/forgot',
+    bad: [
+      { name: 'missing email', payload: {}, fields: ['email'] },
+      { name: 'not an email', payload: { email: 'nobody' }, fields: ['email'] },
+      { name: 'over-long', payload: { email: `${long(250)}@example.test`, org: long(65) }, fields: ['email', 'org'] },
+      { name: 'extra key', payload: { email: 'a@example.test', userId: crypto.randomUUID() }, fields: ['userId'] },
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/password/reset',
+    auth: 'public',
+    body: true,
+    url: () => '/api/auth/password/reset',
+    bad: [
+      { name: 'missing fields', payload: {}, fields: ['token', 'password'] },
+      { name: 'wrong types', payload: { token: 1, password: null }, fields: ['token', 'password'] },
+      { name: 'over-long', payload: { token: long(257), password: long(1025) }, fields: ['token', 'password'] },
+      { name: 'extra key', payload: { token: 'x', password: GOOD_PASSWORD, email: 'a@example.test' }, fields: ['email'] },
+    ],
+  },
   { method: 'POST', path: '/api/auth/mfa/setup', auth: 'authenticated', body: false, asUser: true, url: () => '/api/auth/mfa/setup', bad: [] },
   {
     method: 'POST',
