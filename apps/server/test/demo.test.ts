@@ -91,7 +91,14 @@ describe('imsop demo', () => {
   });
 
   it('alarms raised by the history: an active one, an acknowledged anomaly, a silent device, and cleared ones days ago', async () => {
-    const alarms = (await get<{ data: { state: string; severity: string; message: string; startedAt: string }[] }>('/api/alarms?limit=200')).data;
+    // Every alarm, page by page (the list is newest first; the week's cleared ones come last).
+    type Alarm = { state: string; severity: string; message: string; startedAt: string };
+    const alarms: Alarm[] = [];
+    for (let cursor: string | null = ''; cursor !== null; ) {
+      const page: { data: Alarm[]; nextCursor: string | null } = await get(`/api/alarms?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      alarms.push(...page.data);
+      cursor = page.nextCursor;
+    }
     const find = (re: RegExp) => alarms.filter((a) => re.test(a.message));
     expect(find(/^pressure_bar is below 1\.5/).map((a) => a.state)).toEqual(['active_unacknowledged']);
     expect(find(/^flow_lps is anomalous/).map((a) => a.state)).toEqual(['active_acknowledged']);
