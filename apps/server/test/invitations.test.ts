@@ -108,20 +108,22 @@ describe('invitations', () => {
     expect(mine.data.map((i) => i.id)).not.toContain(theirs.id);
   });
 
-  it('pages with limit and cursor', async () => {
+  it('pages with limit and cursor: every pending invitation once, newest first', async () => {
     for (let i = 0; i < 3; i++) await invite(t.adminToken, { email: uniqueEmail('paged') });
-    const seen = new Set<string>();
+    const list = async (q: string) =>
+      (await t.inject({ method: 'GET', url: `/api/invitations?${q}`, headers: bearer(t.adminToken) })).json() as { data: { id: string }[]; nextCursor: string | null };
+    const all = (await list('limit=200')).data.map((i) => i.id);
+    expect(all.length).toBeGreaterThanOrEqual(3);
+    const walked: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = (await t.inject({ method: 'GET', url: `/api/invitations?limit=2${cursor ? `&cursor=${cursor}` : ''}`, headers: bearer(t.adminToken) })).json() as {
-        data: { id: string }[];
-        nextCursor: string | null;
-      };
+      const page = await list(`limit=2${cursor ? `&cursor=${cursor}` : ''}`);
       expect(page.data.length).toBeLessThanOrEqual(2);
-      for (const i of page.data) seen.add(i.id);
+      walked.push(...page.data.map((i) => i.id));
       cursor = page.nextCursor;
     } while (cursor);
-    expect(seen.size).toBeGreaterThanOrEqual(3);
+    expect(walked).toEqual(all);
+    expectProblem(await t.inject({ method: 'GET', url: '/api/invitations?cursor=not-a-cursor', headers: bearer(t.adminToken) }), 400);
   });
 
   it('scopes by users:create: a department manager invites into its department only; viewers cannot invite', async () => {
@@ -143,6 +145,13 @@ describe('invitations', () => {
     expect(listed.data.every((i) => i.department === 'south')).toBe(true);
     // Managers may not assign roles: an invitation with roles is refused, as a user creation would be.
     expectProblem(await invite(manager.token, { email: uniqueEmail(), department: 'south', roles: ['viewer'] }), 403);
+    // Nor revive one an admin made: a resend makes the resender the inviter, so it needs the same rights.
+    const withRoles = (await invite(t.adminToken, { email: uniqueEmail(), department: 'south', roles: ['agent'] })).json() as { id: string };
+    expectProblem(await t.inject({ method: 'POST', url: `/api/invitations/${withRoles.id}/resend`, headers: bearer(manager.token) }), 403);
+    const plain = (await invite(t.adminToken, { email: uniqueEmail(), department: 'south' })).json() as { id: string };
+    const resent = await t.inject({ method: 'POST', url: `/api/invitations/${plain.id}/resend`, headers: bearer(manager.token) });
+    expect(resent.statusCode, resent.body).toBe(200);
+    expect(resent.json().invitedBy).toBe(manager.id);
   });
 
   it('applies the inviter’s rights as they are at acceptance: a demoted inviter’s invitation no longer grants its roles', async () => {

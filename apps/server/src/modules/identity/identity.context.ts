@@ -219,7 +219,7 @@ export function createIdentityContext(deps: IdentityDeps) {
   }
 
   /** The checks of fromAccessToken, once its token, session and user are at hand. */
-  function actorOf(claims: AccessClaims, s: CachedSession | null, u: CachedUser | null, meta: RequestMeta): Actor | null {
+  function sessionActor(claims: AccessClaims, s: CachedSession | null, u: CachedUser | null, meta: RequestMeta): Actor | null {
     const now = Date.now();
     if (!s || s.userId !== claims.sub || s.orgId !== claims.org) return null;
     if (s.expiresAt <= now || now - s.lastActivityAt > idleMs) return null;
@@ -233,7 +233,7 @@ export function createIdentityContext(deps: IdentityDeps) {
     if (!claims) return null;
     const s = await loadSession(claims.sid);
     if (!s || s.userId !== claims.sub || s.orgId !== claims.org) return null;
-    return actorOf(claims, s, await loadUser(s.orgId, s.userId), meta);
+    return sessionActor(claims, s, await loadUser(s.orgId, s.userId), meta);
   }
 
   function userActor(u: CachedUser, sid: string | null, meta: RequestMeta): Actor {
@@ -266,7 +266,7 @@ export function createIdentityContext(deps: IdentityDeps) {
       const s = claims && sessions.get(claims.sid);
       const u = s && abilities.get(`${s.orgId}:${s.userId}`);
       if (!claims || !s || !u) return loadActor(token, meta);
-      return actorOf(claims, s, u, meta);
+      return sessionActor(claims, s, u, meta);
     },
 
     async fromApiKey(key: string, meta: RequestMeta): Promise<Actor | null> {
@@ -322,16 +322,11 @@ export function createIdentityContext(deps: IdentityDeps) {
       };
     },
 
-    /** A user of the org as an actor without a session (an inviter whose invitation is accepted); null when deleted or inactive. */
-    async actorOfUser(orgId: string, userId: string, meta: RequestMeta): Promise<Actor | null> {
-      const u = await loadUser(orgId, userId);
-      return u && u.isActive ? userActor(u, null, meta) : null;
-    },
-
     /**
-     * The actor a user is when a command of the server's operator acts as them in-process (`imsop
-     * demo`): their roles and grants as they are now, no session. Null for a deleted or inactive
-     * user. Never reachable over HTTP; whoever can run it already holds the database.
+     * A user of the org as an actor without a session, with their roles and grants as they are now:
+     * an inviter whose invitation is accepted, or a command of the server's operator acting as them
+     * in-process (`imsop demo`). Null for a deleted or inactive user. Never resolved from a request's
+     * credential.
      */
     async actorForUser(orgId: string, userId: string, meta: RequestMeta): Promise<Actor | null> {
       const u = await loadUser(orgId, userId);

@@ -1,16 +1,16 @@
-import { and, desc, eq, gt, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql, type SQL } from 'drizzle-orm';
 import { can, reach } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
 import { randomToken, sha256 } from '../../platform/auth/crypto.ts';
 import type { Tx } from '../../platform/db/client.ts';
-import { decodeCursor, encodeCursor, pageOf, type Page } from '../../platform/db/pagination.ts';
+import { keyset, mapPage, type Page, type PageRequest } from '../../platform/db/pagination.ts';
 import { inSystem, readInOrg } from '../../platform/db/scope.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { enqueueNotification } from '../../platform/notify/notify.ts';
 import type { AuthService } from './auth.service.ts';
 import type { IdentityContext } from './identity.context.ts';
 import { emailTaken, invalidInvitation } from './identity.errors.ts';
-import { findUser } from './identity.repository.ts';
+import { findOrg, findUser } from './identity.repository.ts';
 import { invitations, organizations, users } from './identity.schema.ts';
 import type { UsersService } from './users.service.ts';
 
@@ -66,7 +66,7 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
 
   /** Queues the invitation email with a fresh link (in the use case's transaction). */
   async function mail(tx: Tx, actor: Actor, row: { orgId: string; email: string; expiresAt: Date }, token: string) {
-    const [org] = await tx.select({ name: organizations.name }).from(organizations).where(eq(organizations.id, row.orgId));
+    const org = await findOrg(tx, row.orgId);
     const inviter = actor.userId ? await findUser(tx, actor.orgId, actor.userId) : undefined;
     await enqueueNotification(tx, {
       orgId: row.orgId,
@@ -107,7 +107,7 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
       return deps.users.guarded(actor, () =>
         useCase(actor, async ({ tx, audit }) => {
           // Refused now rather than at acceptance: roles the inviter cannot grant (checked again then).
-          await deps.users.resolveRoles(tx, actor, roles);
+          const granted = (await deps.users.resolveRoles(tx, actor, roles)).map((r) => r.name);
           const [existing] = await tx
             .select({ id: users.id })
             .from(users)
@@ -123,7 +123,7 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
             .values({
               orgId: actor.orgId,
               email: input.email,
-              roles,
+              roles: granted,
               department,
               invitedBy: actor.userId,
               tokenHash: sha256(token),
@@ -131,48 +131,48 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
             })
             .returning();
           await mail(tx, actor, row!, token);
-          await audit({ action: 'invitation.create', entityType: 'invitation', entityId: row!.id, after: { email: row!.email, roles, department } });
+          await audit({ action: 'invitation.create', entityType: 'invitation', entityId: row!.id, after: { email: row!.email, roles: granted, department } });
           return viewOf(row!);
         }),
       );
     },
 
-    async list(actor: Actor, q: { limit: number; cursor?: string | undefined }): Promise<Page<InvitationView>> {
+    async list(actor: Actor, q: PageRequest): Promise<Page<InvitationView>> {
       const scope = reach(actor, 'users:create');
       if (!scope) throw forbidden();
-      const cursor = decodeCursor(q.cursor, { value: 'timestamp' });
-      const conds: (SQL | undefined)[] = [eq(invitations.orgId, actor.orgId), pending];
+      const page = keyset(q, { column: invitations.createdAt, id: invitations.id, value: 'timestamp', desc: true, of: (r: InvitationRow) => r.createdAt });
+      const conds: (SQL | undefined)[] = [eq(invitations.orgId, actor.orgId), pending, page.after];
       if (scope === 'department') conds.push(actor.department ? eq(invitations.department, actor.department) : sql`false`);
       else if (scope === 'own') conds.push(sql`false`);
-      if (cursor) {
-        const at = new Date(cursor.value as string);
-        conds.push(or(lt(invitations.createdAt, at), and(eq(invitations.createdAt, at), lt(invitations.id, cursor.id))));
-      }
       const rows = await readInOrg(db, actor.orgId, (tx) =>
         tx
           .select()
           .from(invitations)
           .where(and(...conds))
-          .orderBy(desc(invitations.createdAt), desc(invitations.id))
-          .limit(q.limit + 1),
+          .orderBy(...page.orderBy)
+          .limit(page.limit),
       );
-      const page = pageOf(rows, q.limit, (r) => encodeCursor(r.createdAt.toISOString(), r.id));
-      return { data: page.data.map(viewOf), nextCursor: page.nextCursor };
+      return mapPage(page.page(rows), viewOf);
     },
 
     async resend(actor: Actor, id: string): Promise<InvitationView> {
       const token = randomToken(32);
-      return useCase(actor, async ({ tx, audit }) => {
-        await manageable(tx, actor, id);
-        const [row] = await tx
-          .update(invitations)
-          .set({ tokenHash: sha256(token), expiresAt: new Date(clock() + config.INVITATION_TTL * 1000), updatedAt: new Date(clock()) })
-          .where(eq(invitations.id, id))
-          .returning();
-        await mail(tx, actor, row!, token);
-        await audit({ action: 'invitation.resend', entityType: 'invitation', entityId: id });
-        return viewOf(row!);
-      });
+      return deps.users.guarded(actor, () =>
+        useCase(actor, async ({ tx, audit }) => {
+          const current = await manageable(tx, actor, id);
+          // A resend revives the invitation as the resender's: the roles it grants must be theirs to grant.
+          if (current.roles.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
+          await deps.users.resolveRoles(tx, actor, current.roles);
+          const [row] = await tx
+            .update(invitations)
+            .set({ tokenHash: sha256(token), expiresAt: new Date(clock() + config.INVITATION_TTL * 1000), invitedBy: actor.userId, updatedAt: new Date(clock()) })
+            .where(eq(invitations.id, id))
+            .returning();
+          await mail(tx, actor, row!, token);
+          await audit({ action: 'invitation.resend', entityType: 'invitation', entityId: id });
+          return viewOf(row!);
+        }),
+      );
     },
 
     async revoke(actor: Actor, id: string): Promise<void> {
@@ -192,7 +192,7 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
     async accept(input: { token: string; name: string; password: string }, meta: RequestMeta) {
       const { invitation: inv } = await byToken(input.token);
       // The user is created as the inviter, with their rights as they are now.
-      const inviter = inv.invitedBy ? await ctx.actorOfUser(inv.orgId, inv.invitedBy, meta) : null;
+      const inviter = inv.invitedBy ? await ctx.actorForUser(inv.orgId, inv.invitedBy, meta) : null;
       if (!inviter) throw invalidInvitation();
       const createInput = { email: inv.email, name: input.name, password: input.password, department: inv.department, roles: inv.roles };
       const passwordHash = await deps.users.checkedNewUser(inviter, createInput);

@@ -10,7 +10,7 @@ import { recordAudit } from '../audit/audit.ts';
 import { systemClock, type Clock } from '../clock.ts';
 import type { AppDb } from '../db/client.ts';
 import { inOrg } from '../db/scope.ts';
-import { conflict, forbidden, notFound } from '../http/errors.ts';
+import { conflict, forbidden, notFound } from '../errors/app-error.ts';
 import { decodeCursor, encodeCursor, pageOf } from '../db/pagination.ts';
 import { visibleEvents, type TopicRule } from '../realtime/topic-access.ts';
 import { eventDeadLetters, type DeadLetterStatus } from './subscriptions.schema.ts';

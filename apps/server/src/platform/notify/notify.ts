@@ -98,7 +98,7 @@ export function createNotifier(opts: { db: AppDb; jobs: Jobs; transports: Partia
   jobs.register(send);
 
   return {
-    /** Sends every message due now, to the end (tests; the jobs facility does it on its own). */
+    /** Runs every job due now, message sends included, to the end (tests; the facility does it on its own). */
     drain: () => jobs.runDue(),
     /** Called after a commit that queued messages: send now instead of at the next poll. */
     wake: () => jobs.wake(),

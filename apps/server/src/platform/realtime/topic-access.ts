@@ -110,7 +110,11 @@ export async function visibleEvents(
   events: readonly (ReplayedEvent & { topic: string })[],
 ): Promise<Set<number>> {
   const byTopic = new Map<string, (ReplayedEvent & { topic: string })[]>();
-  for (const e of events) byTopic.set(e.topic, [...(byTopic.get(e.topic) ?? []), e]);
+  for (const e of events) {
+    const list = byTopic.get(e.topic);
+    if (list) list.push(e);
+    else byTopic.set(e.topic, [e]);
+  }
   const out = new Set<number>();
   for (const [topic, list] of byTopic) {
     const found = topicRuleOf(rules, topic);
