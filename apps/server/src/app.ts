@@ -10,7 +10,7 @@ import swaggerUi from '@fastify/swagger-ui';
 import { openApiTransform, openApiTransformObject } from './platform/http/openapi-transform.ts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
-import type { Config } from './config.ts';
+import { publicUrlOf, type Config } from './config.ts';
 import { systemClock, type Clock } from './platform/clock.ts';
 import { loadKeys } from './platform/auth/keys.ts';
 import { createTokenService } from './platform/auth/tokens.ts';
@@ -163,7 +163,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     jobs,
     subscriptions,
     chat,
-    publicUrl: config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`,
+    publicUrl: publicUrlOf(config),
     metrics,
     outage: (what) => outageReporter(app.log, what),
     strict: config.STRICT_CHECKS ?? process.env.NODE_ENV !== 'production',

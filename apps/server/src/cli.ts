@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, publicUrlOf } from './config.ts';
 
 const HELP = `imsop — the IMSOP operations platform
 
@@ -272,7 +272,7 @@ async function simulateDevices(args: string[], config: Config) {
     process.stderr.write('imsop simulate: --every takes a number of seconds between 1 and 3600.\n');
     process.exit(2);
   }
-  const url = values.url ?? config.PUBLIC_URL ?? `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${config.PORT}`;
+  const url = values.url ?? publicUrlOf(config);
   const { readDevicesFile, simulate } = await import('./demo/simulate.ts');
   const file = readDevicesFile(config.IMSOP_DATA_DIR);
   const stop = new AbortController();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from './config.ts';
+import { ConfigError, loadConfig, publicUrlOf } from './config.ts';
 
 describe('loadConfig', () => {
   it('has working defaults', () => {
@@ -99,5 +99,15 @@ describe('loadConfig', () => {
         expect((err as Error).message).not.toContain(token);
       }
     });
+  });
+});
+
+describe('publicUrlOf', () => {
+  it('is PUBLIC_URL when set, else the listening address people can reach (IPv6 in brackets)', () => {
+    expect(publicUrlOf({ PUBLIC_URL: 'https://ops.example.com/imsop', HOST: '0.0.0.0', PORT: 3000 })).toBe('https://ops.example.com/imsop');
+    expect(publicUrlOf({ PUBLIC_URL: undefined, HOST: '0.0.0.0', PORT: 3000 })).toBe('http://127.0.0.1:3000');
+    expect(publicUrlOf({ PUBLIC_URL: undefined, HOST: '::', PORT: 3000 })).toBe('http://[::1]:3000');
+    expect(publicUrlOf({ PUBLIC_URL: undefined, HOST: '::1', PORT: 8080 })).toBe('http://[::1]:8080');
+    expect(new URL(publicUrlOf({ PUBLIC_URL: undefined, HOST: 'fd00::5', PORT: 80 })).hostname).toBe('[fd00::5]');
   });
 });

@@ -166,6 +166,13 @@ export type Config = Readonly<
 export class ConfigError extends Error {}
 
 /** Parses the environment into a frozen Config; a bad value throws one line naming the variable. */
+/** The URL people reach the server at: PUBLIC_URL, else the HTTP address it listens on. */
+export function publicUrlOf(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>): string {
+  if (config.PUBLIC_URL) return config.PUBLIC_URL;
+  const host = config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST === '::' ? '[::1]' : config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST;
+  return `http://${host}:${config.PORT}`;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {

@@ -7,6 +7,7 @@ import { SYSTEM_ROLE_NAMES } from '../src/platform/access/catalogue.ts';
 import { CHANNELS, TICKET_STATUSES } from '../src/modules/servicedesk/servicedesk.schema.ts';
 import { telemetryModule } from '../src/modules/telemetry/index.ts';
 import { bearer, createTestApp, type TestApp } from './helpers.ts';
+import { allRows, withQuery } from './paging.ts';
 
 const DAY = 86_400_000;
 const PASSWORD = 'Harbourside-Demo-2026';
@@ -92,13 +93,9 @@ describe('imsop demo', () => {
 
   it('alarms raised by the history: an active one, an acknowledged anomaly, a silent device, and cleared ones days ago', async () => {
     // Every alarm, page by page (the list is newest first; the week's cleared ones come last).
-    type Alarm = { state: string; severity: string; message: string; startedAt: string };
-    const alarms: Alarm[] = [];
-    for (let cursor: string | null = ''; cursor !== null; ) {
-      const page: { data: Alarm[]; nextCursor: string | null } = await get(`/api/alarms?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      alarms.push(...page.data);
-      cursor = page.nextCursor;
-    }
+    const alarms = await allRows<{ id: string; state: string; severity: string; message: string; startedAt: string }>((q) =>
+      t.inject({ method: 'GET', url: withQuery('/api/alarms', q), headers: bearer(t.adminToken) }),
+    );
     const find = (re: RegExp) => alarms.filter((a) => re.test(a.message));
     expect(find(/^pressure_bar is below 1\.5/).map((a) => a.state)).toEqual(['active_unacknowledged']);
     expect(find(/^flow_lps is anomalous/).map((a) => a.state)).toEqual(['active_acknowledged']);
@@ -182,4 +179,21 @@ describe('imsop demo on a database that holds other data', () => {
     const org = await other.inject({ method: 'GET', url: '/api/organizations/current', headers: bearer(other.adminToken) });
     expect(org.json().name).toBe('Default');
   });
+});
+
+describe('imsop demo with a password one demo user may not have', () => {
+  let fresh: TestApp;
+  beforeAll(async () => {
+    fresh = await createTestApp();
+  });
+  afterAll(async () => fresh?.close());
+
+  it('refuses before writing anything (user creation would refuse it half-way, leaving part of a demo)', async () => {
+    // Strong on its own, but it holds Olivia Bennett's address (olivia.bennett@…).
+    await expect(runDemo(fresh.database, fresh.config, { password: 'Olivia.Bennett-Harbour-97' })).rejects.toThrow(/must not contain your email address/);
+    const users = await fresh.database.db.execute(sql`select count(*)::int as n from users`);
+    expect((users as unknown as { rows: { n: number }[] }).rows[0]!.n).toBe(1);
+    // …so a run with a good password still loads.
+    expect(await demo(fresh.database, fresh.config, { password: PASSWORD })).not.toHaveProperty('refused');
+  }, 300_000);
 });
