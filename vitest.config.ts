@@ -1,9 +1,20 @@
+import { defaultServerConditions } from 'vite';
 import { configDefaults, defineConfig } from 'vitest/config';
+
+/**
+ * The workspace's @imsop/sdk resolves to its TypeScript source (its `source` export condition), so
+ * tests need no SDK build; outside the repository the package is its built dist/.
+ */
+const conditions = ['source', ...defaultServerConditions];
+const resolve = { conditions };
+const ssr = { resolve: { conditions } };
 
 export default defineConfig({
   test: {
     projects: [
       {
+        resolve,
+        ssr,
         test: {
           name: 'unit',
           include: ['apps/server/src/**/*.test.ts', 'packages/**/src/**/*.test.ts'],
@@ -13,6 +24,8 @@ export default defineConfig({
         },
       },
       {
+        resolve,
+        ssr,
         test: {
           // The web console's logic (no DOM needed: the realtime client, problem mapping, formatting).
           name: 'web',
@@ -21,6 +34,8 @@ export default defineConfig({
         },
       },
       {
+        resolve,
+        ssr,
         test: {
           name: 'integration',
           include: ['apps/server/test/**/*.test.ts'],

@@ -1,10 +1,16 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
+
+/** @imsop/sdk from its TypeScript source (the `source` export condition; see ../vitest.config.ts). */
+const conditions = ['source', ...defaultServerConditions];
 
 /**
  * End-to-end journeys: the built console in Debian's Chromium (playwright-core) against a real
  * server started once for the run (support/global-setup.ts). `npm run test:e2e`.
  */
 export default defineConfig({
+  resolve: { conditions },
+  ssr: { resolve: { conditions } },
   test: {
     root: new URL('..', import.meta.url).pathname,
     include: ['e2e/**/*.e2e.ts'],

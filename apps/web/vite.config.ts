@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { defineConfig, type Plugin } from 'vite';
+import { defaultClientConditions, defineConfig, type Plugin } from 'vite';
 import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
 
@@ -110,6 +110,8 @@ function preloadFirstScreen(): Plugin {
 
 export default defineConfig({
   plugins: [react(), tailwindcss(), preloadFirstScreen(), bundleReport()],
+  // @imsop/sdk from its TypeScript source in the workspace (its `source` export condition), no SDK build needed.
+  resolve: { conditions: ['source', ...defaultClientConditions] },
   server: {
     // `npm run dev -w apps/web` against a server on :3000.
     proxy: { '/api': { target: 'http://127.0.0.1:3000', ws: true } },

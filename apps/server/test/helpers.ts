@@ -69,6 +69,8 @@ export interface TestApp {
   close(): Promise<void>;
   /** A typed SDK client for the given token (or API key), backed by app.inject. */
   client(auth?: { token?: string; apiKey?: string }): ImsopClient;
+  /** A fetch answered by the app through inject (for SDK clients built by hand). */
+  fetch(request: Request): Promise<Response>;
   login(email: string, password: string, org?: string): Promise<{ accessToken: string; refreshToken: string; userId: string }>;
   adminToken: string;
   inject: FastifyInstance['inject'];
@@ -131,6 +133,7 @@ export async function createTestApp(env: Record<string, string> = {}, opts: { cl
     config,
     database,
     client,
+    fetch: injectFetch,
     login,
     adminToken: admin.accessToken,
     inject: app.inject.bind(app),

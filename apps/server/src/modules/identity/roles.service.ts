@@ -75,17 +75,23 @@ export function createRolesService(ctx: IdentityContext) {
       .from(userRoles)
       .where(and(eq(userRoles.orgId, orgId), inArray(userRoles.roleId, ids)))
       .groupBy(userRoles.roleId);
+    const permsOf = new Map<string, typeof perms>();
+    for (const p of perms) {
+      const of = permsOf.get(p.roleId);
+      if (of) of.push(p);
+      else permsOf.set(p.roleId, [p]);
+    }
+    const countOf = new Map(counts.map((c) => [c.roleId, c.n]));
     return list.map((r) => ({
       id: r.id,
       name: r.name,
       displayName: r.displayName,
       description: r.description,
       isSystem: r.isSystem,
-      permissions: perms
-        .filter((p) => p.roleId === r.id)
+      permissions: (permsOf.get(r.id) ?? [])
         .map((p) => ({ permission: p.permission, condition: p.condition as Condition }))
         .sort((a, b) => a.permission.localeCompare(b.permission)),
-      userCount: counts.find((c) => c.roleId === r.id)?.n ?? 0,
+      userCount: countOf.get(r.id) ?? 0,
       createdAt: r.createdAt.toISOString(),
       updatedAt: r.updatedAt.toISOString(),
     }));
