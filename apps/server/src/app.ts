@@ -7,7 +7,7 @@ import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { openApiTransform, openApiTransformObject } from './platform/http/openapi-transform.ts';
+import { OPENAPI_PLACEHOLDER_ORIGIN, openApiTransform, openApiTransformObject, serverEntry } from './platform/http/openapi-transform.ts';
 import { Redis } from 'ioredis';
 import { z } from 'zod';
 import { publicUrlOf, type Config } from './config.ts';
@@ -268,6 +268,9 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
         },
       },
       security: [{ bearer: [] }, { apiKey: [] }],
+      // The generated document (imsop openapi, packages/sdk) names a placeholder origin; the one a
+      // deployment serves at /api/openapi.json names its own (PUBLIC_URL).
+      servers: [serverEntry(OPENAPI_PLACEHOLDER_ORIGIN)],
       tags: [
         { name: 'platform', description: 'Liveness and readiness' },
         { name: 'event-subscriptions', description: 'Durable event subscriptions, their backlog and retries, and the dead letters an administrator can replay' },
@@ -317,7 +320,7 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     return sendProblem(reply, problem(404, 'not_found', `No route for ${req.method} ${path}.`));
   });
 
-  app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/api/openapi.json', { schema: { hide: true } }, async () => ({ ...app.swagger(), servers: [serverEntry(publicUrlOf(config))] }));
 
   await app.register(
     async (api) => {

@@ -5,7 +5,7 @@ import { loadDocument, namingProblems, type OpenApiDoc } from './proof/openapi.t
 
 let t: TestApp;
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ PUBLIC_URL: 'https://imsop.example.org' });
 });
 afterAll(async () => t?.close());
 
@@ -35,6 +35,9 @@ describe('platform endpoints', () => {
     // If this fails, run `npm run sdk:generate` and commit the result.
     expect(committed.paths).toEqual(doc.paths);
     expect(committed.tags).toEqual(doc.tags);
+    // The committed document names a placeholder origin; a deployment's names its own.
+    expect(committed.servers).toEqual([expect.objectContaining({ url: '{origin}', variables: { origin: expect.objectContaining({ default: 'http://127.0.0.1:3000' }) } })]);
+    expect(doc.servers[0].variables.origin.default).toBe('https://imsop.example.org');
   });
 
   it('names every operation with a unique camelCase operationId, summarises it and files it under declared tags', async () => {

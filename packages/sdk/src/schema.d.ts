@@ -1809,6 +1809,362 @@ export interface components {
             replayedAt: string | null;
             createdAt: string;
         };
+        /** @description A durable event subscription, its position and backlog */
+        EventSubscription: {
+            name: string;
+            types: string[];
+            /** @description Events of this organization waiting for the subscription */
+            pending: number;
+            /** @description Age of the oldest of them */
+            lagSeconds: number;
+            /** @description The event at the head of the line failed and waits for its next attempt (it may be another organization’s) */
+            retrying: boolean;
+            attempts: number;
+            retryAt: string | null;
+            /** @description The failing event, when it is this organization’s */
+            headEventId: number | null;
+            lastError: string | null;
+            /** @description Dead letters of this organization not replayed yet */
+            deadLetters: number;
+        };
+        /** @description An API key (its secret is shown once, at creation) */
+        ApiKey: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            prefix: string;
+            permissions: string[];
+            createdBy: string | null;
+            createdAt: string;
+            lastUsedAt: string | null;
+            expiresAt: string | null;
+            revokedAt: string | null;
+        };
+        /** @description A person of the organization (never their password or secrets) */
+        User: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            orgId: string;
+            email: string;
+            name: string;
+            department: string | null;
+            phone: string | null;
+            isActive: boolean;
+            twoFactorEnabled: boolean;
+            lastLogin: string | null;
+            createdAt: string;
+            updatedAt: string;
+            deletedAt: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            roles: {
+                /** Format: uuid */
+                id: string;
+                name: string;
+            }[];
+        };
+        /** @description A signed-in session (a device or browser), with its last activity */
+        Session: {
+            /** Format: uuid */
+            id: string;
+            ip: string | null;
+            userAgent: string | null;
+            createdAt: string;
+            lastActivityAt: string;
+            expiresAt: string;
+            current: boolean;
+        };
+        /** @description A pending invitation to join the organization */
+        Invitation: {
+            /** Format: uuid */
+            id: string;
+            email: string;
+            roles: string[];
+            department: string | null;
+            invitedBy: string | null;
+            expiresAt: string;
+            expired: boolean;
+            createdAt: string;
+        };
+        /** @description An organization (a tenant) */
+        Organization: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            slug: string;
+            settings: {
+                [key: string]: unknown;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A role: a named set of permissions, each with its scope */
+        Role: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            displayName: string;
+            description: string;
+            isSystem: boolean;
+            permissions: {
+                permission: string;
+                /** @enum {string} */
+                condition: "any" | "department" | "own";
+            }[];
+            userCount: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description An operation (a piece of field or office work) with its schedule and people */
+        Operation: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            description: string;
+            /** @enum {string} */
+            status: "pending" | "in_progress" | "completed" | "failed";
+            /** @enum {string} */
+            priority: "low" | "medium" | "high" | "critical";
+            type: string | null;
+            location: {
+                text: string | null;
+                lat: number | null;
+                lng: number | null;
+            };
+            startAt: string | null;
+            endAt: string | null;
+            completedAt: string | null;
+            createdBy: string | null;
+            ownerId: string | null;
+            assignees: string[];
+            tags: string[];
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A task of an operation */
+        Task: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            operationId: string;
+            title: string;
+            assigneeId: string | null;
+            dueAt: string | null;
+            /** @enum {string} */
+            status: "todo" | "in_progress" | "done" | "cancelled";
+            checklist: {
+                text: string;
+                done: boolean;
+            }[];
+            position: number;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A resource (a person, vehicle, tool or instrument) operations book */
+        Resource: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            kind: "person" | "vehicle" | "equipment";
+            metadata: {
+                [key: string]: unknown;
+            };
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A booking of a resource by an operation */
+        Allocation: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            resourceId: string;
+            /** Format: uuid */
+            operationId: string;
+            startsAt: string;
+            endsAt: string;
+            createdBy: string | null;
+            createdAt: string;
+        };
+        /** @description A service desk team and how it assigns tickets */
+        Team: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            /** @enum {string} */
+            assignment: "manual" | "round_robin" | "load_based";
+            managerId: string | null;
+            members: {
+                /** Format: uuid */
+                userId: string;
+                away: boolean;
+                lastAssignedAt: string | null;
+            }[];
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A canned response agents insert into replies */
+        CannedResponse: {
+            /** Format: uuid */
+            id: string;
+            title: string;
+            body: string;
+            createdBy: string | null;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A service desk ticket */
+        Ticket: {
+            /** Format: uuid */
+            id: string;
+            number: number;
+            subject: string;
+            description: string;
+            /** @enum {string} */
+            status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
+            /** @description Statuses the ticket may move to now; `closed` is final */
+            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
+            /** @enum {string} */
+            priority: "low" | "medium" | "high" | "urgent";
+            category: string | null;
+            tags: string[];
+            teamId: string | null;
+            assigneeId: string | null;
+            /** @enum {string} */
+            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+            requester: {
+                name: string;
+                email: string | null;
+                mobile: string | null;
+                userId: string | null;
+            };
+            customFields: {
+                [key: string]: unknown;
+            };
+            attachmentIds: string[];
+            mergedIntoId: string | null;
+            firstRespondedAt: string | null;
+            resolvedAt: string | null;
+            closedAt: string | null;
+            slaNextDueAt: string | null;
+            /** @description A target is in breach now */
+            slaBreached: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description A reply or internal note on a ticket */
+        TicketReply: {
+            /** Format: uuid */
+            id: string;
+            /** Format: uuid */
+            ticketId: string;
+            /** @enum {string} */
+            authorType: "agent" | "requester" | "system";
+            authorUserId: string | null;
+            body: string;
+            isInternal: boolean;
+            /** @enum {string} */
+            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+            attachmentIds: string[];
+            createdAt: string;
+        };
+        /** @description Business hours and holidays that SLA clocks count in */
+        BusinessCalendar: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            timeZone: string;
+            weeklyHours: {
+                [key: string]: unknown;
+            };
+            holidays: {
+                date: string;
+                name?: string;
+            }[];
+            teamId: string | null;
+            createdAt: string;
+            updatedAt: string;
+            recalculated?: number;
+            imported?: number;
+        };
+        /** @description An SLA policy: targets, warnings and escalations for the tickets it matches */
+        SlaPolicy: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            position: number;
+            isDefault: boolean;
+            conditions: {
+                [key: string]: unknown;
+            };
+            targets: {
+                [key: string]: unknown;
+            };
+            warningThresholds: number[];
+            escalations: unknown[];
+            calendarId: string | null;
+            createdAt: string;
+            updatedAt: string;
+            recalculated?: number;
+        };
+        /** @description A device that sends telemetry */
+        Device: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            type: string;
+            operationId: string | null;
+            metadata: {
+                [key: string]: unknown;
+            };
+            keyPrefix: string;
+            lastSeenAt: string | null;
+            online: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description An alert rule on a device metric */
+        AlertRule: {
+            /** Format: uuid */
+            id: string;
+            name: string;
+            metric: string;
+            deviceId: string | null;
+            operationId: string | null;
+            /** @enum {string} */
+            kind: "threshold" | "rate_of_change" | "no_data" | "anomaly";
+            direction: ("above" | "below") | null;
+            threshold: number | null;
+            durationSeconds: number;
+            /** @enum {string} */
+            severity: "critical" | "major" | "minor" | "warning";
+            enabled: boolean;
+            createdAt: string;
+            updatedAt: string;
+        };
+        /** @description An alarm raised by an alert rule */
+        Alarm: {
+            /** Format: uuid */
+            id: string;
+            ruleId: string | null;
+            seriesId: number | null;
+            source: string;
+            metric: string;
+            /** @enum {string} */
+            severity: "critical" | "major" | "minor" | "warning";
+            state: string;
+            active: boolean;
+            acknowledged: boolean;
+            message: string;
+            value: number | null;
+            startedAt: string;
+            lastSeenAt: string;
+            clearedAt: string | null;
+            acknowledgedAt: string | null;
+            acknowledgedBy: string | null;
+        };
     };
     responses: never;
     parameters: never;
@@ -1898,23 +2254,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            name: string;
-                            types: string[];
-                            /** @description Events of this organization waiting for the subscription */
-                            pending: number;
-                            /** @description Age of the oldest of them */
-                            lagSeconds: number;
-                            /** @description The event at the head of the line failed and waits for its next attempt (it may be another organization’s) */
-                            retrying: boolean;
-                            attempts: number;
-                            retryAt: string | null;
-                            /** @description The failing event, when it is this organization’s */
-                            headEventId: number | null;
-                            lastError: string | null;
-                            /** @description Dead letters of this organization not replayed yet */
-                            deadLetters: number;
-                        }[];
+                        data: components["schemas"]["EventSubscription"][];
                     };
                 };
             };
@@ -2282,30 +2622,7 @@ export interface operations {
                         expiresIn: number;
                         /** @enum {string} */
                         tokenType: "Bearer";
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            orgId: string;
-                            email: string;
-                            name: string;
-                            department: string | null;
-                            phone: string | null;
-                            isActive: boolean;
-                            twoFactorEnabled: boolean;
-                            lastLogin: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            deletedAt: string | null;
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            roles: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                            }[];
-                        };
+                        user: components["schemas"]["User"];
                         /** @enum {boolean} */
                         mfaRequired?: false;
                     } | {
@@ -2410,30 +2727,7 @@ export interface operations {
                         expiresIn: number;
                         /** @enum {string} */
                         tokenType: "Bearer";
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            orgId: string;
-                            email: string;
-                            name: string;
-                            department: string | null;
-                            phone: string | null;
-                            isActive: boolean;
-                            twoFactorEnabled: boolean;
-                            lastLogin: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            deletedAt: string | null;
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            roles: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                            }[];
-                        };
+                        user: components["schemas"]["User"];
                     };
                 };
             };
@@ -2829,16 +3123,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            ip: string | null;
-                            userAgent: string | null;
-                            createdAt: string;
-                            lastActivityAt: string;
-                            expiresAt: string;
-                            current: boolean;
-                        }[];
+                        data: components["schemas"]["Session"][];
                         nextCursor: string | null;
                     };
                 };
@@ -3660,17 +3945,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            email: string;
-                            roles: string[];
-                            department: string | null;
-                            invitedBy: string | null;
-                            expiresAt: string;
-                            expired: boolean;
-                            createdAt: string;
-                        }[];
+                        data: components["schemas"]["Invitation"][];
                         nextCursor: string | null;
                     };
                 };
@@ -3766,17 +4041,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        email: string;
-                        roles: string[];
-                        department: string | null;
-                        invitedBy: string | null;
-                        expiresAt: string;
-                        expired: boolean;
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Invitation"];
                 };
             };
             /** @description Default Response */
@@ -3863,17 +4128,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        email: string;
-                        roles: string[];
-                        department: string | null;
-                        invitedBy: string | null;
-                        expiresAt: string;
-                        expired: boolean;
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Invitation"];
                 };
             };
             /** @description Default Response */
@@ -4148,30 +4403,7 @@ export interface operations {
                         expiresIn: number;
                         /** @enum {string} */
                         tokenType: "Bearer";
-                        user: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            orgId: string;
-                            email: string;
-                            name: string;
-                            department: string | null;
-                            phone: string | null;
-                            isActive: boolean;
-                            twoFactorEnabled: boolean;
-                            lastLogin: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            deletedAt: string | null;
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            roles: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                            }[];
-                        };
+                        user: components["schemas"]["User"];
                     };
                 };
             };
@@ -4267,30 +4499,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            orgId: string;
-                            email: string;
-                            name: string;
-                            department: string | null;
-                            phone: string | null;
-                            isActive: boolean;
-                            twoFactorEnabled: boolean;
-                            lastLogin: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            deletedAt: string | null;
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            roles: {
-                                /** Format: uuid */
-                                id: string;
-                                name: string;
-                            }[];
-                        }[];
+                        data: components["schemas"]["User"][];
                         nextCursor: string | null;
                     };
                 };
@@ -4392,30 +4601,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        orgId: string;
-                        email: string;
-                        name: string;
-                        department: string | null;
-                        phone: string | null;
-                        isActive: boolean;
-                        twoFactorEnabled: boolean;
-                        lastLogin: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        deletedAt: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        roles: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Default Response */
@@ -4502,30 +4688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        orgId: string;
-                        email: string;
-                        name: string;
-                        department: string | null;
-                        phone: string | null;
-                        isActive: boolean;
-                        twoFactorEnabled: boolean;
-                        lastLogin: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        deletedAt: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        roles: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Default Response */
@@ -4711,30 +4874,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        orgId: string;
-                        email: string;
-                        name: string;
-                        department: string | null;
-                        phone: string | null;
-                        isActive: boolean;
-                        twoFactorEnabled: boolean;
-                        lastLogin: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        deletedAt: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        roles: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Default Response */
@@ -4821,30 +4961,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        orgId: string;
-                        email: string;
-                        name: string;
-                        department: string | null;
-                        phone: string | null;
-                        isActive: boolean;
-                        twoFactorEnabled: boolean;
-                        lastLogin: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        deletedAt: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        roles: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Default Response */
@@ -4931,30 +5048,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        orgId: string;
-                        email: string;
-                        name: string;
-                        department: string | null;
-                        phone: string | null;
-                        isActive: boolean;
-                        twoFactorEnabled: boolean;
-                        lastLogin: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        deletedAt: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        roles: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Default Response */
@@ -5041,30 +5135,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        orgId: string;
-                        email: string;
-                        name: string;
-                        department: string | null;
-                        phone: string | null;
-                        isActive: boolean;
-                        twoFactorEnabled: boolean;
-                        lastLogin: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        deletedAt: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        roles: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                        }[];
-                    };
+                    "application/json": components["schemas"]["User"];
                 };
             };
             /** @description Default Response */
@@ -5823,22 +5894,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            displayName: string;
-                            description: string;
-                            isSystem: boolean;
-                            permissions: {
-                                permission: string;
-                                /** @enum {string} */
-                                condition: "any" | "department" | "own";
-                            }[];
-                            userCount: number;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Role"][];
                         nextCursor: string | null;
                     };
                 };
@@ -5941,22 +5997,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        displayName: string;
-                        description: string;
-                        isSystem: boolean;
-                        permissions: {
-                            permission: string;
-                            /** @enum {string} */
-                            condition: "any" | "department" | "own";
-                        }[];
-                        userCount: number;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Role"];
                 };
             };
             /** @description Default Response */
@@ -6043,22 +6084,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        displayName: string;
-                        description: string;
-                        isSystem: boolean;
-                        permissions: {
-                            permission: string;
-                            /** @enum {string} */
-                            condition: "any" | "department" | "own";
-                        }[];
-                        userCount: number;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Role"];
                 };
             };
             /** @description Default Response */
@@ -6245,22 +6271,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        displayName: string;
-                        description: string;
-                        isSystem: boolean;
-                        permissions: {
-                            permission: string;
-                            /** @enum {string} */
-                            condition: "any" | "department" | "own";
-                        }[];
-                        userCount: number;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Role"];
                 };
             };
             /** @description Default Response */
@@ -6439,17 +6450,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        settings: {
-                            [key: string]: unknown;
-                        };
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Organization"];
                 };
             };
             /** @description Default Response */
@@ -6543,17 +6544,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        slug: string;
-                        settings: {
-                            [key: string]: unknown;
-                        };
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Organization"];
                 };
             };
             /** @description Default Response */
@@ -6642,17 +6633,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            slug: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Organization"][];
                         nextCursor: string | null;
                     };
                 };
@@ -6756,17 +6737,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        org: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            slug: string;
-                            settings: {
-                                [key: string]: unknown;
-                            };
-                            createdAt: string;
-                            updatedAt: string;
-                        };
+                        org: components["schemas"]["Organization"];
                         /** Format: uuid */
                         adminId: string;
                     };
@@ -6858,18 +6829,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            prefix: string;
-                            permissions: string[];
-                            createdBy: string | null;
-                            createdAt: string;
-                            lastUsedAt: string | null;
-                            expiresAt: string | null;
-                            revokedAt: string | null;
-                        }[];
+                        data: components["schemas"]["ApiKey"][];
                         nextCursor: string | null;
                     };
                 };
@@ -7380,31 +7340,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            description: string;
-                            /** @enum {string} */
-                            status: "pending" | "in_progress" | "completed" | "failed";
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "critical";
-                            type: string | null;
-                            location: {
-                                text: string | null;
-                                lat: number | null;
-                                lng: number | null;
-                            };
-                            startAt: string | null;
-                            endAt: string | null;
-                            completedAt: string | null;
-                            createdBy: string | null;
-                            ownerId: string | null;
-                            assignees: string[];
-                            tags: string[];
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Operation"][];
                         nextCursor: string | null;
                     };
                 };
@@ -7516,31 +7452,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        description: string;
-                        /** @enum {string} */
-                        status: "pending" | "in_progress" | "completed" | "failed";
-                        /** @enum {string} */
-                        priority: "low" | "medium" | "high" | "critical";
-                        type: string | null;
-                        location: {
-                            text: string | null;
-                            lat: number | null;
-                            lng: number | null;
-                        };
-                        startAt: string | null;
-                        endAt: string | null;
-                        completedAt: string | null;
-                        createdBy: string | null;
-                        ownerId: string | null;
-                        assignees: string[];
-                        tags: string[];
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Operation"];
                 };
             };
             /** @description Default Response */
@@ -7732,31 +7644,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        description: string;
-                        /** @enum {string} */
-                        status: "pending" | "in_progress" | "completed" | "failed";
-                        /** @enum {string} */
-                        priority: "low" | "medium" | "high" | "critical";
-                        type: string | null;
-                        location: {
-                            text: string | null;
-                            lat: number | null;
-                            lng: number | null;
-                        };
-                        startAt: string | null;
-                        endAt: string | null;
-                        completedAt: string | null;
-                        createdBy: string | null;
-                        ownerId: string | null;
-                        assignees: string[];
-                        tags: string[];
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Operation"];
                 };
             };
             /** @description Default Response */
@@ -7955,31 +7843,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        description: string;
-                        /** @enum {string} */
-                        status: "pending" | "in_progress" | "completed" | "failed";
-                        /** @enum {string} */
-                        priority: "low" | "medium" | "high" | "critical";
-                        type: string | null;
-                        location: {
-                            text: string | null;
-                            lat: number | null;
-                            lng: number | null;
-                        };
-                        startAt: string | null;
-                        endAt: string | null;
-                        completedAt: string | null;
-                        createdBy: string | null;
-                        ownerId: string | null;
-                        assignees: string[];
-                        tags: string[];
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Operation"];
                 };
             };
             /** @description Default Response */
@@ -8070,24 +7934,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            operationId: string;
-                            title: string;
-                            assigneeId: string | null;
-                            dueAt: string | null;
-                            /** @enum {string} */
-                            status: "todo" | "in_progress" | "done" | "cancelled";
-                            checklist: {
-                                text: string;
-                                done: boolean;
-                            }[];
-                            position: number;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Task"][];
                         nextCursor: string | null;
                     };
                 };
@@ -8191,24 +8038,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        operationId: string;
-                        title: string;
-                        assigneeId: string | null;
-                        dueAt: string | null;
-                        /** @enum {string} */
-                        status: "todo" | "in_progress" | "done" | "cancelled";
-                        checklist: {
-                            text: string;
-                            done: boolean;
-                        }[];
-                        position: number;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Default Response */
@@ -8397,24 +8227,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        operationId: string;
-                        title: string;
-                        assigneeId: string | null;
-                        dueAt: string | null;
-                        /** @enum {string} */
-                        status: "todo" | "in_progress" | "done" | "cancelled";
-                        checklist: {
-                            text: string;
-                            done: boolean;
-                        }[];
-                        position: number;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Task"];
                 };
             };
             /** @description Default Response */
@@ -8502,18 +8315,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            resourceId: string;
-                            /** Format: uuid */
-                            operationId: string;
-                            startsAt: string;
-                            endsAt: string;
-                            createdBy: string | null;
-                            createdAt: string;
-                        }[];
+                        data: components["schemas"]["Allocation"][];
                     };
                 };
             };
@@ -8612,18 +8414,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        resourceId: string;
-                        /** Format: uuid */
-                        operationId: string;
-                        startsAt: string;
-                        endsAt: string;
-                        createdBy: string | null;
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["Allocation"];
                 };
             };
             /** @description Default Response */
@@ -8799,18 +8590,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** @enum {string} */
-                            kind: "person" | "vehicle" | "equipment";
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Resource"][];
                         nextCursor: string | null;
                     };
                 };
@@ -8908,18 +8688,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        /** @enum {string} */
-                        kind: "person" | "vehicle" | "equipment";
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Resource"];
                 };
             };
             /** @description Default Response */
@@ -9100,18 +8869,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        /** @enum {string} */
-                        kind: "person" | "vehicle" | "equipment";
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Resource"];
                 };
             };
             /** @description Default Response */
@@ -9202,18 +8960,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            resourceId: string;
-                            /** Format: uuid */
-                            operationId: string;
-                            startsAt: string;
-                            endsAt: string;
-                            createdBy: string | null;
-                            createdAt: string;
-                        }[];
+                        data: components["schemas"]["Allocation"][];
                     };
                 };
             };
@@ -9810,21 +9557,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            type: string;
-                            operationId: string | null;
-                            metadata: {
-                                [key: string]: unknown;
-                            };
-                            keyPrefix: string;
-                            lastSeenAt: string | null;
-                            online: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Device"][];
                         nextCursor: string | null;
                     };
                 };
@@ -10024,21 +9757,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        type: string;
-                        operationId: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        keyPrefix: string;
-                        lastSeenAt: string | null;
-                        online: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Device"];
                 };
             };
             /** @description Default Response */
@@ -10221,21 +9940,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        type: string;
-                        operationId: string | null;
-                        metadata: {
-                            [key: string]: unknown;
-                        };
-                        keyPrefix: string;
-                        lastSeenAt: string | null;
-                        online: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Device"];
                 };
             };
             /** @description Default Response */
@@ -10426,24 +10131,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            metric: string;
-                            deviceId: string | null;
-                            operationId: string | null;
-                            /** @enum {string} */
-                            kind: "threshold" | "rate_of_change" | "no_data" | "anomaly";
-                            direction: ("above" | "below") | null;
-                            threshold: number | null;
-                            durationSeconds: number;
-                            /** @enum {string} */
-                            severity: "critical" | "major" | "minor" | "warning";
-                            enabled: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["AlertRule"][];
                         nextCursor: string | null;
                     };
                 };
@@ -10547,24 +10235,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        metric: string;
-                        deviceId: string | null;
-                        operationId: string | null;
-                        /** @enum {string} */
-                        kind: "threshold" | "rate_of_change" | "no_data" | "anomaly";
-                        direction: ("above" | "below") | null;
-                        threshold: number | null;
-                        durationSeconds: number;
-                        /** @enum {string} */
-                        severity: "critical" | "major" | "minor" | "warning";
-                        enabled: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["AlertRule"];
                 };
             };
             /** @description Default Response */
@@ -10753,24 +10424,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        metric: string;
-                        deviceId: string | null;
-                        operationId: string | null;
-                        /** @enum {string} */
-                        kind: "threshold" | "rate_of_change" | "no_data" | "anomaly";
-                        direction: ("above" | "below") | null;
-                        threshold: number | null;
-                        durationSeconds: number;
-                        /** @enum {string} */
-                        severity: "critical" | "major" | "minor" | "warning";
-                        enabled: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["AlertRule"];
                 };
             };
             /** @description Default Response */
@@ -10862,26 +10516,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            ruleId: string | null;
-                            seriesId: number | null;
-                            source: string;
-                            metric: string;
-                            /** @enum {string} */
-                            severity: "critical" | "major" | "minor" | "warning";
-                            state: string;
-                            active: boolean;
-                            acknowledged: boolean;
-                            message: string;
-                            value: number | null;
-                            startedAt: string;
-                            lastSeenAt: string;
-                            clearedAt: string | null;
-                            acknowledgedAt: string | null;
-                            acknowledgedBy: string | null;
-                        }[];
+                        data: components["schemas"]["Alarm"][];
                         nextCursor: string | null;
                     };
                 };
@@ -10970,26 +10605,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        ruleId: string | null;
-                        seriesId: number | null;
-                        source: string;
-                        metric: string;
-                        /** @enum {string} */
-                        severity: "critical" | "major" | "minor" | "warning";
-                        state: string;
-                        active: boolean;
-                        acknowledged: boolean;
-                        message: string;
-                        value: number | null;
-                        startedAt: string;
-                        lastSeenAt: string;
-                        clearedAt: string | null;
-                        acknowledgedAt: string | null;
-                        acknowledgedBy: string | null;
-                    };
+                    "application/json": components["schemas"]["Alarm"];
                 };
             };
             /** @description Default Response */
@@ -11076,26 +10692,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        ruleId: string | null;
-                        seriesId: number | null;
-                        source: string;
-                        metric: string;
-                        /** @enum {string} */
-                        severity: "critical" | "major" | "minor" | "warning";
-                        state: string;
-                        active: boolean;
-                        acknowledged: boolean;
-                        message: string;
-                        value: number | null;
-                        startedAt: string;
-                        lastSeenAt: string;
-                        clearedAt: string | null;
-                        acknowledgedAt: string | null;
-                        acknowledgedBy: string | null;
-                    };
+                    "application/json": components["schemas"]["Alarm"];
                 };
             };
             /** @description Default Response */
@@ -11189,26 +10786,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            ruleId: string | null;
-                            seriesId: number | null;
-                            source: string;
-                            metric: string;
-                            /** @enum {string} */
-                            severity: "critical" | "major" | "minor" | "warning";
-                            state: string;
-                            active: boolean;
-                            acknowledged: boolean;
-                            message: string;
-                            value: number | null;
-                            startedAt: string;
-                            lastSeenAt: string;
-                            clearedAt: string | null;
-                            acknowledgedAt: string | null;
-                            acknowledgedBy: string | null;
-                        }[];
+                        data: components["schemas"]["Alarm"][];
                     };
                 };
             };
@@ -11310,44 +10888,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            number: number;
-                            subject: string;
-                            description: string;
-                            /** @enum {string} */
-                            status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                            /** @description Statuses the ticket may move to now; `closed` is final */
-                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            category: string | null;
-                            tags: string[];
-                            teamId: string | null;
-                            assigneeId: string | null;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            requester: {
-                                name: string;
-                                email: string | null;
-                                mobile: string | null;
-                                userId: string | null;
-                            };
-                            customFields: {
-                                [key: string]: unknown;
-                            };
-                            attachmentIds: string[];
-                            mergedIntoId: string | null;
-                            firstRespondedAt: string | null;
-                            resolvedAt: string | null;
-                            closedAt: string | null;
-                            slaNextDueAt: string | null;
-                            /** @description A target is in breach now */
-                            slaBreached: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Ticket"][];
                         nextCursor: string | null;
                     };
                 };
@@ -11458,44 +10999,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        number: number;
-                        subject: string;
-                        description: string;
-                        /** @enum {string} */
-                        status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                        /** @description Statuses the ticket may move to now; `closed` is final */
-                        allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                        /** @enum {string} */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        category: string | null;
-                        tags: string[];
-                        teamId: string | null;
-                        assigneeId: string | null;
-                        /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                        requester: {
-                            name: string;
-                            email: string | null;
-                            mobile: string | null;
-                            userId: string | null;
-                        };
-                        customFields: {
-                            [key: string]: unknown;
-                        };
-                        attachmentIds: string[];
-                        mergedIntoId: string | null;
-                        firstRespondedAt: string | null;
-                        resolvedAt: string | null;
-                        closedAt: string | null;
-                        slaNextDueAt: string | null;
-                        /** @description A target is in breach now */
-                        slaBreached: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Ticket"];
                 };
             };
             /** @description Default Response */
@@ -11598,44 +11102,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        updated: {
-                            /** Format: uuid */
-                            id: string;
-                            number: number;
-                            subject: string;
-                            description: string;
-                            /** @enum {string} */
-                            status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                            /** @description Statuses the ticket may move to now; `closed` is final */
-                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            category: string | null;
-                            tags: string[];
-                            teamId: string | null;
-                            assigneeId: string | null;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            requester: {
-                                name: string;
-                                email: string | null;
-                                mobile: string | null;
-                                userId: string | null;
-                            };
-                            customFields: {
-                                [key: string]: unknown;
-                            };
-                            attachmentIds: string[];
-                            mergedIntoId: string | null;
-                            firstRespondedAt: string | null;
-                            resolvedAt: string | null;
-                            closedAt: string | null;
-                            slaNextDueAt: string | null;
-                            /** @description A target is in breach now */
-                            slaBreached: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        updated: components["schemas"]["Ticket"][];
                         failed: {
                             /** Format: uuid */
                             id: string;
@@ -11729,44 +11196,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        number: number;
-                        subject: string;
-                        description: string;
-                        /** @enum {string} */
-                        status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                        /** @description Statuses the ticket may move to now; `closed` is final */
-                        allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                        /** @enum {string} */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        category: string | null;
-                        tags: string[];
-                        teamId: string | null;
-                        assigneeId: string | null;
-                        /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                        requester: {
-                            name: string;
-                            email: string | null;
-                            mobile: string | null;
-                            userId: string | null;
-                        };
-                        customFields: {
-                            [key: string]: unknown;
-                        };
-                        attachmentIds: string[];
-                        mergedIntoId: string | null;
-                        firstRespondedAt: string | null;
-                        resolvedAt: string | null;
-                        closedAt: string | null;
-                        slaNextDueAt: string | null;
-                        /** @description A target is in breach now */
-                        slaBreached: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Ticket"];
                 };
             };
             /** @description Default Response */
@@ -11956,44 +11386,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        number: number;
-                        subject: string;
-                        description: string;
-                        /** @enum {string} */
-                        status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                        /** @description Statuses the ticket may move to now; `closed` is final */
-                        allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                        /** @enum {string} */
-                        priority: "low" | "medium" | "high" | "urgent";
-                        category: string | null;
-                        tags: string[];
-                        teamId: string | null;
-                        assigneeId: string | null;
-                        /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                        requester: {
-                            name: string;
-                            email: string | null;
-                            mobile: string | null;
-                            userId: string | null;
-                        };
-                        customFields: {
-                            [key: string]: unknown;
-                        };
-                        attachmentIds: string[];
-                        mergedIntoId: string | null;
-                        firstRespondedAt: string | null;
-                        resolvedAt: string | null;
-                        closedAt: string | null;
-                        slaNextDueAt: string | null;
-                        /** @description A target is in breach now */
-                        slaBreached: boolean;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Ticket"];
                 };
             };
             /** @description Default Response */
@@ -12088,82 +11481,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        source: {
-                            /** Format: uuid */
-                            id: string;
-                            number: number;
-                            subject: string;
-                            description: string;
-                            /** @enum {string} */
-                            status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                            /** @description Statuses the ticket may move to now; `closed` is final */
-                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            category: string | null;
-                            tags: string[];
-                            teamId: string | null;
-                            assigneeId: string | null;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            requester: {
-                                name: string;
-                                email: string | null;
-                                mobile: string | null;
-                                userId: string | null;
-                            };
-                            customFields: {
-                                [key: string]: unknown;
-                            };
-                            attachmentIds: string[];
-                            mergedIntoId: string | null;
-                            firstRespondedAt: string | null;
-                            resolvedAt: string | null;
-                            closedAt: string | null;
-                            slaNextDueAt: string | null;
-                            /** @description A target is in breach now */
-                            slaBreached: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        };
-                        target: {
-                            /** Format: uuid */
-                            id: string;
-                            number: number;
-                            subject: string;
-                            description: string;
-                            /** @enum {string} */
-                            status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                            /** @description Statuses the ticket may move to now; `closed` is final */
-                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            category: string | null;
-                            tags: string[];
-                            teamId: string | null;
-                            assigneeId: string | null;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            requester: {
-                                name: string;
-                                email: string | null;
-                                mobile: string | null;
-                                userId: string | null;
-                            };
-                            customFields: {
-                                [key: string]: unknown;
-                            };
-                            attachmentIds: string[];
-                            mergedIntoId: string | null;
-                            firstRespondedAt: string | null;
-                            resolvedAt: string | null;
-                            closedAt: string | null;
-                            slaNextDueAt: string | null;
-                            /** @description A target is in breach now */
-                            slaBreached: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        };
+                        source: components["schemas"]["Ticket"];
+                        target: components["schemas"]["Ticket"];
                     };
                 };
             };
@@ -12255,21 +11574,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            /** Format: uuid */
-                            ticketId: string;
-                            /** @enum {string} */
-                            authorType: "agent" | "requester" | "system";
-                            authorUserId: string | null;
-                            body: string;
-                            isInternal: boolean;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            attachmentIds: string[];
-                            createdAt: string;
-                        }[];
+                        data: components["schemas"]["TicketReply"][];
                         nextCursor: string | null;
                     };
                 };
@@ -12368,21 +11673,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        ticketId: string;
-                        /** @enum {string} */
-                        authorType: "agent" | "requester" | "system";
-                        authorUserId: string | null;
-                        body: string;
-                        isInternal: boolean;
-                        /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                        attachmentIds: string[];
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["TicketReply"];
                 };
             };
             /** @description Default Response */
@@ -12572,22 +11863,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            /** @enum {string} */
-                            assignment: "manual" | "round_robin" | "load_based";
-                            managerId: string | null;
-                            members: {
-                                /** Format: uuid */
-                                userId: string;
-                                away: boolean;
-                                lastAssignedAt: string | null;
-                            }[];
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["Team"][];
                         nextCursor: string | null;
                     };
                 };
@@ -12683,22 +11959,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        /** @enum {string} */
-                        assignment: "manual" | "round_robin" | "load_based";
-                        managerId: string | null;
-                        members: {
-                            /** Format: uuid */
-                            userId: string;
-                            away: boolean;
-                            lastAssignedAt: string | null;
-                        }[];
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Team"];
                 };
             };
             /** @description Default Response */
@@ -12879,22 +12140,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        /** @enum {string} */
-                        assignment: "manual" | "round_robin" | "load_based";
-                        managerId: string | null;
-                        members: {
-                            /** Format: uuid */
-                            userId: string;
-                            away: boolean;
-                            lastAssignedAt: string | null;
-                        }[];
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Team"];
                 };
             };
             /** @description Default Response */
@@ -12987,22 +12233,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        /** @enum {string} */
-                        assignment: "manual" | "round_robin" | "load_based";
-                        managerId: string | null;
-                        members: {
-                            /** Format: uuid */
-                            userId: string;
-                            away: boolean;
-                            lastAssignedAt: string | null;
-                        }[];
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["Team"];
                 };
             };
             /** @description Default Response */
@@ -13189,15 +12420,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            title: string;
-                            body: string;
-                            createdBy: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        data: components["schemas"]["CannedResponse"][];
                         nextCursor: string | null;
                     };
                 };
@@ -13291,15 +12514,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        title: string;
-                        body: string;
-                        createdBy: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["CannedResponse"];
                 };
             };
             /** @description Default Response */
@@ -13478,15 +12693,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        title: string;
-                        body: string;
-                        createdBy: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                    };
+                    "application/json": components["schemas"]["CannedResponse"];
                 };
             };
             /** @description Default Response */
@@ -13852,24 +13059,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            timeZone: string;
-                            weeklyHours: {
-                                [key: string]: unknown;
-                            };
-                            holidays: {
-                                date: string;
-                                name?: string;
-                            }[];
-                            teamId: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            recalculated?: number;
-                            imported?: number;
-                        }[];
+                        data: components["schemas"]["BusinessCalendar"][];
                         nextCursor: string | null;
                     };
                 };
@@ -14000,24 +13190,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        timeZone: string;
-                        weeklyHours: {
-                            [key: string]: unknown;
-                        };
-                        holidays: {
-                            date: string;
-                            name?: string;
-                        }[];
-                        teamId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                        imported?: number;
-                    };
+                    "application/json": components["schemas"]["BusinessCalendar"];
                 };
             };
             /** @description Default Response */
@@ -14233,24 +13406,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        timeZone: string;
-                        weeklyHours: {
-                            [key: string]: unknown;
-                        };
-                        holidays: {
-                            date: string;
-                            name?: string;
-                        }[];
-                        teamId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                        imported?: number;
-                    };
+                    "application/json": components["schemas"]["BusinessCalendar"];
                 };
             };
             /** @description Default Response */
@@ -14346,24 +13502,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        timeZone: string;
-                        weeklyHours: {
-                            [key: string]: unknown;
-                        };
-                        holidays: {
-                            date: string;
-                            name?: string;
-                        }[];
-                        teamId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                        imported?: number;
-                    };
+                    "application/json": components["schemas"]["BusinessCalendar"];
                 };
             };
             /** @description Default Response */
@@ -14452,25 +13591,7 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        data: {
-                            /** Format: uuid */
-                            id: string;
-                            name: string;
-                            position: number;
-                            isDefault: boolean;
-                            conditions: {
-                                [key: string]: unknown;
-                            };
-                            targets: {
-                                [key: string]: unknown;
-                            };
-                            warningThresholds: number[];
-                            escalations: unknown[];
-                            calendarId: string | null;
-                            createdAt: string;
-                            updatedAt: string;
-                            recalculated?: number;
-                        }[];
+                        data: components["schemas"]["SlaPolicy"][];
                         nextCursor: string | null;
                     };
                 };
@@ -14612,25 +13733,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        position: number;
-                        isDefault: boolean;
-                        conditions: {
-                            [key: string]: unknown;
-                        };
-                        targets: {
-                            [key: string]: unknown;
-                        };
-                        warningThresholds: number[];
-                        escalations: unknown[];
-                        calendarId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                    };
+                    "application/json": components["schemas"]["SlaPolicy"];
                 };
             };
             /** @description Default Response */
@@ -14721,25 +13824,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        position: number;
-                        isDefault: boolean;
-                        conditions: {
-                            [key: string]: unknown;
-                        };
-                        targets: {
-                            [key: string]: unknown;
-                        };
-                        warningThresholds: number[];
-                        escalations: unknown[];
-                        calendarId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                    }[];
+                    "application/json": components["schemas"]["SlaPolicy"][];
                 };
             };
             /** @description Default Response */
@@ -14966,25 +14051,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        name: string;
-                        position: number;
-                        isDefault: boolean;
-                        conditions: {
-                            [key: string]: unknown;
-                        };
-                        targets: {
-                            [key: string]: unknown;
-                        };
-                        warningThresholds: number[];
-                        escalations: unknown[];
-                        calendarId: string | null;
-                        createdAt: string;
-                        updatedAt: string;
-                        recalculated?: number;
-                    };
+                    "application/json": components["schemas"]["SlaPolicy"];
                 };
             };
             /** @description Default Response */
@@ -15252,44 +14319,7 @@ export interface operations {
                             [key: string]: number;
                         };
                         openTotal: number;
-                        dueSoon: {
-                            /** Format: uuid */
-                            id: string;
-                            number: number;
-                            subject: string;
-                            description: string;
-                            /** @enum {string} */
-                            status: "new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed";
-                            /** @description Statuses the ticket may move to now; `closed` is final */
-                            allowedStatuses: ("new" | "open" | "pending_customer" | "on_hold" | "resolved" | "closed")[];
-                            /** @enum {string} */
-                            priority: "low" | "medium" | "high" | "urgent";
-                            category: string | null;
-                            tags: string[];
-                            teamId: string | null;
-                            assigneeId: string | null;
-                            /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                            requester: {
-                                name: string;
-                                email: string | null;
-                                mobile: string | null;
-                                userId: string | null;
-                            };
-                            customFields: {
-                                [key: string]: unknown;
-                            };
-                            attachmentIds: string[];
-                            mergedIntoId: string | null;
-                            firstRespondedAt: string | null;
-                            resolvedAt: string | null;
-                            closedAt: string | null;
-                            slaNextDueAt: string | null;
-                            /** @description A target is in breach now */
-                            slaBreached: boolean;
-                            createdAt: string;
-                            updatedAt: string;
-                        }[];
+                        dueSoon: components["schemas"]["Ticket"][];
                         csat: {
                             average: number | null;
                             responses: number;
@@ -16164,21 +15194,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        /** Format: uuid */
-                        id: string;
-                        /** Format: uuid */
-                        ticketId: string;
-                        /** @enum {string} */
-                        authorType: "agent" | "requester" | "system";
-                        authorUserId: string | null;
-                        body: string;
-                        isInternal: boolean;
-                        /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
-                        attachmentIds: string[];
-                        createdAt: string;
-                    };
+                    "application/json": components["schemas"]["TicketReply"];
                 };
             };
             /** @description Default Response */

@@ -14,7 +14,7 @@ const keySchema = z.object({
   lastUsedAt: z.string().nullable(),
   expiresAt: z.string().nullable(),
   revokedAt: z.string().nullable(),
-});
+}).meta({ id: 'ApiKey', description: 'An API key (its secret is shown once, at creation)' });
 
 export function apiKeysRoutes(api: ApiInstance, keys: ApiKeysService) {
   const tags = ['api-keys'];

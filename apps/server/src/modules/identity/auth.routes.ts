@@ -28,7 +28,7 @@ const sessionSchema = z.object({
   lastActivityAt: z.string(),
   expiresAt: z.string(),
   current: z.boolean(),
-});
+}).meta({ id: 'Session', description: 'A signed-in session (a device or browser), with its last activity' });
 const password = z.string().min(1).max(1024);
 
 export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) {

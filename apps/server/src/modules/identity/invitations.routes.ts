@@ -16,7 +16,7 @@ const invitationSchema = z.object({
   expiresAt: z.string(),
   expired: z.boolean(),
   createdAt: z.string(),
-});
+}).meta({ id: 'Invitation', description: 'A pending invitation to join the organization' });
 const token = z.string().min(1).max(256);
 
 export function invitationsRoutes(api: ApiInstance, invitations: InvitationsService, config: Config) {

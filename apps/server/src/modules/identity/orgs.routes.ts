@@ -11,7 +11,7 @@ const orgSchema = z.object({
   settings: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Organization', description: 'An organization (a tenant)' });
 
 const retentionDays = z.number().int().min(1).max(36_500);
 /**

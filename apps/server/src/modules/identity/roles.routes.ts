@@ -18,7 +18,7 @@ const roleSchema = z.object({
   userCount: z.number(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Role', description: 'A role: a named set of permissions, each with its scope' });
 
 export function rolesRoutes(api: ApiInstance, roles: RolesService) {
   const tags = ['roles'];

@@ -22,7 +22,7 @@ export const userSchema = z.object({
   deletedAt: z.string().nullable(),
   metadata: z.record(z.string(), z.unknown()),
   roles: z.array(roleRef),
-});
+}).meta({ id: 'User', description: 'A person of the organization (never their password or secrets)' });
 
 const name = z.string().trim().min(1).max(200);
 const department = z.string().trim().min(1).max(100).nullable();

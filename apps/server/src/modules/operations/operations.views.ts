@@ -19,7 +19,7 @@ export const operationSchema = z.object({
   tags: z.array(z.string()),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Operation', description: 'An operation (a piece of field or office work) with its schedule and people' });
 
 export const taskSchema = z.object({
   id: z.uuid(),
@@ -32,7 +32,7 @@ export const taskSchema = z.object({
   position: z.number(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Task', description: 'A task of an operation' });
 
 export const resourceSchema = z.object({
   id: z.uuid(),
@@ -41,7 +41,7 @@ export const resourceSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Resource', description: 'A resource (a person, vehicle, tool or instrument) operations book' });
 
 export const allocationSchema = z.object({
   id: z.uuid(),
@@ -51,4 +51,4 @@ export const allocationSchema = z.object({
   endsAt: z.string(),
   createdBy: z.uuid().nullable(),
   createdAt: z.string(),
-});
+}).meta({ id: 'Allocation', description: 'A booking of a resource by an operation' });

@@ -21,7 +21,7 @@ const deviceSchema = z.object({
   online: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Device', description: 'A device that sends telemetry' });
 const ruleSchema = z.object({
   id: z.uuid(),
   name: z.string(),
@@ -36,7 +36,7 @@ const ruleSchema = z.object({
   enabled: z.boolean(),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'AlertRule', description: 'An alert rule on a device metric' });
 const alarmSchema = z.object({
   id: z.uuid(),
   ruleId: z.uuid().nullable(),
@@ -54,7 +54,7 @@ const alarmSchema = z.object({
   clearedAt: z.string().nullable(),
   acknowledgedAt: z.string().nullable(),
   acknowledgedBy: z.uuid().nullable(),
-});
+}).meta({ id: 'Alarm', description: 'An alarm raised by an alert rule' });
 const ingestResult = z.object({ accepted: z.number(), rejected: z.array(z.object({ index: z.number(), reason: z.string() })) });
 const storedPoint = z.object({
   seriesId: z.number(),

@@ -40,7 +40,7 @@ const subscriptionSchema = z.object({
   headEventId: z.number().nullable().describe('The failing event, when it is this organization’s'),
   lastError: z.string().nullable(),
   deadLetters: z.number().describe('Dead letters of this organization not replayed yet'),
-});
+}).meta({ id: 'EventSubscription', description: 'A durable event subscription, its position and backlog' });
 
 export function subscriptionsRoutes(api: ApiInstance, deadLetters: DeadLettersService) {
   const tags = ['event-subscriptions'];

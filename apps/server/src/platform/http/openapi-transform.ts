@@ -69,3 +69,22 @@ export function openApiTransformObject(input: TransformObjectInput): ReturnType<
   const schemasKept = Object.fromEntries(Object.entries(cleaned).filter(([name]) => used.has(name)));
   return { ...doc, components: { ...doc.components, schemas: schemasKept } } as ReturnType<typeof jsonSchemaTransformObject>;
 }
+
+/** The origin the generated document names (packages/sdk/openapi.json); a deployment serves its own. */
+export const OPENAPI_PLACEHOLDER_ORIGIN = 'http://127.0.0.1:3000';
+
+/**
+ * The document's `servers` entry: the deployment's origin, a variable a client may set. Not internal
+ * (`x-internal: false`): the API is what the console, integrations and devices call.
+ */
+export function serverEntry(origin: string) {
+  const placeholder = origin === OPENAPI_PLACEHOLDER_ORIGIN;
+  return {
+    url: '{origin}',
+    description: placeholder
+      ? 'A local IMSOP server (npm start); set origin to your deployment (production or staging). The paths begin with /api.'
+      : 'This IMSOP deployment (the production, staging or local server that served this document). The paths begin with /api.',
+    'x-internal': false,
+    variables: { origin: { default: origin.replace(/\/+$/, ''), description: "The deployment's origin (its PUBLIC_URL), e.g. https://imsop.example.org" } },
+  };
+}

@@ -13,8 +13,8 @@ const teamSchema = z.object({
   members: z.array(z.object({ userId: z.uuid(), away: z.boolean(), lastAssignedAt: z.string().nullable() })),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
-const cannedSchema = z.object({ id: z.uuid(), title: z.string(), body: z.string(), createdBy: z.uuid().nullable(), createdAt: z.string(), updatedAt: z.string() });
+}).meta({ id: 'Team', description: 'A service desk team and how it assigns tickets' });
+const cannedSchema = z.object({ id: z.uuid(), title: z.string(), body: z.string(), createdBy: z.uuid().nullable(), createdAt: z.string(), updatedAt: z.string() }).meta({ id: 'CannedResponse', description: 'A canned response agents insert into replies' });
 const teamName = z.string().trim().min(1).max(100);
 const cannedTitle = z.string().trim().min(1).max(200);
 const cannedBody = z.string().trim().min(1).max(20_000);

@@ -70,7 +70,7 @@ const calendarSchema = z.object({
   updatedAt: z.string(),
   recalculated: z.number().optional(),
   imported: z.number().optional(),
-});
+}).meta({ id: 'BusinessCalendar', description: 'Business hours and holidays that SLA clocks count in' });
 
 const minutes = z.number().int().min(1).max(525_600);
 const targets = z.strictObject({ firstResponse: minutes.optional(), nextResponse: minutes.optional(), resolution: minutes.optional() });
@@ -121,7 +121,7 @@ const policySchema = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
   recalculated: z.number().optional(),
-});
+}).meta({ id: 'SlaPolicy', description: 'An SLA policy: targets, warnings and escalations for the tickets it matches' });
 
 export function slaRoutes(api: ApiInstance, svc: SlaAdminService) {
   const tags = ['service desk SLA'];

@@ -31,7 +31,7 @@ export const ticketSchema = z.object({
   slaBreached: z.boolean().describe('A target is in breach now'),
   createdAt: z.string(),
   updatedAt: z.string(),
-});
+}).meta({ id: 'Ticket', description: 'A service desk ticket' });
 
 export const replySchema = z.object({
   id: z.uuid(),
@@ -43,7 +43,7 @@ export const replySchema = z.object({
   channel: z.enum(CHANNELS),
   attachmentIds: z.array(z.uuid()),
   createdAt: z.string(),
-});
+}).meta({ id: 'TicketReply', description: 'A reply or internal note on a ticket' });
 
 const tag = z.string().trim().min(1).max(50);
 const tags = z.array(tag).max(30);
