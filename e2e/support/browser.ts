@@ -20,9 +20,12 @@ export interface Watched {
   page: Page;
 }
 
-export async function newContext(browser: Browser, opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string } = {}): Promise<Watched> {
+export async function newContext(
+  browser: Browser,
+  opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string; baseURL?: string } = {},
+): Promise<Watched> {
   const context = await browser.newContext({
-    baseURL: inject('baseUrl'),
+    baseURL: opts.baseURL ?? inject('baseUrl'),
     viewport: { width: opts.width ?? 1440, height: opts.height ?? 900 },
     colorScheme: opts.colorScheme ?? 'light',
     timezoneId: opts.timezoneId ?? 'Europe/Paris',

@@ -1,8 +1,9 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startServer, serverEnv, type RunningServer } from './server.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const ADMIN_EMAIL = 'e2e-admin@imsop.test';
@@ -16,7 +17,7 @@ declare module 'vitest' {
   }
 }
 
-let server: ChildProcess | null = null;
+let server: RunningServer | null = null;
 let dataDir = '';
 
 /**
@@ -29,44 +30,16 @@ export async function setup(project: TestProject) {
   fs.mkdirSync(path.join(root, 'e2e/artifacts'), { recursive: true });
 
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-e2e-'));
-  const env = {
-    ...process.env,
-    IMSOP_DATA_DIR: dataDir,
-    PORT: '0',
-    HOST: '127.0.0.1',
-    MQTT_PORT: '0',
-    LOG_LEVEL: 'warn',
+  const env = serverEnv(dataDir, {
     IMSOP_ADMIN_EMAIL: ADMIN_EMAIL,
     IMSOP_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    // Every journey signs in from 127.0.0.1: the per-IP limit on the auth endpoints is for the internet.
-    AUTH_RATE_LIMIT: '10000',
     // The service desk journey: its public form submissions and uploads come from 127.0.0.1 too,
     // and an SLA breach must be recorded within seconds of its due time.
     TICKET_FORM_RATE_LIMIT: '1000',
     SLA_TICK_SECONDS: '2',
-    DATABASE_URL: '',
-    REDIS_URL: '',
-    MQTT_URL: '',
-  };
-  server = spawn(process.execPath, [path.join(root, 'apps/server/bin/imsop.js'), 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let log = '';
-  const baseUrl = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start within 90 s:\n${log}`)), 90_000);
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      const m = /IMSOP is running at (http:\/\/[^\s]+)/.exec(log);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    };
-    server!.stdout!.on('data', onData);
-    server!.stderr!.on('data', (c: Buffer) => (log += c.toString()));
-    server!.on('exit', (code) => reject(new Error(`the server exited (${code}):\n${log}`)));
   });
-  // Keep draining the output so the pipe never fills up.
-  server.stdout!.on('data', (c: Buffer) => fs.appendFileSync(path.join(root, 'e2e/artifacts/server.log'), c));
-  server.stderr!.on('data', (c: Buffer) => fs.appendFileSync(path.join(root, 'e2e/artifacts/server.log'), c));
+  server = await startServer(env, path.join(root, 'e2e/artifacts/server.log'));
+  const { baseUrl } = server;
   console.log(`[e2e] server at ${baseUrl} (data dir ${dataDir})`);
   project.provide('baseUrl', baseUrl);
   project.provide('adminEmail', ADMIN_EMAIL);
@@ -75,14 +48,7 @@ export async function setup(project: TestProject) {
 
 export async function teardown() {
   const t0 = Date.now();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGINT');
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (timer = setTimeout(r, 15_000)))]);
-    clearTimeout(timer);
-    if (server.exitCode === null) server.kill('SIGKILL');
-  }
+  await server?.stop();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   console.log(`[e2e] server stopped in ${Date.now() - t0} ms`);
 }

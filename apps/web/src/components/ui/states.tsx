@@ -35,7 +35,7 @@ export function SkeletonRows({ rows = 5, className }: { rows?: number; className
 
 export function EmptyState({ icon, title, description, action, className }: { icon?: ReactNode; title: string; description?: ReactNode; action?: ReactNode; className?: string }) {
   return (
-    <div className={cn('flex flex-col items-center justify-center px-6 py-12 text-center', className)}>
+    <div data-empty-state className={cn('flex flex-col items-center justify-center px-6 py-12 text-center', className)}>
       {icon ? <div className="mb-3 flex size-10 items-center justify-center rounded-full bg-hover text-fg-subtle [&_svg]:size-5">{icon}</div> : null}
       <p className="text-sm font-medium text-fg">{title}</p>
       {description ? <p className="mt-1 max-w-sm text-[13px] text-fg-muted">{description}</p> : null}

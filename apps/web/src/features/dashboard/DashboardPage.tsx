@@ -18,6 +18,7 @@ import { Sparkline } from '../../components/ui/sparkline';
 import { EmptyState, ErrorState, Skeleton, SkeletonRows } from '../../components/ui/states';
 import { activeAlarmsQuery } from '../alarms/queries';
 import { AlarmSource } from '../alarms/source';
+import { ServiceDeskSummary } from './ServiceDeskSummary';
 import { Timeline } from '../activity';
 import { kpisQuery, latestTelemetryQuery, recentActivityQuery } from './queries';
 
@@ -218,6 +219,11 @@ function SeriesTile({ s }: { s: SeriesInfo }) {
         {latest ? formatNumber(latest.v) : '—'}
         {s.unit ? <span className="ml-1 text-xs font-normal text-fg-subtle">{s.unit}</span> : null}
       </p>
+      {s.deviceId || s.operationId ? (
+        <p className="truncate text-[11px] text-fg-subtle" data-testid="spark-source">
+          <AlarmSource source={s.deviceId ? `device:${s.deviceId}` : `operation:${s.operationId}`} />
+        </p>
+      ) : null}
       <Sparkline points={points} label={s.metric} height={36} className="mt-2" />
       <p className="mt-1 truncate text-[11px] text-fg-subtle">{latest ? `Updated ${formatRelative(latest.t)}` : 'No data yet'}</p>
     </div>
@@ -304,11 +310,12 @@ export function DashboardPage() {
       />
       <div className="flex flex-col gap-4">
         {canOps ? <Kpis kpis={kpis.data} loading={kpis.isLoading} /> : null}
-        <div className="grid gap-4 lg:grid-cols-12">
+        <div className="grid grid-cols-1 gap-4 lg:grid-cols-12">
           {canOps ? <StatusBreakdown kpis={kpis.data} loading={kpis.isLoading} error={kpis.error} retry={() => void kpis.refetch()} /> : null}
           {can(me, 'alarms:read') ? <ActiveAlarms wide={!canOps} /> : null}
+          {me.permissions['servicedesk:analytics'] === 'any' ? <ServiceDeskSummary /> : null}
         </div>
-        <div className="grid items-start gap-4 lg:grid-cols-12">
+        <div className="grid grid-cols-1 items-start gap-4 lg:grid-cols-12">
           {can(me, 'telemetry:read') ? <LiveTelemetry wide={!can(me, 'audit:read')} /> : null}
           {can(me, 'audit:read') ? <RecentActivity /> : null}
         </div>

@@ -326,7 +326,7 @@ export function MapPage() {
           ) : null}
         </div>
       </div>
-      <div className="grid gap-4 xl:grid-cols-[1fr_300px]">
+      <div className="grid grid-cols-1 gap-4 xl:grid-cols-[minmax(0,1fr)_300px]">
         <Card as="div" className="p-1.5">
           {error ? (
             <ErrorState error={error} onRetry={() => void Promise.all([ops.refetch(), devices.refetch(), low.refetch()])} />

@@ -3,7 +3,8 @@ import { api, call } from '../../lib/api';
 import { fetchAll, nextPages, pageRequest } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { useMe } from '../../lib/queries';
-import type { Canned, Team } from './types';
+import { sinceDays } from './dashboards/common';
+import type { Canned, ExecutiveDashboard, Team } from './types';
 
 /** Query keys of the service desk pages: one place, so live events invalidate the right caches. */
 export const sdKeys = {
@@ -25,6 +26,13 @@ export const sdKeys = {
   ratings: ['servicedesk', 'ratings'] as const,
   fileInfo: (id: string) => ['file-info', id] as const,
 };
+
+/** The executive report over the last `days` (the executive dashboard, and the service desk card of the home page). */
+export const executiveQuery = (days: number) =>
+  queryOptions({
+    queryKey: sdKeys.dashboard('executive', { days }),
+    queryFn: async () => (await call(api.GET('/api/servicedesk/dashboards/executive', { params: { query: { from: sinceDays(days) } } }))) as ExecutiveDashboard,
+  });
 
 export const ticketQuery = (id: string) => queryOptions({ queryKey: sdKeys.ticket(id), queryFn: () => call(api.GET('/api/tickets/{id}', { params: { path: { id } } })) });
 

@@ -2,7 +2,7 @@ import { lazy, Suspense, useMemo, useState } from 'react';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
 import { useQuery } from '@tanstack/react-query';
 import { FileDown, FileSpreadsheet, Inbox } from 'lucide-react';
-import { api, call } from '../../../lib/api';
+import { api } from '../../../lib/api';
 import { formatDate, formatNumber } from '../../../lib/format';
 import { toApiError } from '../../../lib/problem';
 import { toast } from '../../../lib/toast';
@@ -13,9 +13,8 @@ import { Page, PageHeader, useDocumentTitle } from '../../../components/ui/page'
 import { EmptyState, errorMessage, ErrorState, Skeleton, SkeletonRows } from '../../../components/ui/states';
 import { Stat } from '../components';
 import { fileNameOf, saveBlob } from '../files';
-import { sdKeys } from '../queries';
+import { executiveQuery } from '../queries';
 import type { PeriodDays } from '../search';
-import type { ExecutiveDashboard } from '../types';
 import { BarList, ComplianceList, PeriodSelect, sinceDays } from './common';
 import { dailySeries } from './series';
 
@@ -44,11 +43,7 @@ export function ExecutiveDashboardPage() {
   const navigate = useNavigate({ from: '/servicedesk/executive' });
   const days: PeriodDays = search.days ?? 30;
   const [exporting, setExporting] = useState<'csv' | 'pdf' | null>(null);
-  const q = useQuery({
-    queryKey: sdKeys.dashboard('executive', { days }),
-    queryFn: async () => (await call(api.GET('/api/servicedesk/dashboards/executive', { params: { query: { from: sinceDays(days) } } }))) as ExecutiveDashboard,
-    placeholderData: (prev) => prev,
-  });
+  const q = useQuery({ ...executiveQuery(days), placeholderData: (prev) => prev });
   const d = q.data;
   const series = useMemo(() => (d ? dailySeries(d.volume, d.period.from, d.period.to) : []), [d]);
 

@@ -173,7 +173,7 @@ export function ManagerDashboardPage() {
             <Stat label="Escalations" value={d ? formatNumber(d.breaches.escalation ?? 0) : <Skeleton className="h-8 w-12" />} {...((d?.breaches.escalation ?? 0) > 0 ? { tone: 'amber' as const } : {})} hint={`Last ${days} days`} />
           </div>
 
-          <div className="grid gap-4 xl:grid-cols-[22rem_minmax(0,1fr)]">
+          <div className="grid grid-cols-1 gap-4 xl:grid-cols-[22rem_minmax(0,1fr)]">
             <Card aria-labelledby="compliance-title">
               <CardHeader id="compliance-title" title="SLA compliance" description="Targets met in time, tickets created in the period" />
               {d ? <ComplianceList compliance={d.compliance} /> : <SkeletonRows rows={3} />}
@@ -205,7 +205,7 @@ export function ManagerDashboardPage() {
             </Card>
           </div>
 
-          <div className="grid gap-4 xl:grid-cols-2">
+          <div className="grid grid-cols-1 gap-4 xl:grid-cols-2">
             <Card aria-labelledby="workload-title">
               <CardHeader id="workload-title" title="Workload" description="Open tickets per agent now" />
               {!d ? (

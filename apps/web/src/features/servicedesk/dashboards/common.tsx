@@ -69,17 +69,20 @@ export function BarList({ rows, label }: { rows: { label: string; value: number 
 /** A plain table with a header row: the dashboards' lists of agents and ratings. */
 export function SimpleTable({ columns, children, testId }: { columns: { label: string; right?: boolean }[]; children: ReactNode; testId?: string }) {
   return (
-    <table className="w-full text-[13px]" {...(testId ? { 'data-testid': testId } : {})}>
-      <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
-        <tr>
-          {columns.map((c, i) => (
-            <th key={c.label} scope="col" className={cn('py-2 font-medium', i === 0 ? 'pr-3 pl-4' : i === columns.length - 1 ? 'pr-4 pl-3' : 'px-3', c.right ? 'text-right' : 'text-left')}>
-              {c.label}
-            </th>
-          ))}
-        </tr>
-      </thead>
-      <tbody>{children}</tbody>
-    </table>
+    // A narrow screen scrolls the table inside its card, never the page.
+    <div className="overflow-x-auto">
+      <table className="w-full text-[13px]" {...(testId ? { 'data-testid': testId } : {})}>
+        <thead className="border-b border-line bg-app/60 text-xs text-fg-muted">
+          <tr>
+            {columns.map((c, i) => (
+              <th key={c.label} scope="col" className={cn('py-2 font-medium', i === 0 ? 'pr-3 pl-4' : i === columns.length - 1 ? 'pr-4 pl-3' : 'px-3', c.right ? 'text-right' : 'text-left')}>
+                {c.label}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>{children}</tbody>
+      </table>
+    </div>
   );
 }
