@@ -1,13 +1,18 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PASSWORD_RESET_JOB } from '../src/modules/identity/password-reset.service.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
 
 const NEW_PASSWORD = 'Brand-New-Password-77';
 let t: TestApp;
 let now = Date.now();
 
-/** The reset links mailed to `to` (mail without SMTP is kept in the notifications table), newest first. */
+/**
+ * The reset links mailed to `to` (mail without SMTP is kept in the notifications table), newest first,
+ * once the queued requests ran (a request only queues the job that looks the address up).
+ */
 async function linksTo(to: string): Promise<string[]> {
+  await t.app.platform.jobs.runDue();
   const res = (await t.database.db.execute(
     sql`select body from notifications where lower("to") = lower(${to}) and meta->>'template' = 'identity.password_reset' order by created_at desc`,
   )) as unknown as { rows: { body: string }[] };
@@ -46,6 +51,33 @@ describe('forgot password', () => {
       sql`select count(*)::int as n from activity_logs where user_id = ${u.id} and action = 'password_reset_requested'`,
     )) as unknown as { rows: { n: number }[] };
     expect(activity.rows[0]!.n).toBe(1);
+  });
+
+  it('does the same work for a known and an unknown address: it queues one lookup job, and the job mails the link', async () => {
+    const u = await createUser(t);
+    const enqueue = vi.spyOn(t.app.platform.jobs, 'enqueue');
+    try {
+      const known = await forgot({ email: u.email }, '10.78.0.1');
+      const unknown = await forgot({ email: 'nobody.else@example.test' }, '10.78.0.1');
+      const headersOf = (r: typeof known) => Object.keys(r.headers).filter((h) => !['date', 'x-request-id', 'x-ratelimit-remaining'].includes(h)).sort();
+      expect([unknown.statusCode, unknown.body, headersOf(unknown)]).toEqual([known.statusCode, known.body, headersOf(known)]);
+      // Each request queued exactly one job of the same kind, with nothing that depends on the address being known.
+      const calls = enqueue.mock.calls.map(([job, payload]) => ({ name: job.name, keys: Object.keys(payload as object).sort() }));
+      expect(calls).toEqual([
+        { name: PASSWORD_RESET_JOB, keys: ['email', 'meta'] },
+        { name: PASSWORD_RESET_JOB, keys: ['email', 'meta'] },
+      ]);
+    } finally {
+      enqueue.mockRestore();
+    }
+    // The job ran and the mail went out (the log transport marks it sent).
+    expect(await linksTo(u.email)).toHaveLength(1);
+    await t.app.platform.jobs.runDue();
+    const sent = (await t.database.db.execute(
+      sql`select status from notifications where "to" = ${u.email} and meta->>'template' = 'identity.password_reset'`,
+    )) as unknown as { rows: { status: string }[] };
+    expect(sent.rows).toEqual([{ status: 'sent' }]);
+    expect(await linksTo('nobody.else@example.test')).toHaveLength(0);
   });
 
   it('refuses bad input with 400', async () => {
