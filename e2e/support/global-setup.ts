@@ -1,8 +1,10 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { startMailbox } from './mailbox.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const ADMIN_EMAIL = 'e2e-admin@imsop.test';
@@ -13,11 +15,25 @@ declare module 'vitest' {
     baseUrl: string;
     adminEmail: string;
     adminPassword: string;
+    /** The JSON-lines file of the mail the server sent (support/mailbox.ts). */
+    mailbox: string;
   }
 }
 
 let server: ChildProcess | null = null;
 let dataDir = '';
+let mailbox: Awaited<ReturnType<typeof startMailbox>> | null = null;
+
+/** A port free right now: the server's own (not 0), so the links it mails point at where it listens. */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 
 /**
  * Builds the console when its sources changed (the same script `npm start` runs), then starts the
@@ -29,10 +45,13 @@ export async function setup(project: TestProject) {
   fs.mkdirSync(path.join(root, 'e2e/artifacts'), { recursive: true });
 
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-e2e-'));
+  // Mail goes out over SMTP to a local stand-in, which keeps it for the journeys (invitations, password resets).
+  const mailboxFile = path.join(dataDir, 'mailbox.jsonl');
+  mailbox = await startMailbox(mailboxFile);
   const env = {
     ...process.env,
     IMSOP_DATA_DIR: dataDir,
-    PORT: '0',
+    PORT: String(await freePort()),
     HOST: '127.0.0.1',
     MQTT_PORT: '0',
     LOG_LEVEL: 'warn',
@@ -47,6 +66,8 @@ export async function setup(project: TestProject) {
     DATABASE_URL: '',
     REDIS_URL: '',
     MQTT_URL: '',
+    SMTP_URL: mailbox.url,
+    MAIL_FROM: 'IMSOP <noreply@imsop.test>',
   };
   server = spawn(process.execPath, [path.join(root, 'apps/server/bin/imsop.js'), 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
@@ -71,6 +92,7 @@ export async function setup(project: TestProject) {
   project.provide('baseUrl', baseUrl);
   project.provide('adminEmail', ADMIN_EMAIL);
   project.provide('adminPassword', ADMIN_PASSWORD);
+  project.provide('mailbox', mailboxFile);
 }
 
 export async function teardown() {
@@ -83,6 +105,7 @@ export async function teardown() {
     clearTimeout(timer);
     if (server.exitCode === null) server.kill('SIGKILL');
   }
+  await mailbox?.close();
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   console.log(`[e2e] server stopped in ${Date.now() - t0} ms`);
 }
