@@ -1,13 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { MoreHorizontal, Search, ShieldCheck, UserPlus, Users as UsersIcon, Wand2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { initials } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
-import { keys, rolesQuery, useMe } from '../../lib/queries';
+import { keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { User } from '../../lib/types';
 import type { UsersSearch } from '../../app/search';
