@@ -4,6 +4,11 @@ import { PASSWORD_RESET_JOB } from '../src/modules/identity/password-reset.servi
 import { bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
 
 const NEW_PASSWORD = 'Brand-New-Password-77';
+/** Addresses unknown to the server, unique to this run (the services run keeps per-address limits in a shared Redis). */
+const run = Date.now().toString(36);
+const UNKNOWN = `nobody.here.${run}@example.test`;
+const UNKNOWN_2 = `nobody.else.${run}@example.test`;
+const LIMITED = `limited.unknown.${run}@example.test`;
 let t: TestApp;
 let now = Date.now();
 
@@ -33,12 +38,12 @@ describe('forgot password', () => {
   it('answers 202 with the same body for a known and an unknown address, and mails only the known one', async () => {
     const u = await createUser(t);
     const known = await forgot({ email: u.email });
-    const unknown = await forgot({ email: 'nobody.here@example.test' });
+    const unknown = await forgot({ email: UNKNOWN });
     expect(known.statusCode).toBe(202);
     expect(unknown.statusCode).toBe(202);
     expect(unknown.body).toBe(known.body);
     expect(await linksTo(u.email)).toHaveLength(1);
-    expect(await linksTo('nobody.here@example.test')).toHaveLength(0);
+    expect(await linksTo(UNKNOWN)).toHaveLength(0);
     const stored = (await t.database.db.execute(sql`select token_hash from password_reset_tokens where user_id = ${u.id}`)) as unknown as {
       rows: { token_hash: string }[];
     };
@@ -58,7 +63,7 @@ describe('forgot password', () => {
     const enqueue = vi.spyOn(t.app.platform.jobs, 'enqueue');
     try {
       const known = await forgot({ email: u.email }, '10.78.0.1');
-      const unknown = await forgot({ email: 'nobody.else@example.test' }, '10.78.0.1');
+      const unknown = await forgot({ email: UNKNOWN_2 }, '10.78.0.1');
       const headersOf = (r: typeof known) => Object.keys(r.headers).filter((h) => !['date', 'x-request-id', 'x-ratelimit-remaining'].includes(h)).sort();
       expect([unknown.statusCode, unknown.body, headersOf(unknown)]).toEqual([known.statusCode, known.body, headersOf(known)]);
       // Each request queued exactly one job of the same kind, with nothing that depends on the address being known.
@@ -77,7 +82,7 @@ describe('forgot password', () => {
       sql`select status from notifications where "to" = ${u.email} and meta->>'template' = 'identity.password_reset'`,
     )) as unknown as { rows: { status: string }[] };
     expect(sent.rows).toEqual([{ status: 'sent' }]);
-    expect(await linksTo('nobody.else@example.test')).toHaveLength(0);
+    expect(await linksTo(UNKNOWN_2)).toHaveLength(0);
   });
 
   it('refuses bad input with 400', async () => {
@@ -88,7 +93,7 @@ describe('forgot password', () => {
   });
 
   it('limits requests per address, known or not, whatever the IP', async () => {
-    for (const email of ['limited.unknown@example.test', (await createUser(t)).email]) {
+    for (const email of [LIMITED, (await createUser(t)).email]) {
       for (let i = 0; i < 3; i++) expect((await forgot({ email })).statusCode).toBe(202);
       const limited = await forgot({ email: email.toUpperCase() });
       expectProblem(limited, 429, 'rate_limited');
