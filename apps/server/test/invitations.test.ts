@@ -32,25 +32,49 @@ describe('invitations', () => {
     expect(inv).toMatchObject({ email, expired: false });
     const [token] = await tokensTo(email);
     const shown = preview(token!);
-    expect((await shown).json()).toEqual({ orgName: expect.any(String), email, expiresAt: expect.any(String) });
+    expect((await shown).json()).toEqual({
+      orgName: expect.any(String),
+      orgSlug: 'default',
+      email,
+      roles: ['agent'],
+      department: 'north',
+      expiresAt: expect.any(String),
+    });
     expectProblem(await accept({ token, name: 'New Person', password: 'short' }), 400, 'weak_password');
     const ok = await accept({ token, name: 'New Person', password: GOOD_PASSWORD });
     expect(ok.statusCode).toBe(200);
+    // The console keeps the session: the refresh cookie is set as after a login.
+    expect(String(ok.headers['set-cookie'])).toMatch(/imsop_refresh=[^;]+;.*Path=\/api\/auth.*HttpOnly/);
     const body = ok.json() as { accessToken: string; user: { id: string; department: string; roles: { name: string }[] } };
     expect(body.user.department).toBe('north');
     expect(body.user.roles.map((r) => r.name)).toEqual(['agent']);
     const me = await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(body.accessToken) });
     expect(me.json()).toMatchObject({ email, name: 'New Person' });
     await t.login(email, GOOD_PASSWORD);
-    // Single use, and no longer pending.
-    expectProblem(await accept({ token, name: 'Again', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
-    expectProblem(await preview(token!), 400, 'invalid_invitation');
+    // Single use, and no longer pending: the link says it was accepted.
+    expectProblem(await accept({ token, name: 'Again', password: GOOD_PASSWORD }), 409, 'invitation_accepted');
+    expectProblem(await preview(token!), 409, 'invitation_accepted');
     const list = (await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(t.adminToken) })).json() as { data: { id: string }[] };
     expect(list.data.map((i) => i.id)).not.toContain(inv.id);
     const audit = (await t.database.db.execute(
-      sql`select action from audit_logs where entity_id in (${inv.id}, ${body.user.id}) order by seq`,
-    )) as unknown as { rows: { action: string }[] };
-    expect(audit.rows.map((r) => r.action)).toEqual(['invitation.create', 'user.create', 'invitation.accept']);
+      sql`select action, actor_id from audit_logs where entity_id in (${inv.id}, ${body.user.id}) order by seq`,
+    )) as unknown as { rows: { action: string; actor_id: string }[] };
+    const adminId = (await t.inject({ method: 'GET', url: '/api/auth/me', headers: bearer(t.adminToken) })).json().id as string;
+    // The admin invited; the new user accepted (and so created their account), naming the inviter.
+    expect(audit.rows).toEqual([
+      { action: 'invitation.create', actor_id: adminId },
+      { action: 'user.create', actor_id: body.user.id },
+      { action: 'invitation.accept', actor_id: body.user.id },
+    ]);
+    const details = (await t.database.db.execute(
+      sql`select changes from audit_logs where entity_id = ${inv.id} and action = 'invitation.accept'`,
+    )) as unknown as { rows: { changes: { details: { invitedBy: string; userId: string } } }[] };
+    expect(details.rows[0]!.changes.details).toEqual({ invitedBy: adminId, userId: body.user.id });
+    // The roles record who assigned them: the inviter.
+    const assigned = (await t.database.db.execute(sql`select assigned_by from user_roles where user_id = ${body.user.id}`)) as unknown as {
+      rows: { assigned_by: string }[];
+    };
+    expect(assigned.rows).toEqual([{ assigned_by: adminId }]);
   });
 
   it('refuses bad input, an existing user’s address (409) and a second pending invitation (409)', async () => {
@@ -60,8 +84,11 @@ describe('invitations', () => {
     const u = await createUser(t);
     expectProblem(await invite(t.adminToken, { email: u.email.toUpperCase() }), 409, 'email_taken');
     const email = uniqueEmail();
-    expect((await invite(t.adminToken, { email })).statusCode).toBe(201);
-    expectProblem(await invite(t.adminToken, { email }), 409, 'invitation_pending');
+    const first = (await invite(t.adminToken, { email })).json() as { id: string };
+    const again = await invite(t.adminToken, { email: email.toUpperCase(), roles: ['viewer'] });
+    expectProblem(again, 409, 'invitation_pending');
+    // The problem names the pending invitation, so the console can offer to resend it.
+    expect(again.json().invitationId).toBe(first.id);
     expectProblem(await accept({ token: 'never-issued', name: 'X', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
     expectProblem(await preview('never-issued'), 400, 'invalid_invitation');
     expectProblem(await t.inject({ method: 'GET', url: '/api/invitations?limit=0', headers: bearer(t.adminToken) }), 400);
@@ -75,10 +102,15 @@ describe('invitations', () => {
     expect(resent.statusCode).toBe(200);
     const [second] = await tokensTo(email);
     expect(second).not.toBe(first);
-    expectProblem(await preview(first!), 400, 'invalid_invitation');
+    // The replaced link is outdated, not unknown.
+    expectProblem(await preview(first!), 400, 'invitation_outdated');
+    expectProblem(await accept({ token: first, name: 'X', password: GOOD_PASSWORD }), 400, 'invitation_outdated');
     expect((await preview(second!)).statusCode).toBe(200);
     expect((await t.inject({ method: 'DELETE', url: `/api/invitations/${inv.id}`, headers: bearer(t.adminToken) })).statusCode).toBe(204);
-    expectProblem(await accept({ token: second, name: 'X', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
+    expectProblem(await accept({ token: second, name: 'X', password: GOOD_PASSWORD }), 400, 'invitation_outdated');
+    expectProblem(await preview(first!), 400, 'invitation_outdated');
+    // Revoked, the address may be invited afresh.
+    expect((await invite(t.adminToken, { email })).statusCode).toBe(201);
     expectProblem(await t.inject({ method: 'DELETE', url: `/api/invitations/${inv.id}`, headers: bearer(t.adminToken) }), 409, 'invitation_not_pending');
     expectProblem(await t.inject({ method: 'POST', url: `/api/invitations/${inv.id}/resend`, headers: bearer(t.adminToken) }), 409, 'invitation_not_pending');
   });
@@ -88,8 +120,10 @@ describe('invitations', () => {
     const inv = (await invite(t.adminToken, { email })).json() as { id: string };
     const [token] = await tokensTo(email);
     now += 7 * 24 * 3600_000 + 1000;
-    expectProblem(await preview(token!), 400, 'invalid_invitation');
-    expectProblem(await accept({ token, name: 'Late', password: GOOD_PASSWORD }), 400, 'invalid_invitation');
+    expectProblem(await preview(token!), 400, 'invitation_expired');
+    expectProblem(await accept({ token, name: 'Late', password: GOOD_PASSWORD }), 400, 'invitation_expired');
+    // Expired is still pending: a new invitation of the address is refused in favour of a resend.
+    expectProblem(await invite(t.adminToken, { email }), 409, 'invitation_pending');
     const listed = (await t.inject({ method: 'GET', url: '/api/invitations', headers: bearer(t.adminToken) })).json() as {
       data: { id: string; expired: boolean }[];
     };
@@ -97,6 +131,22 @@ describe('invitations', () => {
     await t.inject({ method: 'POST', url: `/api/invitations/${inv.id}/resend`, headers: bearer(t.adminToken) });
     const [fresh] = await tokensTo(email);
     expect((await accept({ token: fresh, name: 'On Time', password: GOOD_PASSWORD })).statusCode).toBe(200);
+  });
+
+  it('keeps at most one pending invitation per address in the database too (a partial unique index)', async () => {
+    const email = uniqueEmail('twice');
+    const inv = (await invite(t.adminToken, { email })).json() as { id: string };
+    const copy = sql`insert into invitations (id, org_id, email, token_hash, expires_at)
+      select gen_random_uuid(), org_id, upper(email), md5(random()::text), expires_at from invitations where id = ${inv.id}`;
+    await expect(t.database.db.execute(copy)).rejects.toThrow();
+    // Once revoked, another pending invitation may exist.
+    await t.inject({ method: 'DELETE', url: `/api/invitations/${inv.id}`, headers: bearer(t.adminToken) });
+    await t.database.db.execute(copy);
+    // Two concurrent invitations of a new address: one is created, the other told it is pending.
+    const racing = uniqueEmail('race');
+    const both = await Promise.all([invite(t.adminToken, { email: racing }), invite(t.adminToken, { email: racing })]);
+    expect(both.map((r) => r.statusCode).sort()).toEqual([201, 409]);
+    expect(both.find((r) => r.statusCode === 409)!.json().code).toBe('invitation_pending');
   });
 
   it('answers 404 for another org’s invitation ids, and lists only the caller’s org', async () => {

@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { createJobs } from '../src/platform/jobs/jobs.ts';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
@@ -412,11 +413,14 @@ describe('identity’s changes', () => {
     };
     const config = loadConfig({ LOG_LEVEL: 'silent' });
     const keys = await loadKeys(t.database.db);
+    const bus = localBus();
     const running = await createModules([recording], {
       config,
       database: t.database,
       db: t.database.db,
-      bus: localBus(),
+      bus,
+      // Identity registers its password-reset job on the facility (not started here).
+      jobs: createJobs({ database: t.database, bus, log: { info: () => undefined, warn: () => undefined } }),
       dispatcher: { notify: () => undefined },
       keys,
       tokens: createTokenService(keys.jwt, config.ACCESS_TOKEN_TTL),

@@ -1,13 +1,23 @@
 import { sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { PASSWORD_RESET_JOB } from '../src/modules/identity/password-reset.service.ts';
 import { bearer, createOrg, createTestApp, createUser, expectProblem, GOOD_PASSWORD, type TestApp } from './helpers.ts';
 
 const NEW_PASSWORD = 'Brand-New-Password-77';
+/** Addresses unknown to the server, unique to this run (the services run keeps per-address limits in a shared Redis). */
+const run = Date.now().toString(36);
+const UNKNOWN = `nobody.here.${run}@example.test`;
+const UNKNOWN_2 = `nobody.else.${run}@example.test`;
+const LIMITED = `limited.unknown.${run}@example.test`;
 let t: TestApp;
 let now = Date.now();
 
-/** The reset links mailed to `to` (mail without SMTP is kept in the notifications table), newest first. */
+/**
+ * The reset links mailed to `to` (mail without SMTP is kept in the notifications table), newest first,
+ * once the queued requests ran (a request only queues the job that looks the address up).
+ */
 async function linksTo(to: string): Promise<string[]> {
+  await t.app.platform.jobs.runDue();
   const res = (await t.database.db.execute(
     sql`select body from notifications where lower("to") = lower(${to}) and meta->>'template' = 'identity.password_reset' order by created_at desc`,
   )) as unknown as { rows: { body: string }[] };
@@ -28,12 +38,12 @@ describe('forgot password', () => {
   it('answers 202 with the same body for a known and an unknown address, and mails only the known one', async () => {
     const u = await createUser(t);
     const known = await forgot({ email: u.email });
-    const unknown = await forgot({ email: 'nobody.here@example.test' });
+    const unknown = await forgot({ email: UNKNOWN });
     expect(known.statusCode).toBe(202);
     expect(unknown.statusCode).toBe(202);
     expect(unknown.body).toBe(known.body);
     expect(await linksTo(u.email)).toHaveLength(1);
-    expect(await linksTo('nobody.here@example.test')).toHaveLength(0);
+    expect(await linksTo(UNKNOWN)).toHaveLength(0);
     const stored = (await t.database.db.execute(sql`select token_hash from password_reset_tokens where user_id = ${u.id}`)) as unknown as {
       rows: { token_hash: string }[];
     };
@@ -48,6 +58,33 @@ describe('forgot password', () => {
     expect(activity.rows[0]!.n).toBe(1);
   });
 
+  it('does the same work for a known and an unknown address: it queues one lookup job, and the job mails the link', async () => {
+    const u = await createUser(t);
+    const enqueue = vi.spyOn(t.app.platform.jobs, 'enqueue');
+    try {
+      const known = await forgot({ email: u.email }, '10.78.0.1');
+      const unknown = await forgot({ email: UNKNOWN_2 }, '10.78.0.1');
+      const headersOf = (r: typeof known) => Object.keys(r.headers).filter((h) => !['date', 'x-request-id', 'x-ratelimit-remaining'].includes(h)).sort();
+      expect([unknown.statusCode, unknown.body, headersOf(unknown)]).toEqual([known.statusCode, known.body, headersOf(known)]);
+      // Each request queued exactly one job of the same kind, with nothing that depends on the address being known.
+      const calls = enqueue.mock.calls.map(([job, payload]) => ({ name: job.name, keys: Object.keys(payload as object).sort() }));
+      expect(calls).toEqual([
+        { name: PASSWORD_RESET_JOB, keys: ['email', 'meta'] },
+        { name: PASSWORD_RESET_JOB, keys: ['email', 'meta'] },
+      ]);
+    } finally {
+      enqueue.mockRestore();
+    }
+    // The job ran and the mail went out (the log transport marks it sent).
+    expect(await linksTo(u.email)).toHaveLength(1);
+    await t.app.platform.jobs.runDue();
+    const sent = (await t.database.db.execute(
+      sql`select status from notifications where "to" = ${u.email} and meta->>'template' = 'identity.password_reset'`,
+    )) as unknown as { rows: { status: string }[] };
+    expect(sent.rows).toEqual([{ status: 'sent' }]);
+    expect(await linksTo(UNKNOWN_2)).toHaveLength(0);
+  });
+
   it('refuses bad input with 400', async () => {
     expectProblem(await forgot({ email: 'not-an-email' }), 400, 'validation_failed');
     expectProblem(await forgot({ email: 'a@b.test', extra: 1 }), 400);
@@ -56,7 +93,7 @@ describe('forgot password', () => {
   });
 
   it('limits requests per address, known or not, whatever the IP', async () => {
-    for (const email of ['limited.unknown@example.test', (await createUser(t)).email]) {
+    for (const email of [LIMITED, (await createUser(t)).email]) {
       for (let i = 0; i < 3; i++) expect((await forgot({ email })).statusCode).toBe(202);
       const limited = await forgot({ email: email.toUpperCase() });
       expectProblem(limited, 429, 'rate_limited');

@@ -403,7 +403,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** What an invitation link shows before acceptance: the org, the address and the expiry */
+        /** What an invitation link shows before acceptance: the org, the address, roles, department and expiry */
         get: operations["getInvitationByToken"];
         put?: never;
         /** Accept an invitation: choose a name and password; answers a signed-in token pair */
@@ -4302,7 +4302,10 @@ export interface operations {
                 content: {
                     "application/json": {
                         orgName: string;
+                        orgSlug: string;
                         email: string;
+                        roles: string[];
+                        department: string | null;
                         expiresAt: string;
                     };
                 };

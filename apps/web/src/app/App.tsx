@@ -8,8 +8,11 @@ import { Splash } from '../components/ui/states';
 import { createAppRouter } from './router';
 import { RealtimeProvider } from './realtime';
 
-/** Pages for people without an account (the public ticket form, the requester portal): never sent to the login page. */
-export const isPublicPath = (pathname: string) => /^\/(support|portal)\//.test(pathname);
+/**
+ * Pages for people without an account (the public ticket form, the requester portal, the forgotten
+ * password, reset and invitation pages): never sent to the login page.
+ */
+export const isPublicPath = (pathname: string) => /^\/(support|portal)\//.test(pathname) || /^\/(forgot-password|reset-password|invite)\/?$/.test(pathname);
 
 function makeQueryClient() {
   // A 401 that survived the refresh-and-retry means the session ended elsewhere (revoked, deactivated).

@@ -80,6 +80,38 @@ const loginRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/auth/LoginPage'), 'LoginPage'),
 });
 
+/** A link's token from the query (reset and invitation emails). */
+const tokenSearch = (s: Record<string, unknown>): { token?: string } => {
+  const t = str(s.token);
+  return t ? { token: t } : {};
+};
+
+const forgotPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/forgot-password',
+  validateSearch: (s: Record<string, unknown>): { email?: string } => {
+    const e = str(s.email);
+    return e ? { email: e } : {};
+  },
+  component: lazyRouteComponent(() => import('../features/auth/ForgotPasswordPage'), 'ForgotPasswordPage'),
+});
+
+/** The reset email's link (identity's resetLink). */
+const resetPasswordRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/reset-password',
+  validateSearch: tokenSearch,
+  component: lazyRouteComponent(() => import('../features/auth/ResetPasswordPage'), 'ResetPasswordPage'),
+});
+
+/** The invitation email's link (identity's inviteLink). */
+const inviteRoute = createRoute({
+  getParentRoute: () => rootRoute,
+  path: '/invite',
+  validateSearch: tokenSearch,
+  component: lazyRouteComponent(() => import('../features/auth/AcceptInvitationPage'), 'AcceptInvitationPage'),
+});
+
 /** Everything behind sign-in. */
 const appRoute = createRoute({
   getParentRoute: () => rootRoute,
@@ -270,6 +302,9 @@ const servicedeskRoutes = [ticketsRoute, ticketRoute, agentDeskRoute, managerDes
 
 const routeTree = rootRoute.addChildren([
   loginRoute,
+  forgotPasswordRoute,
+  resetPasswordRoute,
+  inviteRoute,
   supportFormRoute,
   portalRoute,
   appRoute.addChildren([

@@ -217,6 +217,16 @@ class AuthStore {
     return null;
   }
 
+  /** Accepts an invitation (name and password) and signs the new user in, as a login would. */
+  async acceptInvitation(input: { token: string; name: string; password: string }) {
+    const res = await bare.POST('/api/invitations/accept', { body: input }).catch(() => {
+      throw toApiError(undefined, undefined);
+    });
+    if (!res.data) throw toApiError(res.error, res.response);
+    this.accept(res.data.accessToken, res.data.expiresIn);
+    this.channel?.postMessage({ type: 'login' } satisfies Message);
+  }
+
   async verifyMfa(mfaToken: string, code: string) {
     const res = await bare.POST('/api/auth/mfa/verify', { body: { mfaToken, code } }).catch(() => {
       throw toApiError(undefined, undefined);

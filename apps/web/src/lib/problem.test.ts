@@ -38,6 +38,11 @@ describe('toApiError', () => {
     const e = toApiError({ status: 403, code: 'forbidden', detail: 'Missing operations:create', title: 'Forbidden' }, new Response(null, { status: 403 }));
     expect(e).toMatchObject({ status: 403, code: 'forbidden', detail: 'Missing operations:create' });
   });
+
+  it('keeps the problem’s other members as extra', () => {
+    const e = toApiError({ status: 409, code: 'invitation_pending', detail: 'Pending', title: 'Conflict', type: 'about:blank', invitationId: 'inv-1' }, new Response(null, { status: 409 }));
+    expect(e.extra).toEqual({ invitationId: 'inv-1' });
+  });
   it('turns a failed fetch into a network error', () => {
     expect(toApiError(undefined, undefined)).toMatchObject({ status: 0, code: 'network' });
   });

@@ -5,6 +5,8 @@ export interface Problem {
   title?: string;
   detail: string;
   errors?: { path: string; message: string }[];
+  /** The problem's other members (e.g. `invitationId` of `invitation_pending`). */
+  extra?: Record<string, unknown>;
 }
 
 export class ApiError extends Error implements Problem {
@@ -12,6 +14,7 @@ export class ApiError extends Error implements Problem {
   code: string;
   detail: string;
   errors?: { path: string; message: string }[];
+  extra: Record<string, unknown>;
   constructor(p: Problem) {
     super(p.detail || p.title || `Request failed (${p.status})`);
     this.name = 'ApiError';
@@ -19,6 +22,7 @@ export class ApiError extends Error implements Problem {
     this.code = p.code;
     this.detail = p.detail || p.title || `Request failed (${p.status})`;
     if (p.errors) this.errors = p.errors;
+    this.extra = p.extra ?? {};
   }
 }
 
@@ -26,7 +30,9 @@ export function toApiError(body: unknown, response: Response | undefined): ApiEr
   if (body instanceof ApiError) return body;
   if (body && typeof body === 'object' && 'status' in body) {
     const b = body as Partial<Problem>;
+    const { type: _type, title: _title, status: _status, detail: _detail, code: _code, errors: _errors, ...extra } = body as Record<string, unknown>;
     return new ApiError({
+      extra,
       status: Number(b.status ?? response?.status ?? 0),
       code: String(b.code ?? 'error'),
       detail: String(b.detail ?? b.title ?? response?.statusText ?? 'Request failed'),

@@ -31,16 +31,18 @@ const sessionSchema = z.object({
 }).meta({ id: 'Session', description: 'A signed-in session (a device or browser), with its last activity' });
 const password = z.string().min(1).max(1024);
 
+/** Sets the console's refresh cookie (sent to /api/auth only) after a sign-in: login, MFA, an accepted invitation. */
+export const refreshCookieSetter = (config: Config) => (reply: FastifyReply, token: string) =>
+  reply.setCookie(REFRESH_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.SECURE_COOKIES ?? false,
+    path: '/api/auth',
+    maxAge: config.REFRESH_TOKEN_TTL,
+  });
+
 export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) {
-  const secure = config.SECURE_COOKIES ?? false;
-  const setRefreshCookie = (reply: FastifyReply, token: string) =>
-    reply.setCookie(REFRESH_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure,
-      path: '/api/auth',
-      maxAge: config.REFRESH_TOKEN_TTL,
-    });
+  const setRefreshCookie = refreshCookieSetter(config);
   const tags = ['auth'];
   // The per-IP limit guards the credential endpoints (login, refresh, MFA, password).
   const rateLimited = { rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } };

@@ -15,6 +15,9 @@ export const identityErrors = defineErrors({
   invalid_current_password: 400,
   invalid_expiry: 400,
   invalid_invitation: 400,
+  invitation_accepted: 409,
+  invitation_expired: 400,
+  invitation_outdated: 400,
   invalid_reset_token: 400,
   invitation_not_pending: 409,
   invitation_pending: 409,
@@ -62,7 +65,22 @@ export const invalidResetToken = () =>
   badRequest('invalid_reset_token', 'This password-reset link is invalid, expired or already used; ask for a new one.', {
     errors: [{ path: 'token', message: 'Invalid, expired or already used.' }],
   });
+/** A link no invitation ever had (mistyped or cut short). */
 export const invalidInvitation = () =>
-  badRequest('invalid_invitation', 'This invitation is invalid, expired, revoked or already accepted; ask for a new one.', {
-    errors: [{ path: 'token', message: 'Invalid, expired, revoked or already accepted.' }],
+  badRequest('invalid_invitation', 'This invitation link is not valid; check that you opened the whole link from the email.', {
+    errors: [{ path: 'token', message: 'Unknown invitation link.' }],
   });
+/** A link a resend replaced, or an invitation that was revoked. */
+export const invitationOutdated = () =>
+  badRequest('invitation_outdated', 'This invitation link is no longer valid: it was replaced by a newer email or withdrawn. Use the newest invitation email, or ask for a new one.', {
+    errors: [{ path: 'token', message: 'Replaced or withdrawn.' }],
+  });
+export const invitationExpired = () =>
+  badRequest('invitation_expired', 'This invitation has expired; ask whoever invited you to send it again.', {
+    errors: [{ path: 'token', message: 'Expired.' }],
+  });
+export const invitationAccepted = () =>
+  conflict('invitation_accepted', 'This invitation was already accepted; sign in with the password chosen then.');
+/** Create refused: the address has a pending invitation (its id, for a resend). */
+export const invitationPending = (invitationId: string) =>
+  conflict('invitation_pending', 'This address already has a pending invitation; resend or revoke it.', { invitationId });

@@ -261,7 +261,9 @@ export const passwordResetTokens = pgTable(
 
 /**
  * An invitation to join the org by email, with the roles and department the new user will get. Only
- * the SHA-256 of its token is kept; a resend replaces it. Pending while not accepted, revoked or expired.
+ * the SHA-256 of its token is kept; a resend replaces it (the replaced hashes are kept, so an old link
+ * answers "outdated" rather than "unknown"). Pending while not accepted or revoked (an expired one is
+ * still pending: a resend revives it); at most one pending invitation per address in an org.
  */
 export const invitations = pgTable(
   'invitations',
@@ -273,6 +275,8 @@ export const invitations = pgTable(
     department: text('department'),
     invitedBy: uuid('invited_by').references(() => users.id, { onDelete: 'set null' }),
     tokenHash: text('token_hash').notNull(),
+    /** Hashes of the links a resend replaced. */
+    supersededTokenHashes: text('superseded_token_hashes').array().notNull().default(sql`'{}'::text[]`),
     expiresAt: ts('expires_at').notNull(),
     acceptedAt: ts('accepted_at'),
     acceptedUserId: uuid('accepted_user_id').references(() => users.id, { onDelete: 'set null' }),
@@ -283,7 +287,10 @@ export const invitations = pgTable(
   (t) => [
     uniqueIndex('invitations_token_hash').on(t.tokenHash),
     index('invitations_org_created').on(t.orgId, t.createdAt),
-    index('invitations_org_email').on(t.orgId, sql`lower(${t.email})`),
+    uniqueIndex('invitations_pending_email')
+      .on(t.orgId, sql`lower(${t.email})`)
+      .where(sql`${t.acceptedAt} is null and ${t.revokedAt} is null`),
+    index('invitations_superseded').using('gin', t.supersededTokenHashes),
     orgIsolation(),
   ],
 ).enableRLS();

@@ -151,7 +151,7 @@ export const identityModule = defineModule({
       logs: createLogsService(ctx),
       /** Acting as a user from a trusted in-process command (`imsop demo`); see actorForUser. */
       actors: { forUser: ctx.actorForUser },
-      passwordResets: createPasswordResetService(ctx),
+      passwordResets: createPasswordResetService(ctx, p.jobs),
     };
     const invitations = createInvitationsService(ctx, { users: services.users, auth: services.auth });
     return {

@@ -3,7 +3,7 @@ import { actorOf, metaOf, type ApiInstance } from '../../platform/http/api.ts';
 import type { Config } from '../../config.ts';
 import { pageQuery } from '../../platform/db/pagination.ts';
 import { emailField, errorResponses, idParams, pageOfSchema } from '../../platform/http/schemas.ts';
-import { tokenPair } from './auth.routes.ts';
+import { refreshCookieSetter, tokenPair } from './auth.routes.ts';
 import type { InvitationsService } from './invitations.service.ts';
 import { userSchema } from './users.routes.ts';
 
@@ -22,6 +22,7 @@ const token = z.string().min(1).max(256);
 export function invitationsRoutes(api: ApiInstance, invitations: InvitationsService, config: Config) {
   const tags = ['invitations'];
   const perIp = { rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } };
+  const setRefreshCookie = refreshCookieSetter(config);
 
   api.post(
     '/invitations',
@@ -91,9 +92,19 @@ export function invitationsRoutes(api: ApiInstance, invitations: InvitationsServ
       schema: {
         tags,
         operationId: 'getInvitationByToken',
-        summary: 'What an invitation link shows before acceptance: the org, the address and the expiry',
+        summary: 'What an invitation link shows before acceptance: the org, the address, roles, department and expiry',
         querystring: z.strictObject({ token }),
-        response: { 200: z.object({ orgName: z.string(), email: z.string(), expiresAt: z.string() }), ...errorResponses },
+        response: {
+          200: z.object({
+            orgName: z.string(),
+            orgSlug: z.string(),
+            email: z.string(),
+            roles: z.array(z.string()),
+            department: z.string().nullable(),
+            expiresAt: z.string(),
+          }),
+          ...errorResponses,
+        },
       },
     },
     async (req) => invitations.preview(req.query.token),
@@ -106,11 +117,16 @@ export function invitationsRoutes(api: ApiInstance, invitations: InvitationsServ
       schema: {
         tags,
         operationId: 'acceptInvitation',
-        summary: 'Accept an invitation: choose a name and password; answers a signed-in token pair',
+        summary: 'Accept an invitation: choose a name and password; answers a signed-in token pair (and sets the refresh cookie)',
         body: z.strictObject({ token, name: z.string().trim().min(1).max(200), password: z.string().min(1).max(1024) }),
         response: { 200: tokenPair.extend({ user: userSchema }), ...errorResponses },
       },
     },
-    async (req) => invitations.accept(req.body, metaOf(req)),
+    async (req, reply) => {
+      const signedIn = await invitations.accept(req.body, metaOf(req));
+      // The console keeps the session as after a login.
+      setRefreshCookie(reply, signedIn.refreshToken);
+      return signedIn;
+    },
   );
 }

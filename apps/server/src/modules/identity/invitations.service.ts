@@ -4,15 +4,16 @@ import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
 import { randomToken, sha256 } from '../../platform/auth/crypto.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { keyset, mapPage, type Page, type PageRequest } from '../../platform/db/pagination.ts';
+import { newId } from '../../platform/db/ids.ts';
 import { inSystem, readInOrg } from '../../platform/db/scope.ts';
 import { conflict, forbidden, notFound } from '../../platform/errors/app-error.ts';
 import { enqueueNotification } from '../../platform/notify/notify.ts';
-import type { AuthService } from './auth.service.ts';
+import { systemAudit, type AuthService } from './auth.service.ts';
 import type { IdentityContext } from './identity.context.ts';
-import { emailTaken, invalidInvitation } from './identity.errors.ts';
+import { emailTaken, invalidInvitation, invitationAccepted, invitationExpired, invitationOutdated, invitationPending } from './identity.errors.ts';
 import { findOrg, findUser } from './identity.repository.ts';
 import { invitations, organizations, users } from './identity.schema.ts';
-import type { UsersService } from './users.service.ts';
+import { isUniqueViolation, type UsersService } from './users.service.ts';
 
 type InvitationRow = typeof invitations.$inferSelect;
 
@@ -27,6 +28,9 @@ export interface InvitationView {
   createdAt: string;
 }
 
+/** Thrown inside acceptance when the link changed since it was read (answered after the rollback). */
+const STALE = new Error('invitation changed while accepting');
+
 /** The console page an invitation link opens. */
 export const inviteLink = (publicUrl: string, token: string) => `${publicUrl.replace(/\/+$/, '')}/invite?token=${encodeURIComponent(token)}`;
 
@@ -36,7 +40,12 @@ export const inviteLink = (publicUrl: string, token: string) => `${publicUrl.rep
  * mailed link carries a random token of which only the SHA-256 is kept; it is accepted once before it
  * expires (INVITATION_TTL), and a resend replaces it. Acceptance creates the user through the same
  * path as user creation, as the inviter (their rights today: role-escalation checks apply), then signs
- * the new user in. (Acceptance through SSO comes with OIDC: it will take the name and address from
+ * the new user in. Acceptance is audited as the new user (`user.create`, then `invitation.accept`
+ * naming the inviter). A link answers what became of it: unknown
+ * (`invalid_invitation`), replaced by a resend or revoked (`invitation_outdated`), expired
+ * (`invitation_expired`) or already accepted (`invitation_accepted`). An org has at most one pending
+ * invitation per address (a unique index): inviting it again answers 409 `invitation_pending` with the
+ * pending invitation's id, so the console offers to resend that one (its roles may differ). (Acceptance through SSO comes with OIDC: it will take the name and address from
  * the identity provider instead of a password.)
  */
 export function createInvitationsService(ctx: IdentityContext, deps: { users: UsersService; auth: AuthService }) {
@@ -84,18 +93,38 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
     });
   }
 
-  /** A live invitation by its token (any org: the token is the credential), or 400. */
+  /**
+   * A live invitation by its token (any org: the token is the credential); otherwise the error that
+   * says what became of the link.
+   */
   async function byToken(token: string) {
-    const [row] = await inSystem(db, (tx) =>
-      tx
-        .select({ invitation: invitations, orgName: organizations.name, orgSlug: organizations.slug })
-        .from(invitations)
-        .innerJoin(organizations, eq(organizations.id, invitations.orgId))
-        .where(eq(invitations.tokenHash, sha256(token))),
-    );
-    if (!row || row.invitation.acceptedAt || row.invitation.revokedAt || row.invitation.expiresAt.getTime() <= clock()) throw invalidInvitation();
+    const hash = sha256(token);
+    const [row, replaced] = await inSystem(db, async (tx) => {
+      const select = () =>
+        tx
+          .select({ invitation: invitations, orgName: organizations.name, orgSlug: organizations.slug })
+          .from(invitations)
+          .innerJoin(organizations, eq(organizations.id, invitations.orgId));
+      const [current] = await select().where(eq(invitations.tokenHash, hash));
+      if (current) return [current, false] as const;
+      const [old] = await select().where(sql`${invitations.supersededTokenHashes} @> array[${hash}]::text[]`);
+      return [old, true] as const;
+    });
+    if (!row) throw invalidInvitation();
+    if (row.invitation.acceptedAt) throw invitationAccepted();
+    if (replaced || row.invitation.revokedAt) throw invitationOutdated();
+    if (row.invitation.expiresAt.getTime() <= clock()) throw invitationExpired();
     return row;
   }
+
+  /** The pending invitation of an address, if any. */
+  const pendingFor = async (tx: Tx, orgId: string, email: string) =>
+    (
+      await tx
+        .select({ id: invitations.id })
+        .from(invitations)
+        .where(and(eq(invitations.orgId, orgId), sql`lower(${invitations.email}) = lower(${email})`, pending))
+    )[0];
 
   return {
     async create(actor: Actor, input: { email: string; roles?: string[] | undefined; department?: string | null | undefined }): Promise<InvitationView> {
@@ -104,7 +133,7 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
       if (!can(actor, 'users:create', { ownerId: null, department })) throw forbidden('You may not invite users into this department.');
       if (roles.length && !can(actor, 'roles:assign')) throw forbidden('You may not assign roles.');
       const token = randomToken(32);
-      return deps.users.guarded(actor, () =>
+      const created = deps.users.guarded(actor, () =>
         useCase(actor, async ({ tx, audit }) => {
           // Refused now rather than at acceptance: roles the inviter cannot grant (checked again then).
           const granted = (await deps.users.resolveRoles(tx, actor, roles)).map((r) => r.name);
@@ -113,11 +142,8 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
             .from(users)
             .where(and(eq(users.orgId, actor.orgId), sql`lower(${users.email}) = lower(${input.email})`));
           if (existing) throw emailTaken();
-          const [open] = await tx
-            .select({ id: invitations.id })
-            .from(invitations)
-            .where(and(eq(invitations.orgId, actor.orgId), sql`lower(${invitations.email}) = lower(${input.email})`, pending));
-          if (open) throw conflict('invitation_pending', 'This address already has a pending invitation; resend or revoke it.');
+          const open = await pendingFor(tx, actor.orgId, input.email);
+          if (open) throw invitationPending(open.id);
           const [row] = await tx
             .insert(invitations)
             .values({
@@ -135,6 +161,14 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
           return viewOf(row!);
         }),
       );
+      try {
+        return await created;
+      } catch (err) {
+        // Two invitations of one address at once: the unique index lets one through; the other is told as above.
+        if (!isUniqueViolation(err)) throw err;
+        const open = await readInOrg(db, actor.orgId, (tx) => pendingFor(tx, actor.orgId, input.email));
+        throw invitationPending(open?.id ?? '');
+      }
     },
 
     async list(actor: Actor, q: PageRequest): Promise<Page<InvitationView>> {
@@ -165,7 +199,13 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
           await deps.users.resolveRoles(tx, actor, current.roles);
           const [row] = await tx
             .update(invitations)
-            .set({ tokenHash: sha256(token), expiresAt: new Date(clock() + config.INVITATION_TTL * 1000), invitedBy: actor.userId, updatedAt: new Date(clock()) })
+            .set({
+              tokenHash: sha256(token),
+              // The replaced link stays known, so it answers "outdated" rather than "unknown".
+              supersededTokenHashes: sql`array_append(${invitations.supersededTokenHashes}, ${current.tokenHash})`,
+              expiresAt: new Date(clock() + config.INVITATION_TTL * 1000), invitedBy: actor.userId,
+              updatedAt: new Date(clock()),
+            })
             .where(eq(invitations.id, id))
             .returning();
           await mail(tx, actor, row!, token);
@@ -183,36 +223,55 @@ export function createInvitationsService(ctx: IdentityContext, deps: { users: Us
       });
     },
 
-    /** What the acceptance page shows: the org's name, the address and the expiry, nothing else. */
+    /** What the acceptance page shows: the org, the address, the roles and department it grants, and the expiry. */
     async preview(token: string) {
-      const { invitation, orgName } = await byToken(token);
-      return { orgName, email: invitation.email, expiresAt: invitation.expiresAt.toISOString() };
+      const { invitation, orgName, orgSlug } = await byToken(token);
+      return {
+        orgName,
+        orgSlug,
+        email: invitation.email,
+        roles: invitation.roles,
+        department: invitation.department,
+        expiresAt: invitation.expiresAt.toISOString(),
+      };
     },
 
     async accept(input: { token: string; name: string; password: string }, meta: RequestMeta) {
       const { invitation: inv } = await byToken(input.token);
       // The user is created as the inviter, with their rights as they are now.
       const inviter = inv.invitedBy ? await ctx.actorForUser(inv.orgId, inv.invitedBy, meta) : null;
-      if (!inviter) throw invalidInvitation();
+      if (!inviter) throw forbidden('Whoever invited you can no longer add people; ask an administrator to invite you again.');
       const createInput = { email: inv.email, name: input.name, password: input.password, department: inv.department, roles: inv.roles };
       const passwordHash = await deps.users.checkedNewUser(inviter, createInput);
-      const created = await deps.users.creating(() =>
+      const userId = newId();
+      const accepting = deps.users.creating(() =>
         deps.users.guarded(inviter, () =>
-          useCase(inviter, async ({ tx, audit }) => {
+          // Audited as the new user (the account is theirs from its first record); the inviter's
+          // rights decide what it may get, and its roles record the inviter as who assigned them.
+          useCase({ audit: systemAudit(inv.orgId, userId, meta) }, async ({ tx, audit }) => {
             // Spent in the statement that checks it: one acceptance per link.
             const spent = await tx
               .update(invitations)
               .set({ acceptedAt: new Date(clock()), updatedAt: new Date(clock()) })
               .where(and(eq(invitations.id, inv.id), pending, gt(invitations.expiresAt, new Date(clock()))))
               .returning({ id: invitations.id });
-            if (!spent.length) throw invalidInvitation();
-            const user = await deps.users.insertUser(tx, audit, inviter, createInput, passwordHash);
+            if (!spent.length) throw STALE;
+            const user = await deps.users.insertUser(tx, audit, inviter, createInput, passwordHash, userId);
             await tx.update(invitations).set({ acceptedUserId: user.id }).where(eq(invitations.id, inv.id));
-            await audit({ action: 'invitation.accept', entityType: 'invitation', entityId: inv.id, details: { userId: user.id } });
+            await audit({ action: 'invitation.accept', entityType: 'invitation', entityId: inv.id, details: { userId: user.id, invitedBy: inv.invitedBy } });
             return (await findUser(tx, inv.orgId, user.id))!;
           }),
         ),
       );
+      let created;
+      try {
+        created = await accepting;
+      } catch (err) {
+        if (err !== STALE) throw err;
+        // Accepted, revoked or resent since it was read: the link's state says which.
+        await byToken(input.token);
+        throw invitationOutdated();
+      }
       return deps.auth.signIn(created, meta);
     },
   };

@@ -70,7 +70,7 @@ const subjectOf = (u: { id: string; department: string | null }) => ({ ownerId: 
 
 /** The read rule for people (and what follows their scope, such as ratings of them). */
 export const canReadUser = (actor: AbilityHolder, u: { id: string; department: string | null }) => can(actor, 'users:read', subjectOf(u));
-const isUniqueViolation = (err: unknown) =>
+export const isUniqueViolation = (err: unknown) =>
   typeof err === 'object' && err !== null && ((err as { code?: string }).code === '23505' || (err as { cause?: { code?: string } }).cause?.code === '23505');
 
 export class EscalationDenied extends Error {
@@ -202,11 +202,13 @@ export function createUsersService(ctx: IdentityContext) {
   }
 
   /** Inserts the user with their roles (each grantable by the actor) and audits `user.create`, in the caller's use case. */
-  async function insertUser(tx: Tx, audit: (entry: AuditEntry) => Promise<void>, actor: Actor, input: CreateUserInput, passwordHash: string) {
+  /** `id`: the new user's id when the caller needs it before the insert (an accepted invitation audits as the new user). */
+  async function insertUser(tx: Tx, audit: (entry: AuditEntry) => Promise<void>, actor: Actor, input: CreateUserInput, passwordHash: string, id?: string) {
     const roleRows = await resolveRoles(tx, actor, input.roles ?? []);
     const [u] = await tx
       .insert(users)
       .values({
+        ...(id ? { id } : {}),
         orgId: actor.orgId,
         email: input.email,
         name: input.name,

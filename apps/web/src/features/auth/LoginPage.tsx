@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import { useNavigate, useSearch } from '@tanstack/react-router';
+import { Link, useNavigate, useSearch } from '@tanstack/react-router';
 import { ArrowLeft, ShieldCheck } from 'lucide-react';
 import { auth } from '../../lib/auth';
 import { ApiError, fieldErrors } from '../../lib/problem';
@@ -7,21 +7,13 @@ import { Button } from '../../components/ui/button';
 import { Field, Input } from '../../components/ui/input';
 import { Banner } from '../../components/ui/states';
 import { useDocumentTitle } from '../../components/ui/page';
+import { AuthLayout } from './AuthLayout';
 
 function loginMessage(err: unknown): string {
   if (!(err instanceof ApiError)) return 'Sign-in failed. Try again.';
   if (err.status === 0) return err.detail;
   if (err.status === 401) return 'The email or password is not right.';
   return err.detail;
-}
-
-function Logo() {
-  return (
-    <svg viewBox="0 0 32 32" className="size-10" aria-hidden="true">
-      <rect width="32" height="32" rx="8" fill="var(--accent)" />
-      <path d="M9 22V10h3v12zm5.5 0V10h2.6l2.4 6.1 2.4-6.1H24v12h-2.7v-6.8l-2 5h-1.7l-2-5V22z" fill="#fff" />
-    </svg>
-  );
 }
 
 /** Sign in: email and password, then the second factor when the account has MFA. */
@@ -91,100 +83,98 @@ export function LoginPage() {
   }
 
   return (
-    <main className="flex min-h-dvh items-center justify-center bg-app px-4 py-12">
-      <div className="w-full max-w-[380px]">
-        <div className="mb-8 flex flex-col items-center text-center">
-          <Logo />
-          <h1 className="mt-5 text-xl font-semibold tracking-[-0.01em]">{mfaToken ? 'Two-factor authentication' : 'Sign in to IMSOP'}</h1>
-          <p className="mt-1.5 text-[13px] text-fg-muted">
-            {mfaToken
-              ? recovery
-                ? 'Enter one of your recovery codes. Each works once.'
-                : 'Enter the 6-digit code from your authenticator app.'
-              : 'Operations, telemetry and alarms in one place.'}
-          </p>
-        </div>
-
-        <div className="rounded-xl border border-line bg-surface p-6 shadow-card">
-          {error ? (
-            <Banner className="mb-4">{error}</Banner>
-          ) : !mfaToken && reason === 'expired' ? (
-            <Banner tone="info" className="mb-4">
-              Your session ended. Sign in again to continue.
-            </Banner>
-          ) : !mfaToken && reason === 'unreachable' ? (
-            <Banner tone="warning" className="mb-4">
-              The server could not be reached. Check that IMSOP is running, then sign in.
-            </Banner>
-          ) : null}
-
-          {!mfaToken ? (
-            <form onSubmit={submitPassword} className="flex flex-col gap-4" noValidate>
-              <Field label="Email" error={errors.email}>
-                <Input type="email" name="email" autoComplete="username" autoFocus value={email} onChange={(e) => setEmail(e.target.value)} required />
-              </Field>
-              <Field label="Password" error={errors.password}>
-                <Input type="password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-              </Field>
-              {needOrg ? (
-                <Field label="Organization" hint="The organization's short name (slug), e.g. default." error={errors.org}>
-                  <Input name="org" value={org} onChange={(e) => setOrg(e.target.value)} autoComplete="organization" />
-                </Field>
-              ) : null}
-              <Button type="submit" variant="primary" size="lg" loading={pending} className="mt-1 w-full">
-                Sign in
-              </Button>
-            </form>
-          ) : (
-            <form onSubmit={submitCode} className="flex flex-col gap-4" noValidate>
-              <Field label={recovery ? 'Recovery code' : 'Authentication code'}>
-                <Input
-                  ref={codeRef}
-                  name="code"
-                  value={code}
-                  onChange={(e) => setCode(e.target.value)}
-                  autoComplete="one-time-code"
-                  inputMode={recovery ? 'text' : 'numeric'}
-                  pattern={recovery ? undefined : '[0-9 ]*'}
-                  maxLength={recovery ? 32 : 7}
-                  placeholder={recovery ? 'xxxx-xxxx-xxxx' : '123 456'}
-                  className="h-10 text-center font-mono text-base tracking-[0.3em]"
-                />
-              </Field>
-              <Button type="submit" variant="primary" size="lg" loading={pending} disabled={code.replace(/\s/g, '').length < 6} className="w-full">
-                <ShieldCheck aria-hidden="true" /> Verify
-              </Button>
-              <div className="flex items-center justify-between text-[13px]">
-                <button
-                  type="button"
-                  className="inline-flex items-center gap-1 text-fg-muted hover:text-fg"
-                  onClick={() => {
-                    setMfaToken(null);
-                    setCode('');
-                    setError(null);
-                  }}
-                >
-                  <ArrowLeft className="size-3.5" aria-hidden="true" /> Back
-                </button>
-                <button
-                  type="button"
-                  className="font-medium text-accent hover:underline"
-                  onClick={() => {
-                    setRecovery((r) => !r);
-                    setCode('');
-                    setError(null);
-                  }}
-                >
-                  {recovery ? 'Use the authenticator app' : 'Use a recovery code'}
-                </button>
-              </div>
-            </form>
-          )}
-        </div>
-        <p className="mt-6 text-center text-xs text-fg-subtle">
+    <AuthLayout
+      title={mfaToken ? 'Two-factor authentication' : 'Sign in to IMSOP'}
+      subtitle={
+        mfaToken
+          ? recovery
+            ? 'Enter one of your recovery codes. Each works once.'
+            : 'Enter the 6-digit code from your authenticator app.'
+          : 'Operations, telemetry and alarms in one place.'
+      }
+      footer={
+        <>
           Looking for the API? See the <a href="/docs" className="underline underline-offset-2 hover:text-fg">interactive documentation</a>.
-        </p>
-      </div>
-    </main>
+        </>
+      }
+    >
+      {error ? (
+        <Banner className="mb-4">{error}</Banner>
+      ) : !mfaToken && reason === 'expired' ? (
+        <Banner tone="info" className="mb-4">
+          Your session ended. Sign in again to continue.
+        </Banner>
+      ) : !mfaToken && reason === 'unreachable' ? (
+        <Banner tone="warning" className="mb-4">
+          The server could not be reached. Check that IMSOP is running, then sign in.
+        </Banner>
+      ) : null}
+
+      {!mfaToken ? (
+        <form onSubmit={submitPassword} className="flex flex-col gap-4" noValidate>
+          <Field label="Email" error={errors.email}>
+            <Input type="email" name="email" autoComplete="username" autoFocus value={email} onChange={(e) => setEmail(e.target.value)} required />
+          </Field>
+          <Field label="Password" error={errors.password}>
+            <Input type="password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+          </Field>
+          <Link to="/forgot-password" search={email.trim() ? { email: email.trim() } : {}} className="-mt-2 self-end text-[13px] font-medium text-accent hover:underline">
+            Forgot password?
+          </Link>
+          {needOrg ? (
+            <Field label="Organization" hint="The organization's short name (slug), e.g. default." error={errors.org}>
+              <Input name="org" value={org} onChange={(e) => setOrg(e.target.value)} autoComplete="organization" />
+            </Field>
+          ) : null}
+          <Button type="submit" variant="primary" size="lg" loading={pending} className="mt-1 w-full">
+            Sign in
+          </Button>
+        </form>
+      ) : (
+        <form onSubmit={submitCode} className="flex flex-col gap-4" noValidate>
+          <Field label={recovery ? 'Recovery code' : 'Authentication code'}>
+            <Input
+              ref={codeRef}
+              name="code"
+              value={code}
+              onChange={(e) => setCode(e.target.value)}
+              autoComplete="one-time-code"
+              inputMode={recovery ? 'text' : 'numeric'}
+              pattern={recovery ? undefined : '[0-9 ]*'}
+              maxLength={recovery ? 32 : 7}
+              placeholder={recovery ? 'xxxx-xxxx-xxxx' : '123 456'}
+              className="h-10 text-center font-mono text-base tracking-[0.3em]"
+            />
+          </Field>
+          <Button type="submit" variant="primary" size="lg" loading={pending} disabled={code.replace(/\s/g, '').length < 6} className="w-full">
+            <ShieldCheck aria-hidden="true" /> Verify
+          </Button>
+          <div className="flex items-center justify-between text-[13px]">
+            <button
+              type="button"
+              className="inline-flex items-center gap-1 text-fg-muted hover:text-fg"
+              onClick={() => {
+                setMfaToken(null);
+                setCode('');
+                setError(null);
+              }}
+            >
+              <ArrowLeft className="size-3.5" aria-hidden="true" /> Back
+            </button>
+            <button
+              type="button"
+              className="font-medium text-accent hover:underline"
+              onClick={() => {
+                setRecovery((r) => !r);
+                setCode('');
+                setError(null);
+              }}
+            >
+              {recovery ? 'Use the authenticator app' : 'Use a recovery code'}
+            </button>
+          </div>
+        </form>
+      )}
+    </AuthLayout>
   );
 }

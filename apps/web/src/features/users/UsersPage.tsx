@@ -1,13 +1,13 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { getRouteApi, useNavigate } from '@tanstack/react-router';
-import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { MoreHorizontal, Search, ShieldCheck, UserPlus, Users as UsersIcon, Wand2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { initials } from '../../lib/format';
 import { can } from '../../lib/permissions';
 import { ApiError, errorFor, fieldErrors } from '../../lib/problem';
-import { keys, rolesQuery, useMe } from '../../lib/queries';
+import { keys, useMe } from '../../lib/queries';
 import { toast } from '../../lib/toast';
 import type { User } from '../../lib/types';
 import type { UsersSearch } from '../../app/search';
@@ -20,6 +20,8 @@ import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, EmptyState, errorMessage, NoAccess } from '../../components/ui/states';
+import { InvitationsPanel, InviteButton } from './InvitationsPanel';
+import { RolePicker } from './RolePicker';
 
 const usersRoute = getRouteApi('/app/admin/users');
 
@@ -31,9 +33,7 @@ function generatePassword() {
 }
 
 function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange: (o: boolean) => void }) {
-  const me = useMe();
   const qc = useQueryClient();
-  const roles = useQuery({ ...rolesQuery, enabled: can(me, 'roles:read') });
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -67,7 +67,6 @@ function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange:
     setFormError(null);
     create.mutate();
   };
-  const assignable = (roles.data?.data ?? []).filter((r) => can(me, 'roles:assign') || r.name !== 'admin');
   return (
     <Dialog
       open={open}
@@ -108,41 +107,7 @@ function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange:
         <Field label="Department" error={errorFor(errors, 'department')}>
           <Input name="department" value={department} onChange={(e) => setDepartment(e.target.value)} />
         </Field>
-        <fieldset className="flex flex-col gap-2">
-          <legend className="mb-1.5 text-[13px] font-medium">Roles</legend>
-          {roles.isLoading ? (
-            <p className="text-xs text-fg-subtle">Loading roles…</p>
-          ) : assignable.length === 0 ? (
-            <p className="text-xs text-fg-subtle">No roles you can assign.</p>
-          ) : (
-            <div className="grid gap-2 sm:grid-cols-2">
-              {assignable.map((r) => (
-                <label key={r.id} className={cn('flex cursor-pointer items-start gap-2.5 rounded-md border p-2.5 text-[13px]', picked.has(r.name) ? 'border-accent/50 bg-accent-soft/50' : 'border-line hover:bg-hover')}>
-                  <input
-                    type="checkbox"
-                    className="mt-0.5"
-                    name="roles"
-                    value={r.name}
-                    checked={picked.has(r.name)}
-                    onChange={(e) =>
-                      setPicked((s) => {
-                        const n = new Set(s);
-                        if (e.target.checked) n.add(r.name);
-                        else n.delete(r.name);
-                        return n;
-                      })
-                    }
-                  />
-                  <span className="min-w-0">
-                    <span className="block font-medium">{r.displayName}</span>
-                    <span className="block text-xs text-fg-subtle">{r.permissions.length} permissions</span>
-                  </span>
-                </label>
-              ))}
-            </div>
-          )}
-          {errorFor(errors, 'roles') ? <p className="text-xs text-red-600 dark:text-red-400">{errorFor(errors, 'roles')}</p> : null}
-        </fieldset>
+        <RolePicker picked={picked} onChange={setPicked} error={errorFor(errors, 'roles')} />
       </form>
     </Dialog>
   );
@@ -291,9 +256,12 @@ export function UsersPage() {
         description="People in your organization, their roles and their access."
         actions={
           can(me, 'users:create') ? (
-            <Button variant="primary" onClick={() => setCreating(true)}>
-              <UserPlus aria-hidden="true" /> New user
-            </Button>
+            <>
+              <InviteButton />
+              <Button variant="primary" onClick={() => setCreating(true)}>
+                <UserPlus aria-hidden="true" /> New user
+              </Button>
+            </>
           ) : undefined
         }
       />
@@ -329,6 +297,7 @@ export function UsersPage() {
         />
       </TableCard>
       <LoadMore count={rows.length} noun={['user', 'users']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
+      <InvitationsPanel />
       {creating ? <CreateUserDialog open={creating} onOpenChange={setCreating} /> : null}
       <ConfirmDialog
         open={!!toggling}
