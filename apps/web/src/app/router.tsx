@@ -150,6 +150,12 @@ const usersRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/users/UsersPage'), 'UsersPage'),
 });
 
+const userRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/users/$userId',
+  component: lazyRouteComponent(() => import('../features/users/UserDetailPage'), 'UserDetailPage'),
+});
+
 const telemetryRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/telemetry',
@@ -282,6 +288,7 @@ const routeTree = rootRoute.addChildren([
     telemetryRoute,
     mapRoute,
     usersRoute,
+    userRoute,
     rolesRoute,
     apiKeysRoute,
     devicesRoute,
