@@ -206,6 +206,12 @@ const orgRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/admin/OrgSettingsPage'), 'OrgSettingsPage'),
 });
 
+const organizationsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/organizations',
+  component: lazyRouteComponent(() => import('../features/admin/OrganizationsPage'), 'OrganizationsPage'),
+});
+
 const sessionsRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/account/sessions',
@@ -295,6 +301,7 @@ const routeTree = rootRoute.addChildren([
     auditRoute,
     subscriptionsRoute,
     orgRoute,
+    organizationsRoute,
     sessionsRoute,
     securityRoute,
     ...servicedeskRoutes,
