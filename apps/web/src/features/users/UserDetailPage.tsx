@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState, type FormEvent } from 'react';
 import { getRouteApi, Link } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ChevronRight, Download, Eraser, LogOut, MoreHorizontal, Plus, RotateCcw, ShieldCheck, Trash2, UserCheck, UserX, X } from 'lucide-react';
+import { Download, Eraser, LogOut, MoreHorizontal, Plus, RotateCcw, ShieldCheck, Trash2, UserCheck, UserX, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatDateTime, formatFull, formatRelative, initials } from '../../lib/format';
@@ -16,6 +16,7 @@ import { Ago } from '../../components/ui/ago';
 import { Badge } from '../../components/ui/badge';
 import { Button } from '../../components/ui/button';
 import { Card, CardHeader } from '../../components/ui/card';
+import { Crumbs } from '../../components/ui/crumbs';
 import { LoadMore } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
@@ -63,18 +64,6 @@ function useAbilities(u: User, grants: Grant[] | undefined) {
   };
 }
 type Abilities = ReturnType<typeof useAbilities>;
-
-function Crumbs({ name }: { name: string }) {
-  return (
-    <nav aria-label="Breadcrumb" className="flex items-center gap-1">
-      <Link to="/admin/users" className="hover:text-fg">
-        Users
-      </Link>
-      <ChevronRight className="size-3.5" aria-hidden="true" />
-      <span className="max-w-72 truncate">{name}</span>
-    </nav>
-  );
-}
 
 function EraseDialog({ u, open, onOpenChange }: { u: User; open: boolean; onOpenChange: (o: boolean) => void }) {
   const refresh = useRefresh(u);
@@ -598,7 +587,7 @@ function SessionsCard({ u, canRevoke }: { u: User; canRevoke: boolean }) {
                   {describeAgent(s.userAgent).label}
                   {s.current ? <Badge tone="green" dot>This device</Badge> : null}
                 </p>
-                <p className="truncate text-xs text-fg-subtle">
+                <p className="text-xs text-fg-subtle">
                   {s.ip ?? 'Unknown address'} · signed in {formatDateTime(s.createdAt)} · active <Ago value={s.lastActivityAt} />
                 </p>
               </div>
@@ -724,7 +713,7 @@ export function UserDetailPage() {
   if (!u) {
     return (
       <Page>
-        <PageHeader title="User" breadcrumb={<Crumbs name="…" />} />
+        <PageHeader title="User" breadcrumb={<Crumbs to="/admin/users" label="Users">…</Crumbs>} />
         <Card as="div">{user.error ? <ErrorState error={user.error} title={user.error instanceof ApiError && user.error.status === 404 ? 'This user does not exist, or is not yours to see' : undefined} onRetry={() => void user.refetch()} /> : <SkeletonRows rows={6} />}</Card>
       </Page>
     );
@@ -732,7 +721,7 @@ export function UserDetailPage() {
   return (
     <Page>
       <PageHeader
-        breadcrumb={<Crumbs name={u.name} />}
+        breadcrumb={<Crumbs to="/admin/users" label="Users">{u.name}</Crumbs>}
         title={
           <span className="flex items-center gap-3">
             <span className={cn('flex size-9 shrink-0 items-center justify-center rounded-full text-xs font-semibold', u.isActive ? 'bg-accent-soft text-accent-soft-fg' : 'bg-hover text-fg-subtle')}>{initials(u.name)}</span>
