@@ -54,6 +54,16 @@ describe('a user’s page', () => {
     await admin.page.getByText('Profile saved').waitFor();
     await expect.poll(() => profile.getByRole('button', { name: 'Save profile' }).isDisabled()).toBe(true);
 
+    // A direct grant, offered only at the scopes the admin holds; then taken back.
+    const grants = admin.page.getByTestId('user-grants');
+    await grants.getByLabel('Permission').selectOption('activity:read');
+    await grants.getByRole('button', { name: 'Grant' }).click();
+    await admin.page.getByText('Permission granted').waitFor();
+    await grants.getByTestId('grant-row').filter({ hasText: 'activity:read' }).waitFor();
+    await grants.getByRole('button', { name: 'Revoke activity:read' }).click();
+    await admin.page.getByText('Grant revoked').waitFor();
+    await grants.getByText('No direct grants.').waitFor();
+
     // Roles: add Manager.
     const roles = admin.page.getByTestId('user-roles');
     await roles.getByRole('checkbox', { name: /^Manager/ }).check();
