@@ -46,7 +46,7 @@ describe('signing in', () => {
     await loginAndWait(page, user.email, user.password);
 
     await page.getByTestId('user-menu').click();
-    await page.getByRole('menuitem', { name: 'Two-factor authentication' }).click();
+    await page.getByRole('menuitem', { name: 'Password and two-factor' }).click();
     await page.getByRole('button', { name: 'Set up' }).click();
     await page.getByTestId('mfa-qr').waitFor();
     await shot(page, '11-mfa-enrol-qr');
@@ -131,12 +131,12 @@ describe('signing in', () => {
     await page.getByRole('menu').waitFor();
     for (let i = 0; i < 6; i++) {
       const before = (await focused()).text;
-      if (before === 'Two-factor authentication') break;
+      if (before === 'Password and two-factor') break;
       await page.keyboard.press('ArrowDown');
       // Radix moves the focus on the next frame: wait for it before deciding again.
       await page.waitForFunction((prev) => (document.activeElement?.textContent ?? '').trim() !== prev, before, { timeout: 2000 }).catch(() => undefined);
     }
-    expect((await focused()).text).toBe('Two-factor authentication');
+    expect((await focused()).text).toBe('Password and two-factor');
     await page.keyboard.press('Enter');
     await page.getByRole('heading', { level: 1, name: 'Two-factor authentication' }).waitFor();
 

@@ -34,13 +34,15 @@ interface RouteSpec {
 let t: TestApp;
 let viewer: Awaited<ReturnType<typeof createUser>>;
 let throwaway: Awaited<ReturnType<typeof createUser>>;
-const ids = { target: '', role: '', key: '', session: '' };
+const ids = { target: '', targetSession: '', role: '', key: '', session: '' };
 
 beforeAll(async () => {
   t = await createTestApp();
   viewer = await createUser(t, { roles: ['viewer'] });
   throwaway = await createUser(t, { roles: ['viewer'] });
-  ids.target = (await createUser(t, { roles: ['viewer'], name: 'Target' })).id;
+  const target = await createUser(t, { roles: ['viewer'], name: 'Target' });
+  ids.target = target.id;
+  ids.targetSession = (await t.inject({ method: 'GET', url: '/api/auth/sessions', headers: bearer(target.token) })).json().data[0].id;
   const role = await t.inject({ method: 'POST', url: '/api/roles', headers: bearer(t.adminToken), payload: { name: 'target-role', displayName: 'Target' } });
   ids.role = role.json().id;
   const key = await t.inject({ method: 'POST', url: '/api/api-keys', headers: bearer(t.adminToken), payload: { name: 'target-key' } });
@@ -284,6 +286,25 @@ const routes: RouteSpec[] = [
       { name: 'permission too short', url: `/api/users/{target}/permissions/ab`, fields: ['permission'] },
     ],
   },
+  {
+    method: 'DELETE',
+    path: '/api/users/{id}/sessions/{sessionId}',
+    auth: 'permission',
+    body: false,
+    url: () => `/api/users/${ids.target}/sessions/${ids.targetSession}`,
+    bad: [
+      ...idCases((id) => `/api/users/${id}/sessions/${ids.targetSession}`),
+      ...badIds.map(([name, id]): BadCase => ({ name: `session id is ${name}`, url: `/api/users/{target}/sessions/${id}`, fields: ['sessionId'] })),
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/api/users/{id}/sessions/revoke-all',
+    auth: 'permission',
+    body: false,
+    url: () => `/api/users/${ids.target}/sessions/revoke-all`,
+    bad: idCases((id) => `/api/users/${id}/sessions/revoke-all`),
+  },
   // ---- /api/roles
   {
     method: 'POST',
@@ -401,6 +422,7 @@ async function targetState() {
   return {
     user: await get(`/api/users/${ids.target}`),
     perms: await get(`/api/users/${ids.target}/permissions`),
+    sessions: ((await get(`/api/users/${ids.target}/sessions`)).data as { id: string }[]).map((x) => x.id),
     role: await get(`/api/roles/${ids.role}`),
     keys: await get('/api/api-keys'),
     org: await get('/api/organizations/current'),

@@ -417,6 +417,116 @@ describe('deactivate and activate', () => {
   });
 });
 
+describe('another user’s sessions', () => {
+  const sessionsOf = (id: string, token = t.adminToken, query = '') => call('GET', `/api/users/${id}/sessions${query}`, undefined, token);
+
+  it('lists a user’s live sessions without tokens, revokes one (that device is signed out, the others stay) and audits it', async () => {
+    const u = await createUser(t, { roles: ['viewer'] });
+    const second = await t.login(u.email, GOOD_PASSWORD);
+    const res = await sessionsOf(u.id);
+    expect(res.statusCode, res.body).toBe(200);
+    const list = res.json().data as { id: string; current: boolean; ip: string | null; lastActivityAt: string }[];
+    expect(list).toHaveLength(2);
+    expect(JSON.stringify(list)).not.toMatch(/refresh|token|hash/i);
+    // None is the administrator's own session.
+    expect(list.every((s) => !s.current)).toBe(true);
+    // Newest sign-in first: the second sign-in's token belongs to the first row.
+    const mine = (await call('GET', '/api/auth/sessions', undefined, second.accessToken)).json().data.find((s: { current: boolean }) => s.current);
+    expect(list[0]!.id).toBe(mine.id);
+
+    const del = await call('DELETE', `/api/users/${u.id}/sessions/${mine.id}`);
+    expect(del.statusCode, del.body).toBe(204);
+    expectProblem(await me(second.accessToken), 401);
+    expectProblem(await t.inject({ method: 'POST', url: '/api/auth/refresh', payload: { refreshToken: second.refreshToken } }), 401);
+    expect((await me(u.token)).statusCode).toBe(200);
+    expect((await sessionsOf(u.id)).json().data.map((s: { id: string }) => s.id)).toEqual([list[1]!.id]);
+    const audit = await auditFor(u.id, 'user.sessions_revoke');
+    expect(audit).toHaveLength(1);
+    expect(audit[0]!.actorId).toBe(adminId);
+    // Revoked already: 404, and no second audit record.
+    expectProblem(await call('DELETE', `/api/users/${u.id}/sessions/${mine.id}`), 404);
+    expect(await auditFor(u.id, 'user.sessions_revoke')).toHaveLength(1);
+  });
+
+  it('signs a user out everywhere and keeps the account active', async () => {
+    const u = await createUser(t, { roles: ['viewer'] });
+    const second = await t.login(u.email, GOOD_PASSWORD);
+    const res = await call('POST', `/api/users/${u.id}/sessions/revoke-all`);
+    expect(res.statusCode, res.body).toBe(200);
+    expect(res.json()).toEqual({ revoked: 2 });
+    expectProblem(await me(u.token), 401);
+    expectProblem(await me(second.accessToken), 401);
+    expect((await sessionsOf(u.id)).json().data).toEqual([]);
+    expect((await getUser(u.id)).isActive).toBe(true);
+    expect((await login(u.email)).statusCode).toBe(200);
+    const audit = await auditFor(u.id, 'user.sessions_revoke');
+    expect(audit).toHaveLength(1);
+    expect(JSON.stringify(audit[0]!.changes)).toContain('"sessions":2');
+    // The new sign-in ends too; then nothing is left to end, and nothing more is recorded.
+    expect((await call('POST', `/api/users/${u.id}/sessions/revoke-all`)).json()).toEqual({ revoked: 1 });
+    expect((await call('POST', `/api/users/${u.id}/sessions/revoke-all`)).json()).toEqual({ revoked: 0 });
+    expect(await auditFor(u.id, 'user.sessions_revoke')).toHaveLength(2);
+  });
+
+  it('another user’s session id answers 404 and ends nothing', async () => {
+    const a = await createUser(t, { roles: ['viewer'] });
+    const b = await createUser(t, { roles: ['viewer'] });
+    const bSession = (await sessionsOf(b.id)).json().data[0].id as string;
+    expectProblem(await call('DELETE', `/api/users/${a.id}/sessions/${bSession}`), 404);
+    expect((await me(b.token)).statusCode).toBe(200);
+    expectProblem(await call('DELETE', `/api/users/${a.id}/sessions/${crypto.randomUUID()}`), 404);
+  });
+
+  it('another org’s user and sessions answer 404, and nothing of theirs ends', async () => {
+    const other = await createOrg(t);
+    const otherSession = (await call('GET', '/api/auth/sessions', undefined, other.token)).json().data[0].id as string;
+    expectProblem(await sessionsOf(other.adminId), 404);
+    expectProblem(await call('DELETE', `/api/users/${other.adminId}/sessions/${otherSession}`), 404);
+    expectProblem(await call('POST', `/api/users/${other.adminId}/sessions/revoke-all`), 404);
+    // Their admin cannot reach ours either.
+    expectProblem(await sessionsOf(adminId, other.token), 404);
+    expect((await me(other.token)).statusCode).toBe(200);
+    // Our own user's id with their session id: still 404.
+    const u = await createUser(t, { roles: ['viewer'] });
+    expectProblem(await call('DELETE', `/api/users/${u.id}/sessions/${otherSession}`), 404);
+    expect((await me(other.token)).statusCode).toBe(200);
+  });
+
+  it('needs users:update over the user: viewers are refused, a manager reaches their department only, and nobody signs out someone who outranks them', async () => {
+    const dept = `Ops-${tag()}`;
+    const manager = await createUser(t, { roles: ['manager'], department: dept });
+    const colleague = await createUser(t, { roles: ['viewer'], department: dept });
+    const outsider = await createUser(t, { roles: ['viewer'], department: `Else-${tag()}` });
+    const viewer = await createUser(t, { roles: ['viewer'], department: dept });
+
+    expectProblem(await sessionsOf(colleague.id, viewer.token), 403, 'forbidden');
+    expectProblem(await call('POST', `/api/users/${colleague.id}/sessions/revoke-all`, undefined, viewer.token), 403, 'forbidden');
+    expect((await me(colleague.token)).statusCode).toBe(200);
+
+    expect((await sessionsOf(colleague.id, manager.token)).statusCode).toBe(200);
+    // Managers read everyone (users:read any) but change only their department: 403, not 404.
+    expectProblem(await sessionsOf(outsider.id, manager.token), 403);
+    expectProblem(await call('POST', `/api/users/${outsider.id}/sessions/revoke-all`, undefined, manager.token), 403);
+    expect((await me(outsider.token)).statusCode).toBe(200);
+    // The administrator holds more than the manager: refused, and recorded as a security event.
+    const adminSession = (await sessionsOf(adminId)).json().data[0].id as string;
+    expectProblem(await call('DELETE', `/api/users/${adminId}/sessions/${adminSession}`, undefined, manager.token), 403);
+    expect((await me(t.adminToken)).statusCode).toBe(200);
+
+    const done = await call('POST', `/api/users/${colleague.id}/sessions/revoke-all`, undefined, manager.token);
+    expect(done.json()).toEqual({ revoked: 1 });
+    expectProblem(await me(colleague.token), 401);
+  });
+
+  it('refuses bad ids and query parameters with 400', async () => {
+    expectProblem(await call('GET', '/api/users/not-a-uuid/sessions'), 400);
+    expectProblem(await sessionsOf(adminId, t.adminToken, '?limit=0'), 400);
+    expectProblem(await sessionsOf(adminId, t.adminToken, '?cursor=nonsense'), 400);
+    expectProblem(await sessionsOf(adminId, t.adminToken, '?unknown=1'), 400);
+    expectProblem(await call('DELETE', `/api/users/${adminId}/sessions/not-a-uuid`), 400);
+  });
+});
+
 describe('soft delete and restore', () => {
   it('hides the user, ends their sessions and sign-in, and restores them', async () => {
     const u = await createUser(t, { roles: ['viewer'], department: `Del-${tag()}` });

@@ -182,6 +182,12 @@ const usersRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/users/UsersPage'), 'UsersPage'),
 });
 
+const userRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/users/$userId',
+  component: lazyRouteComponent(() => import('../features/users/UserDetailPage'), 'UserDetailPage'),
+});
+
 const telemetryRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/telemetry',
@@ -230,6 +236,12 @@ const orgRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/org',
   component: lazyRouteComponent(() => import('../features/admin/OrgSettingsPage'), 'OrgSettingsPage'),
+});
+
+const organizationsRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/organizations',
+  component: lazyRouteComponent(() => import('../features/admin/OrganizationsPage'), 'OrganizationsPage'),
 });
 
 const sessionsRoute = createRoute({
@@ -317,12 +329,14 @@ const routeTree = rootRoute.addChildren([
     telemetryRoute,
     mapRoute,
     usersRoute,
+    userRoute,
     rolesRoute,
     apiKeysRoute,
     devicesRoute,
     auditRoute,
     subscriptionsRoute,
     orgRoute,
+    organizationsRoute,
     sessionsRoute,
     securityRoute,
     ...servicedeskRoutes,

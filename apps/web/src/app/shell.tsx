@@ -23,6 +23,7 @@ import {
   Menu as MenuIcon,
   Monitor,
   Moon,
+  Network,
   MonitorSmartphone,
   Siren,
   Sun,
@@ -89,6 +90,7 @@ export const NAV: NavSection[] = [
       { to: '/admin/audit', label: 'Audit log', icon: ScrollText, allowed: (me) => can(me, 'audit:read') },
       { to: '/admin/subscriptions', label: 'Event subscriptions', icon: Workflow, allowed: (me) => can(me, 'subscriptions:manage') },
       { to: '/admin/org', label: 'Organization', icon: Building2, allowed: (me) => can(me, 'org:update') },
+      { to: '/admin/organizations', label: 'All organizations', icon: Network, allowed: (me) => me.isPlatformAdmin },
     ],
   },
 ];
@@ -289,7 +291,7 @@ function UserMenu() {
           <MonitorSmartphone aria-hidden="true" /> My sessions
         </MenuItem>
         <MenuItem onSelect={() => void navigate({ to: '/account/security' })}>
-          <KeyRound aria-hidden="true" /> Two-factor authentication
+          <KeyRound aria-hidden="true" /> Password and two-factor
         </MenuItem>
         <MenuSeparator />
         <MenuItem onSelect={() => void auth.logout()}>

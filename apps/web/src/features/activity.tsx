@@ -24,6 +24,7 @@ const VERBS: Record<string, string> = {
   permission_grant: 'granted a permission to',
   permission_revoke: 'revoked a permission from',
   export: 'exported the data of',
+  sessions_revoke: 'signed out the sessions of',
   erase: 'erased the data of',
 };
 export const NOUNS: Record<string, string> = {

@@ -6,7 +6,7 @@ import { invalidRefresh } from './identity.errors.ts';
 import { pageQuerystring } from '../../platform/db/pagination.ts';
 import { emailField, errorResponses, idParams, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { AuthService } from './auth.service.ts';
-import { userSchema } from './users.routes.ts';
+import { sessionSchema, userSchema } from './users.routes.ts';
 
 const REFRESH_COOKIE = 'imsop_refresh';
 
@@ -20,15 +20,6 @@ const loginResponse = z.union([
   tokenPair.extend({ user: userSchema, mfaRequired: z.literal(false).optional() }),
   z.object({ mfaRequired: z.literal(true), mfaToken: z.string() }),
 ]);
-const sessionSchema = z.object({
-  id: z.uuid(),
-  ip: z.string().nullable(),
-  userAgent: z.string().nullable(),
-  createdAt: z.string(),
-  lastActivityAt: z.string(),
-  expiresAt: z.string(),
-  current: z.boolean(),
-}).meta({ id: 'Session', description: 'A signed-in session (a device or browser), with its last activity' });
 const password = z.string().min(1).max(1024);
 
 /** Sets the console's refresh cookie (sent to /api/auth only) after a sign-in: login, MFA, an accepted invitation. */

@@ -1,4 +1,4 @@
-import { and, eq, gt, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, eq, isNull, lt, or, sql } from 'drizzle-orm';
 import * as OTPAuth from 'otpauth';
 import type { Ability } from '../../platform/access/ability.ts';
 import type { Actor, RequestMeta } from '../../platform/access/actor.ts';
@@ -9,7 +9,7 @@ import { hashPassword, passwordProblem, verifyPassword } from '../../platform/au
 import type { VerifiedMfaClaims } from '../../platform/auth/tokens.ts';
 import { matchedStep, totpFor } from '../../platform/auth/totp.ts';
 import type { Executor, Tx } from '../../platform/db/client.ts';
-import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
+import type { PageRequest } from '../../platform/db/pagination.ts';
 import { inOrg, inSystem } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound, tooManyRequests } from '../../platform/errors/app-error.ts';
 import { reusableBody } from '../../platform/cache/reusable.ts';
@@ -22,7 +22,7 @@ import {
   weakPassword,
 } from './identity.errors.ts';
 import { UNAUDITED, type IdentityContext } from './identity.context.ts';
-import { findOrg, findUser, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
+import { findOrg, findUser, liveSessionsPage, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
 import { activityLogs, mfaRecoveryCodes, mfaTokensSpent, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
 
 export interface TokenPair {
@@ -419,27 +419,10 @@ export function createAuthService(ctx: IdentityContext) {
       return meBody(profile, actor.ability, actor.isPlatformAdmin);
     },
 
-    /** The actor's live sessions, newest sign-in first (a stable order, unlike the last activity), a page at a time. */
+    /** The actor's live sessions, newest sign-in first, a page at a time. */
     async listSessions(actor: Actor, q: PageRequest) {
       const userId = requireUser(actor);
-      const page = keyset(q, { column: userSessions.createdAt, id: userSessions.id, value: 'timestamp', desc: true, of: (s: typeof userSessions.$inferSelect) => s.createdAt });
-      const rows = await inOrg(db, actor.orgId, (tx) =>
-        tx
-          .select()
-          .from(userSessions)
-          .where(and(eq(userSessions.userId, userId), isNull(userSessions.revokedAt), gt(userSessions.expiresAt, new Date()), page.after))
-          .orderBy(...page.orderBy)
-          .limit(page.limit),
-      );
-      return mapPage(page.page(rows), (s) => ({
-        id: s.id,
-        ip: s.ip,
-        userAgent: s.userAgent,
-        createdAt: s.createdAt.toISOString(),
-        lastActivityAt: s.lastActivityAt.toISOString(),
-        expiresAt: s.expiresAt.toISOString(),
-        current: s.id === actor.sessionId,
-      }));
+      return inOrg(db, actor.orgId, (tx) => liveSessionsPage(tx, actor.orgId, userId, q, actor.sessionId));
     },
 
     async revokeSession(actor: Actor, sessionId: string) {

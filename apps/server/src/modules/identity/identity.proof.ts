@@ -25,6 +25,8 @@ export default defineProofSeed({
   params: {
     userId: 'user',
     roleId: 'role',
+    // A user's session (another user's session routes): the seed's session, which is the admin's.
+    sessionId: 'session',
     permission: 'permission',
     // Routes that name an org by its slug (provider webhooks) name the seed's org.
     orgSlug: 'orgSlug',

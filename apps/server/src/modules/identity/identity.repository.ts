@@ -1,5 +1,6 @@
-import { and, eq, isNull, sql } from 'drizzle-orm';
+import { and, eq, gt, isNull, sql } from 'drizzle-orm';
 import type { Executor } from '../../platform/db/client.ts';
+import { keyset, mapPage, type PageRequest } from '../../platform/db/pagination.ts';
 import {
   organizations,
   permissions,
@@ -89,6 +90,29 @@ export async function roleNamesOf(tx: Executor, orgId: string, userIds: string[]
     out.set(r.userId, list);
   }
   return out;
+}
+
+/**
+ * A user's live sessions, newest sign-in first (a stable order, unlike the last activity), a page
+ * at a time, as they are shown: without tokens; `current` marks the session `currentId`.
+ */
+export async function liveSessionsPage(tx: Executor, orgId: string, userId: string, q: PageRequest, currentId: string | null | undefined) {
+  const page = keyset(q, { column: userSessions.createdAt, id: userSessions.id, value: 'timestamp', desc: true, of: (s: SessionRow) => s.createdAt });
+  const rows = await tx
+    .select()
+    .from(userSessions)
+    .where(and(eq(userSessions.orgId, orgId), eq(userSessions.userId, userId), isNull(userSessions.revokedAt), gt(userSessions.expiresAt, new Date()), page.after))
+    .orderBy(...page.orderBy)
+    .limit(page.limit);
+  return mapPage(page.page(rows), (s) => ({
+    id: s.id,
+    ip: s.ip,
+    userAgent: s.userAgent,
+    createdAt: s.createdAt.toISOString(),
+    lastActivityAt: s.lastActivityAt.toISOString(),
+    expiresAt: s.expiresAt.toISOString(),
+    current: s.id === currentId,
+  }));
 }
 
 export async function revokeUserSessions(

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CONDITIONS } from '../../platform/access/catalogue.ts';
 import { actorOf, type ApiInstance } from '../../platform/http/api.ts';
-import { pageQuery } from '../../platform/db/pagination.ts';
+import { pageQuery, pageQuerystring } from '../../platform/db/pagination.ts';
 import { booleanQuery, emailField, errorResponses, idParams, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { UsersService } from './users.service.ts';
 
@@ -23,6 +23,17 @@ export const userSchema = z.object({
   metadata: z.record(z.string(), z.unknown()),
   roles: z.array(roleRef),
 }).meta({ id: 'User', description: 'A person of the organization (never their password or secrets)' });
+
+/** A sign-in session as its user, or an administrator, sees it: never its tokens. */
+export const sessionSchema = z.object({
+  id: z.uuid(),
+  ip: z.string().nullable(),
+  userAgent: z.string().nullable(),
+  createdAt: z.string(),
+  lastActivityAt: z.string(),
+  expiresAt: z.string(),
+  current: z.boolean(),
+}).meta({ id: 'Session', description: 'A signed-in session (a device or browser), with its last activity' });
 
 const name = z.string().trim().min(1).max(200);
 const department = z.string().trim().min(1).max(100).nullable();
@@ -226,6 +237,55 @@ export function usersRoutes(api: ApiInstance, users: UsersService) {
       await users.revokePermission(actorOf(req), req.params.id, req.params.permission);
       return reply.code(204).send(null);
     },
+  );
+
+  api.get(
+    '/users/:id/sessions',
+    {
+      config: { auth: 'users:update' },
+      schema: {
+        tags,
+        operationId: 'listUserSessions',
+        summary: 'A user’s live sessions, newest sign-in first (cursor pagination; you must be able to change the user)',
+        params: idParams,
+        querystring: pageQuerystring,
+        response: { 200: pageOfSchema(sessionSchema), ...errorResponses },
+      },
+    },
+    async (req) => users.listSessions(actorOf(req), req.params.id, req.query),
+  );
+
+  api.delete(
+    '/users/:id/sessions/:sessionId',
+    {
+      config: { auth: 'users:update' },
+      schema: {
+        tags,
+        operationId: 'revokeUserSession',
+        summary: 'Sign a user out of one session',
+        params: idParams.extend({ sessionId: z.uuid() }),
+        response: { 204: z.null(), ...errorResponses },
+      },
+    },
+    async (req, reply) => {
+      await users.revokeSession(actorOf(req), req.params.id, req.params.sessionId);
+      return reply.code(204).send(null);
+    },
+  );
+
+  api.post(
+    '/users/:id/sessions/revoke-all',
+    {
+      config: { auth: 'users:update' },
+      schema: {
+        tags,
+        operationId: 'revokeUserSessions',
+        summary: 'Sign a user out everywhere (the account stays active)',
+        params: idParams,
+        response: { 200: z.object({ revoked: z.number() }), ...errorResponses },
+      },
+    },
+    async (req) => users.revokeAllSessions(actorOf(req), req.params.id),
   );
 
   api.get(

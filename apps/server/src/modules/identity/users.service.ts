@@ -8,13 +8,14 @@ import type { AuditEntry } from '../../platform/audit/audit.ts';
 import type { Tx } from '../../platform/db/client.ts';
 import { inOrg, readInOrg } from '../../platform/db/scope.ts';
 import { badRequest, forbidden, notFound } from '../../platform/errors/app-error.ts';
-import { decodeCursor, encodeCursor, pageOf, parseSort, type Page } from '../../platform/db/pagination.ts';
+import { decodeCursor, encodeCursor, pageOf, parseSort, type Page, type PageRequest } from '../../platform/db/pagination.ts';
 import { toPublicUser, type PublicUser } from './auth.service.ts';
 import { cannotGrant, emailTaken, outranked, weakPassword } from './identity.errors.ts';
 import type { IdentityContext } from './identity.context.ts';
 import {
   findUser,
   grantsOf,
+  liveSessionsPage,
   publicUserColumns,
   revokeUserSessions,
   roleNamesOf,
@@ -511,6 +512,44 @@ export function createUsersService(ctx: IdentityContext) {
         });
         afterCommit(accessChanged(actor.orgId, id));
       }));
+    },
+
+    /**
+     * Another user's live sessions (where they are signed in), for those who may change the user:
+     * the same rule as deactivating them, which ends every session at once.
+     */
+    async listSessions(actor: Actor, id: string, q: PageRequest) {
+      return inOrg(db, actor.orgId, async (tx) => {
+        await visibleUser(tx, actor, id, 'users:update');
+        return liveSessionsPage(tx, actor.orgId, id, q, actor.sessionId);
+      });
+    },
+
+    /** Ends one of a user's sessions (another user's session id, or an ended one, answers 404). */
+    async revokeSession(actor: Actor, id: string, sessionId: string) {
+      await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
+        await changeableUser(tx, actor, id, 'users:update');
+        const rows = await tx
+          .update(userSessions)
+          .set({ revokedAt: new Date(), revokedReason: 'revoked_by_admin' })
+          .where(and(eq(userSessions.orgId, actor.orgId), eq(userSessions.userId, id), eq(userSessions.id, sessionId), isNull(userSessions.revokedAt)))
+          .returning({ id: userSessions.id });
+        if (!rows.length) throw notFound('Session');
+        await audit({ action: 'user.sessions_revoke', entityType: 'user', entityId: id, details: { sessions: 1, sessionId } });
+        afterCommit(() => ctx.sessionsRevoked([sessionId]));
+      }));
+    },
+
+    /** Signs a user out everywhere (their account stays active). */
+    async revokeAllSessions(actor: Actor, id: string) {
+      const ids = await guarded(actor, () => useCase(actor, async ({ tx, audit, afterCommit }) => {
+        await changeableUser(tx, actor, id, 'users:update');
+        const ids = await revokeUserSessions(tx, actor.orgId, id, 'revoked_by_admin');
+        if (ids.length) await audit({ action: 'user.sessions_revoke', entityType: 'user', entityId: id, details: { sessions: ids.length } });
+        afterCommit(() => ctx.sessionsRevoked(ids));
+        return ids;
+      }));
+      return { revoked: ids.length };
     },
 
     /** GDPR access: everything we hold about the person, as JSON. */

@@ -11,6 +11,7 @@ import { Card, CardHeader } from '../../components/ui/card';
 import { Field, Input } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, errorMessage } from '../../components/ui/states';
+import { ChangePassword } from './ChangePassword';
 
 /** The otpauth:// URI as a QR code, drawn locally (no image service). */
 function QrCode({ value }: { value: string }) {
@@ -276,6 +277,7 @@ export function SecurityPage() {
       ) : (
         <Enrol onEnabled={setCodes} />
       )}
+      <ChangePassword />
     </Page>
   );
 }

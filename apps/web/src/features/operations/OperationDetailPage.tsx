@@ -1,7 +1,7 @@
 import { lazy, Suspense, useMemo, useState, useSyncExternalStore, type FormEvent, type ReactNode } from 'react';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQuery, useQueryClient, type InfiniteData } from '@tanstack/react-query';
-import { Box, Calendar, ChevronRight, Clock, LineChart, MapPin, MoreHorizontal, Pencil, Plus, Tag, Trash2, Truck, User, Wrench } from 'lucide-react';
+import { Box, Calendar, Clock, LineChart, MapPin, MoreHorizontal, Pencil, Plus, Tag, Trash2, Truck, User, Wrench } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatDateTime, formatFull, formatRange, formatRelative, fromLocalInput, timeZone, toLocalInput } from '../../lib/format';
@@ -16,6 +16,7 @@ import { useTopic } from '../../app/realtime';
 import { Badge, PriorityLabel, STATUS_LABEL, StatusBadge } from '../../components/ui/badge';
 import { Button, buttonClass } from '../../components/ui/button';
 import { Card, CardHeader } from '../../components/ui/card';
+import { Crumbs } from '../../components/ui/crumbs';
 import { LoadMore } from '../../components/ui/data-table';
 import { ConfirmDialog, Dialog } from '../../components/ui/dialog';
 import { Field, Input, Select } from '../../components/ui/input';
@@ -35,18 +36,6 @@ const MOVE_LABEL: Record<OperationStatus, Partial<Record<OperationStatus, string
   completed: { in_progress: 'Reopen' },
   failed: { pending: 'Reopen', in_progress: 'Restart' },
 };
-
-function Crumbs({ name }: { name: string }) {
-  return (
-    <nav aria-label="Breadcrumb" className="flex items-center gap-1">
-      <Link to="/operations" className="hover:text-fg">
-        Operations
-      </Link>
-      <ChevronRight className="size-3.5" aria-hidden="true" />
-      <span className="max-w-72 truncate">{name}</span>
-    </nav>
-  );
-}
 
 function Actions({ op }: { op: Operation }) {
   const me = useMe();
@@ -626,7 +615,7 @@ export function OperationDetailPage() {
   return (
     <Page>
       <PageHeader
-        breadcrumb={<Crumbs name={o.name} />}
+        breadcrumb={<Crumbs to="/operations" label="Operations">{o.name}</Crumbs>}
         title={o.name}
         description={
           <span className="flex flex-wrap items-center gap-3">

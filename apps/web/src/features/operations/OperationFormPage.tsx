@@ -1,7 +1,6 @@
-import { useEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ChevronRight } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { fromLocalInput, toLocalInput } from '../../lib/format';
 import { can } from '../../lib/permissions';
@@ -11,6 +10,7 @@ import { toast } from '../../lib/toast';
 import type { Operation, OperationInput, OperationPatch, Priority } from '../../lib/types';
 import { PRIORITY_LABEL } from '../../components/ui/badge';
 import { Button, buttonClass } from '../../components/ui/button';
+import { Crumbs } from '../../components/ui/crumbs';
 import { Card } from '../../components/ui/card';
 import { Field, Input, Select, Textarea } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
@@ -169,18 +169,6 @@ function OperationForm({ initial, onSubmit, submitLabel, cancel }: { initial: Fo
 }
 const FIELD_KEYS = ['name', 'description', 'priority', 'type', 'location', 'startAt', 'endAt', 'tags'];
 
-function Crumbs({ children }: { children: ReactNode }) {
-  return (
-    <nav aria-label="Breadcrumb" className="flex items-center gap-1">
-      <Link to="/operations" className="hover:text-fg">
-        Operations
-      </Link>
-      <ChevronRight className="size-3.5" aria-hidden="true" />
-      {children}
-    </nav>
-  );
-}
-
 export function NewOperationPage() {
   useDocumentTitle('New operation');
   const me = useMe();
@@ -204,7 +192,7 @@ export function NewOperationPage() {
   }
   return (
     <Page width="narrow">
-      <PageHeader breadcrumb={<Crumbs>New</Crumbs>} title="New operation" />
+      <PageHeader breadcrumb={<Crumbs to="/operations" label="Operations">New</Crumbs>} title="New operation" />
       <OperationForm initial={empty} submitLabel="Create operation" onSubmit={(b) => create.mutateAsync(b)} cancel={() => void navigate({ to: '/operations' })} />
     </Page>
   );
@@ -229,7 +217,7 @@ export function EditOperationPage() {
     <Page width="narrow">
       <PageHeader
         breadcrumb={
-          <Crumbs>
+          <Crumbs to="/operations" label="Operations">
             {op.data ? (
               <Link to="/operations/$operationId" params={{ operationId }} className="max-w-60 truncate hover:text-fg">
                 {op.data.name}

@@ -1,5 +1,5 @@
 import { useEffect, useState, type FormEvent } from 'react';
-import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { MoreHorizontal, Search, ShieldCheck, UserPlus, Users as UsersIcon, Wand2 } from 'lucide-react';
 import { api, call } from '../../lib/api';
@@ -113,7 +113,7 @@ function CreateUserDialog({ open, onOpenChange }: { open: boolean; onOpenChange:
   );
 }
 
-function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => void): Column<User>[] {
+function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => void, onOpen: (u: User) => void): Column<User>[] {
   return [
     {
       id: 'user',
@@ -126,7 +126,9 @@ function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => vo
           </span>
           <div className="min-w-0">
             <p className="truncate text-[13px] font-medium">
-              {user.name}
+              <Link to="/admin/users/$userId" params={{ userId: user.id }} className="hover:text-accent hover:underline" data-testid="user-link">
+                {user.name}
+              </Link>
               {user.id === meId ? <span className="ml-1.5 text-xs font-normal text-fg-subtle">(you)</span> : null}
             </p>
             <p className="truncate text-xs text-fg-subtle">{user.email}</p>
@@ -173,21 +175,23 @@ function userColumns(meId: string, canUpdate: boolean, onToggle: (u: User) => vo
       headerHidden: true,
       width: 'w-14',
       className: 'px-2 text-right',
-      cell: (user) =>
-        canUpdate && user.id !== meId ? (
-          <Menu>
-            <MenuTrigger asChild>
-              <Button variant="ghost" size="icon-sm" aria-label={`Actions for ${user.name}`}>
-                <MoreHorizontal aria-hidden="true" />
-              </Button>
-            </MenuTrigger>
-            <MenuContent>
+      cell: (user) => (
+        <Menu>
+          <MenuTrigger asChild>
+            <Button variant="ghost" size="icon-sm" aria-label={`Actions for ${user.name}`}>
+              <MoreHorizontal aria-hidden="true" />
+            </Button>
+          </MenuTrigger>
+          <MenuContent>
+            <MenuItem onSelect={() => onOpen(user)}>Open details</MenuItem>
+            {canUpdate && user.id !== meId ? (
               <MenuItem danger={user.isActive} onSelect={() => onToggle(user)}>
                 {user.isActive ? 'Deactivate' : 'Reactivate'}
               </MenuItem>
-            </MenuContent>
-          </Menu>
-        ) : null,
+            ) : null}
+          </MenuContent>
+        </Menu>
+      ),
     },
   ];
 }
@@ -291,7 +295,7 @@ export function UsersPage() {
           caption="Users"
           testId="users-table"
           rowTestId="user-row"
-          columns={userColumns(me.id, canUpdate, (x) => (x.isActive ? setToggling(x) : toggle.mutate(x)))}
+          columns={userColumns(me.id, canUpdate, (x) => (x.isActive ? setToggling(x) : toggle.mutate(x)), (x) => void navigate({ to: '/admin/users/$userId', params: { userId: x.id } }))}
           rows={rows}
           rowKey={(u) => u.id}
         />
