@@ -42,7 +42,7 @@ export function ServiceDeskSummary() {
         <SkeletonRows rows={3} />
       ) : (
         <div className="grid grid-cols-1 md:grid-cols-[minmax(0,1fr)_minmax(0,1.4fr)]">
-          <dl className="grid grid-cols-2 gap-x-4 gap-y-3 px-4 py-4">
+          <dl className="grid grid-cols-2 content-start gap-x-4 gap-y-4 px-4 py-4">
             {figures.map((f) => (
               <div key={f.label}>
                 <dt className="text-xs text-fg-muted">{f.label}</dt>
