@@ -230,6 +230,17 @@ describe('ticket API', () => {
     expect((await get(`/api/tickets/${a.id}`)).json().tags.sort()).toEqual(['hw', 'triaged']);
   });
 
+  it('a patch that changes nothing answers the ticket as it was, records nothing, and is no server error', async () => {
+    const ticket = await newTicket({ subject: 'Unchanged by a patch' });
+    const auditsBefore = (await get(`/api/audit-logs?entityId=${ticket.id}&limit=200`)).json().data.length as number;
+    for (const body of [{ teamId: null }, { priority: ticket.priority }, { status: ticket.status }]) {
+      const res = await patch(`/api/tickets/${ticket.id}`, body);
+      expect(res.statusCode, res.body).toBe(200);
+      expect(res.json().updatedAt).toBe(ticket.updatedAt);
+    }
+    expect((await get(`/api/audit-logs?entityId=${ticket.id}&limit=200`)).json().data).toHaveLength(auditsBefore);
+  });
+
   it('paginates the list by number without gaps or repeats', async () => {
     const tag = `page${Date.now()}`;
     const made = [];

@@ -8,6 +8,11 @@ import type { Executor } from './client.ts';
  */
 export interface TxTracking {
   audited: boolean;
+  /**
+   * Why this run records no audit entry, stated as it ran (see `unchanged`): a use case that found
+   * nothing to change but locked rows on the way has a transaction id without having written.
+   */
+  unaudited?: string;
   events: number;
   notifications: number;
   /** Checks an event against the running module's catalogue and returns its schema version. */
@@ -24,3 +29,12 @@ export function trackTransaction(tx: Executor, tracking: TxTracking): void {
 
 /** The tracking of a use case's transaction, or undefined outside one (system work, tests). */
 export const trackingOf = (tx: Executor): TxTracking | undefined => tracked.get(tx);
+
+/**
+ * States, inside a use case, that this run changed nothing: it only read and locked rows (a
+ * `FOR UPDATE` gives the transaction an id, which the strict check would take for a write).
+ */
+export function unchanged(tx: Executor, reason: string): void {
+  const tracking = tracked.get(tx);
+  if (tracking) tracking.unaudited = reason;
+}

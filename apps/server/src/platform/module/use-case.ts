@@ -96,7 +96,7 @@ export function createUseCase<C extends EventCatalogue>(deps: UseCaseDeps, catal
         },
       };
       const result = await fn(scope);
-      if (deps.strict && !tracking.audited && options.unaudited === undefined) {
+      if (deps.strict && !tracking.audited && options.unaudited === undefined && tracking.unaudited === undefined) {
         // A transaction gets an id on its first write: one that has an id changed something.
         const [row] = await queryRows<{ wrote: boolean }>(tx, sql`select pg_current_xact_id_if_assigned() is not null as wrote`);
         if (row?.wrote) throw new UseCaseContractError('The use case changed data but recorded no audit entry.');

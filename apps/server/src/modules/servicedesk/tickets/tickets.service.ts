@@ -5,6 +5,7 @@ import type { Actor } from '../../../platform/access/actor.ts';
 import { recordAudit } from '../../../platform/audit/audit.ts';
 import type { Executor, Tx } from '../../../platform/db/client.ts';
 import { inOrg } from '../../../platform/db/scope.ts';
+import { unchanged } from '../../../platform/db/tracking.ts';
 import { publishEvents } from '../../../platform/events/outbox.ts';
 import { AppError, badRequest, conflict, forbidden, notFound } from '../../../platform/errors/app-error.ts';
 import type { Page } from '../../../platform/db/pagination.ts';
@@ -281,7 +282,10 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
       checkCustomFields(await customFieldsSchemaOf(tx, actor.orgId), patch.customFields);
       set.customFields = patch.customFields;
     }
-    if (Object.keys(set).length === 0) return before;
+    if (Object.keys(set).length === 0) {
+      unchanged(tx, 'the patch matched the ticket as it was: nothing changed (the row was only locked)');
+      return before;
+    }
     await tx.update(tickets).set({ ...set, updatedAt: now }).where(eq(tickets.id, t.id));
     for (const [kind, data] of timeline) await addTimeline(tx, actor.orgId, t.id, kind, data, now);
     // The clocks at the change's own instant: a new priority or policy is in effect from there.
