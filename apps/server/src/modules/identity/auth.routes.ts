@@ -18,7 +18,11 @@ export const tokenPair = z.object({
 });
 const loginResponse = z.union([
   tokenPair.extend({ user: userSchema, mfaRequired: z.literal(false).optional() }),
-  z.object({ mfaRequired: z.literal(true), mfaToken: z.string() }),
+  z.object({
+    mfaRequired: z.literal(true),
+    mfaToken: z.string(),
+    methods: z.array(z.enum(['totp', 'passkey'])).describe('Second factors this account can complete the step with'),
+  }),
 ]);
 const sessionSchema = z.object({
   id: z.uuid(),
@@ -31,19 +35,23 @@ const sessionSchema = z.object({
 });
 const password = z.string().min(1).max(1024);
 
+/** Sets the refresh cookie every sign-in answers with (password, MFA step, passkey, refresh). */
+export const refreshCookieSetter = (config: Config) => (reply: FastifyReply, token: string) =>
+  reply.setCookie(REFRESH_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.SECURE_COOKIES ?? false,
+    path: '/api/auth',
+    maxAge: config.REFRESH_TOKEN_TTL,
+  });
+
+/** The per-IP limit that guards the credential endpoints (login, refresh, MFA, password, passkeys). */
+export const authRateLimit = (config: Config) => ({ rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } });
+
 export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) {
-  const secure = config.SECURE_COOKIES ?? false;
-  const setRefreshCookie = (reply: FastifyReply, token: string) =>
-    reply.setCookie(REFRESH_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure,
-      path: '/api/auth',
-      maxAge: config.REFRESH_TOKEN_TTL,
-    });
+  const setRefreshCookie = refreshCookieSetter(config);
   const tags = ['auth'];
-  // The per-IP limit guards the credential endpoints (login, refresh, MFA, password).
-  const rateLimited = { rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } };
+  const rateLimited = authRateLimit(config);
 
   api.post(
     '/auth/login',

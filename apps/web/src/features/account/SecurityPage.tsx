@@ -11,6 +11,7 @@ import { Card, CardHeader } from '../../components/ui/card';
 import { Field, Input } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, errorMessage } from '../../components/ui/states';
+import { PasskeysSection } from './PasskeysSection';
 
 /** The otpauth:// URI as a QR code, drawn locally (no image service). */
 function QrCode({ value }: { value: string }) {
@@ -254,7 +255,7 @@ function Enabled() {
   );
 }
 
-/** MFA enrolment: QR code (drawn locally), confirmation code, recovery codes shown once. */
+/** MFA enrolment (QR code drawn locally, confirmation code, recovery codes shown once) and the user's passkeys. */
 export function SecurityPage() {
   useDocumentTitle('Two-factor authentication');
   const me = useMe();
@@ -276,6 +277,7 @@ export function SecurityPage() {
       ) : (
         <Enrol onEnabled={setCodes} />
       )}
+      <PasskeysSection />
     </Page>
   );
 }
