@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -11,12 +12,26 @@ export const ADMIN_PASSWORD = 'Quartz-Lantern-Meadow-7';
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
+    /** PUBLIC_URL of the server: http://localhost:<its port>, the origin passkeys are bound to (an IP address cannot be a WebAuthn RP id). */
+    publicUrl: string;
     adminEmail: string;
     adminPassword: string;
   }
 }
 
 let server: ChildProcess | null = null;
+
+/** A TCP port nothing listens on right now (the kernel's pick, released at once). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
 let dataDir = '';
 
 /**
@@ -29,10 +44,14 @@ export async function setup(project: TestProject) {
   fs.mkdirSync(path.join(root, 'e2e/artifacts'), { recursive: true });
 
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'imsop-e2e-'));
+  // A free port chosen here rather than by the server, so PUBLIC_URL can name it.
+  const port = await freePort();
+  const publicUrl = `http://localhost:${port}`;
   const env = {
     ...process.env,
     IMSOP_DATA_DIR: dataDir,
-    PORT: '0',
+    PORT: String(port),
+    PUBLIC_URL: publicUrl,
     HOST: '127.0.0.1',
     MQTT_PORT: '0',
     LOG_LEVEL: 'warn',
@@ -69,6 +88,7 @@ export async function setup(project: TestProject) {
   server.stderr!.on('data', (c: Buffer) => fs.appendFileSync(path.join(root, 'e2e/artifacts/server.log'), c));
   console.log(`[e2e] server at ${baseUrl} (data dir ${dataDir})`);
   project.provide('baseUrl', baseUrl);
+  project.provide('publicUrl', publicUrl);
   project.provide('adminEmail', ADMIN_EMAIL);
   project.provide('adminPassword', ADMIN_PASSWORD);
 }
