@@ -54,6 +54,9 @@ describe('passkeys', () => {
     expect(credential).toMatchObject({ isResidentCredential: true, rpId: 'localhost' });
     expect(Buffer.from(credential!.userHandle!, 'base64').toString('hex')).toBe(user.id.replace(/-/g, ''));
 
+    // Signed out from the dashboard, so the next sign-in lands there again.
+    await page.goto('/');
+    await page.getByRole('heading', { level: 1, name: /^Good (morning|afternoon|evening), Pia/ }).waitFor();
     await page.getByTestId('user-menu').click();
     await page.getByRole('menuitem', { name: 'Sign out' }).click();
     await page.waitForURL(/\/login/);

@@ -1,9 +1,9 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { freePort } from '../../apps/server/test/faults/services.ts';
 
 const root = path.resolve(import.meta.dirname, '../..');
 export const ADMIN_EMAIL = 'e2e-admin@imsop.test';
@@ -21,17 +21,6 @@ declare module 'vitest' {
 
 let server: ChildProcess | null = null;
 
-/** A TCP port nothing listens on right now (the kernel's pick, released at once). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as net.AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 let dataDir = '';
 
 /**

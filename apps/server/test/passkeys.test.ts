@@ -338,4 +338,13 @@ describe('managing passkeys', () => {
     // A removed passkey signs no one in.
     expectProblem(await signIn(key.assert(await signInOptions())), 401, 'invalid_passkey');
   });
+
+  it('erasing a user (GDPR) deletes their passkeys', async () => {
+    const u = await createUser(t);
+    const { key } = await registered(u.token);
+    const erased = await t.inject({ method: 'POST', url: `/api/users/${u.id}/erase`, headers: bearer(t.adminToken) });
+    expect(erased.statusCode, erased.body).toBe(200);
+    expect(await rows(sql`select 1 from passkeys where user_id = ${u.id}`)).toHaveLength(0);
+    expectProblem(await signIn(key.assert(await signInOptions())), 401, 'invalid_passkey');
+  });
 });

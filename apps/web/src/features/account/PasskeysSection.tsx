@@ -187,7 +187,11 @@ export function PasskeysSection() {
           ))}
         </ul>
       )}
-      <LoadMore count={rows.length} noun={['passkey', 'passkeys']} hasMore={list.hasNextPage} loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
+      {list.hasNextPage ? (
+        <div className="border-t border-line px-4 pb-3">
+          <LoadMore count={rows.length} noun={['passkey', 'passkeys']} hasMore loading={list.isFetchingNextPage} onMore={() => void list.fetchNextPage()} />
+        </div>
+      ) : null}
       <EditDialog target={target} onClose={() => setTarget(null)} />
     </Card>
   );
