@@ -1,7 +1,7 @@
 import type { Browser, CDPSession } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { adminToken, createUser } from './support/api.ts';
-import { expectNoErrors, launch, loginAndWait, newContext, shot } from './support/browser.ts';
+import { adminToken, client, createUser, tokenFor, totp } from './support/api.ts';
+import { expectNoErrors, launch, login, loginAndWait, newContext, shot } from './support/browser.ts';
 
 let browser: Browser;
 beforeAll(async () => {
@@ -78,6 +78,33 @@ describe('passkeys', () => {
     await page.goto('/account/security');
     await row.getByText(/last used/).waitFor();
     expectNoErrors(w, [400, 401]);
+    await w.context.close();
+  });
+
+  it('completes the two-factor step of a password sign-in with a passkey instead of a code', async () => {
+    const user = await createUser(await adminToken(), ['agent'], 'Noa Berg');
+    const w = await newContext(browser, { baseUrl: inject('publicUrl') });
+    const { page } = w;
+    await virtualAuthenticator(await w.context.newCDPSession(page));
+    await loginAndWait(page, user.email, user.password);
+    await page.goto('/account/security');
+    await page.getByLabel('Name of the new passkey').fill('Phone');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await page.getByTestId('passkey-row').filter({ hasText: 'Phone' }).waitFor();
+    // TOTP on, through the API.
+    const api = client(await tokenFor(user.email, user.password));
+    const setup = await api.POST('/api/auth/mfa/setup');
+    expect((await api.POST('/api/auth/mfa/enable', { body: { code: totp(setup.data!.otpauthUri) } })).data?.enabled).toBe(true);
+
+    await page.goto('/');
+    await page.getByTestId('user-menu').click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await login(page, user.email, user.password);
+    await page.getByRole('heading', { name: 'Two-factor authentication' }).waitFor();
+    await shot(page, '82-login-mfa-passkey');
+    await page.getByRole('button', { name: 'Use a passkey instead' }).click();
+    await page.getByRole('heading', { level: 1, name: /^Good (morning|afternoon|evening), Noa/ }).waitFor();
+    expectNoErrors(w);
     await w.context.close();
   });
 });
