@@ -93,7 +93,7 @@ async function open(page: Page, to: string) {
 
 describe('the demo organization in the console', () => {
   it('every page shows data on a desktop', { timeout: 300_000 }, async () => {
-    const w = await newContext(browser, { baseURL: server.baseUrl, timezoneId: 'Europe/London' });
+    const w = await newContext(browser, { baseUrl: server.baseUrl, timezoneId: 'Europe/London' });
     await signIn(w);
     const empty: string[] = [];
     for (const p of pages) {
@@ -111,7 +111,7 @@ describe('the demo organization in the console', () => {
   });
 
   it('no page scrolls sideways on a 390 px phone', { timeout: 300_000 }, async () => {
-    const w = await newContext(browser, { baseURL: server.baseUrl, width: 390, height: 844, timezoneId: 'Europe/London' });
+    const w = await newContext(browser, { baseUrl: server.baseUrl, width: 390, height: 844, timezoneId: 'Europe/London' });
     await signIn(w);
     const wide: string[] = [];
     for (const p of pages) {

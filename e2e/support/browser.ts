@@ -22,10 +22,10 @@ export interface Watched {
 
 export async function newContext(
   browser: Browser,
-  opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string; baseURL?: string } = {},
+  opts: { width?: number; height?: number; colorScheme?: 'light' | 'dark'; timezoneId?: string; baseUrl?: string } = {},
 ): Promise<Watched> {
   const context = await browser.newContext({
-    baseURL: opts.baseURL ?? inject('baseUrl'),
+    baseURL: opts.baseUrl ?? inject('baseUrl'),
     viewport: { width: opts.width ?? 1440, height: opts.height ?? 900 },
     colorScheme: opts.colorScheme ?? 'light',
     timezoneId: opts.timezoneId ?? 'Europe/Paris',
@@ -77,7 +77,7 @@ export async function login(page: Page, email: string, password: string) {
   await page.goto('/login');
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign in', exact: true }).click();
 }
 
 export async function loginAndWait(page: Page, email: string, password: string) {

@@ -173,6 +173,17 @@ export function publicUrlOf(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>
   return `http://${host}:${config.PORT}`;
 }
 
+/**
+ * The WebAuthn relying party, from the public URL: passkeys are bound to its host (the RP id, no
+ * port) and accepted only from its origin (scheme, host and port), so PUBLIC_URL must be the
+ * address people open in the browser. The RP id must be a domain name (`localhost` counts); a
+ * browser refuses passkeys on a bare IP address.
+ */
+export function relyingPartyOf(publicUrl: string): { id: string; origin: string } {
+  const url = new URL(publicUrl);
+  return { id: url.hostname.replace(/^\[|\]$/g, ''), origin: url.origin };
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {

@@ -398,7 +398,7 @@ describe('MFA', () => {
 
     const step1 = await login({ email: u.email, password: GOOD_PASSWORD });
     expect(step1.statusCode).toBe(200);
-    expect(step1.json()).toEqual({ mfaRequired: true, mfaToken: expect.any(String) });
+    expect(step1.json()).toEqual({ mfaRequired: true, mfaToken: expect.any(String), methods: ['totp'] });
     expect(step1.json()).not.toHaveProperty('accessToken');
     const mfaToken = step1.json().mfaToken;
     expectProblem(await t.inject({ method: 'POST', url: '/api/auth/mfa/verify', payload: { mfaToken, code: '123456' } }), 401, 'invalid_mfa_code');

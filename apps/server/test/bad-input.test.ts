@@ -65,6 +65,15 @@ const badIds: [string, string][] = [
 const idCases = (urlOf: (id: string) => string): BadCase[] =>
   badIds.map(([name, id]) => ({ name: `id is ${name}`, url: urlOf(id), fields: ['id'] }));
 
+/** A well-formed passkey answer (its values mean nothing): one field at a time is broken below. */
+const passkeyAnswer = () => ({
+  id: 'AAAA',
+  rawId: 'AAAA',
+  type: 'public-key',
+  response: { clientDataJSON: 'e30', attestationObject: 'oA', authenticatorData: 'AA', signature: 'AA' },
+  clientExtensionResults: {},
+});
+
 const routes: RouteSpec[] = [
   // ---- /api/auth
   {
@@ -185,6 +194,88 @@ const routes: RouteSpec[] = [
       { name: 'missing fields', payload: {}, fields: ['password', 'code'] },
       { name: 'wrong types', payload: { password: false, code: {} }, fields: ['password', 'code'] },
       { name: 'over-long', payload: { password: long(1025), code: long(33) }, fields: ['password', 'code'] },
+    ],
+  },
+  // ---- /api/auth passkeys
+  { method: 'POST', path: '/api/auth/passkeys/registration-options', auth: 'authenticated', body: false, asUser: true, url: () => '/api/auth/passkeys/registration-options', bad: [] },
+  {
+    method: 'POST',
+    path: '/api/auth/passkeys',
+    auth: 'authenticated',
+    body: true,
+    asUser: true,
+    url: () => '/api/auth/passkeys',
+    bad: [
+      { name: 'missing fields', payload: {}, fields: ['name', 'response'] },
+      { name: 'wrong types', payload: { name: 1, response: 'x' }, fields: ['name', 'response'] },
+      { name: 'over-long name', payload: { name: long(101), response: passkeyAnswer() }, fields: ['name'] },
+      { name: 'not base64url', payload: { name: 'Key', response: { ...passkeyAnswer(), id: 'a b' } }, fields: ['id'] },
+      { name: 'not a public key', payload: { name: 'Key', response: { ...passkeyAnswer(), type: 'password' } }, fields: ['type'] },
+      { name: 'extra key', payload: { name: 'Key', response: passkeyAnswer(), userId: crypto.randomUUID() }, fields: ['userId'] },
+    ],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/auth/passkeys/{id}',
+    auth: 'authenticated',
+    body: true,
+    asUser: true,
+    url: () => `/api/auth/passkeys/${crypto.randomUUID()}`,
+    bad: [
+      { name: 'missing name', payload: {}, fields: ['name'] },
+      { name: 'blank and over-long', payload: { name: '   ' }, fields: ['name'] },
+      { name: 'extra key', payload: { name: 'Key', userId: crypto.randomUUID() }, fields: ['userId'] },
+      ...idCases((id) => `/api/auth/passkeys/${id}`).map((c) => ({ ...c, payload: { name: 'Key' } })),
+    ],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/auth/passkeys/{id}',
+    auth: 'authenticated',
+    body: true,
+    asUser: true,
+    url: () => `/api/auth/passkeys/${crypto.randomUUID()}`,
+    bad: [
+      { name: 'wrong type', payload: { password: 42 }, fields: ['password'] },
+      { name: 'extra key', payload: { password: GOOD_PASSWORD, force: true }, fields: ['force'] },
+      ...idCases((id) => `/api/auth/passkeys/${id}`),
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/passkey/options',
+    auth: 'public',
+    body: true,
+    url: () => '/api/auth/passkey/options',
+    bad: [
+      { name: 'wrong type', payload: { mfaToken: 1 }, fields: ['mfaToken'] },
+      { name: 'over-long', payload: { mfaToken: long(2049) }, fields: ['mfaToken'] },
+      { name: 'extra key', payload: { email: 'a@example.test' }, fields: ['email'] },
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/passkey/login',
+    auth: 'public',
+    body: true,
+    url: () => '/api/auth/passkey/login',
+    bad: [
+      { name: 'missing response', payload: {}, fields: ['response'] },
+      { name: 'missing signature', payload: { response: { ...passkeyAnswer(), response: { clientDataJSON: 'e30', authenticatorData: 'AA' } } }, fields: ['signature'] },
+      { name: 'over-long', payload: { response: { ...passkeyAnswer(), id: long(1367) } }, fields: ['id'] },
+      { name: 'extra key', payload: { response: passkeyAnswer(), email: 'a@example.test' }, fields: ['email'] },
+    ],
+  },
+  {
+    method: 'POST',
+    path: '/api/auth/mfa/passkey',
+    auth: 'public',
+    body: true,
+    url: () => '/api/auth/mfa/passkey',
+    bad: [
+      { name: 'missing fields', payload: {}, fields: ['mfaToken', 'response'] },
+      { name: 'wrong types', payload: { mfaToken: 1, response: [] }, fields: ['mfaToken', 'response'] },
+      { name: 'extra key', payload: { mfaToken: 'x', response: passkeyAnswer(), code: '123456' }, fields: ['code'] },
     ],
   },
   // ---- /api/users

@@ -1,5 +1,6 @@
 import { createImsopClient } from '@imsop/sdk';
 import { ApiError, toApiError } from './problem';
+import type { Body, Ok } from './types';
 
 export type AuthStatus = 'loading' | 'anonymous' | 'authenticated';
 export interface AuthSnapshot {
@@ -9,6 +10,10 @@ export interface AuthSnapshot {
 }
 
 /** A client without the refresh-on-401 wrapper, for the auth endpoints themselves. */
+export type MfaMethod = 'totp' | 'passkey';
+export type PasskeyRequestOptions = Ok<'/api/auth/passkey/options', 'post'>;
+export type PasskeyAssertion = Body<'/api/auth/passkey/login', 'post'>['response'];
+
 const bare = createImsopClient({ baseUrl: typeof location === 'undefined' ? 'http://localhost' : location.origin });
 
 /**
@@ -205,13 +210,13 @@ class AuthStore {
     return this.refresh();
   }
 
-  /** Email and password; answers the MFA token when a second factor is needed. */
-  async login(input: { email: string; password: string; org?: string }): Promise<{ mfaToken: string } | null> {
+  /** Email and password; answers the MFA token (and the second factors the account has) when a second factor is needed. */
+  async login(input: { email: string; password: string; org?: string }): Promise<{ mfaToken: string; methods: MfaMethod[] } | null> {
     const res = await bare.POST('/api/auth/login', { body: input }).catch(() => {
       throw toApiError(undefined, undefined);
     });
     if (!res.data) throw toApiError(res.error, res.response);
-    if (res.data.mfaRequired) return { mfaToken: res.data.mfaToken };
+    if (res.data.mfaRequired) return { mfaToken: res.data.mfaToken, methods: res.data.methods };
     this.accept(res.data.accessToken, res.data.expiresIn);
     this.channel?.postMessage({ type: 'login' } satisfies Message);
     return null;
@@ -231,6 +236,27 @@ class AuthStore {
     const res = await bare.POST('/api/auth/mfa/verify', { body: { mfaToken, code } }).catch(() => {
       throw toApiError(undefined, undefined);
     });
+    if (!res.data) throw toApiError(res.error, res.response);
+    this.accept(res.data.accessToken, res.data.expiresIn);
+    this.channel?.postMessage({ type: 'login' } satisfies Message);
+  }
+
+  /**
+   * Signs in with a passkey: without a password (any passkey of this site the browser offers), or as
+   * the MFA step of a password sign-in (`mfaToken`). `ceremony` runs navigator.credentials.get on
+   * the server's options (lib/passkeys.ts), so this store needs no WebAuthn code of its own.
+   */
+  async loginWithPasskey(ceremony: (options: PasskeyRequestOptions) => Promise<PasskeyAssertion>, mfaToken?: string) {
+    const fail = () => {
+      throw toApiError(undefined, undefined);
+    };
+    const opts = await bare.POST('/api/auth/passkey/options', { body: mfaToken ? { mfaToken } : {} }).catch(fail);
+    if (!opts.data) throw toApiError(opts.error, opts.response);
+    const response = await ceremony(opts.data);
+    const res = await (mfaToken
+      ? bare.POST('/api/auth/mfa/passkey', { body: { mfaToken, response } })
+      : bare.POST('/api/auth/passkey/login', { body: { response } })
+    ).catch(fail);
     if (!res.data) throw toApiError(res.error, res.response);
     this.accept(res.data.accessToken, res.data.expiresIn);
     this.channel?.postMessage({ type: 'login' } satisfies Message);

@@ -17,6 +17,7 @@ export type Body<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] 
 
 export type Me = Extract<Ok<'/api/auth/me', 'get'>, { permissions: Record<string, string> }>;
 export type Session = Ok<'/api/auth/sessions', 'get'>['data'][number];
+export type Passkey = Ok<'/api/auth/passkeys', 'get'>['data'][number];
 export type Operation = Ok<'/api/operations/{id}', 'get'>;
 export type OperationStatus = Operation['status'];
 export type Priority = Operation['priority'];

@@ -18,11 +18,15 @@ export const tokenPair = z.object({
 });
 const loginResponse = z.union([
   tokenPair.extend({ user: userSchema, mfaRequired: z.literal(false).optional() }),
-  z.object({ mfaRequired: z.literal(true), mfaToken: z.string() }),
+  z.object({
+    mfaRequired: z.literal(true),
+    mfaToken: z.string(),
+    methods: z.array(z.enum(['totp', 'passkey'])).describe('Second factors this account can complete the step with'),
+  }),
 ]);
 const password = z.string().min(1).max(1024);
 
-/** Sets the console's refresh cookie (sent to /api/auth only) after a sign-in: login, MFA, an accepted invitation. */
+/** Sets the refresh cookie (sent to /api/auth only) every sign-in answers with: password, MFA step, passkey, refresh, an accepted invitation. */
 export const refreshCookieSetter = (config: Config) => (reply: FastifyReply, token: string) =>
   reply.setCookie(REFRESH_COOKIE, token, {
     httpOnly: true,
@@ -32,11 +36,13 @@ export const refreshCookieSetter = (config: Config) => (reply: FastifyReply, tok
     maxAge: config.REFRESH_TOKEN_TTL,
   });
 
+/** The per-IP limit that guards the credential endpoints (login, refresh, MFA, password, passkeys). */
+export const authRateLimit = (config: Config) => ({ rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } });
+
 export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) {
   const setRefreshCookie = refreshCookieSetter(config);
   const tags = ['auth'];
-  // The per-IP limit guards the credential endpoints (login, refresh, MFA, password).
-  const rateLimited = { rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } };
+  const rateLimited = authRateLimit(config);
 
   api.post(
     '/auth/login',

@@ -23,7 +23,7 @@ import {
 } from './identity.errors.ts';
 import { UNAUDITED, type IdentityContext } from './identity.context.ts';
 import { findOrg, findUser, liveSessionsPage, revokeUserSessions, roleNamesOf, type PublicUserRow, type UserRow } from './identity.repository.ts';
-import { activityLogs, mfaRecoveryCodes, mfaTokensSpent, organizations, refreshTokens, users, userSessions } from './identity.schema.ts';
+import { activityLogs, mfaRecoveryCodes, mfaTokensSpent, organizations, passkeys, refreshTokens, users, userSessions } from './identity.schema.ts';
 
 export interface TokenPair {
   accessToken: string;
@@ -34,7 +34,10 @@ export interface TokenPair {
 
 export type LoginResult =
   | (TokenPair & { mfaRequired?: false; user: PublicUser })
-  | { mfaRequired: true; mfaToken: string };
+  | { mfaRequired: true; mfaToken: string; methods: MfaMethod[] };
+
+/** The second factors a sign-in's MFA step accepts for this user (a recovery code goes where a TOTP code does). */
+export type MfaMethod = 'totp' | 'passkey';
 
 export interface PublicUser {
   id: string;
@@ -259,6 +262,26 @@ export function createAuthService(ctx: IdentityContext) {
     }, { unaudited: UNAUDITED.signIn });
   }
 
+  /** The MFA step of a sign-in: the step's token (once), then `check` of a second factor; `refuse` answers a failed check. */
+  async function completeMfa(mfaToken: string, meta: RequestMeta, check: (u: UserRow) => Promise<boolean>, refuse = invalidMfa) {
+    const claims = await tokens.verifyMfa(mfaToken);
+    if (!claims) throw invalidMfa();
+    const { u, used } = await inOrg(db, claims.org, async (tx) => ({
+      u: await findUser(tx, claims.org, claims.sub),
+      used: (await tx.select({ jti: mfaTokensSpent.jti }).from(mfaTokensSpent).where(eq(mfaTokensSpent.jti, claims.jti))).length > 0,
+    }));
+    if (!u || u.deletedAt || !u.twoFactorEnabled || !u.mfaSecret) throw invalidMfa();
+    assertNotLocked(u);
+    // A spent token is refused before the code is looked at, so a replay spends no recovery code.
+    if (used) {
+      await recordFailure(u, meta, 'mfa_token_reused');
+      throw invalidMfa();
+    }
+    if (!u.isActive) throw accountDisabled();
+    if (!(await checked(u, meta, 'mfa_failed', () => check(u)))) throw refuse();
+    return completeLogin(u, meta, claims);
+  }
+
   return {
     /** Signs a user in without a password check (a just-accepted invitation): the same session and token pair as a login. */
     signIn: (u: UserRow, meta: RequestMeta) => completeLogin(u, meta),
@@ -299,29 +322,24 @@ export function createAuthService(ctx: IdentityContext) {
       const u = matches[0]!;
       if (!u.isActive) throw accountDisabled();
       if (u.twoFactorEnabled) {
-        return { mfaRequired: true, mfaToken: await tokens.signMfa({ sub: u.id, org: u.orgId }) };
+        const withPasskey = await inOrg(db, u.orgId, (tx) => tx.select({ id: passkeys.id }).from(passkeys).where(eq(passkeys.userId, u.id)).limit(1));
+        const methods: MfaMethod[] = withPasskey.length ? ['totp', 'passkey'] : ['totp'];
+        return { mfaRequired: true, mfaToken: await tokens.signMfa({ sub: u.id, org: u.orgId }), methods };
       }
       return completeLogin(u, meta);
     },
 
-    async verifyMfa(input: { mfaToken: string; code: string }, meta: RequestMeta) {
-      const claims = await tokens.verifyMfa(input.mfaToken);
-      if (!claims) throw invalidMfa();
-      const { u, used } = await inOrg(db, claims.org, async (tx) => ({
-        u: await findUser(tx, claims.org, claims.sub),
-        used: (await tx.select({ jti: mfaTokensSpent.jti }).from(mfaTokensSpent).where(eq(mfaTokensSpent.jti, claims.jti))).length > 0,
-      }));
-      if (!u || u.deletedAt || !u.twoFactorEnabled || !u.mfaSecret) throw invalidMfa();
-      assertNotLocked(u);
-      // A spent token is refused before the code is looked at, so a replay spends no recovery code.
-      if (used) {
-        await recordFailure(u, meta, 'mfa_token_reused');
-        throw invalidMfa();
-      }
-      if (!u.isActive) throw accountDisabled();
-      if (!(await checked(u, meta, 'mfa_failed', () => checkSecondFactor(u, input.code, meta)))) throw invalidMfa();
-      return completeLogin(u, meta, claims);
-    },
+    verifyMfa: (input: { mfaToken: string; code: string }, meta: RequestMeta) =>
+      completeMfa(input.mfaToken, meta, (u) => checkSecondFactor(u, input.code, meta)),
+
+    /**
+     * Completes a sign-in's MFA step with another second factor (a passkey): `check` proves it for
+     * the step's user, counted toward the lockout like a wrong code.
+     */
+    completeMfa,
+
+    /** A check of a secret (a password, a passkey assertion) that counts toward the lockout; see `checked`. */
+    checked,
 
     async refresh(token: string, meta: RequestMeta): Promise<TokenPair> {
       const hash = sha256(token);

@@ -27,6 +27,11 @@ export const identityErrors = defineErrors({
   mfa_not_enabled: 400,
   mfa_not_started: 400,
   org_required: 400,
+  passkey_challenge_invalid: 400,
+  passkey_exists: 409,
+  passkey_rejected: 400,
+  invalid_passkey: 401,
+  reauthentication_required: 403,
   privilege_escalation: 403,
   refresh_token_reused: 401,
   role_exists: 409,
@@ -84,3 +89,14 @@ export const invitationAccepted = () =>
 /** Create refused: the address has a pending invitation (its id, for a resend). */
 export const invitationPending = (invitationId: string) =>
   conflict('invitation_pending', 'This address already has a pending invitation; resend or revoke it.', { invitationId });
+/** A WebAuthn challenge that is unknown, spent or expired (each is good for one ceremony, a few minutes). */
+export const passkeyChallengeInvalid = () =>
+  badRequest('passkey_challenge_invalid', 'This passkey request is unknown, expired or already used; start again.');
+/** A registration the server could not accept; `why` is the verifier's reason (no secret in it). */
+export const passkeyRejected = (why: string) =>
+  badRequest('passkey_rejected', `The passkey could not be registered: ${why}`, { errors: [{ path: 'response', message: why }] });
+/** Every failed passkey sign-in answers alike: unknown credential, bad signature, no user verification. */
+export const invalidPasskey = () => unauthorized('The passkey was not accepted; try again or use another sign-in method.', 'invalid_passkey');
+export const passkeyExists = () => conflict('passkey_exists', 'This passkey is already registered.');
+export const reauthenticationRequired = () =>
+  forbidden('Confirm with your current password (or sign in again) to remove a passkey.', 'reauthentication_required');

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
 import {
+  bigint,
   boolean,
   index,
   integer,
@@ -293,4 +294,55 @@ export const invitations = pgTable(
     index('invitations_superseded').using('gin', t.supersededTokenHashes),
     orgIsolation(),
   ],
+).enableRLS();
+
+/**
+ * A user's passkey (a WebAuthn credential): its id and COSE public key as the authenticator gave
+ * them, the signature counter last seen and the backup flags. A credential id is unique across
+ * orgs, so a usernameless sign-in finds its account from the credential alone.
+ */
+export const passkeys = pgTable(
+  'passkeys',
+  {
+    id: id(),
+    orgId: orgId().references(() => organizations.id),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    name: text('name').notNull(),
+    /** base64url, as in the WebAuthn JSON. */
+    credentialId: text('credential_id').notNull(),
+    /** base64url of the COSE public key. */
+    publicKey: text('public_key').notNull(),
+    signCount: bigint('sign_count', { mode: 'number' }).notNull().default(0),
+    transports: text('transports').array().notNull().default(sql`'{}'::text[]`),
+    /** 'singleDevice' or 'multiDevice' (backup eligible: a synced passkey). */
+    deviceType: text('device_type').notNull(),
+    backedUp: boolean('backed_up').notNull(),
+    aaguid: text('aaguid'),
+    lastUsedAt: ts('last_used_at'),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('passkeys_credential_id').on(t.credentialId), index('passkeys_user').on(t.userId, t.createdAt, t.id), orgIsolation()],
+).enableRLS();
+
+/**
+ * Outstanding WebAuthn challenges: each is spent once (deleted by the statement that checks it) and
+ * dies at `expiresAt`. A usernameless sign-in's challenge belongs to no org and no user yet, so
+ * this table is the server's own: the app role has no rights on it (see the migration) and only
+ * system transactions touch it.
+ */
+export const webauthnChallenges = pgTable(
+  'webauthn_challenges',
+  {
+    challenge: text('challenge').primaryKey(),
+    /** registration | sign_in | mfa */
+    purpose: text('purpose').notNull(),
+    orgId: uuid('org_id'),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    expiresAt: ts('expires_at').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('webauthn_challenges_expires').on(t.expiresAt)],
 ).enableRLS();

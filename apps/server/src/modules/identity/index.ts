@@ -21,6 +21,8 @@ import { invitationsRoutes } from './invitations.routes.ts';
 import { createPasswordResetService } from './password-reset.service.ts';
 import { passwordResetRoutes } from './password-reset.routes.ts';
 import { orgsRoutes } from './orgs.routes.ts';
+import { createPasskeysService } from './passkeys.service.ts';
+import { passkeysRoutes } from './passkeys.routes.ts';
 import { createRolesService } from './roles.service.ts';
 import { rolesRoutes } from './roles.routes.ts';
 import { createUsersService } from './users.service.ts';
@@ -115,7 +117,7 @@ function orgTelemetrySettings(db: AppDb): OrgTelemetrySettings {
 export const identityModule = defineModule({
   name: 'identity',
   tags: [
-    { name: 'auth', description: 'Sign-in, sessions, tokens, MFA and the signed-in user' },
+    { name: 'auth', description: 'Sign-in, sessions, tokens, MFA, passkeys and the signed-in user' },
     { name: 'users', description: 'People of the organization, their roles and direct grants' },
     { name: 'roles', description: 'System and custom roles' },
     { name: 'permissions', description: 'The permission catalogue' },
@@ -154,6 +156,7 @@ export const identityModule = defineModule({
       passwordResets: createPasswordResetService(ctx, p.jobs),
     };
     const invitations = createInvitationsService(ctx, { users: services.users, auth: services.auth });
+    const passkeys = createPasskeysService(ctx, services.auth);
     return {
       provides: {
         authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
@@ -167,9 +170,10 @@ export const identityModule = defineModule({
         canReadUser,
         orgTelemetrySettings: orgTelemetrySettings(p.db),
       },
-      services: { ...services, invitations },
+      services: { ...services, invitations, passkeys },
       routes(api) {
         authRoutes(api, services.auth, p.config);
+        passkeysRoutes(api, passkeys, p.config);
         passwordResetRoutes(api, services.passwordResets, p.config);
         invitationsRoutes(api, invitations, p.config);
         usersRoutes(api, services.users);

@@ -26,6 +26,7 @@ import {
 import {
   activityLogs,
   apiKeys,
+  passkeys,
   rolePermissions,
   roles,
   userPermissions,
@@ -611,6 +612,8 @@ export function createUsersService(ctx: IdentityContext) {
         // Outside the hash, so clearing them keeps the chain verifiable (column-level grant).
         await tx.update(auditLogs).set({ ip: null, userAgent: null }).where(eq(auditLogs.actorId, id));
         await tx.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.createdBy, id), isNull(apiKeys.revokedAt)));
+        // Passkeys are credentials, and their names are often personal ("Pia's phone").
+        await tx.delete(passkeys).where(eq(passkeys.userId, id));
         await audit({
           action: 'user.erase',
           entityType: 'user',

@@ -12,6 +12,7 @@ import { Field, Input } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, errorMessage } from '../../components/ui/states';
 import { ChangePassword } from './ChangePassword';
+import { PasskeysSection } from './PasskeysSection';
 
 /** The otpauth:// URI as a QR code, drawn locally (no image service). */
 function QrCode({ value }: { value: string }) {
@@ -255,7 +256,7 @@ function Enabled() {
   );
 }
 
-/** MFA enrolment: QR code (drawn locally), confirmation code, recovery codes shown once. */
+/** MFA enrolment (QR code drawn locally, confirmation code, recovery codes shown once) and the user's passkeys. */
 export function SecurityPage() {
   useDocumentTitle('Two-factor authentication');
   const me = useMe();
@@ -278,6 +279,7 @@ export function SecurityPage() {
         <Enrol onEnabled={setCodes} />
       )}
       <ChangePassword />
+      <PasskeysSection />
     </Page>
   );
 }

@@ -8,6 +8,7 @@ import { Field, Input } from '../../components/ui/input';
 import { Banner } from '../../components/ui/states';
 import { useDocumentTitle } from '../../components/ui/page';
 import { AuthLayout } from './AuthLayout';
+import { PasskeyButton } from './PasskeyButton';
 
 function loginMessage(err: unknown): string {
   if (!(err instanceof ApiError)) return 'Sign-in failed. Try again.';
@@ -27,6 +28,7 @@ export function LoginPage() {
   const [org, setOrg] = useState('');
   const [needOrg, setNeedOrg] = useState(false);
   const [mfaToken, setMfaToken] = useState<string | null>(null);
+  const [mfaPasskey, setMfaPasskey] = useState(false);
   const [code, setCode] = useState('');
   const [recovery, setRecovery] = useState(false);
   const [pending, setPending] = useState(false);
@@ -49,6 +51,7 @@ export function LoginPage() {
       const res = await auth.login({ email: email.trim(), password, ...(needOrg && org.trim() ? { org: org.trim() } : {}) });
       if (res) {
         setMfaToken(res.mfaToken);
+        setMfaPasskey(res.methods.includes('passkey'));
         setPending(false);
         return;
       }
@@ -129,6 +132,7 @@ export function LoginPage() {
           <Button type="submit" variant="primary" size="lg" loading={pending} className="mt-1 w-full">
             Sign in
           </Button>
+          <PasskeyButton onSignedIn={done} onError={setError} />
         </form>
       ) : (
         <form onSubmit={submitCode} className="flex flex-col gap-4" noValidate>
@@ -149,6 +153,7 @@ export function LoginPage() {
           <Button type="submit" variant="primary" size="lg" loading={pending} disabled={code.replace(/\s/g, '').length < 6} className="w-full">
             <ShieldCheck aria-hidden="true" /> Verify
           </Button>
+          {mfaPasskey ? <PasskeyButton mfaToken={mfaToken} label="Use a passkey instead" onSignedIn={done} onError={setError} /> : null}
           <div className="flex items-center justify-between text-[13px]">
             <button
               type="button"
