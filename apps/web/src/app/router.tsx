@@ -143,6 +143,12 @@ const alarmsRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/alarms/AlarmsPage'), 'AlarmsPage'),
 });
 
+const alertRulesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/alarms/rules',
+  component: lazyRouteComponent(() => import('../features/alarms/AlertRulesPage'), 'AlertRulesPage'),
+});
+
 const usersRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/users',
@@ -279,6 +285,7 @@ const routeTree = rootRoute.addChildren([
     operationRoute,
     operationEditRoute,
     alarmsRoute,
+    alertRulesRoute,
     telemetryRoute,
     mapRoute,
     usersRoute,

@@ -19,20 +19,14 @@ import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { SecretOnce } from '../../components/ui/secret';
+import { operationNamesQuery } from '../operations/queries';
 import { Banner, EmptyState, errorMessage, NoAccess } from '../../components/ui/states';
 
 type Device = Ok<'/api/devices', 'get'>['data'][number];
 type Issued = { device: Device; key: string; rotated: boolean };
 
 /** Operations to attach a device to (the 200 most recent; devices follow their operation on the map). */
-function useOperationNames(enabled: boolean) {
-  return useQuery({
-    queryKey: [...keys.operations, 'names'],
-    queryFn: () => call(api.GET('/api/operations', { params: { query: { limit: 200, sort: '-updatedAt' } } })),
-    enabled,
-    staleTime: 60_000,
-  });
-}
+const useOperationNames = (enabled: boolean) => useQuery({ ...operationNamesQuery, enabled });
 
 function DeviceForm({ onIssued, onCancel }: { onIssued: (i: Issued) => void; onCancel: () => void }) {
   const me = useMe();
