@@ -69,6 +69,12 @@ export const configSchema = z.object({
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
   /** Set to false to run without MQTT ingestion. */
   MQTT_ENABLED: bool.default(true),
+  /**
+   * Where devices reach the MQTT broker (mqtt://host:port or mqtts://host:port), shown with each
+   * device's connection details. Default: the embedded broker's port on PUBLIC_URL's host (else the
+   * host the console was opened on); with MQTT_URL, that broker's address without its credentials.
+   */
+  MQTT_PUBLIC_URL: optionalUrl.refine((v) => v === undefined || /^mqtts?:\/\/[^/]+/.test(v), 'must be an mqtt:// or mqtts:// URL'),
   /** Telemetry points waiting to be written before ingestion sheds load with 503. */
   INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
