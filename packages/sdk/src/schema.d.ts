@@ -1183,7 +1183,7 @@ export interface paths {
         /** List tickets: saved views (my_open, unassigned, breaching_soon), filters, full-text search (or #number), cursor pagination, sort */
         get: operations["listTickets"];
         put?: never;
-        /** Open a ticket on behalf of a requester (agents, integrations) */
+        /** Open a ticket on behalf of a requester (agents taking a call, integrations): a person of the organization or a contact */
         post: operations["createTicket"];
         delete?: never;
         options?: never;
@@ -11409,7 +11409,10 @@ export interface operations {
                 assigneeId?: string;
                 teamId?: string;
                 category?: string;
-                channel?: "web" | "email" | "whatsapp" | "sms" | "api";
+                channel?: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
+                requesterUserId?: string;
+                requesterEmail?: string;
+                requesterMobile?: string;
                 tag?: string;
                 q?: string;
                 from?: string;
@@ -11445,7 +11448,7 @@ export interface operations {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -11549,8 +11552,14 @@ export interface operations {
                 "application/json": {
                     subject: string;
                     description?: string;
+                    /** @description A person of the organization (userId), or a contact: name and an email address or a mobile number */
                     requester: {
-                        name: string;
+                        /**
+                         * Format: uuid
+                         * @description A person of the organization: their name and email address are taken from their account
+                         */
+                        userId?: string;
+                        name?: string;
                         email?: string | null;
                         mobile?: string | null;
                     };
@@ -11561,7 +11570,7 @@ export interface operations {
                     teamId?: string | null;
                     assigneeId?: string | null;
                     /** @enum {string} */
-                    channel?: "web" | "email" | "whatsapp" | "sms" | "api";
+                    channel?: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                     customFields?: {
                         [key: string]: unknown;
                     };
@@ -11593,7 +11602,7 @@ export interface operations {
                         teamId: string | null;
                         assigneeId: string | null;
                         /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                        channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                         requester: {
                             name: string;
                             email: string | null;
@@ -11733,7 +11742,7 @@ export interface operations {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -11864,7 +11873,7 @@ export interface operations {
                         teamId: string | null;
                         assigneeId: string | null;
                         /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                        channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                         requester: {
                             name: string;
                             email: string | null;
@@ -12091,7 +12100,7 @@ export interface operations {
                         teamId: string | null;
                         assigneeId: string | null;
                         /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                        channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                         requester: {
                             name: string;
                             email: string | null;
@@ -12223,7 +12232,7 @@ export interface operations {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -12261,7 +12270,7 @@ export interface operations {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -12384,7 +12393,7 @@ export interface operations {
                             body: string;
                             isInternal: boolean;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                             attachmentIds: string[];
                             createdAt: string;
                         }[];
@@ -12497,7 +12506,7 @@ export interface operations {
                         body: string;
                         isInternal: boolean;
                         /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                        channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                         attachmentIds: string[];
                         createdAt: string;
                     };
@@ -14676,7 +14685,7 @@ export interface operations {
                     conditions?: {
                         priority?: ("low" | "medium" | "high" | "urgent")[];
                         category?: string[];
-                        channel?: ("web" | "email" | "whatsapp" | "sms" | "api")[];
+                        channel?: ("web" | "email" | "whatsapp" | "sms" | "api" | "phone")[];
                         requesterOrgId?: string[];
                         requesterDomain?: string[];
                         tagsAny?: string[];
@@ -15030,7 +15039,7 @@ export interface operations {
                     conditions?: {
                         priority?: ("low" | "medium" | "high" | "urgent")[];
                         category?: string[];
-                        channel?: ("web" | "email" | "whatsapp" | "sms" | "api")[];
+                        channel?: ("web" | "email" | "whatsapp" | "sms" | "api" | "phone")[];
                         requesterOrgId?: string[];
                         requesterDomain?: string[];
                         tagsAny?: string[];
@@ -15387,7 +15396,7 @@ export interface operations {
                             teamId: string | null;
                             assigneeId: string | null;
                             /** @enum {string} */
-                            channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                            channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                             requester: {
                                 name: string;
                                 email: string | null;
@@ -16293,7 +16302,7 @@ export interface operations {
                         body: string;
                         isInternal: boolean;
                         /** @enum {string} */
-                        channel: "web" | "email" | "whatsapp" | "sms" | "api";
+                        channel: "web" | "email" | "whatsapp" | "sms" | "api" | "phone";
                         attachmentIds: string[];
                         createdAt: string;
                     };
