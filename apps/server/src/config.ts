@@ -179,6 +179,13 @@ export function publicUrlOf(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>
   return `http://${host}:${config.PORT}`;
 }
 
+/** What the server says at start about a setup that works but not as people may expect. */
+export function startupWarnings(config: Pick<Config, 'SMTP_URL'>): string[] {
+  const out: string[] = [];
+  if (!config.SMTP_URL) out.push('No mail server is configured (SMTP_URL): mail is only being logged, not sent. Read it under Admin › Outgoing messages; set SMTP_URL to send it.');
+  return out;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const picked: Record<string, string> = {};
   for (const key of Object.keys(configSchema.shape)) {

@@ -200,6 +200,12 @@ const auditRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/admin/AuditPage'), 'AuditPage'),
 });
 
+const messagesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/messages',
+  component: lazyRouteComponent(() => import('../features/admin/OutgoingMessagesPage'), 'OutgoingMessagesPage'),
+});
+
 const orgRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/org',
@@ -293,6 +299,7 @@ const routeTree = rootRoute.addChildren([
     apiKeysRoute,
     devicesRoute,
     auditRoute,
+    messagesRoute,
     subscriptionsRoute,
     orgRoute,
     sessionsRoute,
