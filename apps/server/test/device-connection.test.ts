@@ -71,3 +71,31 @@ describe('device connection details', () => {
     expect((await t.inject({ method: 'GET', url: '/api/devices/connection', headers: bearer(viewer.token) })).statusCode).toBe(200);
   });
 });
+
+const MOSQUITTO_URL = process.env.IMSOP_TEST_MQTT_URL;
+describe.skipIf(!MOSQUITTO_URL || !has('mosquitto_pub'))('device connection details, external broker', () => {
+  let ext: TestApp;
+  // Its own client id: the session is not another test's.
+  beforeAll(async () => {
+    ext = await createTestApp({ MQTT_URL: MOSQUITTO_URL!, MQTT_CLIENT_ID: `conn-${crypto.randomUUID().slice(0, 8)}` });
+    await ext.app.platform.modules.openListeners();
+  });
+  afterAll(async () => {
+    await ext?.app.platform.modules.closeListeners();
+    await ext?.close();
+  });
+
+  it('the mosquitto_pub example (the key in the message) reaches the broker and is stored', async () => {
+    const d = (await ext.inject({ method: 'POST', url: '/api/devices', headers: bearer(ext.adminToken), payload: { name: 'Behind the broker' } })).json() as { id: string; key: string };
+    const c = (await ext.inject({ method: 'GET', url: '/api/devices/connection', headers: bearer(ext.adminToken) })).json() as Connection;
+    const broker = new URL(MOSQUITTO_URL!);
+    expect(c.mqtt).toMatchObject({ host: broker.hostname, port: Number(broker.port || 1883), credentials: 'payload' });
+    const example = c.mqtt!.example.replaceAll('{deviceId}', d.id).replaceAll('{deviceKey}', d.key).replace('"value":21.5', '"value":19.75');
+    await exec('sh', ['-c', example], { timeout: 10_000 });
+    const stored = await until(async () => {
+      const r = (await ext.inject({ method: 'GET', url: `/api/telemetry/latest?deviceId=${d.id}&metric=temperature`, headers: bearer(ext.adminToken) })).json().data[0] as { lastValue: number } | undefined;
+      return r?.lastValue != null ? r : undefined;
+    });
+    expect(stored.lastValue).toBe(19.75);
+  });
+});
