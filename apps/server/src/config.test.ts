@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, publicUrlOf } from './config.ts';
+import { ConfigError, loadConfig, publicUrlOf, startupWarnings } from './config.ts';
 
 describe('loadConfig', () => {
   it('has working defaults', () => {
@@ -109,5 +109,19 @@ describe('publicUrlOf', () => {
     expect(publicUrlOf({ PUBLIC_URL: undefined, HOST: '::', PORT: 3000 })).toBe('http://[::1]:3000');
     expect(publicUrlOf({ PUBLIC_URL: undefined, HOST: '::1', PORT: 8080 })).toBe('http://[::1]:8080');
     expect(new URL(publicUrlOf({ PUBLIC_URL: undefined, HOST: 'fd00::5', PORT: 80 })).hostname).toBe('[fd00::5]');
+  });
+});
+
+describe('startupWarnings', () => {
+  it('says mail is only being logged when no mail server is configured, and nothing once SMTP_URL is set', () => {
+    expect(startupWarnings({ SMTP_URL: undefined })).toEqual([expect.stringMatching(/mail is only being logged/)]);
+    expect(startupWarnings({ SMTP_URL: 'smtp://relay.example:587' })).toEqual([]);
+  });
+});
+
+describe('MQTT_PUBLIC_URL', () => {
+  it('takes mqtt:// and mqtts:// URLs only', () => {
+    expect(loadConfig({ MQTT_PUBLIC_URL: 'mqtts://mqtt.example.com:8883' }).MQTT_PUBLIC_URL).toBe('mqtts://mqtt.example.com:8883');
+    expect(() => loadConfig({ MQTT_PUBLIC_URL: 'https://mqtt.example.com' })).toThrow(/MQTT_PUBLIC_URL: must be an mqtt/);
   });
 });

@@ -69,6 +69,12 @@ export const configSchema = z.object({
   MQTT_PORT: z.coerce.number().int().min(0).max(65535).default(1884),
   /** Set to false to run without MQTT ingestion. */
   MQTT_ENABLED: bool.default(true),
+  /**
+   * Where devices reach the MQTT broker (mqtt://host:port or mqtts://host:port), shown with each
+   * device's connection details. Default: the embedded broker's port on PUBLIC_URL's host (else the
+   * host the console was opened on); with MQTT_URL, that broker's address without its credentials.
+   */
+  MQTT_PUBLIC_URL: optionalUrl.refine((v) => v === undefined || /^mqtts?:\/\/[^/]+/.test(v), 'must be an mqtt:// or mqtts:// URL'),
   /** Telemetry points waiting to be written before ingestion sheds load with 503. */
   INGEST_MAX_PENDING: z.coerce.number().int().min(1000).default(200_000),
   TRUST_PROXY: bool.default(false),
@@ -182,6 +188,13 @@ export function publicUrlOf(config: Pick<Config, 'PUBLIC_URL' | 'HOST' | 'PORT'>
 export function relyingPartyOf(publicUrl: string): { id: string; origin: string } {
   const url = new URL(publicUrl);
   return { id: url.hostname.replace(/^\[|\]$/g, ''), origin: url.origin };
+}
+
+/** What the server says at start about a setup that works but not as people may expect. */
+export function startupWarnings(config: Pick<Config, 'SMTP_URL'>): string[] {
+  const out: string[] = [];
+  if (!config.SMTP_URL) out.push('No mail server is configured (SMTP_URL): mail is only being logged, not sent. Read it under Admin › Outgoing messages; set SMTP_URL to send it.');
+  return out;
 }
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {

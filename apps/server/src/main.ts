@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from './app.ts';
-import type { Config } from './config.ts';
+import { startupWarnings, type Config } from './config.ts';
 import { verifyAuditChain } from './platform/audit/audit.ts';
 import { openDatabase, type Database } from './platform/db/client.ts';
 
@@ -101,6 +101,7 @@ export async function start(config: Config): Promise<FastifyInstance> {
     database.claim.setSocket(control.socket);
   }
   const banners = listeners.flatMap(({ listener }) => (listener.banner ? [`; ${listener.banner}`] : [])).join('');
+  for (const warning of startupWarnings(config)) app.log.warn(warning);
   process.stdout.write(`IMSOP is running at http://${config.HOST}:${(app.server.address() as { port: number }).port} (database: ${database.kind}${banners})\n`);
   return app;
 }

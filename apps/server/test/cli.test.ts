@@ -75,6 +75,8 @@ describe('imsop CLI', () => {
     const base = await first.ready;
     const password = /Generated admin password[^:]*: (\S+)/.exec(first.output())?.[1];
     expect(password).toBeTruthy();
+    // No SMTP_URL here: the start says mail is only being logged (a pino warning, before the address).
+    expect(first.output()).toMatch(/"level":40[^\n]*mail is only being logged/);
     expect((await fetch(`${base}/api/ready`)).status).toBe(200);
     // A login is in flight (headers sent, body still arriving) when SIGINT arrives: it must complete.
     const body = JSON.stringify({ email: 'admin@imsop.local', password });

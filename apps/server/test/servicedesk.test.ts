@@ -232,11 +232,12 @@ describe('ticket API', () => {
 
   it('a patch that changes nothing answers the ticket as it was, records nothing, and is no server error', async () => {
     const ticket = await newTicket({ subject: 'Unchanged by a patch' });
+    const updatedAt = (await get(`/api/tickets/${ticket.id}`)).json().updatedAt as string;
     const auditsBefore = (await get(`/api/audit-logs?entityId=${ticket.id}&limit=200`)).json().data.length as number;
     for (const body of [{ teamId: null }, { priority: ticket.priority }, { status: ticket.status }]) {
       const res = await patch(`/api/tickets/${ticket.id}`, body);
       expect(res.statusCode, res.body).toBe(200);
-      expect(res.json().updatedAt).toBe(ticket.updatedAt);
+      expect(res.json().updatedAt).toBe(updatedAt);
     }
     expect((await get(`/api/audit-logs?entityId=${ticket.id}&limit=200`)).json().data).toHaveLength(auditsBefore);
   });

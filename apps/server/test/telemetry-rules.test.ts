@@ -2,7 +2,7 @@ import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createIngestWriter, Overloaded } from '../src/modules/telemetry/ingest/writer.ts';
 import { applyRetention, ensurePartitions } from '../src/modules/telemetry/retention.ts';
-import { bearer, createOrg, createTestApp, expectProblem, type TestApp } from './helpers.ts';
+import { bearer, createOrg, createTestApp, createUser, expectProblem, type TestApp } from './helpers.ts';
 import { telemetryModule } from '../src/modules/telemetry/index.ts';
 
 let t: TestApp;
@@ -121,6 +121,70 @@ describe('alert rule references', () => {
     expect(mine.statusCode, mine.body).toBe(201);
     const edit = await t.inject({ method: 'PATCH', url: `/api/alert-rules/${mine.json().id}`, headers: bearer(t.adminToken), payload: { deviceId: null, operationId: opId } });
     expect(edit.json()).toMatchObject({ deviceId: null, operationId: opId });
+  });
+});
+
+describe('rules that could never behave', () => {
+  const post = (payload: Record<string, unknown>, token = t.adminToken) =>
+    t.inject({ method: 'POST', url: '/api/alert-rules', headers: bearer(token), payload: { name: 'impossible', metric: 'm_impossible', severity: 'minor', ...payload } });
+  it.each([
+    ['a threshold rule without a direction', { kind: 'threshold', threshold: 5 }, 'direction'],
+    ['a threshold rule without a threshold', { kind: 'threshold', direction: 'above' }, 'threshold'],
+    ['a rate of change with a negative threshold (the change is never negative: it would never clear)', { kind: 'rate_of_change', threshold: -1 }, 'threshold'],
+    ['a rate of change, direction below, negative threshold', { kind: 'rate_of_change', direction: 'below', threshold: -0.5 }, 'threshold'],
+    ['a rate of change, direction below (not evaluated: it would raise on fast change anyway)', { kind: 'rate_of_change', direction: 'below', threshold: 2 }, 'direction'],
+    ['a rate of change without a threshold', { kind: 'rate_of_change' }, 'threshold'],
+    ['an anomaly score threshold of 0 (every point scores at least 0)', { kind: 'anomaly', threshold: 0 }, 'threshold'],
+    ['an anomaly score threshold above 1', { kind: 'anomaly', threshold: 1.5 }, 'threshold'],
+    ['an anomaly rule, direction below', { kind: 'anomaly', direction: 'below', threshold: 0.5 }, 'direction'],
+    ['a no-data rule without a duration', { kind: 'no_data' }, 'durationSeconds'],
+  ])('refuses %s with a 400 naming the field', async (_what, payload, field) => {
+    const p = expectProblem(await post(payload), 400, 'invalid_rule') as unknown as { errors: { path: string; message: string }[] };
+    expect(p.errors).toEqual([{ path: field, message: expect.any(String) }]);
+  });
+
+  it.each([
+    ['a rate of change of 0 (any change raises, a steady value clears)', { kind: 'rate_of_change', threshold: 0 }],
+    ['a rate of change, direction above', { kind: 'rate_of_change', direction: 'above', threshold: 1 }],
+    ['a threshold below a negative value', { kind: 'threshold', direction: 'below', threshold: -40 }],
+    ['an anomaly score threshold of 1', { kind: 'anomaly', threshold: 1 }],
+  ])('accepts %s', async (_what, payload) => {
+    const r = await post(payload);
+    expect(r.statusCode, r.body).toBe(201);
+  });
+
+  it('checks an edit against the rule it makes, so a change of kind cannot leave an impossible rule behind', async () => {
+    const r = (await post({ kind: 'threshold', direction: 'below', threshold: -3 })).json() as { id: string };
+    const patch = (payload: Record<string, unknown>) => t.inject({ method: 'PATCH', url: `/api/alert-rules/${r.id}`, headers: bearer(t.adminToken), payload });
+    // Keeps direction below and the negative threshold: impossible as a rate of change.
+    expectProblem(await patch({ kind: 'rate_of_change' }), 400, 'invalid_rule');
+    expectProblem(await patch({ kind: 'rate_of_change', direction: null }), 400, 'invalid_rule');
+    const ok = await patch({ kind: 'rate_of_change', direction: null, threshold: 3 });
+    expect(ok.json()).toMatchObject({ kind: 'rate_of_change', direction: null, threshold: 3 });
+    expectProblem(await patch({ threshold: -3 }), 400, 'invalid_rule');
+    // Nothing of the refused edits was stored.
+    const stored = ((await t.inject({ method: 'GET', url: '/api/alert-rules?limit=200', headers: bearer(t.adminToken) })).json().data as { id: string }[]).find((x) => x.id === r.id);
+    expect(stored).toMatchObject({ kind: 'rate_of_change', threshold: 3 });
+  });
+
+  it('a rate-of-change rule of 0 clears once the value holds steady', async () => {
+    const r = await rule({ metric: 'steady_roc', kind: 'rate_of_change', threshold: 0 });
+    const t0 = Date.now() - 100_000;
+    await send([{ metric: 'steady_roc', value: 1, at: t0 }, { metric: 'steady_roc', value: 2, at: t0 + 10_000 }]);
+    expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(1);
+    await send([{ metric: 'steady_roc', value: 2, at: t0 + 20_000 }]);
+    expect((await alarmsFor(r.id)).filter((a) => a.active)).toHaveLength(0);
+  });
+
+  it('another org’s rule answers 404 to edits and deletes; a viewer may list rules but not write them', async () => {
+    const r = (await post({ kind: 'threshold', direction: 'above', threshold: 1 })).json() as { id: string };
+    const other = await createOrg(t);
+    expectProblem(await t.inject({ method: 'PATCH', url: `/api/alert-rules/${r.id}`, headers: bearer(other.token), payload: { name: 'mine now' } }), 404);
+    expectProblem(await t.inject({ method: 'DELETE', url: `/api/alert-rules/${r.id}`, headers: bearer(other.token) }), 404);
+    const viewer = await createUser(t, { roles: ['viewer'] });
+    expect((await t.inject({ method: 'GET', url: '/api/alert-rules', headers: bearer(viewer.token) })).statusCode).toBe(200);
+    expectProblem(await post({ kind: 'threshold', direction: 'above', threshold: 1 }, viewer.token), 403);
+    expectProblem(await t.inject({ method: 'DELETE', url: `/api/alert-rules/${r.id}`, headers: bearer(viewer.token) }), 403);
   });
 });
 

@@ -175,6 +175,12 @@ const alarmsRoute = createRoute({
   component: lazyRouteComponent(() => import('../features/alarms/AlarmsPage'), 'AlarmsPage'),
 });
 
+const alertRulesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/alarms/rules',
+  component: lazyRouteComponent(() => import('../features/alarms/AlertRulesPage'), 'AlertRulesPage'),
+});
+
 const usersRoute = createRoute({
   getParentRoute: () => appRoute,
   path: '/admin/users',
@@ -230,6 +236,12 @@ const auditRoute = createRoute({
   path: '/admin/audit',
   validateSearch: parseAuditSearch,
   component: lazyRouteComponent(() => import('../features/admin/AuditPage'), 'AuditPage'),
+});
+
+const messagesRoute = createRoute({
+  getParentRoute: () => appRoute,
+  path: '/admin/messages',
+  component: lazyRouteComponent(() => import('../features/admin/OutgoingMessagesPage'), 'OutgoingMessagesPage'),
 });
 
 const orgRoute = createRoute({
@@ -326,6 +338,7 @@ const routeTree = rootRoute.addChildren([
     operationRoute,
     operationEditRoute,
     alarmsRoute,
+    alertRulesRoute,
     telemetryRoute,
     mapRoute,
     usersRoute,
@@ -334,6 +347,7 @@ const routeTree = rootRoute.addChildren([
     apiKeysRoute,
     devicesRoute,
     auditRoute,
+    messagesRoute,
     subscriptionsRoute,
     orgRoute,
     organizationsRoute,

@@ -17,6 +17,7 @@ export const keys = {
   opTelemetry: (id: string) => ['operation', id, 'telemetry'] as const,
   resources: ['resources'] as const,
   alarms: ['alarms'] as const,
+  alertRules: ['alert-rules'] as const,
   telemetryLatest: ['telemetry', 'latest'] as const,
   telemetry: ['telemetry'] as const,
   audit: ['audit'] as const,

@@ -15,6 +15,8 @@ import { createIdentityContext } from './identity.context.ts';
 import { syncPermissionCatalogue, syncSystemRoleGrants } from './identity.repository.ts';
 import { createLogsService } from './logs.service.ts';
 import { logsRoutes } from './logs.routes.ts';
+import { createMessagesService } from './messages.service.ts';
+import { messagesRoutes } from './messages.routes.ts';
 import { createOrgsService } from './orgs.service.ts';
 import { createInvitationsService } from './invitations.service.ts';
 import { invitationsRoutes } from './invitations.routes.ts';
@@ -125,6 +127,7 @@ export const identityModule = defineModule({
     { name: 'api-keys', description: 'Keys for integrations and devices' },
     { name: 'invitations', description: 'Inviting people to the organization by email' },
     { name: 'audit', description: 'The audit and activity logs' },
+    { name: 'messages', description: 'The outgoing messages log (email, SMS, WhatsApp)' },
   ],
   permissions: identityPermissions,
   errors: identityErrors,
@@ -151,6 +154,7 @@ export const identityModule = defineModule({
       orgs: createOrgsService(ctx),
       apiKeys: createApiKeysService(ctx),
       logs: createLogsService(ctx),
+      messages: createMessagesService(p.db, p.notifier),
       /** Acting as a user from a trusted in-process command (`imsop demo`); see actorForUser. */
       actors: { forUser: ctx.actorForUser },
       passwordResets: createPasswordResetService(ctx, p.jobs),
@@ -181,6 +185,7 @@ export const identityModule = defineModule({
         orgsRoutes(api, services.orgs);
         apiKeysRoutes(api, services.apiKeys);
         logsRoutes(api, services.logs);
+        messagesRoutes(api, services.messages);
       },
     };
   },

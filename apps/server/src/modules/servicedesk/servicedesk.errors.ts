@@ -40,6 +40,7 @@ export const servicedeskErrors = defineErrors({
   org_required: 400,
   rejected: 400,
   requester_contact: 400,
+  requester_name: 400,
   team_exists: 409,
   ticket_closed: 409,
   ticket_merged: 409,

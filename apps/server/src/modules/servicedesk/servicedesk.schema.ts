@@ -101,6 +101,10 @@ export const tickets = pgTable(
     index('tickets_org_created').on(t.orgId, t.createdAt),
     index('tickets_search').using('gin', t.search),
     index('tickets_email_message').on(t.orgId, t.emailMessageId),
+    // A requester's tickets (the ticket page lists their others): by account, else address, else mobile.
+    index('tickets_org_requester_user').on(t.orgId, t.requesterUserId, t.createdAt),
+    index('tickets_org_requester_email').on(t.orgId, t.requesterEmail, t.createdAt),
+    index('tickets_org_requester_mobile').on(t.orgId, t.requesterMobile, t.createdAt),
     // The open tickets of every org, for /metrics (servicedesk.metrics.ts): resolved and closed ones
     // pile up and are never read there. The predicate is the open statuses (OPEN_STATUSES) as literals.
     index('tickets_open_status').on(t.status).where(sql`status in ('new', 'open', 'pending_customer', 'on_hold')`),

@@ -68,12 +68,33 @@ export const toAlarmView = (a: AlarmRow) => ({
 export type AlarmView = ReturnType<typeof toAlarmView>;
 
 
-function checkRule(r: RuleInput) {
+/**
+ * Refuses rules that are incomplete or could never behave: each kind reads only some fields, and
+ * some values make the condition hold always (an alarm that never clears) or never.
+ *
+ * - threshold: `value > threshold` (above) or `value < threshold` (below); any finite threshold works.
+ * - rate_of_change: `|Δvalue| / Δseconds > threshold`. The change is a magnitude, up or down, so a
+ *   negative threshold always holds (never clears); direction `below` is not evaluated (the rule
+ *   would still raise on fast change) and is refused rather than silently ignored.
+ * - anomaly: `score >= threshold` with scores in [0, 1]; a threshold of 0 holds for every point.
+ * - no_data: silent for longer than durationSeconds, which must be positive.
+ */
+export function checkRule(r: RuleInput) {
   const problem = (path: string, message: string) => badRequest('invalid_rule', message, { errors: [{ path, message }] });
-  if (r.kind === 'threshold' && (!r.direction || r.threshold == null)) throw problem('threshold', 'A threshold rule needs direction and threshold.');
-  if (r.kind === 'rate_of_change' && r.threshold == null) throw problem('threshold', 'A rate-of-change rule needs a threshold (change per second).');
+  if (r.kind === 'threshold') {
+    if (!r.direction) throw problem('direction', 'A threshold rule needs a direction (above or below).');
+    if (r.threshold == null) throw problem('threshold', 'A threshold rule needs a threshold.');
+  }
+  if (r.kind === 'rate_of_change') {
+    if (r.threshold == null) throw problem('threshold', 'A rate-of-change rule needs a threshold (change per second).');
+    if (r.threshold < 0) throw problem('threshold', 'The change per second is measured up or down and is never negative: a negative threshold would always hold and the alarm could never clear.');
+    if (r.direction === 'below') throw problem('direction', 'A rate-of-change rule raises when the value changes faster than the threshold, up or down; direction “below” does not apply (leave it empty).');
+  }
   if (r.kind === 'no_data' && !(r.durationSeconds && r.durationSeconds > 0)) throw problem('durationSeconds', 'A no-data rule needs durationSeconds > 0.');
-  if (r.kind === 'anomaly' && (r.threshold == null || r.threshold < 0 || r.threshold > 1)) throw problem('threshold', 'An anomaly rule needs a score threshold in [0, 1].');
+  if (r.kind === 'anomaly') {
+    if (r.threshold == null || r.threshold <= 0 || r.threshold > 1) throw problem('threshold', 'An anomaly rule needs a score threshold above 0 and at most 1 (every point scores 0 or more).');
+    if (r.direction === 'below') throw problem('direction', 'An anomaly rule raises when the score reaches the threshold; direction “below” does not apply (leave it empty).');
+  }
 }
 
 interface SeriesMeta {

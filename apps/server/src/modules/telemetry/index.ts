@@ -8,6 +8,7 @@ import { createAlarmsService } from './alarms.service.ts';
 import { createDevicesService } from './devices.service.ts';
 import { createIngestPipeline } from './ingest/pipeline.ts';
 import { createIngestWriter } from './ingest/writer.ts';
+import { deviceConnection } from './connection.ts';
 import { mqttListener } from './mqtt.listener.ts';
 import { createTelemetryService } from './telemetry.service.ts';
 import { telemetryRoutes } from './telemetry.routes.ts';
@@ -83,7 +84,7 @@ export const telemetryModule = defineModule({
       topics,
       listeners: [mqtt],
       routes(api) {
-        telemetryRoutes(api, telemetry, devices, alarms);
+        telemetryRoutes(api, telemetry, devices, alarms, (origin) => deviceConnection(p.config, { origin }, mqtt.port()));
       },
       /**
        * This month's and the next two months' partitions before the first point arrives (the scheduled

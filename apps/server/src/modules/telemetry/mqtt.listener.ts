@@ -30,7 +30,7 @@ export function mqttListener(o: {
   devices: DevicesService;
   telemetry: TelemetryService;
   log: MqttIngestOptions['log'];
-}): ModuleListener & { clients(): number } {
+}): ModuleListener & { clients(): number; port(): number | null } {
   const { config } = o;
   const options: MqttIngestOptions = {
     url: config.MQTT_URL,
@@ -56,6 +56,8 @@ export function mqttListener(o: {
     name: 'mqtt',
     /** MQTT clients connected to this instance now (/metrics). */
     clients: () => running?.clients() ?? 0,
+    /** The embedded broker's port while it runs (null with an external broker, or closed). */
+    port: () => running?.port ?? null,
     async open() {
       if (!config.MQTT_ENABLED) return { state: () => 'disabled (MQTT_ENABLED=false)', close: async () => undefined };
       if (config.MQTT_URL) {

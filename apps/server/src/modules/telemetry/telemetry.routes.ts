@@ -5,6 +5,7 @@ import { unauthorized } from '../../platform/http/errors.ts';
 import { pageQuery, pageQuerystring } from '../../platform/db/pagination.ts';
 import { booleanQuery, errorResponses, idParams, isoDate, jsonObject, pageOfSchema } from '../../platform/http/schemas.ts';
 import type { AlarmsService } from './alarms.service.ts';
+import type { DeviceConnection } from './connection.ts';
 import type { DevicesService } from './devices.service.ts';
 import { ALARM_SEVERITIES, RULE_KINDS } from './telemetry.schema.ts';
 import { isSinglePoint } from './ingest/shapes.ts';
@@ -79,7 +80,7 @@ const ruleFields = {
   enabled: z.boolean().optional(),
 };
 
-export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, devices: DevicesService, alarms: AlarmsService) {
+export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, devices: DevicesService, alarms: AlarmsService, connection: (origin: string) => DeviceConnection) {
   /** A user token or API key (with telemetry:ingest), or a device key in X-Device-Key. */
   async function ingestSource(req: FastifyRequest): Promise<IngestSource> {
     const key = req.headers['x-device-key'];
@@ -246,6 +247,25 @@ export function telemetryRoutes(api: ApiInstance, telemetry: TelemetryService, d
       schema: { tags: dtags, operationId: 'listDevices', summary: 'Devices with online status, by name (cursor pagination)', querystring: pageQuerystring, response: { 200: pageOfSchema(deviceSchema), ...errorResponses } },
     },
     async (req) => devices.list(actorOf(req), req.query),
+  );
+  api.get(
+    '/devices/connection',
+    {
+      config: { auth: 'devices:read' },
+      schema: {
+        tags: dtags,
+        operationId: 'getDeviceConnection',
+        summary: 'Where devices send telemetry: the HTTP ingest URL and the MQTT broker, with examples ({deviceId} and {deviceKey} to fill in)',
+        response: {
+          200: z.object({
+            http: z.object({ url: z.string(), batchUrl: z.string(), keyHeader: z.string(), example: z.string() }),
+            mqtt: z.object({ host: z.string(), port: z.number(), tls: z.boolean(), topic: z.string(), credentials: z.enum(['device', 'payload']), example: z.string() }).nullable(),
+          }),
+          ...errorResponses,
+        },
+      },
+    },
+    async (req) => connection(`${req.protocol}://${req.host}`),
   );
   api.post(
     '/devices',

@@ -88,7 +88,7 @@ export const alertRules = pgTable(
     deviceId: uuid('device_id'),
     operationId: uuid('operation_id'),
     kind: text('kind', { enum: RULE_KINDS }).notNull(),
-    /** threshold: above|below; rate_of_change: per-second change magnitude. */
+    /** threshold: above|below; rate_of_change: per-second change magnitude (≥ 0, never `below`; see checkRule). */
     direction: text('direction', { enum: ['above', 'below'] }),
     threshold: doublePrecision('threshold'),
     /** Seconds the condition must hold (threshold) or the silence that raises (no_data). */

@@ -98,6 +98,8 @@ export function createNotifier(opts: { db: AppDb; jobs: Jobs; transports: Partia
   jobs.register(send);
 
   return {
+    /** How each channel delivers: through its provider, or only into the notifications log. */
+    delivery: (): Record<NotifyChannel, 'provider' | 'log'> => Object.fromEntries(NOTIFY_CHANNELS.map((c) => [c, opts.transports[c] ? 'provider' : 'log'])) as Record<NotifyChannel, 'provider' | 'log'>,
     /** Runs every job due now, message sends included, to the end (tests; the facility does it on its own). */
     drain: () => jobs.runDue(),
     /** Called after a commit that queued messages: send now instead of at the next poll. */

@@ -19,45 +19,63 @@ import { Field, Input, Select } from '../../components/ui/input';
 import { Menu, MenuContent, MenuItem, MenuTrigger } from '../../components/ui/menu';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { SecretOnce } from '../../components/ui/secret';
+import { operationNamesQuery } from '../operations/queries';
+import { DeviceConnectionDetails } from './device-connection';
 import { Banner, EmptyState, errorMessage, NoAccess } from '../../components/ui/states';
 
 type Device = Ok<'/api/devices', 'get'>['data'][number];
 type Issued = { device: Device; key: string; rotated: boolean };
 
 /** Operations to attach a device to (the 200 most recent; devices follow their operation on the map). */
-function useOperationNames(enabled: boolean) {
-  return useQuery({
-    queryKey: [...keys.operations, 'names'],
-    queryFn: () => call(api.GET('/api/operations', { params: { query: { limit: 200, sort: '-updatedAt' } } })),
-    enabled,
-    staleTime: 60_000,
-  });
-}
+const useOperationNames = (enabled: boolean) => useQuery({ ...operationNamesQuery, enabled });
 
-function DeviceForm({ onIssued, onCancel }: { onIssued: (i: Issued) => void; onCancel: () => void }) {
+/** The device's position on the map, from its metadata (lat/lng), as typed in the form. */
+const positionOf = (d: Device | null) => {
+  const m = d?.metadata ?? {};
+  return { lat: typeof m.lat === 'number' ? String(m.lat) : '', lng: typeof m.lng === 'number' ? String(m.lng) : '' };
+};
+
+/** Register a device, or edit one (`device`): name, type, operation and position, as the API allows. */
+function DeviceForm({ device, onIssued, onSaved, onCancel }: { device: Device | null; onIssued: (i: Issued) => void; onSaved: (d: Device) => void; onCancel: () => void }) {
   const me = useMe();
   const qc = useQueryClient();
   const ops = useOperationNames(can(me, 'operations:read'));
-  const [name, setName] = useState('');
-  const [type, setType] = useState('');
-  const [operationId, setOperationId] = useState('');
-  const [lat, setLat] = useState('');
-  const [lng, setLng] = useState('');
+  const [name, setName] = useState(device?.name ?? '');
+  const [type, setType] = useState(device?.type ?? '');
+  const [operationId, setOperationId] = useState(device?.operationId ?? '');
+  const [lat, setLat] = useState(positionOf(device).lat);
+  const [lng, setLng] = useState(positionOf(device).lng);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const onError = (err: unknown) => {
+    const fe = fieldErrors(err);
+    setErrors(fe);
+    setFormError(Object.keys(fe).some((k) => ['name', 'type', 'operationId'].includes(k)) ? null : errorMessage(err));
+  };
   const create = useMutation({
     mutationFn: (metadata: Record<string, unknown>) =>
       call(api.POST('/api/devices', { body: { name: name.trim(), ...(type.trim() ? { type: type.trim() } : {}), ...(operationId ? { operationId } : {}), metadata } })),
     onSuccess: (d) => {
       void qc.invalidateQueries({ queryKey: keys.devices });
-      const { key, ...device } = d;
-      onIssued({ device, key, rotated: false });
+      const { key, ...created } = d;
+      onIssued({ device: created, key, rotated: false });
     },
-    onError: (err) => {
-      const fe = fieldErrors(err);
-      setErrors(fe);
-      setFormError(Object.keys(fe).some((k) => ['name', 'type', 'operationId'].includes(k)) ? null : errorMessage(err));
+    onError,
+  });
+  const save = useMutation({
+    mutationFn: (metadata: Record<string, unknown>) =>
+      call(
+        api.PATCH('/api/devices/{id}', {
+          params: { path: { id: device!.id } },
+          body: { name: name.trim(), ...(type.trim() ? { type: type.trim() } : {}), operationId: operationId || null, metadata },
+        }),
+      ),
+    onSuccess: (d) => {
+      void qc.invalidateQueries({ queryKey: keys.devices });
+      toast('Device saved', { tone: 'success', description: d.name });
+      onSaved(d);
     },
+    onError,
   });
   const submit = (e: FormEvent) => {
     e.preventDefault();
@@ -72,7 +90,11 @@ function DeviceForm({ onIssued, onCancel }: { onIssued: (i: Issued) => void; onC
     }
     setErrors(local);
     if (Object.keys(local).length) return;
-    create.mutate(pos ? { lat: pos.lat, lng: pos.lng } : {});
+    // Other metadata the device carries (set over the API) is kept; an emptied position is removed.
+    const { lat: _lat, lng: _lng, ...rest } = device?.metadata ?? {};
+    const metadata = { ...rest, ...(pos ? { lat: pos.lat, lng: pos.lng } : {}) };
+    if (device) save.mutate(metadata);
+    else create.mutate(metadata);
   };
   return (
     <form id="device-form" onSubmit={submit} noValidate className="flex flex-col gap-4">
@@ -103,8 +125,8 @@ function DeviceForm({ onIssued, onCancel }: { onIssued: (i: Issued) => void; onC
       </div>
       <div className="flex justify-end gap-2 border-t border-line pt-3">
         <Button onClick={onCancel}>Cancel</Button>
-        <Button variant="primary" type="submit" loading={create.isPending}>
-          Register device
+        <Button variant="primary" type="submit" loading={create.isPending || save.isPending}>
+          {device ? 'Save changes' : 'Register device'}
         </Button>
       </div>
     </form>
@@ -116,6 +138,7 @@ function KeyDialog({ issued, onClose }: { issued: Issued; onClose: () => void })
     <Dialog
       open
       onOpenChange={(o) => !o && onClose()}
+      size="lg"
       title={issued.rotated ? `New key for ${issued.device.name}` : `${issued.device.name} is registered`}
       description={issued.rotated ? 'The previous key stopped working.' : 'The device sends telemetry with this key.'}
       footer={
@@ -124,12 +147,10 @@ function KeyDialog({ issued, onClose }: { issued: Issued; onClose: () => void })
         </Button>
       }
     >
-      <SecretOnce label="Device key" value={issued.key}>
-        <p className="text-[13px] text-fg-muted">
-          HTTP: <code className="font-mono text-xs">POST /api/telemetry</code> with the header <code className="font-mono text-xs">X-Device-Key</code>. MQTT: user name{' '}
-          <code className="font-mono text-xs">{issued.device.id}</code>, password the key, topic <code className="font-mono text-xs">imsop/devices/{issued.device.id}/telemetry</code>.
-        </p>
-      </SecretOnce>
+      <SecretOnce label="Device key" value={issued.key} />
+      <div className="mt-4">
+        <DeviceConnectionDetails deviceId={issued.device.id} deviceKey={issued.key} />
+      </div>
     </Dialog>
   );
 }
@@ -150,6 +171,7 @@ export function DevicesPage() {
   });
   const ops = useOperationNames(allowed && can(me, 'operations:read'));
   const [creating, setCreating] = useState(false);
+  const [editing, setEditing] = useState<Device | null>(null);
   const [issued, setIssued] = useState<Issued | null>(null);
   const [rotating, setRotating] = useState<Device | null>(null);
   const [deleting, setDeleting] = useState<Device | null>(null);
@@ -252,6 +274,7 @@ export function DevicesPage() {
                 </Button>
               </MenuTrigger>
               <MenuContent>
+                <MenuItem onSelect={() => setEditing(d)}>Edit device</MenuItem>
                 <MenuItem onSelect={() => setRotating(d)}>Rotate key</MenuItem>
                 <MenuItem danger onSelect={() => setDeleting(d)}>
                   Delete device
@@ -298,12 +321,19 @@ export function DevicesPage() {
       {creating ? (
         <Dialog open onOpenChange={setCreating} title="Register a device" description="Its key is shown once, right after." size="md">
           <DeviceForm
+            device={null}
+            onSaved={() => setCreating(false)}
             onCancel={() => setCreating(false)}
             onIssued={(i) => {
               setCreating(false);
               setIssued(i);
             }}
           />
+        </Dialog>
+      ) : null}
+      {editing ? (
+        <Dialog open onOpenChange={(o) => !o && setEditing(null)} title={`Edit ${editing.name}`} description="Its key stays the same." size="md">
+          <DeviceForm device={editing} onIssued={() => undefined} onSaved={() => setEditing(null)} onCancel={() => setEditing(null)} />
         </Dialog>
       ) : null}
       {issued ? <KeyDialog issued={issued} onClose={() => setIssued(null)} /> : null}

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { getRouteApi, useNavigate } from '@tanstack/react-router';
+import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { BellOff, Check, CheckCheck, CheckCircle2, X } from 'lucide-react';
+import { BellOff, Check, CheckCheck, CheckCircle2, SlidersHorizontal, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatFull, formatNumber, formatRelative } from '../../lib/format';
@@ -13,7 +13,7 @@ import type { Alarm, Severity } from '../../lib/types';
 import type { AlarmsSearch } from '../../app/search';
 import { useIsNew } from '../../app/fresh';
 import { Badge, SEVERITY_LABEL, SeverityBadge } from '../../components/ui/badge';
-import { Button } from '../../components/ui/button';
+import { Button, buttonClass } from '../../components/ui/button';
 import { Card } from '../../components/ui/card';
 import { LoadMore } from '../../components/ui/data-table';
 import { Select } from '../../components/ui/input';
@@ -125,6 +125,7 @@ export function AlarmsPage() {
   const me = useMe();
   const names = useUserNames();
   const canAct = can(me, 'alarms:ack');
+  const canManage = can(me, 'alarms:manage');
   const search = alarmsRoute.useSearch();
   const navigate = useNavigate({ from: '/alarms' });
   const view = search.view ?? 'active';
@@ -166,7 +167,15 @@ export function AlarmsPage() {
 
   return (
     <Page>
-      <PageHeader title="Alarms" description={alarms.data ? `${unacked} unacknowledged · raised by alert rules on incoming telemetry` : 'Raised by alert rules on incoming telemetry'} />
+      <PageHeader
+        title="Alarms"
+        description={alarms.data ? `${unacked} unacknowledged · raised by alert rules on incoming telemetry` : 'Raised by alert rules on incoming telemetry'}
+        actions={
+          <Link to="/alarms/rules" className={buttonClass('secondary')}>
+            <SlidersHorizontal aria-hidden="true" /> Alert rules
+          </Link>
+        }
+      />
 
       <div className="mb-3 flex flex-wrap items-center gap-2">
         <div className="flex rounded-md border border-line bg-surface p-0.5 shadow-card" role="group" aria-label="View">
@@ -223,7 +232,16 @@ export function AlarmsPage() {
           <SkeletonRows rows={5} />
         ) : rows.length === 0 ? (
           view === 'all' && !search.severity ? (
-            <EmptyState icon={<BellOff />} title="No alarms, ever" description="Create alert rules (POST /api/alert-rules) and alarms appear here when telemetry crosses them." />
+            <EmptyState
+              icon={<BellOff />}
+              title="No alarms, ever"
+              description="Alarms appear here when incoming telemetry meets an alert rule."
+              action={
+                <Link to="/alarms/rules" className={buttonClass(canManage ? 'primary' : 'secondary')}>
+                  {canManage ? 'Create an alert rule' : 'See the alert rules'}
+                </Link>
+              }
+            />
           ) : (
             <EmptyState icon={<CheckCircle2 />} title="All clear" description={search.severity ? `No ${SEVERITY_LABEL[search.severity].toLowerCase()} alarms in this view.` : 'No alarm needs attention.'} />
           )

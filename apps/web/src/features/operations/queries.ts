@@ -8,6 +8,13 @@ export const operationQuery = (id: string) =>
     queryFn: () => call(api.GET('/api/operations/{id}', { params: { path: { id } } })),
   });
 
+/** Operations to pick from (the 200 most recently updated): device and alert-rule forms. */
+export const operationNamesQuery = queryOptions({
+  queryKey: [...keys.operations, 'names'],
+  queryFn: () => call(api.GET('/api/operations', { params: { query: { limit: 200, sort: '-updatedAt' } } })),
+  staleTime: 60_000,
+});
+
 export const TRANSITIONS = {
   pending: ['in_progress', 'failed'],
   in_progress: ['completed', 'failed', 'pending'],

@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { getRouteApi, Link, useNavigate } from '@tanstack/react-router';
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { ExternalLink, Inbox, Search, Tag, X } from 'lucide-react';
+import { ExternalLink, Inbox, Plus, Search, Tag, X } from 'lucide-react';
 import { api, call } from '../../lib/api';
 import { cn } from '../../lib/cn';
 import { formatFull, formatRelative } from '../../lib/format';
@@ -17,6 +17,7 @@ import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { EmptyState, errorMessage, ErrorState, SkeletonRows } from '../../components/ui/states';
 import { useDebounced } from '../../lib/use-debounced';
 import { MultiSelect, SlaDueBadge, useNow } from './components';
+import { NewTicketDialog } from './NewTicketDialog';
 import { TICKET_PRIORITIES, TICKET_PRIORITY_LABEL, TICKET_STATUSES, TICKET_STATUS_LABEL, TicketPriorityLabel, TicketStatusBadge } from './labels';
 import { sdKeys, useAgents, useTeams } from './queries';
 import { ticketsQuery, type TicketSort, type TicketsSearch, type TicketView } from './search';
@@ -46,7 +47,7 @@ const SORT_LABEL: Record<TicketSort, string> = {
 function Row({ t, selected, onSelect, selectable, assignee, now }: { t: Ticket; selected: boolean; onSelect: (on: boolean) => void; selectable: boolean; assignee: string | null; now: number }) {
   const fresh = useIsNew(t.id);
   const navigate = useNavigate();
-  const sub = [t.requester.name, t.category, ...t.tags.map((x) => `#${x}`)].filter(Boolean).join(' · ');
+  const sub = [t.category, ...t.tags.map((x) => `#${x}`)].filter(Boolean).join(' · ');
   return (
     <tr
       className={cn('group cursor-pointer border-b border-line last:border-0 hover:bg-hover/60', selected && 'bg-accent-soft/50', fresh && 'row-new')}
@@ -67,9 +68,14 @@ function Row({ t, selected, onSelect, selectable, assignee, now }: { t: Ticket; 
           {t.subject}
         </Link>
         <p className="truncate text-xs text-fg-subtle">
-          {sub || '\u00a0'}
-          <span className="xl:hidden"> · {assignee ?? 'Unassigned'}</span>
+          <span className="lg:hidden">{t.requester.name} · </span>
+          {sub ? `${sub} · ` : ''}
+          <span className="xl:hidden">{assignee ?? 'Unassigned'}</span>
         </p>
+      </td>
+      <td className="hidden max-w-0 px-3 py-2.5 lg:table-cell" data-testid="ticket-requester">
+        <p className="truncate text-[13px]">{t.requester.name}</p>
+        <p className="truncate text-xs text-fg-subtle">{t.requester.email ?? t.requester.mobile ?? '\u00a0'}</p>
       </td>
       <td className="px-3 py-2.5">
         <TicketStatusBadge status={t.status} />
@@ -184,6 +190,7 @@ export function TicketsPage() {
       replace: true,
     });
 
+  const [creating, setCreating] = useState(false);
   const [text, setText] = useState(search.q ?? '');
   const [category, setCategory] = useState(search.category ?? '');
   const q = useDebounced(text.trim(), 300);
@@ -232,11 +239,19 @@ export function TicketsPage() {
         title="Tickets"
         description="Requests from the web form, email, WhatsApp and the API, with their SLA clocks."
         actions={
-          <a href={`/support/${me.org.slug}`} target="_blank" rel="noreferrer" className={buttonClass('secondary')}>
-            <ExternalLink aria-hidden="true" /> Public form
-          </a>
+          <>
+            <a href={`/support/${me.org.slug}`} target="_blank" rel="noreferrer" className={buttonClass('secondary')}>
+              <ExternalLink aria-hidden="true" /> Public form
+            </a>
+            {can(me, 'tickets:create') ? (
+              <Button variant="primary" onClick={() => setCreating(true)}>
+                <Plus aria-hidden="true" /> New ticket
+              </Button>
+            ) : null}
+          </>
         }
       />
+      {creating ? <NewTicketDialog onClose={() => setCreating(false)} /> : null}
 
       <nav aria-label="Saved views" className="mb-3 flex gap-1 border-b border-line">
         {VIEWS.map((v) => (
@@ -333,6 +348,7 @@ export function TicketsPage() {
                 {selectable ? <col className="w-10" /> : null}
                 <col className="w-16" />
                 <col />
+                <col className="hidden w-44 lg:table-column" />
                 <col className="w-40" />
                 <col className="w-28" />
                 <col className="w-36" />
@@ -356,6 +372,9 @@ export function TicketsPage() {
                   </th>
                   <th scope="col" className="px-3 py-2 text-left font-medium">
                     Subject
+                  </th>
+                  <th scope="col" className="hidden px-3 py-2 text-left font-medium lg:table-cell">
+                    Requester
                   </th>
                   <th scope="col" className="px-3 py-2 text-left font-medium">
                     Status

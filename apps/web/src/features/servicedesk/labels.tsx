@@ -29,7 +29,7 @@ export function TicketPriorityLabel({ priority }: { priority: TicketPriority }) 
   return <PriorityBars level={BARS[priority]} colour={priority === 'urgent' ? 'red' : priority === 'high' ? 'orange' : 'muted'} label={TICKET_PRIORITY_LABEL[priority]} />;
 }
 
-export const CHANNEL_LABEL: Record<TicketChannel, string> = { web: 'Web form', email: 'Email', whatsapp: 'WhatsApp', sms: 'SMS', api: 'API' };
+export const CHANNEL_LABEL: Record<TicketChannel, string> = { web: 'Web form', email: 'Email', whatsapp: 'WhatsApp', sms: 'SMS', api: 'API', phone: 'Phone' };
 /** Every channel, from the labels (the Record's type makes the compiler insist on each one the API has). */
 export const CHANNELS = Object.keys(CHANNEL_LABEL) as TicketChannel[];
 

@@ -208,6 +208,9 @@ export interface TicketFilters {
   category?: string | undefined;
   tag?: string | undefined;
   channel?: string | undefined;
+  requesterUserId?: string | undefined;
+  requesterEmail?: string | undefined;
+  requesterMobile?: string | undefined;
   q?: string | undefined;
   from?: string | undefined;
   to?: string | undefined;
@@ -249,6 +252,9 @@ export async function listTickets(
   if (f.teamId) conds.push(eq(tickets.teamId, f.teamId));
   if (f.category) conds.push(eq(tickets.category, f.category));
   if (f.channel) conds.push(eq(tickets.channel, f.channel as TicketRow['channel']));
+  if (f.requesterUserId) conds.push(eq(tickets.requesterUserId, f.requesterUserId));
+  if (f.requesterEmail) conds.push(eq(tickets.requesterEmail, f.requesterEmail.trim().toLowerCase()));
+  if (f.requesterMobile) conds.push(eq(tickets.requesterMobile, f.requesterMobile));
   if (f.tag) conds.push(sql`${f.tag} = any(${tickets.tags})`);
   if (f.from) conds.push(sql`${tickets.createdAt} >= ${new Date(f.from)}`);
   if (f.to) conds.push(sql`${tickets.createdAt} <= ${new Date(f.to)}`);

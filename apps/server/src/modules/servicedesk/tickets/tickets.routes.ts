@@ -86,6 +86,9 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
           teamId: z.uuid().optional(),
           category: category.optional(),
           channel: z.enum(CHANNELS).optional(),
+          requesterUserId: z.uuid().optional(),
+          requesterEmail: z.email().max(254).optional(),
+          requesterMobile: z.string().trim().min(1).max(32).optional(),
           tag: tag.optional(),
           q: z.string().trim().min(1).max(200).optional(),
           from: isoDate.optional(),
@@ -107,15 +110,18 @@ export function ticketsRoutes(api: ApiInstance, tickets: TicketsService, replies
       schema: {
         tags: tags_,
         operationId: 'createTicket',
-        summary: 'Open a ticket on behalf of a requester (agents, integrations)',
+        summary: 'Open a ticket on behalf of a requester (agents taking a call, integrations): a person of the organization or a contact',
         body: z.strictObject({
           subject,
           description: z.string().max(50_000).optional(),
-          requester: z.strictObject({
-            name: z.string().trim().min(1).max(200),
-            email: z.email().max(254).nullable().optional(),
-            mobile: mobileField.nullable().optional(),
-          }),
+          requester: z
+            .strictObject({
+              userId: z.uuid().optional().meta({ description: 'A person of the organization: their name and email address are taken from their account' }),
+              name: z.string().trim().min(1).max(200).optional(),
+              email: z.email().max(254).nullable().optional(),
+              mobile: mobileField.nullable().optional(),
+            })
+            .meta({ description: 'A person of the organization (userId), or a contact: name and an email address or a mobile number' }),
           priority: z.enum(TICKET_PRIORITIES).optional(),
           category: category.nullable().optional(),
           tags: tags.optional(),

@@ -42,8 +42,13 @@ import {
 import { allowedMoves, canMove } from './tickets.transitions.ts';
 import type { SlaService } from '../sla/sla.service.ts';
 
+/**
+ * Who the ticket is for: a person of the org (`userId`: the name and address come from their
+ * account), or a contact by name with an email address or a mobile number.
+ */
 export interface RequesterInput {
-  name: string;
+  userId?: string | undefined;
+  name?: string | undefined;
   email?: string | null | undefined;
   mobile?: string | null | undefined;
 }
@@ -167,15 +172,22 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     return autoAssign(tx, orgId, teamId, members, new Date(deps.clock()));
   }
 
-  function requesterOf(r: RequesterInput) {
-    const email = r.email?.trim().toLowerCase() || null;
+  async function requesterOf(orgId: string, r: RequesterInput) {
     const mobile = r.mobile ? normaliseMobile(r.mobile, 'requester.mobile') : null;
+    if (r.userId) {
+      // Another org's user, or a departed one, is unknown here exactly as an id that exists nowhere.
+      const person = (await deps.profiles(orgId, [r.userId])).get(r.userId);
+      if (!person) throw badRequest('unknown_user', `No such user in this organization: ${r.userId}.`, { errors: [{ path: 'requester.userId', message: 'Unknown user' }] });
+      return { requesterName: r.name?.trim() || person.name, requesterEmail: r.email?.trim().toLowerCase() || person.email.toLowerCase(), requesterMobile: mobile, requesterUserId: r.userId };
+    }
+    const email = r.email?.trim().toLowerCase() || null;
+    if (!r.name?.trim()) throw badRequest('requester_name', 'Name the requester, or give the id of a person of the organization (userId).', { errors: [{ path: 'requester.name', message: 'Required' }] });
     if (!email && !mobile) {
       throw badRequest('requester_contact', 'A requester needs an email address or a mobile number.', {
         errors: [{ path: 'requester.email', message: 'Email or mobile required' }],
       });
     }
-    return { requesterName: r.name.trim(), requesterEmail: email, requesterMobile: mobile };
+    return { requesterName: r.name.trim(), requesterEmail: email, requesterMobile: mobile, requesterUserId: null };
   }
 
   /** The insert shared by every channel: number, row, timeline, assignment, audit, events. */
@@ -325,7 +337,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     async create(actor: Actor, input: TicketInput): Promise<TicketView> {
       if (!can(actor, 'tickets:create')) throw forbidden();
       if ((input.assigneeId || input.teamId) && !can(actor, 'tickets:update')) throw forbidden('Assigning a ticket needs "tickets:update".');
-      const requester = requesterOf(input.requester);
+      const requester = await requesterOf(actor.orgId, input.requester);
       await checkPeople(actor, input.assigneeId);
       const live = await liveMembers(actor.orgId, input.teamId);
       return commit(actor.orgId, async (tx) => {

@@ -23,6 +23,7 @@ import { presenceLabel, someoneReplying } from '../presence';
 import { sdKeys, ticketQuery, useAgents, useTeams } from '../queries';
 import type { Ticket } from '../types';
 import { Properties } from './Properties';
+import { RequesterTickets } from './RequesterTickets';
 import { SlaPanel } from './SlaPanel';
 import { Thread } from './Thread';
 import { isAlarming, timelineText } from './timeline';
@@ -254,6 +255,7 @@ export function TicketPage() {
         <div className="flex flex-col gap-4">
           <SlaPanel ticketId={t.id} now={now} />
           <Properties key={t.id} ticket={t} editable={editable && !t.mergedIntoId} agents={agents} />
+          <RequesterTickets ticket={t} />
         </div>
       </div>
       {merging ? <MergeDialog ticket={t} open={merging} onOpenChange={setMerging} /> : null}

@@ -7,5 +7,5 @@ export const STATUSES = ['new', 'open', 'pending_customer', 'on_hold', 'resolved
 export type Status = (typeof STATUSES)[number];
 export const PRIORITIES = ['low', 'medium', 'high', 'urgent'] as const;
 export type Priority = (typeof PRIORITIES)[number];
-export const CHANNELS = ['web', 'email', 'whatsapp', 'sms', 'api'] as const;
+export const CHANNELS = ['web', 'email', 'whatsapp', 'sms', 'api', 'phone'] as const;
 export type Channel = (typeof CHANNELS)[number];
