@@ -31,16 +31,17 @@ const sessionSchema = z.object({
 });
 const password = z.string().min(1).max(1024);
 
+/** The refresh token's cookie, as every sign-in sets it (password, MFA, invitation, single sign-on). */
+export const setRefreshCookie = (reply: FastifyReply, config: Config, token: string) =>
+  reply.setCookie(REFRESH_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'strict',
+    secure: config.SECURE_COOKIES ?? false,
+    path: '/api/auth',
+    maxAge: config.REFRESH_TOKEN_TTL,
+  });
+
 export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) {
-  const secure = config.SECURE_COOKIES ?? false;
-  const setRefreshCookie = (reply: FastifyReply, token: string) =>
-    reply.setCookie(REFRESH_COOKIE, token, {
-      httpOnly: true,
-      sameSite: 'strict',
-      secure,
-      path: '/api/auth',
-      maxAge: config.REFRESH_TOKEN_TTL,
-    });
   const tags = ['auth'];
   // The per-IP limit guards the credential endpoints (login, refresh, MFA, password).
   const rateLimited = { rateLimit: { max: config.AUTH_RATE_LIMIT, timeWindow: 60_000 } };
@@ -59,7 +60,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     },
     async (req, reply) => {
       const result = await auth.login(req.body, metaOf(req));
-      if (!result.mfaRequired) setRefreshCookie(reply, result.refreshToken);
+      if (!result.mfaRequired) setRefreshCookie(reply, config, result.refreshToken);
       return result;
     },
   );
@@ -78,7 +79,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
     },
     async (req, reply) => {
       const result = await auth.verifyMfa(req.body, metaOf(req));
-      setRefreshCookie(reply, result.refreshToken);
+      setRefreshCookie(reply, config, result.refreshToken);
       return result;
     },
   );
@@ -99,7 +100,7 @@ export function authRoutes(api: ApiInstance, auth: AuthService, config: Config) 
       const token = req.body?.refreshToken ?? req.cookies[REFRESH_COOKIE];
       if (!token) throw invalidRefresh();
       const pair = await auth.refresh(token, metaOf(req));
-      setRefreshCookie(reply, pair.refreshToken);
+      setRefreshCookie(reply, config, pair.refreshToken);
       return pair;
     },
   );

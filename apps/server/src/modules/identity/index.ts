@@ -21,6 +21,8 @@ import { invitationsRoutes } from './invitations.routes.ts';
 import { createPasswordResetService } from './password-reset.service.ts';
 import { passwordResetRoutes } from './password-reset.routes.ts';
 import { orgsRoutes } from './orgs.routes.ts';
+import { createSsoService } from './sso.service.ts';
+import { ssoRoutes } from './sso.routes.ts';
 import { createRolesService } from './roles.service.ts';
 import { rolesRoutes } from './roles.routes.ts';
 import { createUsersService } from './users.service.ts';
@@ -123,6 +125,7 @@ export const identityModule = defineModule({
     { name: 'api-keys', description: 'Keys for integrations and devices' },
     { name: 'invitations', description: 'Inviting people to the organization by email' },
     { name: 'audit', description: 'The audit and activity logs' },
+    { name: 'sso', description: 'Single sign-on: the organization’s OpenID Connect providers' },
   ],
   permissions: identityPermissions,
   errors: identityErrors,
@@ -136,6 +139,7 @@ export const identityModule = defineModule({
       tokens: p.tokens,
       bus: p.bus,
       mfaKey: p.keys.mfa,
+      ssoKey: p.keys.sso,
       refreshKey: p.keys.refresh,
       log: p.log,
       catalogue: p.catalogue,
@@ -154,6 +158,7 @@ export const identityModule = defineModule({
       passwordResets: createPasswordResetService(ctx),
     };
     const invitations = createInvitationsService(ctx, { users: services.users, auth: services.auth });
+    const sso = createSsoService(ctx, { users: services.users, auth: services.auth });
     return {
       provides: {
         authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
@@ -167,11 +172,12 @@ export const identityModule = defineModule({
         canReadUser,
         orgTelemetrySettings: orgTelemetrySettings(p.db),
       },
-      services: { ...services, invitations },
+      services: { ...services, invitations, sso },
       routes(api) {
         authRoutes(api, services.auth, p.config);
         passwordResetRoutes(api, services.passwordResets, p.config);
         invitationsRoutes(api, invitations, p.config);
+        ssoRoutes(api, sso, p.config, p.publicUrl);
         usersRoutes(api, services.users);
         rolesRoutes(api, services.roles);
         orgsRoutes(api, services.orgs);
