@@ -27,8 +27,9 @@ const providerSchema = z.object({
 const domain = z
   .string()
   .trim()
+  .max(253)
   .toLowerCase()
-  .regex(/^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'A domain such as example.com');
+  .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'A domain such as example.com');
 const fields = {
   name: z.string().trim().min(1).max(100),
   issuer: z
@@ -172,14 +173,22 @@ export function ssoRoutes(api: ApiInstance, sso: SsoService, config: Config, pub
         tags,
         operationId: 'ssoCallback',
         summary: 'The identity provider’s redirect back: signs in (refresh cookie) and redirects to the console, or to its login page with an error code',
-        querystring: z.record(z.string(), z.string().max(4096)),
+        // Providers add parameters of their own (Google: authuser, hd, prompt, scope): kept, and passed on to the checks.
+        querystring: z.looseObject({
+          code: z.string().max(4096).optional(),
+          state: z.string().max(1024).optional(),
+          iss: z.string().max(1024).optional(),
+          error: z.string().max(256).optional(),
+          error_description: z.string().max(1024).optional(),
+        }),
         response: { 302: z.null(), ...errorResponses },
       },
     },
     async (req, reply) => {
       reply.clearCookie(STATE_COOKIE, { path: STATE_PATH });
       try {
-        const result = await sso.complete(req.cookies[STATE_COOKIE], req.query, metaOf(req));
+        const query = Object.fromEntries(Object.entries(req.query).filter((e): e is [string, string] => typeof e[1] === 'string'));
+        const result = await sso.complete(req.cookies[STATE_COOKIE], query, metaOf(req));
         setRefreshCookie(reply, config, result.refreshToken);
         return reply.redirect(loginPage(publicUrl, { sso: 'done' }), 302);
       } catch (err) {

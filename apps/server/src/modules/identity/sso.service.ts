@@ -127,7 +127,8 @@ export function createSsoService(ctx: IdentityContext, deps: { auth: AuthService
   const { db, useCase } = ctx.deps;
   const clock = ctx.deps.now ?? Date.now;
   const key = ctx.deps.ssoKey;
-  const redirectUri = `${ctx.deps.publicUrl.replace(/\/+$/, '')}/api/auth/sso/callback`;
+  /** Registered at the provider: the console's address (PUBLIC_URL) and the callback route. */
+  const redirectUri = () => `${ctx.deps.publicUrl.replace(/\/+$/, '')}/api/auth/sso/callback`;
   /** Discovered provider metadata, per provider row version. */
   const discovered = new LRUCache<string, oidc.Configuration>({ max: 1000, ttl: 10 * 60_000 });
 
@@ -354,7 +355,7 @@ export function createSsoService(ctx: IdentityContext, deps: { auth: AuthService
       const verifier = oidc.randomPKCECodeVerifier();
       const state: SsoState = { p: p.id, s: oidc.randomState(), n: oidc.randomNonce(), v: verifier, at: clock() };
       const url = oidc.buildAuthorizationUrl(config, {
-        redirect_uri: redirectUri,
+        redirect_uri: redirectUri(),
         scope: SCOPE,
         code_challenge: await oidc.calculatePKCECodeChallenge(verifier),
         code_challenge_method: 'S256',
@@ -371,7 +372,7 @@ export function createSsoService(ctx: IdentityContext, deps: { auth: AuthService
       const p = await enabledProvider(state.p);
       if (!p) throw ssoError.invalidState();
       const config = await configuration(p);
-      const callback = new URL(redirectUri);
+      const callback = new URL(redirectUri());
       for (const [k, v] of Object.entries(query)) callback.searchParams.set(k, v);
       let claims: (oidc.IDToken & Record<string, unknown>) | undefined;
       try {
