@@ -4847,9 +4847,9 @@ export interface operations {
     };
     findSsoProviders: {
         parameters: {
-            query: {
-                org: string;
-                email: string;
+            query?: {
+                org?: string;
+                email?: string;
             };
             header?: never;
             path?: never;

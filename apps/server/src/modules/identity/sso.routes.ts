@@ -138,7 +138,9 @@ export function ssoRoutes(api: ApiInstance, sso: SsoService, config: Config, pub
         tags,
         operationId: 'findSsoProviders',
         summary: 'The single sign-on providers for an organization (by slug) or an email address (by its domain)',
-        querystring: z.union([z.strictObject({ org: z.string().trim().min(1).max(64) }), z.strictObject({ email: emailField })]),
+        querystring: z
+          .strictObject({ org: z.string().trim().min(1).max(64).optional(), email: emailField.optional() })
+          .refine((q) => (q.org === undefined) !== (q.email === undefined), 'Give either org (a slug) or email'),
         response: { 200: z.object({ data: z.array(z.object({ id: z.uuid(), name: z.string(), org: z.object({ slug: z.string(), name: z.string() }) })) }), ...errorResponses },
       },
     },

@@ -7,6 +7,7 @@ import { Button } from '../../components/ui/button';
 import { Field, Input } from '../../components/ui/input';
 import { Banner } from '../../components/ui/states';
 import { useDocumentTitle } from '../../components/ui/page';
+import { SsoButton } from './SsoButton';
 
 function loginMessage(err: unknown): string {
   if (!(err instanceof ApiError)) return 'Sign-in failed. Try again.';
@@ -135,7 +136,8 @@ export function LoginPage() {
                 Sign in
               </Button>
             </form>
-          ) : (
+          ) : null}
+          {!mfaToken ? <SsoButton onSignedIn={() => void done()} /> : (
             <form onSubmit={submitCode} className="flex flex-col gap-4" noValidate>
               <Field label={recovery ? 'Recovery code' : 'Authentication code'}>
                 <Input
