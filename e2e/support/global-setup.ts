@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import type { TestProject } from 'vitest/node';
@@ -17,6 +18,19 @@ declare module 'vitest' {
 }
 
 let server: ChildProcess | null = null;
+
+/**
+ * A port free right now. The server is given it rather than port 0, so that its public address
+ * (the redirect URI a single sign-on provider sends the browser back to) is the one it listens on.
+ */
+const freePort = () =>
+  new Promise<number>((resolve, reject) => {
+    const probe = net.createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as net.AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
 let dataDir = '';
 
 /**
@@ -32,7 +46,7 @@ export async function setup(project: TestProject) {
   const env = {
     ...process.env,
     IMSOP_DATA_DIR: dataDir,
-    PORT: '0',
+    PORT: String(await freePort()),
     HOST: '127.0.0.1',
     MQTT_PORT: '0',
     LOG_LEVEL: 'warn',

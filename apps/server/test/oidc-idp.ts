@@ -52,6 +52,7 @@ export async function startIdp(opts: { redirectUris: string[]; clientId?: string
     features: { devInteractions: { enabled: false } },
     interactions: { url: (_ctx: KoaContextWithOIDC, interaction: { uid: string }) => `/interaction/${interaction.uid}` },
     cookies: { keys: ['imsop-test-idp-cookie-key'] },
+    ttl: { Interaction: 600, Session: 3600, Grant: 3600, AccessToken: 600, IdToken: 600, AuthorizationCode: 60 },
     async findAccount(_ctx: KoaContextWithOIDC, id: string) {
       const account = accounts.get(id);
       return account ? { accountId: id, claims: () => ({ sub: id, ...account }) } : undefined;
