@@ -109,7 +109,7 @@ export function SsoProvidersCard() {
       <CardHeader
         id="org-sso"
         title="Single sign-on"
-        description="OpenID Connect providers your people can sign in with (Google, Microsoft Entra, Okta, Keycloak…)."
+        description="OpenID Connect providers people can sign in with."
         actions={
           <Button size="sm" onClick={() => open('new')}>
             <Plus aria-hidden="true" /> Add provider
