@@ -183,7 +183,7 @@ describe('single sign-on flow', () => {
     expect(me.roles.map((r) => r.name)).toEqual(['agent']);
     const rows = await auditActions(existing.id);
     expect(rows.map((a) => a.action)).toEqual(['user.create', 'user.mfa_enable', 'sso.link', 'sso.sign_in']);
-    expect(rows[2]!.details).toMatchObject({ via: 'sso', providerId: linkOnlyProvider, subject: 'sub-link-1', created: false });
+    expect(rows[2]!.details).toEqual({ via: 'sso', providerId: linkOnlyProvider, issuer: idp.issuer, created: false });
   });
 
   it('refuses an unverified address, a domain not allowed, and an unknown user without JIT', async () => {
@@ -243,6 +243,18 @@ describe('single sign-on flow', () => {
     const res = await t.inject({ method: 'GET', url: back.pathname + back.search, headers: { cookie: cookieOf(start, 'imsop_sso')! } });
     expect(errorOf(res)).toBe('sso_invalid_state');
     expectProblem(await t.inject({ method: 'GET', url: `/api/auth/sso/start?provider=${p.id}` }), 404);
+  });
+
+  it('erasing a user deletes their SSO identity: the subject cannot come back as them', async () => {
+    const email = uniqueEmail('erased').replace(/@.*/, '@acme.test');
+    const u = await createUser(t, { email });
+    idp.accounts.set('sub-erased', { email, email_verified: true });
+    expect((await meAfter(await signIn(linkOnlyProvider, 'sub-erased'))).id).toBe(u.id);
+    const erased = await t.inject({ method: 'POST', url: `/api/users/${u.id}/erase`, headers: bearer(t.adminToken) });
+    expect(erased.statusCode, erased.body).toBe(200);
+    const rows = (await t.database.db.execute(sql`select count(*)::int as n from sso_identities where user_id = ${u.id}`)) as unknown as { rows: { n: number }[] };
+    expect(rows.rows[0]!.n).toBe(0);
+    expect(errorOf(await signIn(linkOnlyProvider, 'sub-erased'))).toBe('sso_account_not_found');
   });
 
   it('a provider of another org never signs anyone into this one', async () => {

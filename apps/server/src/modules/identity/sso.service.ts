@@ -235,7 +235,8 @@ export function createSsoService(ctx: IdentityContext, deps: { auth: AuthService
           await audit({ action: 'user.create', entityType: 'user', entityId: u.id, after: { email, name: u.name, roles: [role.name] }, details: { ...via, jit: true } });
         }
         await tx.insert(ssoIdentities).values({ orgId: p.orgId, providerId: p.id, subject: claims.sub, userId: u.id, email, lastSignInAt: new Date(clock()) });
-        await audit({ action: 'sso.link', entityType: 'user', entityId: u.id, details: { ...via, subject: claims.sub, created: !existing } });
+        // The provider's subject stays in the link row (erased with the user), not in the audit chain.
+        await audit({ action: 'sso.link', entityType: 'user', entityId: u.id, details: { ...via, created: !existing } });
         return u;
       });
     } catch (err) {
