@@ -1,10 +1,19 @@
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { startIdp, type TestIdp } from '../apps/server/test/oidc-idp.ts';
 import { adminToken, client } from './support/api.ts';
 import { expectNoErrors, launch, loginAndWait, newContext, shot } from './support/browser.ts';
 
 let browser: Browser;
+
+/** From the login page to the provider with a work email; the test's provider signs `subject` in at once. */
+async function continueWithSso(page: Page, email: string, screenshot?: string) {
+  await page.goto('/login');
+  await page.getByRole('button', { name: 'Sign in with SSO' }).click();
+  await page.getByLabel('Work email or organization').fill(email);
+  if (screenshot) await shot(page, screenshot);
+  await page.getByRole('button', { name: 'Continue with SSO' }).click();
+}
 let idp: TestIdp;
 const domain = `sso${Date.now().toString(36)}.test`;
 
@@ -42,11 +51,7 @@ describe('single sign-on', () => {
     idp.signInAs('e2e-subject-1');
     const w = await newContext(browser);
     const { page } = w;
-    await page.goto('/login');
-    await page.getByRole('button', { name: 'Sign in with SSO' }).click();
-    await page.getByLabel('Work email or organization').fill(`ada@${domain}`);
-    await shot(page, 'sso-02-login');
-    await page.getByRole('button', { name: 'Continue with SSO' }).click();
+    await continueWithSso(page, `ada@${domain}`, 'sso-02-login');
     // To the provider and back: the console takes up the session the callback started.
     await page.getByRole('heading', { level: 1, name: /^Good (morning|afternoon|evening)/ }).waitFor();
     const cookies = await w.context.cookies();
@@ -67,10 +72,7 @@ describe('single sign-on', () => {
     idp.signInAs('e2e-subject-2');
     const w = await newContext(browser);
     const { page } = w;
-    await page.goto('/login');
-    await page.getByRole('button', { name: 'Sign in with SSO' }).click();
-    await page.getByLabel('Work email or organization').fill(`bob@${domain}`);
-    await page.getByRole('button', { name: 'Continue with SSO' }).click();
+    await continueWithSso(page, `bob@${domain}`);
     await page.getByText('did not confirm your email address').waitFor();
     expect(page.url()).toContain('sso_error=sso_email_unverified');
     await shot(page, 'sso-03-error');

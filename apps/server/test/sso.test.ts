@@ -88,6 +88,8 @@ describe('single sign-on configuration', () => {
     const patched = await t.inject({ method: 'PATCH', url: `/api/organizations/current/sso-providers/${p.id}`, headers: bearer(t.adminToken), payload: { clientSecret: 'another-secret', enabled: false } });
     expect(patched.statusCode).toBe(200);
     expect(patched.json()).toMatchObject({ enabled: false, hasClientSecret: true });
+    const replaced = (await t.database.db.execute(sql`select changes->'details' as d from audit_logs where entity_id = ${p.id} and action = 'sso_provider.update'`)) as unknown as { rows: { d: unknown }[] };
+    expect(replaced.rows.map((r) => r.d)).toEqual([{ credentialReplaced: true }]);
     expect((await t.inject({ method: 'DELETE', url: `/api/organizations/current/sso-providers/${p.id}`, headers: bearer(t.adminToken) })).statusCode).toBe(204);
     expectProblem(await t.inject({ method: 'GET', url: `/api/organizations/current/sso-providers/${p.id}`, headers: bearer(t.adminToken) }), 404);
   });
@@ -127,13 +129,7 @@ describe('single sign-on configuration', () => {
 
   it('finds an org’s enabled providers by slug or by email domain', async () => {
     const other = await createOrg(t);
-    const res = await t.inject({
-      method: 'POST',
-      url: '/api/organizations/current/sso-providers',
-      headers: bearer(other.token),
-      payload: { name: 'Other IdP', issuer: idp.issuer, clientId: 'c', clientSecret: 's', allowedDomains: ['other-org.test'] },
-    });
-    const { id } = res.json() as { id: string };
+    const { id } = await createProvider(other.token, { name: 'Other IdP', allowedDomains: ['other-org.test'] });
     const bySlug = await t.inject({ method: 'GET', url: `/api/auth/sso/providers?org=${other.slug}` });
     expect(bySlug.json()).toEqual({ data: [{ id, name: 'Other IdP', org: { slug: other.slug, name: `Org ${other.slug}` } }] });
     const byEmail = await t.inject({ method: 'GET', url: '/api/auth/sso/providers?email=someone%40Other-Org.test' });
@@ -259,13 +255,7 @@ describe('single sign-on flow', () => {
 
   it('a provider of another org never signs anyone into this one', async () => {
     const other = await createOrg(t);
-    const res = await t.inject({
-      method: 'POST',
-      url: '/api/organizations/current/sso-providers',
-      headers: bearer(other.token),
-      payload: { name: 'Theirs', issuer: idp.issuer, clientId: idp.clientId, clientSecret: idp.clientSecret, allowedDomains: ['acme.test'], jitEnabled: true, defaultRole: 'viewer' },
-    });
-    const theirs = (res.json() as { id: string }).id;
+    const theirs = (await createProvider(other.token, { name: 'Theirs', jitEnabled: true, defaultRole: 'viewer' })).id;
     idp.accounts.set('sub-jit-1', { email: 'newcomer@acme.test', email_verified: true, name: 'New Comer' });
     const me = await meAfter(await signIn(theirs, 'sub-jit-1'));
     expect(me.orgId).toBe(other.orgId);

@@ -316,7 +316,8 @@ export function createSsoService(ctx: IdentityContext, deps: { auth: AuthService
             entityId: id,
             before: auditable(before),
             after: auditable(after!),
-            ...(clientSecret ? { details: { clientSecretReplaced: true } } : {}),
+            // (A key named like a secret would be dropped from the record: this one says only that it changed.)
+            ...(clientSecret ? { details: { credentialReplaced: true } } : {}),
           });
           return viewOf(after!);
         }),
