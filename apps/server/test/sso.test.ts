@@ -120,7 +120,11 @@ describe('single sign-on configuration', () => {
     expectProblem(await post({ extra: 1 }), 400, 'validation_failed');
     expectProblem(await post({ jitEnabled: true }), 400, 'unknown_role');
     expectProblem(await post({ jitEnabled: true, defaultRole: 'no-such-role' }), 400, 'unknown_role');
-    expect((await post({ issuer: 'http://localhost:9/' })).statusCode).toBe(201);
+    const unreachable = await post({ issuer: 'http://127.0.0.1:9/' });
+    expect(unreachable.statusCode).toBe(201);
+    expect((unreachable.json() as { issuer: string }).issuer).toBe('http://127.0.0.1:9');
+    const start = await t.inject({ method: 'GET', url: `/api/auth/sso/start?provider=${(unreachable.json() as { id: string }).id}` });
+    expect(errorOf(start)).toBe('sso_provider_unavailable');
     expectProblem(await t.inject({ method: 'GET', url: '/api/auth/sso/start?provider=nope' }), 400, 'validation_failed');
     expectProblem(await t.inject({ method: 'GET', url: '/api/auth/sso/start?provider=0190a0a0-0000-7000-8000-000000000000' }), 404);
     expectProblem(await t.inject({ method: 'GET', url: '/api/auth/sso/providers' }), 400, 'validation_failed');

@@ -475,7 +475,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Start a single sign-on: redirects the browser to the identity provider (authorization code with PKCE) */
+        /** Start a single sign-on: redirects the browser to the identity provider (authorization code with PKCE), or to the login page when it cannot be reached */
         get: operations["startSso"];
         put?: never;
         post?: never;

@@ -154,13 +154,21 @@ export function ssoRoutes(api: ApiInstance, sso: SsoService, config: Config, pub
       schema: {
         tags,
         operationId: 'startSso',
-        summary: 'Start a single sign-on: redirects the browser to the identity provider (authorization code with PKCE)',
+        summary: 'Start a single sign-on: redirects the browser to the identity provider (authorization code with PKCE), or to the login page when it cannot be reached',
         querystring: z.strictObject({ provider: z.uuid() }),
         response: { 302: z.null(), ...errorResponses },
       },
     },
     async (req, reply) => {
-      const { url, state } = await sso.begin(req.query.provider);
+      let begun: Awaited<ReturnType<SsoService['begin']>>;
+      try {
+        begun = await sso.begin(req.query.provider);
+      } catch (err) {
+        // A browser on its way to a provider that cannot be reached lands on the login page, which explains.
+        if (err instanceof AppError && err.code === 'sso_provider_unavailable') return reply.redirect(loginPage(publicUrl, { sso_error: err.code }), 302);
+        throw err;
+      }
+      const { url, state } = begun;
       // Lax, not strict: the provider's redirect back is a cross-site navigation that must carry it.
       reply.setCookie(STATE_COOKIE, state, { httpOnly: true, sameSite: 'lax', secure, path: STATE_PATH, maxAge: SSO_STATE_TTL_MS / 1000 });
       return reply.redirect(url, 302);
