@@ -34,7 +34,7 @@ interface RouteSpec {
 let t: TestApp;
 let viewer: Awaited<ReturnType<typeof createUser>>;
 let throwaway: Awaited<ReturnType<typeof createUser>>;
-const ids = { target: '', targetSession: '', role: '', key: '', session: '' };
+const ids = { target: '', targetSession: '', role: '', key: '', session: '', sso: '' };
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -49,6 +49,13 @@ beforeAll(async () => {
   ids.key = key.json().id;
   const sessions = await t.inject({ method: 'GET', url: '/api/auth/sessions', headers: bearer(throwaway.token) });
   ids.session = sessions.json().data[0].id;
+  const sso = await t.inject({
+    method: 'POST',
+    url: '/api/organizations/current/sso-providers',
+    headers: bearer(t.adminToken),
+    payload: { name: 'Target IdP', issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's', allowedDomains: ['example.test'] },
+  });
+  ids.sso = sso.json().id;
 });
 afterAll(async () => t?.close());
 
@@ -463,6 +470,42 @@ const routes: RouteSpec[] = [
       { name: 'admin extra key', payload: { name: 'X', slug: 'extra-admin', admin: { email: 'a@example.test', name: 'A', password: GOOD_PASSWORD, isPlatformAdmin: true } }, fields: ['isPlatformAdmin'] },
       { name: 'weak admin password', payload: { name: 'X', slug: `weak-${crypto.randomBytes(3).toString('hex')}`, admin: { email: 'a@example.test', name: 'A', password: 'password123' } }, fields: ['admin.password'], code: 'weak_password' },
     ],
+  },
+  {
+    method: 'POST',
+    path: '/api/organizations/current/sso-providers',
+    auth: 'permission',
+    body: true,
+    url: () => '/api/organizations/current/sso-providers',
+    bad: [
+      { name: 'missing fields', payload: {}, fields: ['name', 'issuer', 'clientId', 'clientSecret', 'allowedDomains'] },
+      { name: 'wrong types', payload: { name: 1, issuer: 2, clientId: [], clientSecret: {}, allowedDomains: 'x.test', jitEnabled: 'yes' }, fields: ['name', 'issuer', 'clientId', 'clientSecret', 'allowedDomains', 'jitEnabled'] },
+      { name: 'plain http issuer, bad domains', payload: { name: 'X', issuer: 'http://idp.example.com', clientId: 'c', clientSecret: 's', allowedDomains: ['not a domain'] }, fields: ['issuer', 'allowedDomains.0'] },
+      { name: 'over-long', payload: { name: long(101), issuer: `https://${long(500)}.test`, clientId: long(501), clientSecret: long(2001), allowedDomains: many(51, (i) => `d${i}.test`) }, fields: ['name', 'issuer', 'clientId', 'clientSecret', 'allowedDomains'] },
+      { name: 'extra key', payload: { name: 'X', issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's', allowedDomains: ['x.test'], orgId: crypto.randomUUID() }, fields: ['orgId'] },
+      { name: 'JIT without a role', payload: { name: 'X', issuer: 'https://idp.example.com', clientId: 'c', clientSecret: 's', allowedDomains: ['x.test'], jitEnabled: true }, fields: ['defaultRole'], code: 'unknown_role' },
+    ],
+  },
+  {
+    method: 'PATCH',
+    path: '/api/organizations/current/sso-providers/{id}',
+    auth: 'permission',
+    body: true,
+    url: () => `/api/organizations/current/sso-providers/${ids.sso}`,
+    bad: [
+      { name: 'empty body', payload: {}, fields: [] },
+      { name: 'wrong types', payload: { enabled: 'no', allowedDomains: [] }, fields: ['enabled', 'allowedDomains'] },
+      { name: 'extra key', payload: { hasClientSecret: false }, fields: ['hasClientSecret'] },
+      ...idCases((id) => `/api/organizations/current/sso-providers/${id}`),
+    ],
+  },
+  {
+    method: 'DELETE',
+    path: '/api/organizations/current/sso-providers/{id}',
+    auth: 'permission',
+    body: false,
+    url: () => `/api/organizations/current/sso-providers/${ids.sso}`,
+    bad: idCases((id) => `/api/organizations/current/sso-providers/${id}`),
   },
   // ---- /api/api-keys
   {

@@ -262,6 +262,13 @@ class AuthStore {
     this.channel?.postMessage({ type: 'login' } satisfies Message);
   }
 
+  /** After a single sign-on (whose callback set the refresh cookie): take up the session it started. */
+  async adoptCookieSession(): Promise<boolean> {
+    const token = await this.refresh();
+    if (token) this.channel?.postMessage({ type: 'login' } satisfies Message);
+    return token !== null;
+  }
+
   async logout() {
     // The server ends the session and clears the refresh cookie; an expired access token is
     // refreshed first, or the cookie would sign the user back in on the next load.

@@ -243,9 +243,18 @@ export function createAuthService(ctx: IdentityContext) {
     return toPublicUser(u, roleMap.get(u.id) ?? []);
   }
 
-  /** Starts the session; an MFA-step token is spent in the same transaction, so it completes one sign-in. */
-  async function completeLogin(u: UserRow, meta: RequestMeta, mfa?: VerifiedMfaClaims): Promise<TokenPair & { user: PublicUser }> {
-    return useCase({ orgId: u.orgId }, async ({ tx, afterCommit }) => {
+  /**
+   * Starts the session; an MFA-step token is spent in the same transaction, so it completes one
+   * sign-in. A sign-in `via` another proof than a password (single sign-on) is audited as the user.
+   */
+  async function completeLogin(
+    u: UserRow,
+    meta: RequestMeta,
+    mfa?: VerifiedMfaClaims,
+    via?: { action: string; details: Record<string, unknown> },
+  ): Promise<TokenPair & { user: PublicUser }> {
+    const author = via ? { audit: systemAudit(u.orgId, u.id, meta) } : { orgId: u.orgId };
+    return useCase(author, async ({ tx, afterCommit, audit }) => {
       if (mfa) {
         await tx.delete(mfaTokensSpent).where(and(eq(mfaTokensSpent.userId, u.id), lt(mfaTokensSpent.expiresAt, new Date(clock()))));
         const spent = await tx
@@ -256,10 +265,11 @@ export function createAuthService(ctx: IdentityContext) {
         if (!spent.length) throw invalidMfa();
       }
       const pair = await startSession(tx, u, meta);
+      if (via) await audit({ action: via.action, entityType: 'user', entityId: u.id, details: via.details });
       const fresh = (await findUser(tx, u.orgId, u.id))!;
       afterCommit(() => ctx.profileChanged(u.orgId, u.id)); // lastLogin
       return { ...pair, user: await userWithRoles(tx, fresh) };
-    }, { unaudited: UNAUDITED.signIn });
+    }, via ? {} : { unaudited: UNAUDITED.signIn });
   }
 
   /** The MFA step of a sign-in: the step's token (once), then `check` of a second factor; `refuse` answers a failed check. */
@@ -285,6 +295,8 @@ export function createAuthService(ctx: IdentityContext) {
   return {
     /** Signs a user in without a password check (a just-accepted invitation): the same session and token pair as a login. */
     signIn: (u: UserRow, meta: RequestMeta) => completeLogin(u, meta),
+    /** Signs a user in on another proof (an identity provider's), audited as `action` with `details`. */
+    signInVia: (u: UserRow, meta: RequestMeta, via: { action: string; details: Record<string, unknown> }) => completeLogin(u, meta, undefined, via),
 
     async login(input: { email: string; password: string; org?: string | undefined }, meta: RequestMeta): Promise<LoginResult> {
       const candidates = await inSystem(db, (tx) =>

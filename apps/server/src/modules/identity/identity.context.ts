@@ -26,6 +26,8 @@ export interface IdentityDeps {
   bus: Bus;
   /** Encrypts TOTP seeds at rest. */
   mfaKey: Buffer;
+  /** Seals SSO client secrets and the SSO state cookie. */
+  ssoKey: Buffer;
   /** Derives a refresh token's successor, so a retry inside the grace window gets the same one. */
   refreshKey: Buffer;
   log: { warn(obj: unknown, msg?: string): void };
@@ -83,6 +85,7 @@ export const UNAUDITED = {
   mfaSetup: 'a pending MFA secret changes nothing until it is enabled, which is audited (user.mfa_enable)',
   resetRequest: 'a password-reset request (its link and email) changes no account; the activity log records it, and the reset itself is audited',
   sessionActivity: 'the last-activity stamp of a session (at most once a minute) is bookkeeping of use',
+  ssoIdentityUse: 'the last-sign-in stamp (and current address) of a linked SSO identity is bookkeeping; the sign-in itself is audited (sso.sign_in)',
   apiKeyUse: 'the last-used stamp of an API key (at most once a minute) is bookkeeping of use',
 } as const;
 export const CHANNEL_SESSIONS = 'identity.sessions.revoked';

@@ -1,6 +1,6 @@
 import { defineProofSeed, type ProofApi } from '../../platform/module/proof.ts';
 
-const kinds = ['user', 'role', 'apiKey', 'session', 'invitation', 'passkey'] as const;
+const kinds = ['user', 'role', 'apiKey', 'session', 'invitation', 'passkey', 'ssoProvider'] as const;
 const values = ['permission', 'userEmail', 'apiKeySecret', 'orgSlug'] as const;
 
 declare module '../../platform/module/proof.ts' {
@@ -54,7 +54,7 @@ async function registerPasskey(api: ProofApi) {
 
 /**
  * The identity module's proof seed: a user of the org with a permission granted directly, a
- * custom role, an API key, a pending invitation, the admin's own session and passkey (the one the proof suite calls with).
+ * custom role, an API key, a pending invitation, an SSO provider, the admin's own session and passkey (the one the proof suite calls with).
  */
 export default defineProofSeed({
   kinds,
@@ -66,6 +66,7 @@ export default defineProofSeed({
     [/^\/api\/roles\//, 'role'],
     [/^\/api\/api-keys\//, 'apiKey'],
     [/^\/api\/invitations\//, 'invitation'],
+    [/^\/api\/organizations\/current\/sso-providers\//, 'ssoProvider'],
   ],
   params: {
     userId: 'user',
@@ -86,15 +87,18 @@ export default defineProofSeed({
     const role = await api.call<{ id: string }>('POST', '/api/roles', { body: { name: 'world-role', displayName: 'World role', permissions: ['users:read'] } });
     const key = await api.call<{ id: string; key: string }>('POST', '/api/api-keys', { body: { name: 'world-key', permissions: ['users:read'] } });
     const invitation = await api.call<{ id: string }>('POST', '/api/invitations', { body: { email: api.email('invited'), roles: ['viewer'] } });
+    const sso = await api.call<{ id: string }>('POST', '/api/organizations/current/sso-providers', {
+      body: { name: 'World IdP', issuer: 'https://idp.example.com', clientId: 'world-client', clientSecret: 'world-client-secret', allowedDomains: ['example.test'] },
+    });
     const sessions = await api.call<{ data: { id: string; current: boolean }[] }>('GET', '/api/auth/sessions');
     const session = sessions.data.find((s) => s.current);
     if (!session) throw new Error('identity seed: the admin’s current session is not among GET /api/auth/sessions');
     const passkey = await registerPasskey(api);
     return {
-      ids: { user: user.id, role: role.id, apiKey: key.id, session: session.id, invitation: invitation.id, passkey: passkey.id },
+      ids: { user: user.id, role: role.id, apiKey: key.id, session: session.id, invitation: invitation.id, passkey: passkey.id, ssoProvider: sso.id },
       values: { permission, userEmail, apiKeySecret: key.key, orgSlug: api.org.slug },
       // (The org's own id, admin id and admin email are the proof suite's: it made the org.)
-      secrets: [userEmail, key.key],
+      secrets: [userEmail, key.key, 'world-client-secret'],
     };
   },
 });

@@ -346,3 +346,51 @@ export const webauthnChallenges = pgTable(
   },
   (t) => [index('webauthn_challenges_expires').on(t.expiresAt)],
 ).enableRLS();
+
+/**
+ * An OpenID Connect identity provider an org signs in with (several per org). The client secret is
+ * sealed (AES-256-GCM under the platform's `sso` key) and never leaves the server.
+ */
+export const ssoProviders = pgTable(
+  'sso_providers',
+  {
+    id: id(),
+    orgId: orgId().references(() => organizations.id),
+    /** The label of the console's button ("Sign in with Acme Google"). */
+    name: text('name').notNull(),
+    issuer: text('issuer').notNull(),
+    clientId: text('client_id').notNull(),
+    clientSecretSealed: text('client_secret_sealed').notNull(),
+    /** Lowercase email domains whose verified addresses may sign in (at least one). */
+    allowedDomains: text('allowed_domains').array().notNull(),
+    /** Just-in-time creation of an unknown, verified address, with `defaultRole` (a role name of the org). */
+    jitEnabled: boolean('jit_enabled').notNull().default(false),
+    defaultRole: text('default_role'),
+    /** A first sign-in whose verified address is an existing user's links the identity to that user. */
+    linkByEmail: boolean('link_by_email').notNull().default(true),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('sso_providers_org').on(t.orgId, t.createdAt, t.id), orgIsolation()],
+).enableRLS();
+
+/** A user's identity at a provider (its `sub`), linked once; later sign-ins find the user by it. */
+export const ssoIdentities = pgTable(
+  'sso_identities',
+  {
+    id: id(),
+    orgId: orgId(),
+    providerId: uuid('provider_id')
+      .notNull()
+      .references(() => ssoProviders.id, { onDelete: 'cascade' }),
+    subject: text('subject').notNull(),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    email: text('email').notNull(),
+    createdAt: createdAt(),
+    lastSignInAt: ts('last_sign_in_at'),
+  },
+  (t) => [uniqueIndex('sso_identities_provider_subject').on(t.providerId, t.subject), index('sso_identities_user').on(t.userId), orgIsolation()],
+).enableRLS();

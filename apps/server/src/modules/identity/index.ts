@@ -25,6 +25,8 @@ import { passwordResetRoutes } from './password-reset.routes.ts';
 import { orgsRoutes } from './orgs.routes.ts';
 import { createPasskeysService } from './passkeys.service.ts';
 import { passkeysRoutes } from './passkeys.routes.ts';
+import { createSsoService } from './sso.service.ts';
+import { ssoRoutes } from './sso.routes.ts';
 import { createRolesService } from './roles.service.ts';
 import { rolesRoutes } from './roles.routes.ts';
 import { createUsersService } from './users.service.ts';
@@ -128,6 +130,7 @@ export const identityModule = defineModule({
     { name: 'invitations', description: 'Inviting people to the organization by email' },
     { name: 'audit', description: 'The audit and activity logs' },
     { name: 'messages', description: 'The outgoing messages log (email, SMS, WhatsApp)' },
+    { name: 'sso', description: 'Single sign-on: the organization’s OpenID Connect providers' },
   ],
   permissions: identityPermissions,
   errors: identityErrors,
@@ -141,6 +144,7 @@ export const identityModule = defineModule({
       tokens: p.tokens,
       bus: p.bus,
       mfaKey: p.keys.mfa,
+      ssoKey: p.keys.sso,
       refreshKey: p.keys.refresh,
       log: p.log,
       catalogue: p.catalogue,
@@ -161,6 +165,7 @@ export const identityModule = defineModule({
     };
     const invitations = createInvitationsService(ctx, { users: services.users, auth: services.auth });
     const passkeys = createPasskeysService(ctx, services.auth);
+    const sso = createSsoService(ctx, { users: services.users, auth: services.auth });
     return {
       provides: {
         authenticator: { fromAccessToken: ctx.fromAccessToken, fromApiKey: ctx.fromApiKey },
@@ -174,12 +179,13 @@ export const identityModule = defineModule({
         canReadUser,
         orgTelemetrySettings: orgTelemetrySettings(p.db),
       },
-      services: { ...services, invitations, passkeys },
+      services: { ...services, invitations, passkeys, sso },
       routes(api) {
         authRoutes(api, services.auth, p.config);
         passkeysRoutes(api, passkeys, p.config);
         passwordResetRoutes(api, services.passwordResets, p.config);
         invitationsRoutes(api, invitations, p.config);
+        ssoRoutes(api, sso, p.config, p.publicUrl);
         usersRoutes(api, services.users);
         rolesRoutes(api, services.roles);
         orgsRoutes(api, services.orgs);

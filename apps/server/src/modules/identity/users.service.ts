@@ -29,6 +29,7 @@ import {
   passkeys,
   rolePermissions,
   roles,
+  ssoIdentities,
   userPermissions,
   userRoles,
   users,
@@ -609,6 +610,8 @@ export function createUsersService(ctx: IdentityContext) {
         const ids = await revokeUserSessions(tx, actor.orgId, id, 'erased');
         await tx.update(userSessions).set({ ip: null, userAgent: null }).where(eq(userSessions.userId, id));
         await tx.delete(activityLogs).where(eq(activityLogs.userId, id));
+        // The identities at SSO providers (subject and address) go: an erased user never signs in again.
+        await tx.delete(ssoIdentities).where(eq(ssoIdentities.userId, id));
         // Outside the hash, so clearing them keeps the chain verifiable (column-level grant).
         await tx.update(auditLogs).set({ ip: null, userAgent: null }).where(eq(auditLogs.actorId, id));
         await tx.update(apiKeys).set({ revokedAt: new Date() }).where(and(eq(apiKeys.createdBy, id), isNull(apiKeys.revokedAt)));

@@ -11,6 +11,8 @@ export interface PlatformKeys {
   refresh: Buffer;
   /** Signs links handed to people without an account (a ticket's requester link). */
   links: Buffer;
+  /** Seals what single sign-on keeps: identity providers' client secrets, the sign-in state cookie. */
+  sso: Buffer;
 }
 
 /**
@@ -34,5 +36,6 @@ export async function loadKeys(db: AppDb, jwtSecret?: string): Promise<PlatformK
     mfa: deriveKey(secret, 'mfa'),
     refresh: deriveKey(secret, 'refresh'),
     links: deriveKey(secret, 'links'),
+    sso: deriveKey(secret, 'sso'),
   };
 }

@@ -11,6 +11,7 @@ import { Card, CardHeader } from '../../components/ui/card';
 import { Field, Input, Select } from '../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../components/ui/page';
 import { Banner, errorMessage, ErrorState, NoAccess, SkeletonRows } from '../../components/ui/states';
+import { SsoProvidersCard } from './SsoProvidersCard';
 
 const RETENTION = [
   { key: 'rawDays', label: 'Raw points', hint: 'Every point as sent; raw queries and exports.' },
@@ -165,6 +166,11 @@ export function OrgSettingsPage() {
           </div>
         </form>
       )}
+      {editable ? (
+        <div className="mt-4">
+          <SsoProvidersCard />
+        </div>
+      ) : null}
     </Page>
   );
 }

@@ -9,6 +9,7 @@ import { Banner } from '../../components/ui/states';
 import { useDocumentTitle } from '../../components/ui/page';
 import { AuthLayout } from './AuthLayout';
 import { PasskeyButton } from './PasskeyButton';
+import { SsoButton } from './SsoButton';
 
 function loginMessage(err: unknown): string {
   if (!(err instanceof ApiError)) return 'Sign-in failed. Try again.';
@@ -114,26 +115,29 @@ export function LoginPage() {
       ) : null}
 
       {!mfaToken ? (
-        <form onSubmit={submitPassword} className="flex flex-col gap-4" noValidate>
-          <Field label="Email" error={errors.email}>
-            <Input type="email" name="email" autoComplete="username" autoFocus value={email} onChange={(e) => setEmail(e.target.value)} required />
-          </Field>
-          <Field label="Password" error={errors.password}>
-            <Input type="password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
-          </Field>
-          <Link to="/forgot-password" search={email.trim() ? { email: email.trim() } : {}} className="-mt-2 self-end text-[13px] font-medium text-accent hover:underline">
-            Forgot password?
-          </Link>
-          {needOrg ? (
-            <Field label="Organization" hint="The organization's short name (slug), e.g. default." error={errors.org}>
-              <Input name="org" value={org} onChange={(e) => setOrg(e.target.value)} autoComplete="organization" />
+        <>
+          <form onSubmit={submitPassword} className="flex flex-col gap-4" noValidate>
+            <Field label="Email" error={errors.email}>
+              <Input type="email" name="email" autoComplete="username" autoFocus value={email} onChange={(e) => setEmail(e.target.value)} required />
             </Field>
-          ) : null}
-          <Button type="submit" variant="primary" size="lg" loading={pending} className="mt-1 w-full">
-            Sign in
-          </Button>
-          <PasskeyButton onSignedIn={done} onError={setError} />
-        </form>
+            <Field label="Password" error={errors.password}>
+              <Input type="password" name="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} required />
+            </Field>
+            <Link to="/forgot-password" search={email.trim() ? { email: email.trim() } : {}} className="-mt-2 self-end text-[13px] font-medium text-accent hover:underline">
+              Forgot password?
+            </Link>
+            {needOrg ? (
+              <Field label="Organization" hint="The organization's short name (slug), e.g. default." error={errors.org}>
+                <Input name="org" value={org} onChange={(e) => setOrg(e.target.value)} autoComplete="organization" />
+              </Field>
+            ) : null}
+            <Button type="submit" variant="primary" size="lg" loading={pending} className="mt-1 w-full">
+              Sign in
+            </Button>
+            <PasskeyButton onSignedIn={done} onError={setError} />
+          </form>
+          <SsoButton onSignedIn={() => void done()} />
+        </>
       ) : (
         <form onSubmit={submitCode} className="flex flex-col gap-4" noValidate>
           <Field label={recovery ? 'Recovery code' : 'Authentication code'}>
