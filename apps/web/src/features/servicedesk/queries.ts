@@ -3,7 +3,6 @@ import { api, call } from '../../lib/api';
 import { fetchAll, nextPages, pageRequest } from '../../lib/pages';
 import { can } from '../../lib/permissions';
 import { useMe } from '../../lib/queries';
-import { sinceDays } from './dashboards/common';
 import type { Canned, ExecutiveDashboard, Team } from './types';
 
 /** Query keys of the service desk pages: one place, so live events invalidate the right caches. */
@@ -26,6 +25,9 @@ export const sdKeys = {
   ratings: ['servicedesk', 'ratings'] as const,
   fileInfo: (id: string) => ['file-info', id] as const,
 };
+
+/** The API's `from` for "the last n days" (to: now). */
+export const sinceDays = (days: number) => new Date(Date.now() - days * 86_400_000).toISOString();
 
 /** The executive report over the last `days` (the executive dashboard, and the service desk card of the home page). */
 export const executiveQuery = (days: number) =>

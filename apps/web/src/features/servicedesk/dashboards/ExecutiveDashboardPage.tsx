@@ -13,9 +13,9 @@ import { Page, PageHeader, useDocumentTitle } from '../../../components/ui/page'
 import { EmptyState, errorMessage, ErrorState, Skeleton, SkeletonRows } from '../../../components/ui/states';
 import { Stat } from '../components';
 import { fileNameOf, saveBlob } from '../files';
-import { executiveQuery } from '../queries';
+import { executiveQuery, sinceDays } from '../queries';
 import type { PeriodDays } from '../search';
-import { BarList, ComplianceList, PeriodSelect, sinceDays } from './common';
+import { BarList, ComplianceList, PeriodSelect } from './common';
 import { dailySeries } from './series';
 
 const executiveDeskRoute = getRouteApi('/app/servicedesk/executive');

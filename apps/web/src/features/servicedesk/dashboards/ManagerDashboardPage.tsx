@@ -19,10 +19,10 @@ import { Field, Input, Select, Textarea } from '../../../components/ui/input';
 import { Page, PageHeader, useDocumentTitle } from '../../../components/ui/page';
 import { Banner, EmptyState, errorMessage, ErrorState, Skeleton, SkeletonRows } from '../../../components/ui/states';
 import { Stat } from '../components';
-import { sdKeys, useAgents, useTeams } from '../queries';
+import { sdKeys, sinceDays, useAgents, useTeams } from '../queries';
 import type { PeriodDays } from '../search';
 import { TARGET_LABEL } from '../sla';
-import { ComplianceList, PeriodSelect, SimpleTable, sinceDays } from './common';
+import { ComplianceList, PeriodSelect, SimpleTable } from './common';
 
 const managerDeskRoute = getRouteApi('/app/servicedesk/manager');
 

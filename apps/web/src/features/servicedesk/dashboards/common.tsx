@@ -6,10 +6,6 @@ import { Meter } from '../components';
 import { PERIODS, type PeriodDays } from '../search';
 import { TARGET_LABEL } from '../sla';
 
-const DAY = 86_400_000;
-/** The API's `from` for "the last n days" (to: now). */
-export const sinceDays = (days: number) => new Date(Date.now() - days * DAY).toISOString();
-
 export function PeriodSelect({ days, onChange }: { days: PeriodDays; onChange: (d: PeriodDays) => void }) {
   return (
     <Select aria-label="Period" className="w-40" value={days} onChange={(e) => onChange(Number(e.target.value) as PeriodDays)}>
