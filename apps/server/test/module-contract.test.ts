@@ -4,7 +4,7 @@ import { createJobs } from '../src/platform/jobs/jobs.ts';
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { loadConfig } from '../src/config.ts';
+import { loadConfig, publicUrlOf } from '../src/config.ts';
 import { CATALOGUE, MODULES } from '../src/modules.ts';
 import type { AuthService } from '../src/modules/identity/auth.service.ts';
 import { UNAUDITED, type IdentityUseCase } from '../src/modules/identity/identity.context.ts';
@@ -426,6 +426,7 @@ describe('identity’s changes', () => {
       tokens: createTokenService(keys.jwt, config.ACCESS_TOKEN_TTL),
       log: { warn: () => undefined },
       catalogue: CATALOGUE,
+      publicUrl: publicUrlOf(config),
       strict: true,
     } as never);
     services = running.services('identity') as typeof services;

@@ -16,7 +16,9 @@ export const identityPermissions = definePermissions({
   'api_keys:read': { description: 'List API keys', grants: { manager: 'any' } },
   'api_keys:manage': { description: 'Create and revoke API keys', grants: {} },
   'audit:read': { description: 'Read the audit log', grants: { manager: 'any' } },
-  'messages:read': { description: 'Read the outgoing messages log (email, SMS, WhatsApp): recipients, status and errors', grants: { manager: 'any' } },
+  // Admins only: the log names every recipient and subject, whatever department the ticket, the
+  // invitation or the reset belongs to (a department manager must not read the other departments').
+  'messages:read': { description: 'Read the outgoing messages log (email, SMS, WhatsApp): recipients, status and errors', grants: {} },
   'activity:read': { description: 'Read the activity log', scoped: true, grants: { manager: 'any', agent: 'own' } },
   'org:read': { description: 'View the organization’s settings', grants: { manager: 'any', agent: 'any', executive: 'any', viewer: 'any' } },
   'org:update': { description: 'Change the organization’s settings', grants: {} },
