@@ -28,6 +28,7 @@ const pages: { name: string; path: string; allowEmpty?: true | string[] }[] = [
   { name: 'operation', path: '' },
   { name: 'operation-new', path: '/operations/new', allowEmpty: true },
   { name: 'alarms', path: '/alarms' },
+  { name: 'alert-rules', path: '/alarms/rules' },
   { name: 'telemetry', path: '/telemetry' },
   { name: 'map', path: '/map' },
   { name: 'tickets', path: '/tickets' },
@@ -38,12 +39,15 @@ const pages: { name: string; path: string; allowEmpty?: true | string[] }[] = [
   { name: 'executive', path: '/servicedesk/executive' },
   { name: 'servicedesk-admin', path: '/admin/servicedesk' },
   { name: 'users', path: '/admin/users' },
+  { name: 'user', path: '' },
   { name: 'roles', path: '/admin/roles' },
   { name: 'api-keys', path: '/admin/api-keys' },
   // No durable subscriptions unless an integrator adds one.
   { name: 'subscriptions', path: '/admin/subscriptions', allowEmpty: true },
   { name: 'devices', path: '/admin/devices' },
   { name: 'audit', path: '/admin/audit' },
+  { name: 'messages', path: '/admin/messages' },
+  { name: 'organizations', path: '/admin/organizations' },
   { name: 'org', path: '/admin/org' },
   { name: 'sessions', path: '/account/sessions' },
   { name: 'security', path: '/account/security', allowEmpty: true },
@@ -66,6 +70,8 @@ beforeAll(async () => {
   const { data: tickets } = await signedIn.GET('/api/tickets', { params: { query: { limit: 1 } } });
   pages.find((p) => p.name === 'operation')!.path = `/operations/${series!.data.find((s) => s.operationId)!.operationId}`;
   pages.find((p) => p.name === 'ticket')!.path = `/tickets/${tickets!.data[0]!.id}`;
+  const { data: people } = await signedIn.GET('/api/users', { params: { query: { q: 'harbourside', limit: 1 } } });
+  pages.find((p) => p.name === 'user')!.path = `/admin/users/${people!.data[0]!.id}`;
   browser = await launch();
 }, 300_000);
 
@@ -91,6 +97,26 @@ async function open(page: Page, to: string) {
   await page.waitForFunction(() => document.querySelectorAll('[aria-label="Loading"], [aria-busy="true"]').length === 0, undefined, { timeout: 20_000 });
 }
 
+/** Opens a page and says (with a screenshot) whether it scrolls sideways, naming the widest element. */
+async function sideways(page: Page, to: string, screenshot: string): Promise<string[]> {
+  await open(page, to);
+  const { scroll, width, culprit } = await page.evaluate(() => {
+    const width = document.documentElement.clientWidth;
+    let culprit = '';
+    let right = width;
+    for (const el of Array.from(document.querySelectorAll('body *'))) {
+      const r = el.getBoundingClientRect();
+      if (r.right > right + 1) {
+        right = r.right;
+        culprit = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${Array.from(el.classList).slice(0, 4).join('.')} (${Math.round(r.right)} px)`;
+      }
+    }
+    return { scroll: document.documentElement.scrollWidth, width, culprit };
+  });
+  await shot(page, screenshot);
+  return scroll > width ? [`${to}: ${scroll} px wide for ${width}; widest: ${culprit}`] : [];
+}
+
 describe('the demo organization in the console', () => {
   it('every page shows data on a desktop', { timeout: 300_000 }, async () => {
     const w = await newContext(browser, { baseUrl: server.baseUrl, timezoneId: 'Europe/London' });
@@ -110,29 +136,13 @@ describe('the demo organization in the console', () => {
     await w.context.close();
   });
 
-  it('no page scrolls sideways on a 390 px phone', { timeout: 300_000 }, async () => {
+  it('no page scrolls sideways on a 390 px phone, signed in or not', { timeout: 300_000 }, async () => {
     const w = await newContext(browser, { baseUrl: server.baseUrl, width: 390, height: 844, timezoneId: 'Europe/London' });
-    await signIn(w);
     const wide: string[] = [];
-    for (const p of pages) {
-      await open(w.page, p.path);
-      const { scroll, width, culprit } = await w.page.evaluate(() => {
-        const width = document.documentElement.clientWidth;
-        // The widest element that reaches past the viewport, to name in the failure.
-        let culprit = '';
-        let right = width;
-        for (const el of Array.from(document.querySelectorAll('body *'))) {
-          const r = el.getBoundingClientRect();
-          if (r.right > right + 1) {
-            right = r.right;
-            culprit = `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}.${Array.from(el.classList).slice(0, 4).join('.')} (${Math.round(r.right)} px)`;
-          }
-        }
-        return { scroll: document.documentElement.scrollWidth, width, culprit };
-      });
-      if (scroll > width) wide.push(`${p.name}: ${scroll} px wide for ${width}; widest: ${culprit}`);
-      await shot(w.page, `96-phone-${p.name}`);
-    }
+    // The pages a person sees before signing in.
+    for (const p of ['/login', '/forgot-password']) wide.push(...(await sideways(w.page, p, `96-phone-signed-out${p.replace(/\//g, '-')}`)));
+    await signIn(w);
+    for (const p of pages) wide.push(...(await sideways(w.page, p.path, `96-phone-${p.name}`)));
     expect(wide, 'pages that scroll sideways at 390 px').toEqual([]);
     expectNoErrors(w);
     await w.context.close();
