@@ -75,7 +75,10 @@ describe('imsop CLI', () => {
     const base = await first.ready;
     const password = /Generated admin password[^:]*: (\S+)/.exec(first.output())?.[1];
     expect(password).toBeTruthy();
-    // No SMTP_URL here: the start says mail is only being logged (a pino warning, before the address).
+    // No SMTP_URL here: the start says mail is only being logged (a pino warning; the logger writes
+    // asynchronously, so it may come just after the address line).
+    const warned = Date.now() + 10_000;
+    while (!/"level":40[^\n]*mail is only being logged/.test(first.output()) && Date.now() < warned) await new Promise((r) => setTimeout(r, 100));
     expect(first.output()).toMatch(/"level":40[^\n]*mail is only being logged/);
     expect((await fetch(`${base}/api/ready`)).status).toBe(200);
     // A login is in flight (headers sent, body still arriving) when SIGINT arrives: it must complete.

@@ -436,6 +436,18 @@ function createPlayer(svc: Services, c: PlayerContext) {
           if (story.category) await desk.tickets.update(c.admin, ticket.id, { category: story.category });
           return;
         }
+        case 'phone': {
+          // The agent who took the call opens the ticket for the caller.
+          const out = await desk.tickets.create(await c.as(story.takenBy!), {
+            subject: story.subject,
+            description: story.description,
+            requester: { name: r.name, email: r.email ?? null, mobile: r.mobile ?? null },
+            category: story.category ?? null,
+            channel: 'phone',
+          });
+          tickets.set(story.key, { id: out.id });
+          return;
+        }
         case 'api': {
           const out = await desk.tickets.create(c.admin, {
             subject: story.subject,

@@ -29,7 +29,9 @@ export interface Story {
   key: string;
   /** When it arrived. A chat ticket opens with the customer's fourth message (hello, name, email, request). */
   opened: (t: DemoTime) => number;
-  via: 'web' | 'email' | 'whatsapp' | 'sms' | 'api';
+  via: 'web' | 'email' | 'whatsapp' | 'sms' | 'api' | 'phone';
+  /** A phone call: the agent who took it and opened the ticket for the caller. */
+  takenBy?: PersonKey;
   requester: { name: string; email?: string; mobile?: string };
   /** The title; a chat ticket takes the first line of its description, as the chat dialogue does. */
   subject: string;
@@ -291,10 +293,11 @@ export const STORIES: Story[] = [
   {
     key: 'street-works',
     opened: (t) => t.workday(1, '08:50'),
-    via: 'email',
+    via: 'phone',
+    takenBy: 'priya',
     requester: { name: 'Bernard Okoye', email: 'bernard.okoye@example.com' },
     subject: 'How long will the roadworks on North Street last?',
-    description: 'The lights on North Street are causing long queues. How long will the work take?',
+    description: 'Mr Okoye phoned: the lights on North Street are causing long queues. How long will the work take? He would like the answer by email.',
     category: 'general',
     steps: [
       [60, { triage: { team: 'support', assignee: 'priya', priority: 'low' }, by: 'hannah' }],

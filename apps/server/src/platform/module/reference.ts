@@ -11,10 +11,12 @@ const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 /** The top-level fields of a payload schema, as `name: type` (JSON Schema's view of the Zod schema). */
 function fieldsOf(schema: z.ZodType): string {
   try {
-    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { type?: unknown; enum?: unknown }> ; required?: string[] };
+    const json = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as { properties?: Record<string, { type?: unknown; $ref?: string }>; required?: string[] };
     const required = new Set(json.required ?? []);
+    // A shared record (a component schema, `.meta({ id })`) is named: `operation`: Operation.
+    const typeOf = (v: { type?: unknown; $ref?: string }) => (v.$ref ? v.$ref.split('/').pop() : Array.isArray(v.type) ? v.type.join(' \\| ') : v.type ? String(v.type) : '');
     return Object.entries(json.properties ?? {})
-      .map(([k, v]) => `\`${k}${required.has(k) ? '' : '?'}\`${v.type ? `: ${Array.isArray(v.type) ? v.type.join(' \\| ') : String(v.type)}` : ''}`)
+      .map(([k, v]) => `\`${k}${required.has(k) ? '' : '?'}\`${typeOf(v) ? `: ${typeOf(v)}` : ''}`)
       .join(', ');
   } catch {
     return '';

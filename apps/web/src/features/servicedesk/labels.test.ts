@@ -2,12 +2,18 @@ import { describe, expect, it } from 'vitest';
 import openapi from '../../../../../packages/sdk/openapi.json';
 import { CHANNEL_LABEL, CHANNELS, TICKET_PRIORITIES, TICKET_PRIORITY_LABEL, TICKET_STATUSES, TICKET_STATUS_LABEL } from './labels';
 
+type Schema = { $ref?: string; properties?: Record<string, { enum?: string[] }> };
+
 /** The enum of a ticket field in the committed OpenAPI document (what the API really accepts). */
 function ticketEnum(field: string): string[] {
   const doc = openapi as unknown as {
-    paths: Record<string, { get: { responses: { 200: { content: { 'application/json': { schema: { properties: Record<string, { enum?: string[] }> } } } } } } }>;
+    paths: Record<string, { get: { responses: { 200: { content: { 'application/json': { schema: Schema } } } } } }>;
+    components: { schemas: Record<string, Schema> };
   };
-  const values = doc.paths['/api/tickets/{id}']!.get.responses[200].content['application/json'].schema.properties[field]?.enum;
+  const answer = doc.paths['/api/tickets/{id}']!.get.responses[200].content['application/json'].schema;
+  // The ticket is a shared component (#/components/schemas/Ticket) or, before, an inline copy.
+  const ticket = answer.$ref ? doc.components.schemas[answer.$ref.replace('#/components/schemas/', '')]! : answer;
+  const values = ticket.properties?.[field]?.enum;
   if (!values) throw new Error(`no enum for ticket.${field} in the OpenAPI document`);
   return values;
 }
