@@ -32,14 +32,17 @@ const pages: { name: string; path: string; allowEmpty?: true | string[] }[] = [
   { name: 'telemetry', path: '/telemetry' },
   { name: 'map', path: '/map' },
   { name: 'tickets', path: '/tickets' },
-  { name: 'ticket', path: '' },
+  // The newest ticket's requester wrote once.
+  { name: 'ticket', path: '', allowEmpty: ['No other tickets'] },
   // The administrator is no agent: no ticket of theirs is due.
   { name: 'agent', path: '/servicedesk/agent', allowEmpty: ['Nothing due soon'] },
   { name: 'manager', path: '/servicedesk/manager' },
   { name: 'executive', path: '/servicedesk/executive' },
   { name: 'servicedesk-admin', path: '/admin/servicedesk' },
-  { name: 'users', path: '/admin/users' },
-  { name: 'user', path: '' },
+  // The demo invites nobody.
+  { name: 'users', path: '/admin/users', allowEmpty: ['No pending invitations'] },
+  // The demo's people never signed in themselves.
+  { name: 'user', path: '', allowEmpty: ['Not signed in anywhere'] },
   { name: 'roles', path: '/admin/roles' },
   { name: 'api-keys', path: '/admin/api-keys' },
   // No durable subscriptions unless an integrator adds one.
@@ -85,7 +88,7 @@ async function signIn(w: Watched) {
   await w.page.goto('/login');
   await w.page.getByLabel('Email').fill(ADMIN_EMAIL);
   await w.page.getByLabel('Password').fill(ADMIN_PASSWORD);
-  await w.page.getByRole('button', { name: 'Sign in' }).click();
+  await w.page.getByRole('button', { name: 'Sign in', exact: true }).click();
   await w.page.getByRole('heading', { level: 1, name: /^Good (morning|afternoon|evening)/ }).waitFor();
 }
 
