@@ -23,7 +23,7 @@ import { fallbackRateLimitStore } from './platform/http/rate-limit-store.ts';
 import { registerSecurityHeaders } from './platform/http/security-headers.ts';
 import { lazyChildLoggerFactory, loggerOptions } from './platform/logging/logger.ts';
 import { outageReporter } from './platform/logging/outage.ts';
-import { counterFrom, gaugeFrom, openMetricsWarning, registerMetrics } from './platform/metrics/metrics.ts';
+import { counterFrom, gaugeFrom, registerMetrics } from './platform/metrics/metrics.ts';
 import websocket from '@fastify/websocket';
 import { createDispatcher, type Dispatcher } from './platform/events/dispatcher.ts';
 import { createSubscriptions, registerSubscriptionMetrics, type Subscriptions } from './platform/events/subscriptions.ts';
@@ -147,8 +147,6 @@ export async function buildApp(opts: BuildOptions): Promise<FastifyInstance> {
     },
   });
   const metrics = registerMetrics(app, { token: config.METRICS_TOKEN });
-  const metricsWarning = openMetricsWarning(config);
-  if (metricsWarning) app.log.warn(metricsWarning);
   const modules = await createModules(MODULES, {
     config,
     database,

@@ -114,8 +114,18 @@ describe('publicUrlOf', () => {
 
 describe('startupWarnings', () => {
   it('says mail is only being logged when no mail server is configured, and nothing once SMTP_URL is set', () => {
-    expect(startupWarnings({ SMTP_URL: undefined })).toEqual([expect.stringMatching(/mail is only being logged/)]);
-    expect(startupWarnings({ SMTP_URL: 'smtp://relay.example:587' })).toEqual([]);
+    const local = { HOST: '127.0.0.1', METRICS_TOKEN: undefined };
+    expect(startupWarnings({ ...local, SMTP_URL: undefined })).toEqual([expect.stringMatching(/mail is only being logged/)]);
+    expect(startupWarnings({ ...local, SMTP_URL: 'smtp://relay.example:587' })).toEqual([]);
+  });
+
+  it('says /metrics is open when the server listens beyond loopback without METRICS_TOKEN, and only then', () => {
+    const mail = { SMTP_URL: 'smtp://relay.example:587' };
+    for (const HOST of ['0.0.0.0', '::', '10.0.0.5', 'imsop.example.org']) {
+      expect(startupWarnings({ ...mail, HOST, METRICS_TOKEN: undefined })).toEqual([expect.stringContaining(`reach ${HOST}`)]);
+      expect(startupWarnings({ ...mail, HOST, METRICS_TOKEN: 'scrape-Token_0123456789' })).toEqual([]);
+    }
+    for (const HOST of ['127.0.0.1', '127.0.1.1', 'localhost', '::1', '[::1]']) expect(startupWarnings({ ...mail, HOST, METRICS_TOKEN: undefined })).toEqual([]);
   });
 });
 

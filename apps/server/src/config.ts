@@ -190,10 +190,20 @@ export function relyingPartyOf(publicUrl: string): { id: string; origin: string 
   return { id: url.hostname.replace(/^\[|\]$/g, ''), origin: url.origin };
 }
 
+/** Whether `host` (the address the server listens on) is reachable only from this machine. */
+function loopbackOnly(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
+}
+
 /** What the server says at start about a setup that works but not as people may expect. */
-export function startupWarnings(config: Pick<Config, 'SMTP_URL'>): string[] {
+export function startupWarnings(config: Pick<Config, 'SMTP_URL' | 'HOST' | 'METRICS_TOKEN'>): string[] {
   const out: string[] = [];
   if (!config.SMTP_URL) out.push('No mail server is configured (SMTP_URL): mail is only being logged, not sent. Read it under Admin › Outgoing messages; set SMTP_URL to send it.');
+  // The metrics name routes, queues and business counts: not for everyone who reaches the port.
+  if (!config.METRICS_TOKEN && !loopbackOnly(config.HOST)) {
+    out.push(`GET /metrics answers anyone who can reach ${config.HOST}; set METRICS_TOKEN to require a bearer token`);
+  }
   return out;
 }
 

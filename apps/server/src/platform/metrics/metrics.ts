@@ -221,18 +221,3 @@ export function everyLabel(label: string, values: readonly string[], counts: Rea
 export function seriesPer<S>(label: string, key: (item: S) => string) {
   return (value: (item: S) => number) => (items: readonly S[]) => items.map((s) => [{ [label]: key(s) }, value(s)] as const);
 }
-
-/** Whether `host` (the address the server listens on) is reachable only from this machine. */
-function loopbackOnly(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
-}
-
-/**
- * The start-up warning when GET /metrics answers anyone: no METRICS_TOKEN while the server listens
- * beyond loopback. The metrics name routes, queues and business counts; they are not for everyone.
- */
-export function openMetricsWarning(config: { HOST: string; METRICS_TOKEN?: string | undefined }): string | null {
-  if (config.METRICS_TOKEN || loopbackOnly(config.HOST)) return null;
-  return `GET /metrics answers anyone who can reach ${config.HOST}; set METRICS_TOKEN to require a bearer token`;
-}
