@@ -8,8 +8,9 @@ let caller: { id: string; email: string; token: string };
 let other: Awaited<ReturnType<typeof createOrg>>;
 beforeAll(async () => {
   t = await createTestApp();
-  agent = await createUser(t, { roles: ['agent'], name: 'Agent Ann' });
-  caller = await createUser(t, { roles: ['viewer'], name: 'Caller Carl' });
+  // One department: an agent reads the people of their own (the people read rule decides who can be a requester).
+  agent = await createUser(t, { roles: ['agent'], name: 'Agent Ann', department: 'Support' });
+  caller = await createUser(t, { roles: ['viewer'], name: 'Caller Carl', department: 'Support' });
   other = await createOrg(t);
 });
 afterAll(async () => t?.close());
@@ -45,6 +46,18 @@ describe('tickets on behalf of a requester', () => {
     }
     expect((await list('limit=200')).json().data).toHaveLength(before);
     expectProblem(await post({ requester: { userId: 'not-a-uuid' } }), 400);
+  });
+
+  it('a person the agent may not read (another department) is an unknown user too: the ticket would show their name and address', async () => {
+    const northAgent = await createUser(t, { roles: ['agent'], department: 'North' });
+    const northCaller = await createUser(t, { roles: ['viewer'], department: 'North', name: 'Nora North' });
+    const southCaller = await createUser(t, { roles: ['viewer'], department: 'South', name: 'Sam South' });
+    expectProblem(await post({ requester: { userId: southCaller.id } }, northAgent.token), 400, 'unknown_user');
+    const ok = await post({ requester: { userId: northCaller.id } }, northAgent.token);
+    expect(ok.statusCode, ok.body).toBe(201);
+    expect((ok.json() as Ticket).requester).toMatchObject({ name: 'Nora North', userId: northCaller.id });
+    // An administrator reads everyone.
+    expect((await post({ requester: { userId: southCaller.id } }, t.adminToken)).statusCode).toBe(201);
   });
 
   it('needs tickets:create: a viewer gets 403, an anonymous caller 401', async () => {

@@ -172,12 +172,13 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     return autoAssign(tx, orgId, teamId, members, new Date(deps.clock()));
   }
 
-  async function requesterOf(orgId: string, r: RequesterInput) {
+  async function requesterOf(actor: Actor, r: RequesterInput) {
     const mobile = r.mobile ? normaliseMobile(r.mobile, 'requester.mobile') : null;
     if (r.userId) {
-      // Another org's user, or a departed one, is unknown here exactly as an id that exists nowhere.
-      const person = (await deps.profiles(orgId, [r.userId])).get(r.userId);
-      if (!person) throw badRequest('unknown_user', `No such user in this organization: ${r.userId}.`, { errors: [{ path: 'requester.userId', message: 'Unknown user' }] });
+      // Another org's user, a departed one, or one the actor may not read (the people read rule:
+      // the ticket would show their name and address) is unknown here exactly as an id that exists nowhere.
+      const person = (await deps.profiles(actor.orgId, [r.userId])).get(r.userId);
+      if (!person || !deps.canReadUser(actor, { id: r.userId, department: person.department })) throw badRequest('unknown_user', `No such user in this organization: ${r.userId}.`, { errors: [{ path: 'requester.userId', message: 'Unknown user' }] });
       return { requesterName: r.name?.trim() || person.name, requesterEmail: r.email?.trim().toLowerCase() || person.email.toLowerCase(), requesterMobile: mobile, requesterUserId: r.userId };
     }
     const email = r.email?.trim().toLowerCase() || null;
@@ -337,7 +338,7 @@ export function createTicketsService(deps: ServicedeskDeps, sla: SlaService) {
     async create(actor: Actor, input: TicketInput): Promise<TicketView> {
       if (!can(actor, 'tickets:create')) throw forbidden();
       if ((input.assigneeId || input.teamId) && !can(actor, 'tickets:update')) throw forbidden('Assigning a ticket needs "tickets:update".');
-      const requester = await requesterOf(actor.orgId, input.requester);
+      const requester = await requesterOf(actor, input.requester);
       await checkPeople(actor, input.assigneeId);
       const live = await liveMembers(actor.orgId, input.teamId);
       return commit(actor.orgId, async (tx) => {
