@@ -231,7 +231,7 @@ describe('organization settings', () => {
     const w = await newContext(browser);
     const { page } = w;
     await loginAndWait(page, inject('adminEmail'), inject('adminPassword'));
-    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organization' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Organization', exact: true }).click();
     await page.getByRole('heading', { level: 1, name: 'Organization' }).waitFor();
     await page.getByTestId('retention-effective').getByText('raw points 30 days').waitFor();
     await page.getByLabel('Time zone').selectOption('America/Toronto');

@@ -89,12 +89,15 @@ describe('alert rules in the console', () => {
 
   it('a viewer sees the rules but no way to change them', async () => {
     const token = await adminToken();
-    await client(token).POST('/api/alert-rules', { body: { name: 'Viewer can read', metric: 'm_view', kind: 'no_data', durationSeconds: 600, severity: 'warning' } });
+    // The list is by name, 50 a page, and other journeys add rules: this name sorts first.
+    await client(token).POST('/api/alert-rules', { body: { name: 'A rule a viewer can read', metric: 'm_view', kind: 'no_data', durationSeconds: 600, severity: 'warning' } });
     const viewer = await createUser(token, ['viewer']);
     const w = await newContext(browser);
     await login(w.page, viewer.email, viewer.password);
+    // Signed in (the shell shows) before opening the page: a navigation now would cut the sign-in short.
+    await w.page.getByRole('navigation', { name: 'Main' }).waitFor();
     await w.page.goto('/alarms/rules');
-    const row = w.page.getByTestId('alert-rule-row').filter({ hasText: 'Viewer can read' });
+    const row = w.page.getByTestId('alert-rule-row').filter({ hasText: 'A rule a viewer can read' });
     await row.waitFor();
     await expect(row.textContent()).resolves.toMatch(/silent for more than 10 min/);
     expect(await w.page.getByRole('button', { name: 'New rule' }).count()).toBe(0);

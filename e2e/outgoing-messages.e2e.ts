@@ -10,8 +10,10 @@ beforeAll(async () => {
 afterAll(async () => browser?.close());
 
 describe('outgoing messages', () => {
-  it('lists the mail the server only logged (no SMTP_URL), with the warning that says so; agents do not see the page', async () => {
-    // A ticket from the public form: its confirmation mail is queued, and only logged.
+  it('lists the mail the server sent (the e2e server mails a local SMTP stand-in), says which channels only log, and agents do not see the page', async () => {
+    // A ticket from the public form: its confirmation mail is queued and sent to the SMTP stand-in
+    // (support/mailbox.ts). The warning for a server without SMTP_URL is the delivery API's
+    // `email: log` (outgoing-messages.test.ts) and the start-up warning (config.test.ts).
     const me = (await client(await adminToken()).GET('/api/auth/me')).data as { org: { slug: string } };
     const to = `caller.${Date.now().toString(36)}@example.test`;
     const sent = await client().POST('/api/tickets/public', {
@@ -25,11 +27,13 @@ describe('outgoing messages', () => {
     await loginAndWait(page, inject('adminEmail'), inject('adminPassword'));
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Outgoing messages' }).click();
     await page.getByRole('heading', { level: 1, name: 'Outgoing messages' }).waitFor();
-    await page.getByTestId('mail-logged-warning').getByText('mail is only being logged').waitFor();
+    await page.getByText('SMS and WhatsApp messages are only logged').waitFor();
+    expect(await page.getByTestId('mail-logged-warning').count()).toBe(0);
     const row = page.getByTestId('message-row').filter({ hasText: to });
     await expect.poll(() => row.count(), { timeout: 15_000, interval: 500 }).toBe(1);
-    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 15_000 }).toContain('Logged only');
+    await expect.poll(async () => (await row.textContent()) ?? '', { timeout: 15_000 }).toContain('Sent');
     await shot(page, '120-outgoing-messages');
+    expect(await row.textContent()).not.toContain('Logged only');
     await page.getByLabel('Status').selectOption('failed');
     await expect.poll(() => row.count()).toBe(0);
     expectNoErrors(w);

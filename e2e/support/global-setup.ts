@@ -57,9 +57,11 @@ export async function setup(project: TestProject) {
     MAIL_FROM: 'IMSOP <noreply@imsop.test>',
   });
   server = await startServer(env, path.join(root, 'e2e/artifacts/server.log'));
-  const { baseUrl } = server;
-  console.log(`[e2e] server at ${baseUrl} (data dir ${dataDir})`);
-  project.provide('baseUrl', baseUrl);
+  // The browser and the API clients use the public URL, as people do: the links the server mails,
+  // the SSO callback (whose state cookie must come back to the same host) and the passkeys' origin
+  // all name it, and a cookie set on 127.0.0.1 is not sent to localhost.
+  console.log(`[e2e] server at ${publicUrl}, listening on ${server.baseUrl} (data dir ${dataDir})`);
+  project.provide('baseUrl', publicUrl);
   project.provide('publicUrl', publicUrl);
   project.provide('adminEmail', ADMIN_EMAIL);
   project.provide('adminPassword', ADMIN_PASSWORD);
